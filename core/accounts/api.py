@@ -1,0 +1,207 @@
+"""REST endpoints of accounts: register, token login/logout, profile."""
+
+from __future__ import annotations
+
+from allauth.account.forms import LoginForm
+from allauth.core import context as allauth_context
+from django.contrib.auth import logout as session_logout
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from core.taxonomy.models import Skill
+
+from . import services
+from .models import User
+from .validators import validate_language_codes, validate_time_zone
+
+ROLES = ["learner", "mentor"]
+
+
+def _django_validator(validator):
+    def run(value):
+        try:
+            validator(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+
+    return run
+
+
+class SkillSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Skill
+        fields = ["id", "name", "slug", "category"]
+
+
+class UserSerializer(serializers.ModelSerializer):
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=ROLES), read_only=True)
+    skills = SkillSerializer(many=True, read_only=True)
+    interests = SkillSerializer(many=True, read_only=True)
+    email_verified = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "email_verified",
+            "display_name",
+            "roles",
+            "bio",
+            "photo",
+            "time_zone",
+            "languages",
+            "skills",
+            "interests",
+            "date_joined",
+        ]
+        read_only_fields = fields
+
+    def get_email_verified(self, user: User) -> bool:
+        return services.email_verified(user)
+
+
+class RegisterSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    display_name = serializers.CharField(max_length=80)
+    time_zone = serializers.CharField(default="UTC", validators=[_django_validator(validate_time_zone)])
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=ROLES), default=["learner"], allow_empty=False)
+    interests = serializers.SlugRelatedField(slug_field="slug", queryset=Skill.objects.all(), many=True, required=False)
+
+    def validate_email(self, value: str) -> str:
+        value = value.lower()
+        if User.objects.filter(email__iexact=value).exists():
+            raise serializers.ValidationError("A user is already registered with this email address.")
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        candidate = User(email=attrs["email"], display_name=attrs["display_name"])
+        try:
+            password_validation.validate_password(attrs["password"], candidate)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"password": exc.messages}) from exc
+        return attrs
+
+
+class LoginSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+
+
+class ProfileUpdateSerializer(serializers.ModelSerializer):
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=ROLES), allow_empty=False, required=False)
+    time_zone = serializers.CharField(validators=[_django_validator(validate_time_zone)], required=False)
+    languages = serializers.ListField(
+        child=serializers.CharField(), required=False, validators=[_django_validator(validate_language_codes)]
+    )
+    skills = serializers.SlugRelatedField(slug_field="slug", queryset=Skill.objects.all(), many=True, required=False)
+    interests = serializers.SlugRelatedField(slug_field="slug", queryset=Skill.objects.all(), many=True, required=False)
+
+    class Meta:
+        model = User
+        fields = ["display_name", "bio", "photo", "time_zone", "languages", "roles", "skills", "interests"]
+
+    def update(self, instance: User, validated_data: dict) -> User:
+        roles = validated_data.pop("roles", None)
+        if roles is not None:
+            instance.set_roles(roles)
+        return super().update(instance, validated_data)
+
+
+class AuthThrottle(ScopedRateThrottle):
+    scope_attr = "throttle_scope"
+
+
+@extend_schema(tags=["auth"], request=RegisterSerializer, responses={201: UserSerializer})
+class RegisterView(APIView):
+    """Create an account; a verification email is sent to the address."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [AuthThrottle]
+    throttle_scope = "auth"
+
+    def post(self, request: Request) -> Response:
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.register_user(request._request, **serializer.validated_data)
+        return Response(UserSerializer(user, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    tags=["auth"],
+    request=LoginSerializer,
+    responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField(), "user": UserSerializer()})},
+)
+class LoginView(APIView):
+    """Exchange email and password for a token (``Authorization: Token <key>``).
+
+    Uses allauth's login form, so its login throttling applies here too.
+    """
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    def post(self, request: Request) -> Response:
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        with allauth_context.request_context(request._request):
+            form = LoginForm(data={"login": data["email"], "password": data["password"]}, request=request._request)
+            valid = form.is_valid()
+        if not valid:
+            message = " ".join(form.non_field_errors()) or "The email address and/or password are wrong."
+            code = "throttled" if "too many" in message.lower() else "invalid_credentials"
+            return Response({"detail": message, "code": code}, status=429 if code == "throttled" else 400)
+        user = form.user
+        blocked = services.login_blocked_reason(user)
+        if blocked:
+            return Response({"detail": blocked, "code": "login_blocked"}, status=403)
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key, "user": UserSerializer(user, context={"request": request}).data})
+
+
+@extend_schema(tags=["auth"], request=None, responses={204: None})
+class LogoutView(APIView):
+    """Revoke the caller's token and end the browser session, if any."""
+
+    def post(self, request: Request) -> Response:
+        Token.objects.filter(user=request.user).delete()
+        session_logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["users"])
+class ProfileView(generics.RetrieveAPIView):
+    serializer_class = UserSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_object(self) -> User:
+        return self.request.user
+
+
+@extend_schema(tags=["users"], responses={200: UserSerializer})
+class ProfileUpdateView(generics.UpdateAPIView):
+    """Change the caller's profile (JSON, or multipart to upload a photo)."""
+
+    serializer_class = ProfileUpdateSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_object(self) -> User:
+        return self.request.user
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        partial = kwargs.pop("partial", False)
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        user = serializer.save()
+        return Response(UserSerializer(user, context={"request": request}).data)

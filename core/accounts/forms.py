@@ -1,0 +1,90 @@
+"""Sign-up and profile forms of the site (the API shares their validators)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+
+from core.taxonomy.models import Skill
+
+from .models import User
+from .validators import LANGUAGE_NAMES, available_time_zones
+
+ROLE_CHOICES = [("learner", "Learn from mentors"), ("mentor", "Mentor others")]
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(tz, tz.replace("_", " ")) for tz in sorted(available_time_zones())]
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return sorted(LANGUAGE_NAMES.items(), key=lambda item: item[1])
+
+
+class RolesField(forms.MultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("choices", ROLE_CHOICES)
+        kwargs.setdefault("label", "I want to")
+        super().__init__(**kwargs)
+
+    def validate(self, value) -> None:
+        super().validate(value)
+        if not value:
+            raise forms.ValidationError("Choose at least one role.", code="required")
+
+
+class ProfileSignupForm(forms.Form):
+    """Extra fields on allauth's sign-up form (ACCOUNT_SIGNUP_FORM_CLASS)."""
+
+    display_name = forms.CharField(max_length=80, label="Display name")
+    time_zone = forms.ChoiceField(
+        choices=time_zone_choices, initial="UTC", label="Time zone", help_text="Pre-filled from your browser."
+    )
+    roles = RolesField(initial=["learner"])
+    interests = forms.ModelMultipleChoiceField(
+        queryset=Skill.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="What would you like to learn?",
+    )
+
+    def signup(self, request, user: User) -> None:
+        user.display_name = self.cleaned_data["display_name"]
+        user.time_zone = self.cleaned_data["time_zone"]
+        user.set_roles(self.cleaned_data["roles"])
+        user.save()
+        user.interests.set(self.cleaned_data["interests"])
+
+
+class ProfileForm(forms.ModelForm):
+    roles = RolesField()
+    time_zone = forms.ChoiceField(choices=time_zone_choices, label="Time zone")
+    languages = forms.MultipleChoiceField(
+        choices=language_choices,
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        label="Languages you speak",
+    )
+
+    class Meta:
+        model = User
+        fields = ["display_name", "bio", "photo", "time_zone", "languages", "skills", "interests"]
+        widgets = {
+            "bio": forms.Textarea(attrs={"rows": 5}),
+            "skills": forms.CheckboxSelectMultiple,
+            "interests": forms.CheckboxSelectMultiple,
+            "photo": forms.ClearableFileInput(attrs={"accept": "image/*"}),
+        }
+        labels = {"skills": "Skills you can teach", "interests": "Skills you want to learn"}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["roles"].initial = self.instance.roles
+        limit_mb = settings.PROFILE_PHOTO_MAX_BYTES // 1_048_576
+        self.fields["photo"].help_text = f"JPEG, PNG or WebP, up to {limit_mb} MB."
+
+    def save(self, commit: bool = True) -> User:
+        self.instance.set_roles(self.cleaned_data["roles"])
+        return super().save(commit=commit)

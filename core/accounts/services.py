@@ -1,0 +1,51 @@
+"""Account operations shared by the site's forms and the REST API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from allauth.account.models import EmailAddress
+from allauth.account.utils import setup_user_email
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+
+from core.taxonomy.models import Skill
+
+from .models import User
+
+
+@transaction.atomic
+def register_user(
+    request: HttpRequest,
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    time_zone: str = "UTC",
+    roles: Iterable[str] = ("learner",),
+    interests: Iterable[Skill] = (),
+) -> User:
+    """Create an account the way allauth's sign-up does, and send the verification mail."""
+    user = User.objects.create_user(email=email, password=password, display_name=display_name, time_zone=time_zone)
+    user.set_roles(list(roles))
+    user.save(update_fields=["is_learner", "is_mentor"])
+    user.interests.set(list(interests))
+    setup_user_email(request, user, [])
+    address = EmailAddress.objects.get_primary(user)
+    if address is not None and settings.ACCOUNT_EMAIL_VERIFICATION != "none":
+        transaction.on_commit(lambda: address.send_confirmation(request, signup=True))
+    return user
+
+
+def email_verified(user: User) -> bool:
+    return EmailAddress.objects.filter(user=user, verified=True).exists()
+
+
+def login_blocked_reason(user: User) -> str | None:
+    """Why ``user`` may not log in yet, or None."""
+    if not user.is_active:
+        return "This account is inactive."
+    if settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory" and not email_verified(user):
+        return "Verify your email address first: we sent you a link."
+    return None

@@ -1,0 +1,56 @@
+"""Every API error is JSON with a reason: ``{"detail": ..., "code": ..., "errors": {...}}``.
+
+``errors`` maps a field name to its messages for validation failures.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def _first_code(codes: Any) -> str:
+    if isinstance(codes, str):
+        return codes
+    if isinstance(codes, dict):
+        return "invalid"
+    if isinstance(codes, list) and codes:
+        return _first_code(codes[0])
+    return "error"
+
+
+def exception_handler(exc: Exception, context: dict) -> Any:
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        summary = "; ".join(
+            f"{field}: {messages[0] if isinstance(messages, list) and messages else messages}"
+            for field, messages in errors.items()
+        )
+        response.data = {"detail": f"Invalid input. {summary}".strip(), "code": "invalid", "errors": errors}
+    elif isinstance(exc, exceptions.APIException):
+        detail = response.data.get("detail", exc.detail) if isinstance(response.data, dict) else exc.detail
+        response.data = {"detail": str(detail), "code": _first_code(exc.get_codes())}
+    return response
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": "Server error: it has been logged.", "code": "server_error"}, status=500)
+    return defaults.server_error(request)

@@ -1,0 +1,17 @@
+"""All REST endpoints under /api/, with the OpenAPI schema and its docs."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from core.accounts import api as accounts_api
+
+urlpatterns = [
+    path("auth/register/", accounts_api.RegisterView.as_view(), name="api-register"),
+    path("auth/login/", accounts_api.LoginView.as_view(), name="api-login"),
+    path("auth/logout/", accounts_api.LogoutView.as_view(), name="api-logout"),
+    path("users/profile/", accounts_api.ProfileView.as_view(), name="api-profile"),
+    path("users/profile/update/", accounts_api.ProfileUpdateView.as_view(), name="api-profile-update"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+]

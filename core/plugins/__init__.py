@@ -1,0 +1,63 @@
+"""The public plugin API of PeerLearn.
+
+A plugin is an ordinary Python package that declares an entry point in the
+``peerlearn.plugins`` group. The object the entry point names carries a
+``peerlearn_meta`` (:class:`PluginMeta`) and implements hooks from
+:mod:`core.plugins.hookspecs`, marked with :data:`hookimpl`.
+
+This module (with ``hookspecs`` and ``contracts``) is all a plugin may import
+from the core. The core, in turn, never imports a plugin: it reaches them only
+through :mod:`core.plugins.manager`.
+"""
+
+from .contracts.events import EVENT_NAMES, DomainEvent
+from .contracts.payments import (
+    PaymentGateway,
+    PaymentRequest,
+    PaymentStart,
+    RefundRequest,
+    RefundResult,
+    WebhookError,
+    WebhookEvent,
+)
+from .contracts.recommenders import (
+    Interaction,
+    ItemFeatures,
+    Recommender,
+    RecommenderScores,
+    TrainingData,
+    UserFeatures,
+)
+from .contracts.video import IceServer, Participant, RoomInfo, RoomRequest, VideoBackend
+from .markers import ENTRY_POINT_GROUP, PROJECT_NAME, hookimpl, hookspec
+from .meta import PluginConfig, PluginMeta, SettingField
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "EVENT_NAMES",
+    "PROJECT_NAME",
+    "DomainEvent",
+    "IceServer",
+    "Interaction",
+    "ItemFeatures",
+    "Participant",
+    "PaymentGateway",
+    "PaymentRequest",
+    "PaymentStart",
+    "PluginConfig",
+    "PluginMeta",
+    "Recommender",
+    "RecommenderScores",
+    "RefundRequest",
+    "RefundResult",
+    "RoomInfo",
+    "RoomRequest",
+    "SettingField",
+    "TrainingData",
+    "UserFeatures",
+    "VideoBackend",
+    "WebhookError",
+    "WebhookEvent",
+    "hookimpl",
+    "hookspec",
+]

@@ -1,0 +1,79 @@
+"""The admin form for one plugin on one site, built from its settings schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from .meta import PluginMeta, SettingField
+from .models import PluginConfiguration
+
+
+def _field_for(setting: SettingField, has_stored_secret: bool) -> forms.Field:
+    common: dict[str, Any] = {
+        "label": setting.label,
+        "help_text": setting.help_text,
+        "required": setting.required and not (setting.is_secret and has_stored_secret),
+    }
+    if setting.kind == "secret":
+        note = "A value is stored; leave empty to keep it." if has_stored_secret else "Not set."
+        common["help_text"] = f"{setting.help_text} {note}".strip()
+        # render_value=False: a stored secret is never sent back to the browser.
+        return forms.CharField(widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}), **common)
+    if setting.kind == "bool":
+        common["required"] = False
+        return forms.BooleanField(**common)
+    if setting.kind == "int":
+        return forms.IntegerField(**common)
+    if setting.kind == "float":
+        return forms.FloatField(**common)
+    if setting.kind == "choice":
+        return forms.ChoiceField(choices=setting.choices, **common)
+    if setting.kind == "url":
+        return forms.URLField(assume_scheme="https", **common)
+    if setting.kind == "text":
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), **common)
+    return forms.CharField(**common)
+
+
+class PluginConfigurationForm(forms.Form):
+    enabled = forms.BooleanField(required=False, label="Enabled on this site")
+
+    def __init__(self, meta: PluginMeta, configuration: PluginConfiguration, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.meta = meta
+        self.configuration = configuration
+        self.fields["enabled"].initial = configuration.enabled
+        for setting in meta.settings:
+            stored = configuration.secrets.get(setting.name) if setting.is_secret else None
+            field = _field_for(setting, bool(stored))
+            if not setting.is_secret:
+                value = configuration.settings.get(setting.name)
+                field.initial = value if value not in (None, "") else setting.initial()
+            self.fields[f"setting_{setting.name}"] = field
+            if setting.is_secret:
+                self.fields[f"clear_{setting.name}"] = forms.BooleanField(
+                    required=False, label=f"Remove the stored {setting.label.lower()}"
+                )
+
+    def setting_fields(self):
+        return [self[name] for name in self.fields if name != "enabled"]
+
+    def save(self) -> PluginConfiguration:
+        config = self.configuration
+        config.enabled = self.cleaned_data["enabled"]
+        values = dict(config.settings)
+        secrets = dict(config.secrets)
+        for setting in self.meta.settings:
+            value = self.cleaned_data.get(f"setting_{setting.name}")
+            if setting.is_secret:
+                if self.cleaned_data.get(f"clear_{setting.name}"):
+                    secrets.pop(setting.name, None)
+                elif value:
+                    secrets[setting.name] = value
+            else:
+                values[setting.name] = value
+        config.settings, config.secrets = values, secrets
+        config.save()
+        return config

@@ -1,0 +1,86 @@
+"""The extension points of PeerLearn: the contract between the core and plugins.
+
+Every hook receives ``config``, the calling plugin's own settings for the
+current Wagtail site (:class:`~core.plugins.meta.PluginConfig`). The core never
+calls these hooks through pluggy's hook relay directly: it calls each enabled
+plugin's implementation on its own through :class:`core.plugins.manager.PluginManager`,
+which bounds its time, checks the returned value against the annotation
+below, logs and records failures under the plugin's name and opens a circuit
+breaker on a plugin that keeps failing. How the results of several plugins
+are combined is said on each hook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .contracts.events import DomainEvent
+from .contracts.payments import PaymentGateway
+from .contracts.recommenders import Recommender
+from .contracts.video import IceServer, Participant, VideoBackend
+from .markers import hookspec
+from .meta import PluginConfig
+
+# --- Recommenders -----------------------------------------------------------
+
+
+@hookspec
+def peerlearn_recommenders(config: PluginConfig) -> Sequence[Recommender]:
+    """Return the recommenders this plugin provides, configured from ``config``.
+
+    Called when models are fitted (a Celery beat task, or on demand from the
+    admin) and when fitted models are loaded for serving. Results of all
+    enabled plugins are concatenated; each recommender's ``family`` decides
+    which blend weight of the site it gets. ``fit`` and ``score`` are called
+    through the manager as well, so a recommender that raises or is slow is
+    left out of a list and the list still comes back.
+    """
+
+
+# --- Payments ---------------------------------------------------------------
+
+
+@hookspec
+def peerlearn_payment_gateways(config: PluginConfig) -> Sequence[PaymentGateway]:
+    """Return the payment gateways this plugin provides, configured from ``config``.
+
+    Called when a learner chooses how to pay and when a webhook arrives at
+    ``/payments/webhooks/<identifier>/``. Results are concatenated and routed
+    by ``identifier`` (which must be unique across plugins). Unlike every
+    other extension point, a gateway error fails the payment *closed*: the
+    core reports it to the learner and never marks money as received.
+    """
+
+
+# --- Video ------------------------------------------------------------------
+
+
+@hookspec
+def peerlearn_video_backends(config: PluginConfig) -> Sequence[VideoBackend]:
+    """Return the video backends this plugin provides.
+
+    Called when a room page is opened. The site setting names the backend to
+    use; if it is missing or failing, the first working backend whose
+    ``max_participants`` fits the session is used.
+    """
+
+
+@hookspec
+def peerlearn_ice_servers(config: PluginConfig, participant: Participant) -> Sequence[IceServer]:
+    """Return STUN/TURN servers for ``participant`` (credentials short-lived).
+
+    Called when a participant joins a room. Lists from all enabled plugins are
+    concatenated and given to the browser's ``RTCPeerConnection``.
+    """
+
+
+# --- Domain events ----------------------------------------------------------
+
+
+@hookspec
+def peerlearn_event(config: PluginConfig, event: DomainEvent) -> None:
+    """Be told that ``event`` happened (after its transaction committed).
+
+    Every enabled plugin is called; return values are ignored and a failing
+    listener never affects the action that caused the event.
+    """

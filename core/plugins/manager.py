@@ -1,0 +1,369 @@
+"""The plugin host: loads plugins from entry points and calls them in isolation.
+
+The rest of the core calls plugins only through :class:`PluginManager`:
+
+* ``call(hook, ...)`` runs one hook in every enabled plugin, each on its own;
+* ``providers(hook, ...)`` flattens hooks that return provider objects;
+* ``invoke(plugin, label, fn, ...)`` runs one provider method the same way;
+* ``emit(event)`` tells event listeners after the transaction commits.
+
+Each call runs in a worker thread bounded by a time budget. A plugin that
+raises, overruns its budget or returns a value that does not match the hook's
+annotation is logged and recorded under its name and skipped; after
+``BREAKER_THRESHOLD`` failures in a row its circuit breaker opens and it is
+skipped for ``BREAKER_COOLDOWN`` seconds. Payment calls pass
+``raise_errors=True`` to fail closed instead of being skipped.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import importlib.metadata
+import logging
+import threading
+import traceback
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Any
+
+import pluggy
+from django.conf import settings
+from django.db import DatabaseError, connections, transaction
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from . import breaker, config, hookspecs
+from .contracts.events import DomainEvent
+from .markers import ENTRY_POINT_GROUP, PROJECT_NAME
+from .meta import PluginConfig, PluginMeta
+from .typecheck import describe, matches
+
+logger = logging.getLogger("peerlearn.plugins")
+
+_NO_CHECK = object()
+
+
+class PluginCallError(Exception):
+    """A plugin call failed; raised only for callers that fail closed."""
+
+    def __init__(self, plugin: str, hook: str, kind: str, message: str) -> None:
+        super().__init__(f"{plugin}: {message}")
+        self.plugin = plugin
+        self.hook = hook
+        self.kind = kind
+        self.message = message
+
+
+@dataclass
+class InstalledPlugin:
+    name: str
+    entry_point: str
+    distribution: str
+    distribution_version: str
+    meta: PluginMeta | None = None
+    obj: object | None = None
+    load_error: str = ""
+
+    @property
+    def loaded(self) -> bool:
+        return self.obj is not None and not self.load_error
+
+    @property
+    def hooks(self) -> list[str]:
+        if not self.loaded:
+            return []
+        return sorted(name for name in dir(self.obj) if name.startswith("peerlearn_") and name != "peerlearn_meta")
+
+
+def _run_in_thread(fn: Callable[..., Any], kwargs: Mapping[str, Any]) -> Any:
+    try:
+        return fn(**kwargs)
+    finally:
+        # Plugin threads must not leak database connections.
+        connections.close_all()
+
+
+class PluginManager:
+    def __init__(self, group: str = ENTRY_POINT_GROUP, core_version: str | None = None) -> None:
+        self.group = group
+        self.core_version = core_version or settings.PEERLEARN_VERSION
+        self._pm = pluggy.PluginManager(PROJECT_NAME)
+        self._pm.add_hookspecs(hookspecs)
+        self._return_types = {
+            name: typing.get_type_hints(getattr(hookspecs, name))["return"]
+            for name in dir(hookspecs)
+            if name.startswith("peerlearn_")
+        }
+        conf = settings.PEERLEARN_PLUGINS
+        self.default_budget = float(conf["TIME_BUDGET"])
+        self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="plugin")
+        self.plugins: dict[str, InstalledPlugin] = {}
+        self._load_entry_points()
+
+    # --- loading ------------------------------------------------------------
+
+    def _load_entry_points(self) -> None:
+        for ep in importlib.metadata.entry_points(group=self.group):
+            dist = getattr(ep, "dist", None)
+            record = InstalledPlugin(
+                name=ep.name,
+                entry_point=ep.value,
+                distribution=dist.metadata["Name"] if dist else "",
+                distribution_version=dist.version if dist else "",
+            )
+            if ep.name in self.plugins:
+                logger.error("Plugin name %s is declared twice; keeping the first", ep.name)
+                continue
+            self.plugins[ep.name] = record
+            try:
+                record.obj = ep.load()
+            except Exception as exc:  # an import error must not stop the site
+                record.load_error = f"import failed: {type(exc).__name__}: {exc}"
+                logger.exception("Plugin %s could not be imported", ep.name)
+                continue
+            record.load_error = self._register(record)
+            if record.load_error:
+                logger.error("Plugin %s not loaded: %s", ep.name, record.load_error)
+
+    def _register(self, record: InstalledPlugin) -> str:
+        meta = getattr(record.obj, "peerlearn_meta", None)
+        if not isinstance(meta, PluginMeta):
+            return "no peerlearn_meta (a core.plugins.PluginMeta) on the plugin object"
+        record.meta = meta
+        try:
+            compatible = SpecifierSet(meta.core_versions).contains(self.core_version, prereleases=True)
+        except InvalidSpecifier:
+            return f"invalid core_versions specifier {meta.core_versions!r}"
+        if not compatible:
+            return f"needs core {meta.core_versions}, this is {self.core_version}"
+        try:
+            self._pm.register(record.obj, name=record.name)
+        except (pluggy.PluginValidationError, ValueError) as exc:
+            return f"invalid hook implementation: {exc}"
+        unknown = [caller.name for caller in self._pm.get_hookcallers(record.obj) or [] if caller.spec is None]
+        if unknown:
+            self._pm.unregister(record.obj)
+            return f"implements unknown hooks: {', '.join(sorted(unknown))}"
+        return ""
+
+    def loaded(self) -> list[InstalledPlugin]:
+        return [p for p in self.plugins.values() if p.loaded]
+
+    # --- configuration ------------------------------------------------------
+
+    def is_enabled(self, name: str, site_id: int | None = None) -> bool:
+        plugin = self.plugins.get(name)
+        if plugin is None or not plugin.loaded or plugin.meta is None:
+            return False
+        return config.is_enabled(plugin.meta, name, self._site(site_id))
+
+    def config_for(self, name: str, site_id: int | None = None) -> PluginConfig:
+        plugin = self.plugins[name]
+        assert plugin.meta is not None
+        return config.resolve(plugin.meta, name, self._site(site_id))
+
+    @staticmethod
+    def _site(site_id: int | None) -> int | None:
+        return site_id if site_id is not None else config.default_site_id()
+
+    # --- calling ------------------------------------------------------------
+
+    def call(
+        self,
+        hook: str,
+        *,
+        site_id: int | None = None,
+        budget: float | None = None,
+        only: Iterable[str] | None = None,
+        **kwargs: Any,
+    ) -> list[tuple[str, Any]]:
+        """Run ``hook`` in every enabled plugin; return ``(plugin, result)`` of those that worked."""
+        site_id = self._site(site_id)
+        wanted = set(only) if only is not None else None
+        results: list[tuple[str, Any]] = []
+        # pluggy keeps implementations last-registered-first; we call in load order.
+        for impl in reversed(getattr(self._pm.hook, hook).get_hookimpls()):
+            name = impl.plugin_name
+            if wanted is not None and name not in wanted:
+                continue
+            if not self.is_enabled(name, site_id) or breaker.is_open(name):
+                continue
+            plugin_config = self.config_for(name, site_id)
+            arguments = {"config": plugin_config, **kwargs}
+            accepted = {k: v for k, v in arguments.items() if k in impl.argnames}
+            ok, value = self._run(
+                name,
+                hook,
+                impl.function,
+                accepted,
+                expect=self._return_types[hook],
+                budget=budget,
+                config=plugin_config,
+                site_id=site_id,
+            )
+            if ok:
+                results.append((name, value))
+        return results
+
+    def providers(self, hook: str, *, site_id: int | None = None, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Flatten a hook that returns a sequence of provider objects."""
+        return [
+            (plugin, provider)
+            for plugin, provided in self.call(hook, site_id=site_id, **kwargs)
+            for provider in provided
+        ]
+
+    def invoke(
+        self,
+        plugin: str,
+        label: str,
+        fn: Callable[..., Any],
+        *,
+        expect: Any = _NO_CHECK,
+        budget: float | None = None,
+        raise_errors: bool = False,
+        site_id: int | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Run one provider method of ``plugin`` under the same isolation as hooks.
+
+        Returns the value, or ``None`` when the call failed, unless
+        ``raise_errors`` asks for :class:`PluginCallError` (money fails closed).
+        """
+        if breaker.is_open(plugin):
+            if raise_errors:
+                raise PluginCallError(plugin, label, "breaker", "temporarily switched off after repeated failures")
+            return None
+        plugin_config = self.config_for(plugin, site_id) if plugin in self.plugins else None
+        ok, value = self._run(
+            plugin,
+            label,
+            fn,
+            kwargs,
+            expect=expect,
+            budget=budget,
+            config=plugin_config,
+            site_id=site_id,
+            raise_errors=raise_errors,
+        )
+        return value if ok else None
+
+    def emit(self, event: DomainEvent) -> None:
+        """Tell listeners about ``event`` once the current transaction commits."""
+        transaction.on_commit(lambda: self.call("peerlearn_event", site_id=event.site_id, event=event))
+
+    def _run(
+        self,
+        plugin: str,
+        hook: str,
+        fn: Callable[..., Any],
+        kwargs: Mapping[str, Any],
+        *,
+        expect: Any,
+        budget: float | None,
+        config: PluginConfig | None,
+        site_id: int | None,
+        raise_errors: bool = False,
+    ) -> tuple[bool, Any]:
+        budget = self.default_budget if budget is None else budget
+        context = contextvars.copy_context()
+        future = self._executor.submit(context.run, _run_in_thread, fn, kwargs)
+        try:
+            value = future.result(timeout=budget)
+        except FutureTimeout:
+            future.cancel()
+            self._failed(
+                plugin, hook, "timeout", f"exceeded its time budget of {budget:g}s", "", config, site_id, raise_errors
+            )
+            return False, None
+        except Exception as exc:
+            text = "".join(traceback.format_exception(exc))
+            self._failed(plugin, hook, "exception", f"{type(exc).__name__}: {exc}", text, config, site_id, raise_errors)
+            return False, None
+        if expect is not _NO_CHECK and not matches(value, expect):
+            expected = getattr(expect, "__name__", None) or str(expect).replace("typing.", "")
+            self._failed(
+                plugin,
+                hook,
+                "bad_result",
+                f"returned {describe(value)}; expected {expected}",
+                "",
+                config,
+                site_id,
+                raise_errors,
+            )
+            return False, None
+        breaker.record_success(plugin)
+        return True, value
+
+    def _failed(
+        self,
+        plugin: str,
+        hook: str,
+        kind: str,
+        message: str,
+        trace: str,
+        config: PluginConfig | None,
+        site_id: int | None,
+        raise_errors: bool,
+    ) -> None:
+        secrets = config.secret_values() if config is not None else []
+        message, trace = _redact(message, secrets), _redact(trace, secrets)
+        logger.warning("Plugin %s failed in %s (%s): %s", plugin, hook, kind, message)
+        _record_error(plugin, hook, kind, message, trace, site_id)
+        if breaker.record_failure(plugin):
+            cooldown = settings.PEERLEARN_PLUGINS["BREAKER_COOLDOWN"]
+            note = f"switched off for {cooldown}s after repeated failures"
+            logger.error("Plugin %s %s", plugin, note)
+            _record_error(plugin, hook, "breaker", note, "", site_id)
+        if raise_errors:
+            raise PluginCallError(plugin, hook, kind, message)
+
+
+def _redact(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _record_error(plugin: str, hook: str, kind: str, message: str, trace: str, site_id: int | None) -> None:
+    from .models import PluginError
+
+    try:
+        if transaction.get_connection().needs_rollback:
+            return  # inside a broken transaction: the log line must do
+        with transaction.atomic():
+            PluginError.objects.create(
+                plugin=plugin,
+                hook=hook,
+                kind=kind,
+                message=message[:2000],
+                traceback=trace[-8000:],
+                site_id=site_id,
+            )
+    except DatabaseError:
+        logger.exception("Could not record the failure of plugin %s", plugin)
+
+
+_manager: PluginManager | None = None
+_lock = threading.Lock()
+
+
+def get_manager() -> PluginManager:
+    """The process-wide manager, created on first use."""
+    global _manager
+    if _manager is None:
+        with _lock:
+            if _manager is None:
+                _manager = PluginManager()
+    return _manager
+
+
+def reset_manager() -> None:
+    """Forget the loaded plugins (tests install and remove distributions)."""
+    global _manager
+    with _lock:
+        _manager = None

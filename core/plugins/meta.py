@@ -1,0 +1,112 @@
+"""What a plugin says about itself, and the settings it receives."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+SettingKind = Literal["str", "text", "int", "float", "bool", "choice", "secret", "url"]
+
+
+@dataclass(frozen=True)
+class SettingField:
+    """One setting of a plugin, rendered as a form field in the Wagtail admin.
+
+    ``kind="secret"`` fields are write-only: the admin never shows them back
+    and the core masks them in logs and error reports. ``env`` names an
+    environment variable that supplies the default for a fresh deployment.
+    """
+
+    name: str
+    label: str
+    kind: SettingKind = "str"
+    default: Any = None
+    env: str | None = None
+    help_text: str = ""
+    required: bool = False
+    choices: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def is_secret(self) -> bool:
+        return self.kind == "secret"
+
+    def initial(self) -> Any:
+        """The default value: the environment variable if set, else ``default``."""
+        if self.env and os.environ.get(self.env):
+            return self.coerce(os.environ[self.env])
+        return self.default
+
+    def coerce(self, value: Any) -> Any:
+        if value is None or value == "":
+            return None if self.kind not in {"str", "text", "secret", "url"} else ""
+        if self.kind == "int":
+            return int(value)
+        if self.kind == "float":
+            return float(value)
+        if self.kind == "bool":
+            if isinstance(value, str):
+                return value.strip().lower() in {"1", "true", "yes", "on"}
+            return bool(value)
+        return str(value)
+
+
+PluginKind = Literal["recommender", "payment", "video", "events", "other"]
+
+
+@dataclass(frozen=True)
+class PluginMeta:
+    """Metadata every plugin declares as ``peerlearn_meta``.
+
+    ``core_versions`` is a PEP 440 specifier (for example ``">=0.1,<1"``); a
+    plugin whose specifier excludes the running core is listed but not loaded.
+    """
+
+    name: str
+    version: str
+    author: str
+    description: str
+    kind: PluginKind
+    core_versions: str = ">=0.1"
+    settings: tuple[SettingField, ...] = ()
+    enabled_by_default: bool = True
+    url: str = ""
+
+    def setting(self, name: str) -> SettingField | None:
+        return next((f for f in self.settings if f.name == name), None)
+
+    @property
+    def secret_names(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.settings if f.is_secret)
+
+
+@dataclass(frozen=True)
+class PluginConfig(Mapping[str, Any]):
+    """A plugin's resolved settings for one Wagtail site (secrets included).
+
+    Its ``repr`` masks secrets, so logging a config never leaks a key.
+    """
+
+    plugin: str
+    site_id: int | None
+    values: Mapping[str, Any] = field(default_factory=dict)
+    secret_names: frozenset[str] = frozenset()
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __repr__(self) -> str:
+        shown = {k: ("***" if k in self.secret_names and v else v) for k, v in self.values.items()}
+        return f"PluginConfig(plugin={self.plugin!r}, site_id={self.site_id!r}, values={shown!r})"
+
+    __str__ = __repr__
+
+    def secret_values(self) -> list[str]:
+        return [str(self.values[k]) for k in self.secret_names if self.values.get(k)]

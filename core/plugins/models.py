@@ -1,0 +1,57 @@
+"""Per-site plugin configuration and the record of plugin failures."""
+
+from __future__ import annotations
+
+from django.db import models
+from wagtail.models import Site
+
+
+class PluginConfiguration(models.Model):
+    """Whether a plugin is enabled on a Wagtail site, and its settings there.
+
+    ``secrets`` holds the values of the plugin's secret fields. They are
+    write-only in the admin and never serialised by the API.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="plugin_configurations")
+    plugin = models.CharField(max_length=100)
+    enabled = models.BooleanField(default=True)
+    settings = models.JSONField(default=dict, blank=True)
+    secrets = models.JSONField(default=dict, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "plugin"], name="unique_plugin_per_site")]
+        ordering = ["plugin"]
+
+    def __str__(self) -> str:
+        state = "enabled" if self.enabled else "disabled"
+        return f"{self.plugin} on {self.site} ({state})"
+
+    def __repr__(self) -> str:  # never show secrets, even in a debugger
+        return f"<PluginConfiguration {self.plugin} site={self.site_id} enabled={self.enabled}>"
+
+
+class PluginError(models.Model):
+    """One failure of a plugin call, shown on the admin's Plugins page."""
+
+    class Kind(models.TextChoices):
+        EXCEPTION = "exception", "Raised an exception"
+        TIMEOUT = "timeout", "Exceeded its time budget"
+        BAD_RESULT = "bad_result", "Returned the wrong type"
+        LOAD = "load", "Could not be loaded"
+        BREAKER = "breaker", "Circuit breaker opened"
+
+    plugin = models.CharField(max_length=100, db_index=True)
+    hook = models.CharField(max_length=120)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    message = models.TextField()
+    traceback = models.TextField(blank=True)
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.plugin}.{self.hook}: {self.get_kind_display()}"

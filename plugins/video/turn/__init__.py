@@ -1,0 +1,1 @@
+"""STUN/TURN servers with short-lived credentials (coturn REST-API scheme)."""

@@ -1,0 +1,31 @@
+"""Production: everything from the environment, secure by default.
+
+Passes ``manage.py check --deploy`` without warnings when SECRET_KEY and
+ALLOWED_HOSTS are set. TLS is assumed to end at a proxy that sets
+``X-Forwarded-Proto``.
+"""
+
+from .base import *  # noqa: F403
+from .base import SECRET_KEY, env, env_bool, env_list, require_secret_key
+
+DEBUG = False
+SECRET_KEY = require_secret_key(SECRET_KEY)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+LOGGING_LEVEL = env("LOG_LEVEL", "INFO")
