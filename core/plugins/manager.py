@@ -38,7 +38,7 @@ from . import breaker, config, hookspecs
 from .contracts.events import DomainEvent
 from .markers import ENTRY_POINT_GROUP, PROJECT_NAME
 from .meta import PluginConfig, PluginMeta
-from .typecheck import describe, matches
+from .typecheck import describe, matches, type_name
 
 logger = logging.getLogger("peerlearn.plugins")
 
@@ -283,7 +283,7 @@ class PluginManager:
             self._failed(plugin, hook, "exception", f"{type(exc).__name__}: {exc}", text, config, site_id, raise_errors)
             return False, None
         if expect is not _NO_CHECK and not matches(value, expect):
-            expected = getattr(expect, "__name__", None) or str(expect).replace("typing.", "")
+            expected = type_name(expect)
             self._failed(
                 plugin,
                 hook,

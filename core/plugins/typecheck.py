@@ -7,6 +7,7 @@ Enough for the shapes hooks use: a class, ``None``, unions, ``Sequence[X]``,
 from __future__ import annotations
 
 import collections.abc as cabc
+import re
 import types
 import typing
 from typing import Any
@@ -47,3 +48,10 @@ def matches(value: Any, annotation: Any) -> bool:
 def describe(value: Any) -> str:
     text = repr(value)
     return f"{type(value).__name__}: {text[:120]}"
+
+
+def type_name(annotation: Any) -> str:
+    """``Sequence[IceServer]`` rather than ``collections.abc.Sequence[core....IceServer]``."""
+    if isinstance(annotation, type) and typing.get_origin(annotation) is None:
+        return annotation.__name__
+    return re.sub(r"\b(?:[A-Za-z_]\w*\.)+([A-Za-z_]\w*)", r"\1", str(annotation))

@@ -313,3 +313,8 @@ def require_secret_key(key: str | None) -> str:
     if not key or len(key) < 50 or len(set(key)) < 5:
         raise ImproperlyConfigured("Set SECRET_KEY to a random string of 50 characters or more.")
     return key
+
+
+# WhiteNoise serves collected files in production; in dev and tests it finds them
+# in the apps and themes instead, so an empty STATIC_ROOT is expected there.
+WHITENOISE_USE_FINDERS = DEBUG

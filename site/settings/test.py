@@ -1,7 +1,7 @@
 """Test settings: the embedded default unless DATABASE_URL / REDIS_URL are set."""
 
 from .base import *  # noqa: F403
-from .base import MEDIA_ROOT, env
+from .base import MEDIA_ROOT, STATIC_ROOT, env
 
 SECRET_KEY = "test-only-key-5c1d7e9f3a5b7c9d1e3f5a7b9c1d3e5f7a9b1c3d5e7f9a1b3c5d"
 DEBUG = False
@@ -14,3 +14,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

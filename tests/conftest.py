@@ -1,0 +1,54 @@
+"""Shared fixtures. Real-stack checks run when DATABASE_URL / REDIS_URL are set."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+REQUIRE_SERVICES = os.environ.get("PEERLEARN_REQUIRE_SERVICES") == "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip `realstack` tests without the services, unless CI requires them."""
+    if os.environ.get("REDIS_URL") and os.environ.get("DATABASE_URL"):
+        return
+    if REQUIRE_SERVICES:
+        raise pytest.UsageError("PEERLEARN_REQUIRE_SERVICES=1 but DATABASE_URL/REDIS_URL are not set")
+    skip = pytest.mark.skip(reason="needs DATABASE_URL and REDIS_URL (the real stack)")
+    for item in items:
+        if "realstack" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Breakers and cached plugin configs live in the cache: start each test clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def user_factory(db):
+    from core.accounts.models import User
+
+    counter = {"n": 0}
+
+    def make(**extra) -> User:
+        counter["n"] += 1
+        extra.setdefault("email", f"person{counter['n']}@example.org")
+        extra.setdefault("display_name", f"Person {counter['n']}")
+        password = extra.pop("password", "a-Strong-pass-123")
+        return User.objects.create_user(password=password, **extra)
+
+    return make
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
