@@ -27,12 +27,8 @@ class RolesField(forms.MultipleChoiceField):
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("choices", ROLE_CHOICES)
         kwargs.setdefault("label", "I want to")
+        kwargs.setdefault("error_messages", {"required": "Choose at least one role."})
         super().__init__(**kwargs)
-
-    def validate(self, value) -> None:
-        super().validate(value)
-        if not value:
-            raise forms.ValidationError("Choose at least one role.", code="required")
 
 
 class ProfileSignupForm(forms.Form):

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from allauth.account.models import EmailAddress
 from allauth.account.utils import setup_user_email
+from allauth.core import context as allauth_context
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
@@ -34,8 +35,14 @@ def register_user(
     setup_user_email(request, user, [])
     address = EmailAddress.objects.get_primary(user)
     if address is not None and settings.ACCOUNT_EMAIL_VERIFICATION != "none":
-        transaction.on_commit(lambda: address.send_confirmation(request, signup=True))
+        transaction.on_commit(lambda: send_verification(request, address))
     return user
+
+
+def send_verification(request: HttpRequest, address: EmailAddress) -> None:
+    # allauth's adapter reads the request (for the link's host) from its context.
+    with allauth_context.request_context(request):
+        address.send_confirmation(request, signup=True)
 
 
 def email_verified(user: User) -> bool:

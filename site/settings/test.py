@@ -5,7 +5,8 @@ from .base import MEDIA_ROOT, STATIC_ROOT, env
 
 SECRET_KEY = "test-only-key-5c1d7e9f3a5b7c9d1e3f5a7b9c1d3e5f7a9b1c3d5e7f9a1b3c5d"
 DEBUG = False
-ALLOWED_HOSTS = ["*"]
+# Explicit hosts: WebSocket Origin checks are tested against them.
+ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = env("MEDIA_ROOT", str(MEDIA_ROOT.parent / "test-media"))

@@ -1,0 +1,93 @@
+"""Settings resolve to the embedded default or the real stack from the environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROBE = """
+import json, django
+from django.conf import settings
+django.setup()
+from peerlearn.celery import app
+print(json.dumps({
+    "engine": settings.DATABASES["default"]["ENGINE"],
+    "db_name": settings.DATABASES["default"]["NAME"],
+    "layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
+    "cache": settings.CACHES["default"]["BACKEND"],
+    "eager": app.conf.task_always_eager,
+    "broker": app.conf.broker_url,
+    "app": app.main,
+    "debug": settings.DEBUG,
+    "verification": settings.ACCOUNT_EMAIL_VERIFICATION,
+}))
+"""
+
+
+def probe(module: str, **env: str) -> dict:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}}
+    clean.update(DJANGO_SETTINGS_MODULE=module, **env)
+    out = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=clean, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_nothing_set_gives_the_embedded_default():
+    conf = probe("peerlearn.settings.dev")
+    assert conf["engine"] == "django.db.backends.sqlite3"
+    assert conf["layer"] == "channels.layers.InMemoryChannelLayer"
+    assert conf["cache"].endswith("LocMemCache")
+    assert conf["eager"] is True
+    assert conf["app"] == "peerlearn"
+    assert conf["debug"] is True
+    assert conf["verification"] == "optional"
+
+
+def test_database_and_redis_urls_give_the_real_stack():
+    conf = probe(
+        "peerlearn.settings.dev",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/test",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+    )
+    assert conf["engine"] == "django.db.backends.postgresql"
+    assert conf["db_name"] == "test"
+    assert conf["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert conf["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert conf["eager"] is False
+    assert conf["broker"] == "redis://127.0.0.1:6379/0"
+
+
+def deploy_check(**env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY"}}
+    clean.update(DJANGO_SETTINGS_MODULE="peerlearn.settings.production", **env)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_production_passes_check_deploy_with_no_warning():
+    result = deploy_check(SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="peerlearn.example.org")
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+    probe_conf = probe(
+        "peerlearn.settings.production", SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="peerlearn.example.org"
+    )
+    assert probe_conf["verification"] == "mandatory" and probe_conf["debug"] is False
+
+
+@pytest.mark.parametrize("secret", ["", "short", "a" * 60])
+def test_production_refuses_a_missing_or_weak_secret(secret):
+    result = deploy_check(SECRET_KEY=secret, ALLOWED_HOSTS="peerlearn.example.org")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
