@@ -14,6 +14,10 @@ urlpatterns = [
     path("api/", include("core.api.urls")),
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("core.accounts.urls")),
+    path("", include("core.catalogue.urls")),
+    path("", include("core.scheduling.urls")),
+    path("", include("core.payments.urls")),
+    path("", include("core.recommendations.urls")),
 ]
 
 if settings.DEBUG:

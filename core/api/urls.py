@@ -1,6 +1,6 @@
 """All REST endpoints under /api/, with the OpenAPI schema and its docs."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core.accounts import api as accounts_api
@@ -11,6 +11,10 @@ urlpatterns = [
     path("auth/logout/", accounts_api.LogoutView.as_view(), name="api-logout"),
     path("users/profile/", accounts_api.ProfileView.as_view(), name="api-profile"),
     path("users/profile/update/", accounts_api.ProfileUpdateView.as_view(), name="api-profile-update"),
+    path("", include("core.catalogue.api_urls")),
+    path("", include("core.scheduling.api_urls")),
+    path("", include("core.payments.api_urls")),
+    path("", include("core.recommendations.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

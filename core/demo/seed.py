@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import random
 from dataclasses import dataclass, field
 
@@ -18,12 +19,31 @@ from . import data
 
 DEMO_PASSWORD = "peerlearn-demo"
 
+# Apps that add demo content provide ``<app>.demo.seed(context: SeedContext)``; called in this order.
+APP_SEEDERS = [
+    "core.catalogue.demo",
+    "core.scheduling.demo",
+    "core.payments.demo",
+    "core.recommendations.demo",
+]
+
 
 @dataclass
 class SeedReport:
     admin_email: str = ""
     admin_password: str = ""
     counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class SeedContext:
+    """What the base seeding made, handed to each app's seeder (which adds counts)."""
+
+    skills: list[Skill]
+    mentors: list[User]
+    learners: list[User]
+    home: HomePage
+    report: SeedReport
 
 
 def seed_skills() -> list[Skill]:
@@ -150,9 +170,19 @@ def seed_all(admin_email: str, admin_password: str, mentors: int = 30, learners:
     skills = seed_skills()
     seed_admin(admin_email, admin_password)
     mentor_users, learner_users = seed_people(skills, mentors, learners)
-    seed_pages()
-    return SeedReport(
+    home = seed_pages()
+    report = SeedReport(
         admin_email=admin_email,
         admin_password=admin_password,
         counts={"skills": len(skills), "mentors": len(mentor_users), "learners": len(learner_users)},
     )
+    context = SeedContext(skills=skills, mentors=mentor_users, learners=learner_users, home=home, report=report)
+    for module_name in APP_SEEDERS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        module.seed(context)
+    return report

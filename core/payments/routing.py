@@ -1,0 +1,3 @@
+"""WebSocket routes of core.payments, gathered by peerlearn.routing."""
+
+websocket_urlpatterns: list = []
