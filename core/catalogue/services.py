@@ -1,0 +1,89 @@
+"""Catalogue domain logic: prices of mentors, who teaches what, upcoming sessions by subject."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from .models import MentorPage
+
+
+def live_mentor_pages() -> QuerySet[MentorPage]:
+    """Published mentor pages whose account is still a mentor and active."""
+    return MentorPage.objects.live().filter(user__is_active=True, user__is_mentor=True)
+
+
+def mentor_rate(user: Any) -> tuple[int, str] | None:
+    """The hourly rate of a mentor's *live* page as ``(minor units, currency)``.
+
+    ``None`` when the mentor has no published page or has not priced it (rate 0): callers
+    pricing a 1:1 slot then treat it as not bookable for money (or free, as they decide).
+    """
+    user_id = getattr(user, "pk", user)
+    row = live_mentor_pages().filter(user_id=user_id).values_list("hourly_rate_minor", "currency").first()
+    if row is None or not row[0]:
+        return None
+    return int(row[0]), row[1]
+
+
+def rate_label(amount_minor: int, currency: str) -> str:
+    """How a price reads on a page: "25.00 USD per hour", or "Free" when unpriced."""
+    from core.scheduling.currency import format_money
+
+    text = format_money(amount_minor, currency)
+    return text if not amount_minor else f"{text} / hour"
+
+
+def mentors_with_skills(skill_ids: Iterable[int]) -> QuerySet[MentorPage]:
+    """Live mentor pages teaching any of the skills, best rated first."""
+    return (
+        live_mentor_pages()
+        .filter(skills__in=list(skill_ids))
+        .distinct()
+        .select_related("user", "photo")
+        .prefetch_related("skills")
+        .order_by("-rating_average", "-rating_count", "title")
+    )
+
+
+def upcoming_sessions(
+    *, mentor_ids: Iterable[int] | None = None, skill_ids: Iterable[int] | None = None, limit: int = 10
+) -> list[Any]:
+    """Sessions still to come that people can join, soonest first.
+
+    The sessions live in ``core.scheduling``; until that app defines its ``Session`` model the
+    catalogue simply has none to show.
+    """
+    try:
+        from core.scheduling.models import Session
+    except ImportError:
+        return []
+    queryset = Session.objects.filter(start__gte=timezone.now()).exclude(
+        status__in=getattr(Session, "CLOSED_STATUSES", ("cancelled", "completed", "in_progress"))
+    )
+    if mentor_ids is not None:
+        queryset = queryset.filter(mentor_id__in=list(mentor_ids))
+    if skill_ids is not None:
+        queryset = queryset.filter(skills__in=list(skill_ids)).distinct()
+    return list(queryset.select_related("mentor").prefetch_related("skills").order_by("start")[:limit])
+
+
+def skills_by_category() -> list[dict[str, Any]]:
+    """Every skill grouped by category (uncategorised last), each with its count of live mentors."""
+    from core.taxonomy.models import Skill
+
+    live_ids = live_mentor_pages().values("id")
+    skills = Skill.objects.annotate(
+        mentor_count=Count("mentor_pages", filter=Q(mentor_pages__in=live_ids), distinct=True)
+    ).order_by("category", "name")
+    groups: dict[str, list[Skill]] = {}
+    for skill in skills:
+        groups.setdefault(skill.category or "Other", []).append(skill)
+    ordered = sorted(groups.items(), key=lambda item: (item[0] == "Other", item[0].lower()))
+    return [
+        {"name": name, "skills": items, "mentor_count": sum(skill.mentor_count for skill in items)}
+        for name, items in ordered
+    ]
