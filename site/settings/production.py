@@ -6,7 +6,7 @@ ALLOWED_HOSTS are set. TLS is assumed to end at a proxy that sets
 """
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY, env, env_bool, env_list, require_secret_key
+from .base import SECRET_KEY, TEMPLATES, env, env_bool, env_list, require_secret_key
 
 DEBUG = False
 SECRET_KEY = require_secret_key(SECRET_KEY)
@@ -28,4 +28,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-LOGGING_LEVEL = env("LOG_LEVEL", "INFO")
+
+# Templates are read once per process and theme.
+TEMPLATES[0]["OPTIONS"]["loaders"] = [
+    ("core.themes.loaders.CachedThemeLoader", TEMPLATES[0]["OPTIONS"]["loaders"]),
+]

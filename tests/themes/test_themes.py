@@ -1,0 +1,66 @@
+"""The active theme is a site setting; a theme overrides templates by path."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from django.template import engines
+
+from core.themes import registry
+from core.themes.loaders import CachedThemeLoader
+from core.themes.models import ThemeSettings
+
+
+@pytest.fixture
+def second_theme(settings, tmp_path):
+    """A theme folder with its own base.html, beside a copy of the default theme."""
+    themes = tmp_path / "themes"
+    shutil.copytree(settings.THEMES_DIR / "default" / "templates", themes / "default" / "templates")
+    (themes / "midnight" / "templates").mkdir(parents=True)
+    (themes / "midnight" / "templates" / "base.html").write_text(
+        "<html><body class='midnight'>{% block content %}{% endblock %}</body></html>"
+    )
+    settings.THEMES_DIR = themes
+    registry.installed_themes.cache_clear()
+    yield "midnight"
+    registry.installed_themes.cache_clear()
+
+
+@pytest.mark.django_db
+def test_installed_themes_are_the_folders_with_templates(second_theme):
+    assert registry.installed_themes() == ("default", "midnight")
+
+
+@pytest.mark.django_db
+def test_the_site_setting_switches_the_theme(client, second_theme):
+    from wagtail.models import Site
+
+    site = Site.objects.get(is_default_site=True)
+    assert "midnight" not in client.get("/accounts/login/").content.decode()
+    ThemeSettings.objects.update_or_create(site=site, defaults={"theme": "midnight"})
+    html = client.get("/accounts/login/").content.decode()
+    assert "class='midnight'" in html
+
+
+@pytest.mark.django_db
+def test_an_unknown_theme_falls_back_to_the_default(client):
+    from wagtail.models import Site
+
+    ThemeSettings.objects.update_or_create(site=Site.objects.get(is_default_site=True), defaults={"theme": "gone"})
+    assert client.get("/accounts/login/").status_code == 200
+
+
+def test_the_cached_loader_keys_templates_by_theme():
+    engine = engines["django"].engine
+    loader = CachedThemeLoader(engine, ["core.themes.loaders.ThemeLoader"])
+    token = registry.active_theme.set("default")
+    try:
+        key_default = loader.cache_key("base.html")
+    finally:
+        registry.active_theme.reset(token)
+    token = registry.active_theme.set("midnight")
+    try:
+        assert loader.cache_key("base.html") != key_default
+    finally:
+        registry.active_theme.reset(token)
