@@ -1,0 +1,1 @@
+"""Domain logic of scheduling: availability, sessions, bookings, the waitlist."""
