@@ -46,6 +46,8 @@ class ProfileSignupForm(forms.Form):
         label="What would you like to learn?",
     )
 
+    field_order = ["email", "password1", "password2", "display_name", "time_zone", "roles", "interests"]
+
     def signup(self, request, user: User) -> None:
         user.display_name = self.cleaned_data["display_name"]
         user.time_zone = self.cleaned_data["time_zone"]
@@ -74,10 +76,13 @@ class ProfileForm(forms.ModelForm):
             "photo": forms.ClearableFileInput(attrs={"accept": "image/*"}),
         }
         labels = {"skills": "Skills you can teach", "interests": "Skills you want to learn"}
+        help_texts = {"skills": "", "interests": ""}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["roles"].initial = self.instance.roles
+        # A saved zone is the person's choice: the browser must not pre-fill over it.
+        self.fields["time_zone"].widget.attrs["data-keep"] = ""
         limit_mb = settings.PROFILE_PHOTO_MAX_BYTES // 1_048_576
         self.fields["photo"].help_text = f"JPEG, PNG or WebP, up to {limit_mb} MB."
 

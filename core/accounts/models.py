@@ -7,7 +7,7 @@ from django.db import models
 
 from core.taxonomy.models import Skill
 
-from .validators import validate_language_codes, validate_photo, validate_time_zone
+from .validators import LANGUAGE_NAMES, validate_language_codes, validate_photo, validate_time_zone
 
 
 class UserManager(BaseUserManager["User"]):
@@ -75,6 +75,10 @@ class User(AbstractUser):
     @property
     def roles(self) -> list[str]:
         return [role for role, flag in (("learner", self.is_learner), ("mentor", self.is_mentor)) if flag]
+
+    @property
+    def language_names(self) -> list[str]:
+        return [LANGUAGE_NAMES.get(code, code) for code in self.languages or []]
 
     def set_roles(self, roles: list[str]) -> None:
         self.is_learner = "learner" in roles
