@@ -12,15 +12,20 @@ through :mod:`core.plugins.manager`.
 
 from .contracts.events import EVENT_NAMES, DomainEvent
 from .contracts.payments import (
+    CheckoutContext,
+    GatewayError,
     PaymentGateway,
     PaymentRequest,
+    PaymentReturn,
     PaymentStart,
+    PaymentState,
     RefundRequest,
     RefundResult,
     WebhookError,
     WebhookEvent,
 )
 from .contracts.recommenders import (
+    SIGNAL_WEIGHTS,
     Interaction,
     ItemFeatures,
     Recommender,
@@ -31,19 +36,25 @@ from .contracts.recommenders import (
 from .contracts.video import IceServer, Participant, RoomInfo, RoomRequest, VideoBackend
 from .markers import ENTRY_POINT_GROUP, PROJECT_NAME, hookimpl, hookspec
 from .meta import PluginConfig, PluginMeta, SettingField
+from .rendering import render_template
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "EVENT_NAMES",
     "PROJECT_NAME",
+    "SIGNAL_WEIGHTS",
+    "CheckoutContext",
     "DomainEvent",
+    "GatewayError",
     "IceServer",
     "Interaction",
     "ItemFeatures",
     "Participant",
     "PaymentGateway",
     "PaymentRequest",
+    "PaymentReturn",
     "PaymentStart",
+    "PaymentState",
     "PluginConfig",
     "PluginMeta",
     "Recommender",
@@ -60,4 +71,5 @@ __all__ = [
     "WebhookEvent",
     "hookimpl",
     "hookspec",
+    "render_template",
 ]

@@ -34,6 +34,11 @@ def peerlearn_recommenders(config: PluginConfig) -> Sequence[Recommender]:
     which blend weight of the site it gets. ``fit`` and ``score`` are called
     through the manager as well, so a recommender that raises or is slow is
     left out of a list and the list still comes back.
+
+    Serving never fits: each recommender is fitted by the refit task, its
+    ``dumps()`` stored, and every process ``loads()`` a fresh instance from
+    this hook. ``score`` gets the user's live history in
+    ``UserFeatures.history`` and must score all candidates in one call.
     """
 
 
@@ -46,9 +51,19 @@ def peerlearn_payment_gateways(config: PluginConfig) -> Sequence[PaymentGateway]
 
     Called when a learner chooses how to pay and when a webhook arrives at
     ``/payments/webhooks/<identifier>/``. Results are concatenated and routed
-    by ``identifier`` (which must be unique across plugins). Unlike every
-    other extension point, a gateway error fails the payment *closed*: the
-    core reports it to the learner and never marks money as received.
+    by ``identifier`` (which must be unique across plugins; a later duplicate
+    is ignored and logged). Return no gateway when required settings (API
+    keys) are missing, so the checkout never offers a gateway that cannot work.
+
+    The learner is offered the gateways of enabled plugins whose ``supports``
+    accepts the session's currency. Each gateway method (``start_payment``,
+    ``parse_webhook``, ``verify_return``, ``refund``, ``lookup``,
+    ``checkout_html``) is called through the manager with a time budget.
+    Unlike every other extension point, a gateway error fails the payment
+    *closed*: the core reports it (a :class:`~core.plugins.contracts.payments.GatewayError`
+    message is shown as is) and never marks money as received or refunded.
+    See :mod:`core.plugins.contracts.payments` for what the core guarantees
+    a gateway (idempotent retries, deduplicated events, checked amounts).
     """
 
 

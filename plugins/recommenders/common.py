@@ -1,0 +1,135 @@
+"""Small pieces the built-in recommenders share: signal weights, matrices, blobs.
+
+Only NumPy/SciPy and ``core.plugins``: a third-party recommender would carry
+its own copy of whatever it needs from here.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from core.plugins import SIGNAL_WEIGHTS, Interaction
+
+KIND_VERBS = {"mentor": "teaches", "session": "covers"}
+
+
+def signal_weights(overrides: Mapping[str, Any] | None = None) -> dict[str, float]:
+    """The default per-kind weights with a plugin's settings laid over them."""
+    weights = dict(SIGNAL_WEIGHTS)
+    for kind, value in (overrides or {}).items():
+        if value is not None:
+            weights[kind] = float(value)
+    return weights
+
+
+def positive_signals(interactions: Iterable[Interaction], weights: Mapping[str, float]) -> dict[tuple[int, str], float]:
+    """Strongest positive signal per (user, item); a dismissal cancels the pair.
+
+    Taking the maximum (not the sum) keeps ten views from outweighing a booking.
+    """
+    best: dict[tuple[int, str], float] = {}
+    dismissed: set[tuple[int, str]] = set()
+    for it in interactions:
+        pair = (it.user_id, it.item)
+        if it.kind == "dismiss":
+            dismissed.add(pair)
+            continue
+        w = weights.get(it.kind, 0.0)
+        if w > 0 and w > best.get(pair, 0.0):
+            best[pair] = w
+    for pair in dismissed:
+        best.pop(pair, None)
+    return best
+
+
+def history_vector(
+    history: Sequence[Interaction], index: Mapping[str, int], weights: Mapping[str, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(item indices, weights) of a user's positive history within ``index``."""
+    by_item = positive_signals(history, weights)
+    cols = [(index[item], w) for (_user, item), w in by_item.items() if item in index]
+    if not cols:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+    idx, vals = zip(*cols, strict=True)
+    return np.asarray(idx, dtype=np.int64), np.asarray(vals, dtype=np.float32)
+
+
+def user_item_matrix(
+    pairs: Mapping[tuple[int, str], float],
+) -> tuple[sparse.csr_matrix, list[int], list[str]]:
+    """A users x items CSR matrix with its row (user id) and column (item key) labels."""
+    users = sorted({u for u, _ in pairs})
+    items = sorted({i for _, i in pairs})
+    uix = {u: n for n, u in enumerate(users)}
+    iix = {i: n for n, i in enumerate(items)}
+    rows = np.fromiter((uix[u] for u, _ in pairs), dtype=np.int64, count=len(pairs))
+    cols = np.fromiter((iix[i] for _, i in pairs), dtype=np.int64, count=len(pairs))
+    vals = np.fromiter(pairs.values(), dtype=np.float32, count=len(pairs))
+    matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(users), len(items)), dtype=np.float32)
+    return matrix, users, items
+
+
+def item_phrase(item: str) -> str:
+    """The verb for an item's kind: a mentor "teaches", a session "covers"."""
+    return KIND_VERBS.get(item.split(":", 1)[0], "is about")
+
+
+def human_list(names: Sequence[str], limit: int = 3) -> str:
+    """ "Python", "Python and Django", "Python, Django and SQL"."""
+    names = list(names)[:limit]
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def top_indices(values: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the ``n`` largest values, largest first (argpartition, not a full sort)."""
+    if n <= 0 or values.size == 0:
+        return np.empty(0, dtype=np.int64)
+    if n >= values.size:
+        return np.argsort(-values, kind="stable")
+    part = np.argpartition(-values, n - 1)[:n]
+    return part[np.argsort(-values[part], kind="stable")]
+
+
+def dump_arrays(compress: bool = True, **arrays: Any) -> bytes:
+    """NumPy arrays (and lists of strings) as one ``.npz`` blob: no pickle, safe to load.
+
+    Dense float matrices barely compress: pass ``compress=False`` for those.
+    """
+    buffer = io.BytesIO()
+    save = np.savez_compressed if compress else np.savez
+    save(buffer, **{k: np.asarray(v) for k, v in arrays.items()})
+    return buffer.getvalue()
+
+
+def load_arrays(blob: bytes) -> dict[str, np.ndarray]:
+    with np.load(io.BytesIO(blob), allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}
+
+
+def dump_csr(prefix: str, matrix: sparse.csr_matrix) -> dict[str, np.ndarray]:
+    return {
+        f"{prefix}_data": matrix.data,
+        f"{prefix}_indices": matrix.indices,
+        f"{prefix}_indptr": matrix.indptr,
+        f"{prefix}_shape": np.asarray(matrix.shape),
+    }
+
+
+def load_csr(prefix: str, arrays: Mapping[str, np.ndarray]) -> sparse.csr_matrix:
+    return sparse.csr_matrix(
+        (arrays[f"{prefix}_data"], arrays[f"{prefix}_indices"], arrays[f"{prefix}_indptr"]),
+        shape=tuple(int(x) for x in arrays[f"{prefix}_shape"]),
+    )
+
+
+def setting(config: Mapping[str, Any], name: str, default: Any) -> Any:
+    """A plugin setting, or ``default`` when it is unset (``None`` or empty)."""
+    value = config.get(name)
+    return default if value is None or value == "" else value

@@ -1,0 +1,125 @@
+"""Trending: items whose interest grew in the recent window against the one before.
+
+With ``r`` the weighted interest in the last ``window_days`` and ``p`` in the
+window before it, the score is ``(r - p) / sqrt(p + prior)``: growth measured
+in units of the noise one expects of a count of ``p``, so going from 10 to 30
+bookings beats going from 0 to 1. Only items that grew and have at least
+``min_recent`` recent interest are scored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import timedelta
+
+import numpy as np
+
+from core.plugins import (
+    PluginConfig,
+    PluginMeta,
+    Recommender,
+    RecommenderScores,
+    SettingField,
+    TrainingData,
+    UserFeatures,
+    hookimpl,
+)
+from plugins.recommenders.common import dump_arrays, load_arrays, setting, signal_weights
+
+peerlearn_meta = PluginMeta(
+    name="Trending",
+    version="1.0.0",
+    author="PeerLearn developers",
+    description="Ranks items by the growth of interest in the last period against the period before.",
+    kind="recommender",
+    core_versions=">=0.1,<1",
+    settings=(
+        SettingField("window_days", "Period (days)", "int", default=7),
+        SettingField("min_recent", "Least recent interest to count as trending", "float", default=2.0),
+        SettingField(
+            "prior", "Smoothing of the previous period", "float", default=1.0, help_text="Damps growth from nothing."
+        ),
+        SettingField("click_weight", "Weight of a click", "float", default=0.3),
+        SettingField("view_weight", "Weight of a view", "float", default=0.1),
+    ),
+)
+
+
+def growth_score(recent: float, previous: float, prior: float) -> float:
+    """``(recent - previous) / sqrt(previous + prior)``, or 0 without growth."""
+    if recent <= previous:
+        return 0.0
+    return (recent - previous) / math.sqrt(previous + max(prior, 1e-9))
+
+
+class TrendingRecommender(Recommender):
+    key = "trending"
+    family = "trending"
+    label = "Trending (growth of recent interest)"
+
+    def __init__(
+        self,
+        window_days: int = 7,
+        min_recent: float = 2.0,
+        prior: float = 1.0,
+        click_weight: float = 0.3,
+        view_weight: float = 0.1,
+    ) -> None:
+        self.window_days = max(int(window_days), 1)
+        self.min_recent = float(min_recent)
+        self.prior = float(prior)
+        self.signals = signal_weights({"click": click_weight, "view": view_weight})
+        self.trend: dict[str, float] = {}
+
+    def fit(self, data: TrainingData) -> None:
+        window = timedelta(days=self.window_days)
+        recent: dict[str, float] = defaultdict(float)
+        previous: dict[str, float] = defaultdict(float)
+        for it in data.interactions:
+            weight = self.signals.get(it.kind, 0.0)
+            if weight <= 0 or it.at > data.now:
+                continue
+            age = data.now - it.at
+            if age < window:
+                recent[it.item] += weight
+            elif age < 2 * window:
+                previous[it.item] += weight
+        self.trend = {}
+        for item, r in recent.items():
+            if r >= self.min_recent:
+                value = growth_score(r, previous.get(item, 0.0), self.prior)
+                if value > 0:
+                    self.trend[item] = value
+
+    @property
+    def reason(self) -> str:
+        return "popular this week" if self.window_days == 7 else f"trending over the last {self.window_days} days"
+
+    def score(self, user: UserFeatures, candidates: Sequence[str]) -> RecommenderScores:
+        scores = {c: self.trend[c] for c in candidates if c in self.trend}
+        return RecommenderScores(scores=scores, reasons=dict.fromkeys(scores, self.reason))
+
+    def dumps(self) -> bytes:
+        items = sorted(self.trend)
+        return dump_arrays(
+            items=np.asarray(items, dtype=str), trend=np.asarray([self.trend[i] for i in items], dtype=np.float64)
+        )
+
+    def loads(self, blob: bytes) -> None:
+        a = load_arrays(blob)
+        self.trend = dict(zip((str(x) for x in a["items"]), a["trend"].tolist(), strict=True))
+
+
+@hookimpl
+def peerlearn_recommenders(config: PluginConfig) -> list[Recommender]:
+    return [
+        TrendingRecommender(
+            window_days=setting(config, "window_days", 7),
+            min_recent=setting(config, "min_recent", 2.0),
+            prior=setting(config, "prior", 1.0),
+            click_weight=setting(config, "click_weight", 0.3),
+            view_weight=setting(config, "view_weight", 0.1),
+        )
+    ]
