@@ -52,23 +52,21 @@ def mentors_with_skills(skill_ids: Iterable[int]) -> QuerySet[MentorPage]:
 def upcoming_sessions(
     *, mentor_ids: Iterable[int] | None = None, skill_ids: Iterable[int] | None = None, limit: int = 10
 ) -> list[Any]:
-    """Sessions still to come that people can join, soonest first.
+    """Published sessions still to come, soonest first, each annotated with ``seats_taken``.
 
-    The sessions live in ``core.scheduling``; until that app defines its ``Session`` model the
-    catalogue simply has none to show.
+    Only sessions a mentor published are listed: a 1:1 session made by booking a free slot is
+    private to its learner.
     """
-    try:
-        from core.scheduling.models import Session
-    except ImportError:
-        return []
-    queryset = Session.objects.filter(start__gte=timezone.now()).exclude(
-        status__in=getattr(Session, "CLOSED_STATUSES", ("cancelled", "completed", "in_progress"))
-    )
+    from core.scheduling.models import Booking, Session
+
+    queryset = Session.objects.filter(
+        status=Session.SCHEDULED, origin=Session.PUBLISHED, starts_at__gte=timezone.now()
+    ).annotate(seats_taken=Count("bookings", filter=Q(bookings__status__in=Booking.ACTIVE_STATUSES), distinct=True))
     if mentor_ids is not None:
         queryset = queryset.filter(mentor_id__in=list(mentor_ids))
     if skill_ids is not None:
         queryset = queryset.filter(skills__in=list(skill_ids)).distinct()
-    return list(queryset.select_related("mentor").prefetch_related("skills").order_by("start")[:limit])
+    return list(queryset.select_related("mentor").prefetch_related("skills").order_by("starts_at", "id")[:limit])
 
 
 def skills_by_category() -> list[dict[str, Any]]:

@@ -1,0 +1,102 @@
+"""The mentor's profile form and the search form of the site."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from wagtail.images.fields import WagtailImageField
+
+from core.accounts.validators import LANGUAGE_NAMES
+from core.taxonomy.models import Skill
+
+LANGUAGE_CHOICES = sorted(LANGUAGE_NAMES.items(), key=lambda item: item[1])
+
+
+class SkillChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Skill) -> str:
+        return f"{obj.name} ({obj.category})" if obj.category else obj.name
+
+
+class MentorProfileForm(forms.Form):
+    """What a mentor may change on their public page; the result goes to the editors for approval."""
+
+    headline = forms.CharField(
+        max_length=140, required=False, help_text="One line: what you teach and to whom (140 characters)."
+    )
+    bio = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=6000,
+        required=False,
+        help_text="Plain text; leave an empty line between paragraphs.",
+    )
+    skills = SkillChoiceField(
+        queryset=Skill.objects.order_by("category", "name"),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="What you teach: learners find you by these.",
+    )
+    languages = forms.MultipleChoiceField(
+        choices=LANGUAGE_CHOICES, required=False, help_text="The languages you can teach in."
+    )
+    hourly_rate = forms.DecimalField(
+        min_value=Decimal(0),
+        max_digits=12,
+        decimal_places=4,
+        label="Hourly rate",
+        help_text="Price of one hour, e.g. 25 or 25.50. 0 means not priced yet.",
+    )
+    currency = forms.ChoiceField(choices=(), help_text="ISO 4217 code, e.g. USD, EUR, INR, GBP.")
+    photo = WagtailImageField(required=False, help_text="A clear photo of you (JPEG, PNG or WebP).")
+    remove_photo = forms.BooleanField(required=False, label="Remove the current photo")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from core.scheduling.currency import CURRENCY_CHOICES
+
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].choices = CURRENCY_CHOICES
+
+    def clean(self) -> dict[str, Any]:
+        from core.scheduling.currency import MoneyError, to_minor
+
+        data = super().clean()
+        rate, currency = data.get("hourly_rate"), data.get("currency")
+        if rate is not None and currency:
+            try:
+                data["hourly_rate_minor"] = to_minor(rate.normalize(), currency)
+            except MoneyError as exc:
+                self.add_error("hourly_rate", exc.message)
+            else:
+                if data["hourly_rate_minor"] > 2**31 - 1:
+                    self.add_error("hourly_rate", "The hourly rate is too large.")
+        return data
+
+
+class MentorSearchForm(forms.Form):
+    """The filters of the search page; validation itself is :func:`core.catalogue.search.parse_filters`."""
+
+    q = forms.CharField(required=False, label="Search", max_length=200)
+    skill = forms.ModelMultipleChoiceField(
+        queryset=Skill.objects.order_by("category", "name"), to_field_name="slug", required=False, label="Skills"
+    )
+    language = forms.ChoiceField(choices=[("", "Any language"), *LANGUAGE_CHOICES], required=False)
+    min_price = forms.DecimalField(required=False, min_value=0, label="Min price / hour")
+    max_price = forms.DecimalField(required=False, min_value=0, label="Max price / hour")
+    min_rating = forms.ChoiceField(
+        required=False,
+        label="Rating",
+        choices=[("", "Any rating"), ("4.5", "4.5 and up"), ("4", "4 and up"), ("3", "3 and up")],
+    )
+    free_within_days = forms.ChoiceField(
+        required=False,
+        label="Free time",
+        choices=[
+            ("", "Any time"),
+            ("1", "In the next 24 hours"),
+            ("3", "In the next 3 days"),
+            ("7", "This week"),
+            ("14", "In the next 2 weeks"),
+            ("30", "In the next 30 days"),
+        ],
+    )

@@ -1,0 +1,140 @@
+"""Site pages of the catalogue: mentor search, the mentor's own profile editor, reviews.
+
+Views parse input, call a service and render; the logic lives in ``search``, ``profiles`` and
+``reviews``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_http_methods
+from wagtail.models import Site
+
+from . import profiles
+from .forms import MentorProfileForm, MentorSearchForm
+from .models import MentorIndexPage, MentorPage
+from .search import FilterError, parse_filters, search_mentors
+
+DEFAULT_PER_PAGE = 12
+
+
+def search_context(request: HttpRequest, index_page: MentorIndexPage | None = None) -> dict[str, Any]:
+    """Everything the search template needs: the form, the filters' error if any, one page of results."""
+    form = MentorSearchForm(request.GET or None)
+    context: dict[str, Any] = {"search_form": form, "filter_error": None, "results": None, "filters": None}
+    try:
+        filters = parse_filters(request.GET)
+    except FilterError as exc:
+        context["filter_error"] = exc
+        return context
+    per_page = index_page.per_page if index_page else DEFAULT_PER_PAGE
+    paginator = Paginator(search_mentors(filters), per_page)
+    results = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context.update(
+        {
+            "filters": filters,
+            "results": results,
+            "paginator": paginator,
+            "querystring": query.urlencode(),
+        }
+    )
+    return context
+
+
+def mentor_search(request: HttpRequest) -> HttpResponse:
+    """``/mentors/``: served by the site's mentor index page, or rendered without one on a bare site."""
+    site = Site.find_for_request(request)
+    index = profiles.mentor_index(site)
+    if index is not None:
+        url = index.get_url(request)
+        if url and url.rstrip("/") != request.path.rstrip("/"):
+            query = request.META.get("QUERY_STRING")
+            return redirect(f"{url}?{query}" if query else url)
+        from wagtail.views import serve
+
+        return serve(request, request.path)
+    context = {"page": None, **search_context(request)}
+    return TemplateResponse(request, "catalogue/mentor_index_page.html", context)
+
+
+def mentor_by_user(request: HttpRequest, user_id: int) -> HttpResponse:
+    """``/mentors/<user id>/``: the stable address of a mentor, redirecting to their live page."""
+    page = get_object_or_404(MentorPage.objects.live(), user_id=user_id)
+    return redirect(page.get_url(request))
+
+
+def _require_mentor(request: HttpRequest) -> HttpResponse | None:
+    if not request.user.is_mentor:
+        return render(request, "catalogue/not_a_mentor.html", status=403)
+    return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_edit(request: HttpRequest) -> HttpResponse:
+    """The mentor edits their own public page; saving submits it for an editor's approval."""
+    denied = _require_mentor(request)
+    if denied:
+        return denied
+    status = profiles.profile_status(request.user)
+    initial = profiles.initial_profile(request.user)
+    if request.method == "POST":
+        form = MentorProfileForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            photo = profiles.store_photo(request.user, data["photo"]) if data.get("photo") else None
+            profiles.submit_profile(
+                request.user,
+                headline=data["headline"],
+                bio_text=data["bio"],
+                skills=list(data["skills"]),
+                languages=data["languages"],
+                hourly_rate_minor=data["hourly_rate_minor"],
+                currency=data["currency"],
+                photo=photo,
+                remove_photo=data["remove_photo"],
+            )
+            messages.success(
+                request, "Your changes were sent to the editors. Your public page shows them once approved."
+            )
+            return redirect("catalogue:profile_edit")
+        messages.error(request, "Please correct the errors below; nothing was saved.")
+    else:
+        from core.scheduling.currency import to_decimal
+
+        form = MentorProfileForm(
+            initial={
+                "headline": initial["headline"],
+                "bio": initial["bio"],
+                "skills": initial["skills"],
+                "languages": initial["languages"],
+                "hourly_rate": to_decimal(initial["hourly_rate_minor"], initial["currency"]),
+                "currency": initial["currency"],
+            }
+        )
+    context = {"form": form, "status": status, "current_photo": initial["photo"]}
+    return render(request, "catalogue/profile_edit.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def profile_preview(request: HttpRequest) -> HttpResponse:
+    """The mentor's latest draft, rendered as the public page will look once approved."""
+    denied = _require_mentor(request)
+    if denied:
+        return denied
+    status = profiles.profile_status(request.user)
+    if status.draft is None:
+        raise Http404("You have no profile page yet.")
+    draft = status.draft
+    context = draft.get_context(request)
+    context.update({"is_preview": True, "status": status})
+    return TemplateResponse(request, draft.get_template(request), context)
