@@ -28,4 +28,9 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "reason": "This socket only accepts ping."})
 
     async def notify(self, event: dict) -> None:
+        """A new notification (``payload`` is its JSON form with ``unread_count``)."""
         await self.send_json({"type": "notification", "kind": event["kind"], "payload": event["payload"]})
+
+    async def unread(self, event: dict) -> None:
+        """The unread count changed elsewhere (read in another tab, or via the API)."""
+        await self.send_json({"type": "unread", "count": event["count"]})

@@ -1,0 +1,44 @@
+"""``{% load notifications %}``: the header bell and a recent-notifications panel.
+
+``{% notification_bell %}`` renders the bell link with the unread badge and
+loads ``notifications.js``, which keeps the badge live over
+``ws/notifications/`` and shows a toast for each new notification. It renders
+nothing for visitors.
+"""
+
+from __future__ import annotations
+
+from django import template
+
+from .. import services
+from ..models import Notification
+
+register = template.Library()
+
+
+def _user(context):
+    user = context.get("user")
+    if user is None and context.get("request") is not None:
+        user = getattr(context["request"], "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
+@register.inclusion_tag("notifications/bell.html", takes_context=True)
+def notification_bell(context) -> dict:
+    user = _user(context)
+    return {"signed_in": user is not None, "unread": services.unread_count(user) if user else 0}
+
+
+@register.inclusion_tag("notifications/recent.html", takes_context=True)
+def recent_notifications(context, limit: int = 5) -> dict:
+    """The user's latest notifications, kept live by notifications.js."""
+    user = _user(context)
+    items = list(Notification.objects.filter(user=user)[: max(1, min(int(limit), 50))]) if user else []
+    return {
+        "signed_in": user is not None,
+        "items": items,
+        "limit": limit,
+        "unread": services.unread_count(user) if user else 0,
+        "csrf_token": context.get("csrf_token"),
+        "request": context.get("request"),
+    }
