@@ -183,6 +183,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "core.plugins.tasks.prune_plugin_errors",
         "schedule": 6 * 3600,
     },
+    # Scheduling: unpaid holds, waitlist offers, sessions never started or overrunning.
+    "scheduling-expire-holds": {"task": "core.scheduling.tasks.expire_holds", "schedule": 60},
+    "scheduling-expire-waitlist-offers": {"task": "core.scheduling.tasks.expire_waitlist_offers", "schedule": 60},
+    "scheduling-sweep-sessions": {"task": "core.scheduling.tasks.sweep_sessions", "schedule": 300},
 }
 
 # --- Auth -----------------------------------------------------------------
