@@ -1,0 +1,1 @@
+"""Invoice / bank transfer: the booking waits until an editor marks it paid."""

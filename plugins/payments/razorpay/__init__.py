@@ -1,0 +1,1 @@
+"""Payments through Razorpay orders and Razorpay Checkout."""

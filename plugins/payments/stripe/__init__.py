@@ -1,0 +1,1 @@
+"""Card payments through Stripe PaymentIntents and Stripe.js."""

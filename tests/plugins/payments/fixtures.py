@@ -1,0 +1,74 @@
+"""Fixtures shared by the gateway tests and the core payment tests (imported by both conftests)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from core.plugins import PaymentGateway
+
+from .harnesses import GatewayHarness, harness_class
+
+
+@pytest.fixture(scope="session")
+def _started_harnesses():
+    started: dict[str, GatewayHarness] = {}
+    yield started
+    for harness in started.values():
+        harness.stop()
+
+
+@pytest.fixture
+def harness_for(_started_harnesses) -> Callable[[str], GatewayHarness]:
+    """The (started, shared) harness of a gateway plugin; a missing harness fails the test."""
+
+    def get(plugin: str) -> GatewayHarness:
+        if plugin not in _started_harnesses:
+            cls = harness_class(plugin)
+            if cls is None:
+                pytest.fail(
+                    f"payment gateway plugin {plugin!r} has no test harness: publish one under the entry-point "
+                    "group 'peerlearn.payment_harnesses' (see tests/plugins/payments/harnesses.py)",
+                    pytrace=False,
+                )
+            harness = cls()
+            harness.start()
+            _started_harnesses[plugin] = harness
+        return _started_harnesses[plugin]
+
+    return get
+
+
+@pytest.fixture
+def configure_gateway(db) -> Callable[..., PaymentGateway]:
+    """Enable a gateway plugin on the default site with its harness's settings; return its gateway."""
+    from wagtail.models import Site
+
+    from core.plugins import config
+    from core.plugins.manager import get_manager
+    from core.plugins.models import PluginConfiguration
+
+    def configure(harness: GatewayHarness, *, outage: bool = False, **extra_settings) -> PaymentGateway:
+        site = Site.objects.get(is_default_site=True)
+        settings_values = harness.outage_settings() if outage else harness.settings()
+        PluginConfiguration.objects.update_or_create(
+            site=site,
+            plugin=harness.plugin,
+            defaults={
+                "enabled": True,
+                "settings": {**settings_values, **extra_settings},
+                "secrets": harness.secrets(),
+            },
+        )
+        config.invalidate(site.id)
+        gateways = [
+            gateway
+            for plugin, gateway in get_manager().providers("peerlearn_payment_gateways", site_id=site.id)
+            if plugin == harness.plugin
+        ]
+        assert len(gateways) == 1, f"{harness.plugin} gave {len(gateways)} gateways once configured"
+        assert gateways[0].identifier == harness.identifier
+        return gateways[0]
+
+    return configure

@@ -1,0 +1,429 @@
+"""Per-gateway test harnesses: how the contract suite plays "the learner paid" and "the gateway told us".
+
+The contract suite (``test_contract.py``) runs the same cases for every
+registered payment gateway plugin. What differs between gateways (how a
+payment is completed at the gateway, how its webhooks are signed, how to make
+it unreachable) lives in a harness. A third-party gateway package publishes its
+own harness class under the entry-point group ``peerlearn.payment_harnesses``
+(``<plugin entry-point name> = "package.module:HarnessClass"``); a registered
+gateway without a harness fails the suite rather than being skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import importlib.metadata
+import json
+import secrets
+import time
+from abc import ABC, abstractmethod
+from typing import Any
+
+from core.plugins import PaymentStart, RefundResult
+
+from .servers import FakeRazorpay, LocalStripe, closed_port_url
+
+HARNESS_ENTRY_POINTS = "peerlearn.payment_harnesses"
+
+Webhook = tuple[bytes, dict[str, str]]
+
+
+class GatewayHarness(ABC):
+    #: the plugin's entry-point name and the identifier of its gateway
+    plugin: str
+    identifier: str
+    #: a currency the gateway takes in these tests, and an amount it accepts
+    currency: str = "EUR"
+    amount_minor: int = 4_000
+    #: whether the gateway has an API that can be down (the manual gateway has none)
+    can_be_down: bool = True
+    #: whether webhook signatures carry a timestamp that can go stale
+    signs_timestamps: bool = True
+
+    def start(self) -> None:  # noqa: B027 - most harnesses need no server
+        """Start whatever the gateway needs (a local API server)."""
+
+    def stop(self) -> None:  # noqa: B027
+        """Stop it."""
+
+    @abstractmethod
+    def settings(self) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def secrets(self) -> dict[str, Any]: ...
+
+    def outage_settings(self) -> dict[str, Any]:
+        """Settings under which the gateway's API cannot be reached."""
+        raise NotImplementedError
+
+    @abstractmethod
+    def complete(self, start: PaymentStart) -> str:
+        """Pay at the gateway as the learner would; return the charge reference (may be "")."""
+
+    @abstractmethod
+    def decline(self, start: PaymentStart) -> None:
+        """Make the learner's attempt fail at the gateway."""
+
+    @abstractmethod
+    def succeeded_event(self, start: PaymentStart, charge_reference: str = "", **override: Any) -> Webhook:
+        """A signed webhook saying the payment succeeded (``override`` changes payload fields)."""
+
+    @abstractmethod
+    def failed_event(self, start: PaymentStart) -> Webhook: ...
+
+    @abstractmethod
+    def refunded_event(self, start: PaymentStart, refund: RefundResult) -> Webhook:
+        """A signed webhook saying ``refund`` went through (and settling it, if it was pending)."""
+
+    @abstractmethod
+    def forge(self, webhook: Webhook) -> Webhook:
+        """The same webhook with a signature made from the wrong secret."""
+
+    def stale(self, webhook: Webhook) -> Webhook:
+        """The same webhook signed correctly but too long ago."""
+        raise NotImplementedError
+
+    @abstractmethod
+    def holds(self, start: PaymentStart) -> int:
+        """What the gateway holds for this payment now: captured minus refunded (minor units)."""
+
+    def return_params(self, start: PaymentStart, charge_reference: str) -> dict[str, str]:
+        """What the browser posts back after paying (empty for gateways without a return step)."""
+        return {}
+
+
+def stripe_style_signature(secret: str, body: bytes, timestamp: int | None = None) -> str:
+    stamp = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={stamp},v1={digest}"
+
+
+# --- Stripe ------------------------------------------------------------------------
+
+
+class StripeHarness(GatewayHarness):
+    plugin = "payment_stripe"
+    identifier = "stripe"
+    currency = "EUR"
+    webhook_secret = "whsec_test_" + "a1b2c3d4e5f6" * 3
+
+    def __init__(self) -> None:
+        self.server = LocalStripe()
+        self._client = None
+
+    def start(self) -> None:
+        import stripe
+
+        self.server.start()
+        self._client = stripe.StripeClient(
+            "sk_test_harness", base_addresses={"api": self.server.url}, max_network_retries=0
+        )
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    @property
+    def client(self):
+        assert self._client is not None, "start() the harness first"
+        return self._client
+
+    def settings(self) -> dict[str, Any]:
+        return {"publishable_key": "pk_test_harness", "api_base": self.server.url, "js_url": self.server.js_url}
+
+    def secrets(self) -> dict[str, Any]:
+        return {"secret_key": "sk_test_harness", "webhook_secret": self.webhook_secret}
+
+    def outage_settings(self) -> dict[str, Any]:
+        return {**self.settings(), "api_base": closed_port_url()}
+
+    def _card(self, number: str) -> str:
+        method = self.client.v1.payment_methods.create(
+            params={"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"}}
+        )
+        return method.id
+
+    def complete(self, start: PaymentStart) -> str:
+        self.client.v1.payment_intents.update(
+            start.reference, params={"payment_method": self._card("4242424242424242")}
+        )
+        intent = self.client.v1.payment_intents.confirm(start.reference)
+        assert intent.status == "succeeded", intent.status
+        charge = intent.latest_charge
+        return charge if isinstance(charge, str) else charge.id
+
+    def attach_3ds_card(self, start: PaymentStart) -> None:
+        """Leave the intent waiting for 3-D Secure in the browser (localstripe's confirmCardPayment path)."""
+        self.client.v1.payment_intents.update(
+            start.reference, params={"payment_method": self._card("4000002760003184")}
+        )
+        intent = self.client.v1.payment_intents.confirm(start.reference)
+        assert intent.status == "requires_action", intent.status
+
+    def decline(self, start: PaymentStart) -> None:
+        import stripe
+
+        self.client.v1.payment_intents.update(
+            start.reference, params={"payment_method": self._card("4000000000000341")}
+        )
+        try:
+            self.client.v1.payment_intents.confirm(start.reference)
+        except stripe.CardError:
+            pass
+        else:  # pragma: no cover - localstripe declines this card
+            raise AssertionError("the decline card was accepted")
+
+    def _intent(self, reference: str) -> dict[str, Any]:
+        return self.client.v1.payment_intents.retrieve(reference).to_dict()
+
+    def _event(self, kind: str, obj: dict[str, Any]) -> Webhook:
+        payload = {
+            "id": "evt_" + secrets.token_hex(12),
+            "object": "event",
+            "api_version": "2025-01-27",
+            "created": int(time.time()),
+            "livemode": False,
+            "pending_webhooks": 1,
+            "type": kind,
+            "data": {"object": obj},
+        }
+        body = json.dumps(payload).encode()
+        return body, {"Stripe-Signature": stripe_style_signature(self.webhook_secret, body)}
+
+    def succeeded_event(self, start: PaymentStart, charge_reference: str = "", **override: Any) -> Webhook:
+        intent = self._intent(start.reference)
+        if intent["status"] != "succeeded" and not override:
+            raise AssertionError(f"the intent is {intent['status']}, not succeeded")
+        intent.update(status="succeeded", amount_received=intent["amount"])
+        intent.update(override)
+        return self._event("payment_intent.succeeded", intent)
+
+    def failed_event(self, start: PaymentStart) -> Webhook:
+        return self._event("payment_intent.payment_failed", self._intent(start.reference))
+
+    def refunded_event(self, start: PaymentStart, refund: RefundResult) -> Webhook:
+        charge = self._intent(start.reference)["latest_charge"]
+        charge_id = charge if isinstance(charge, str) else charge["id"]
+        return self._event("charge.refunded", self.client.v1.charges.retrieve(charge_id).to_dict())
+
+    def forge(self, webhook: Webhook) -> Webhook:
+        body, _ = webhook
+        return body, {"Stripe-Signature": stripe_style_signature("whsec_wrong_secret", body)}
+
+    def stale(self, webhook: Webhook) -> Webhook:
+        body, _ = webhook
+        return body, {"Stripe-Signature": stripe_style_signature(self.webhook_secret, body, int(time.time()) - 3600)}
+
+    def holds(self, start: PaymentStart) -> int:
+        intent = self._intent(start.reference)
+        charge = intent.get("latest_charge")
+        if not charge:
+            return 0
+        if isinstance(charge, str):
+            charge = self.client.v1.charges.retrieve(charge).to_dict()
+        if charge["status"] != "succeeded" or not charge.get("captured"):
+            return 0
+        return int(charge["amount"]) - int(charge["amount_refunded"])
+
+
+# --- Razorpay ----------------------------------------------------------------------
+
+
+class RazorpayHarness(GatewayHarness):
+    plugin = "payment_razorpay"
+    identifier = "razorpay"
+    currency = "INR"
+    amount_minor = 150_000
+    signs_timestamps = False
+    key_id = "rzp_test_harness"
+    key_secret = "harness_key_secret_0123456789"
+    webhook_secret = "harness_webhook_secret_9876543210"
+
+    def __init__(self) -> None:
+        self.server = FakeRazorpay(self.key_id, self.key_secret)
+        self._last_payment: dict[str, dict[str, Any]] = {}
+
+    def start(self) -> None:
+        self.server.start()
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "key_id": self.key_id,
+            "api_base": self.server.url,
+            "checkout_js_url": "/static/test/razorpay-checkout-missing.js",
+            "currencies": "INR,EUR",
+        }
+
+    def secrets(self) -> dict[str, Any]:
+        return {"key_secret": self.key_secret, "webhook_secret": self.webhook_secret}
+
+    def outage_settings(self) -> dict[str, Any]:
+        return {**self.settings(), "api_base": closed_port_url()}
+
+    def complete(self, start: PaymentStart) -> str:
+        payment = self.server.pay(start.reference)
+        self._last_payment[start.reference] = payment
+        return payment["id"]
+
+    def decline(self, start: PaymentStart) -> None:
+        self._last_payment[start.reference] = self.server.decline(start.reference)
+
+    def _webhook(self, event: str, entities: dict[str, dict[str, Any]]) -> Webhook:
+        payload = {
+            "entity": "event",
+            "account_id": "acc_harness",
+            "event": event,
+            "contains": list(entities),
+            "payload": {name: {"entity": entity} for name, entity in entities.items()},
+            "created_at": int(time.time()),
+        }
+        body = json.dumps(payload).encode()
+        signature = hmac.new(self.webhook_secret.encode(), body, hashlib.sha256).hexdigest()
+        return body, {"X-Razorpay-Signature": signature, "X-Razorpay-Event-Id": "evt_" + secrets.token_hex(8)}
+
+    def _payment_of(self, start: PaymentStart) -> dict[str, Any]:
+        return dict(self._last_payment[start.reference])
+
+    def succeeded_event(self, start: PaymentStart, charge_reference: str = "", **override: Any) -> Webhook:
+        payment = self._payment_of(start) if start.reference in self._last_payment else {}
+        if not payment:
+            order = self.server.orders[start.reference]
+            payment = {"id": "pay_missing", "order_id": order["id"], "amount": order["amount"], "currency": "INR"}
+        payment.update(status="captured")
+        payment.update(override)
+        return self._webhook("payment.captured", {"payment": payment})
+
+    def failed_event(self, start: PaymentStart) -> Webhook:
+        return self._webhook("payment.failed", {"payment": self._payment_of(start)})
+
+    def refunded_event(self, start: PaymentStart, refund: RefundResult) -> Webhook:
+        entity = self.server.settle_refund(refund.refund_reference)
+        payment = dict(self.server.payments[entity["payment_id"]])
+        return self._webhook("refund.processed", {"refund": dict(entity), "payment": payment})
+
+    def forge(self, webhook: Webhook) -> Webhook:
+        body, headers = webhook
+        bad = hmac.new(b"wrong-secret", body, hashlib.sha256).hexdigest()
+        return body, {**headers, "X-Razorpay-Signature": bad}
+
+    def holds(self, start: PaymentStart) -> int:
+        return self.server.holds(start.reference)
+
+    def return_params(self, start: PaymentStart, charge_reference: str) -> dict[str, str]:
+        return {
+            "razorpay_order_id": start.reference,
+            "razorpay_payment_id": charge_reference,
+            "razorpay_signature": self.server.checkout_signature(start.reference, charge_reference),
+        }
+
+
+# --- Manual (invoice / bank transfer) ---------------------------------------------------
+
+
+class ManualHarness(GatewayHarness):
+    """The "gateway" is a bank account: the harness keeps its balance per reference."""
+
+    plugin = "payment_manual"
+    identifier = "manual"
+    currency = "EUR"
+    can_be_down = False
+    webhook_secret = "manual_harness_secret_0123456789"
+
+    def __init__(self) -> None:
+        self.bank: dict[str, int] = {}
+        self.amounts: dict[str, tuple[int, str]] = {}
+
+    def settings(self) -> dict[str, Any]:
+        return {"instructions": "IBAN DE00 1234 5678 9012 3456 78, PeerLearn Test GmbH", "reference_prefix": "PLT"}
+
+    def secrets(self) -> dict[str, Any]:
+        return {"webhook_secret": self.webhook_secret}
+
+    def _remember(self, start: PaymentStart) -> tuple[int, str]:
+        data = start.client_data
+        self.amounts[start.reference] = (int(data["amount_minor"]), str(data["currency"]))
+        return self.amounts[start.reference]
+
+    def complete(self, start: PaymentStart) -> str:
+        amount, _ = self._remember(start)
+        self.bank[start.reference] = self.bank.get(start.reference, 0) + amount
+        return ""
+
+    def decline(self, start: PaymentStart) -> None:
+        self._remember(start)
+
+    def _webhook(self, payload: dict[str, Any]) -> Webhook:
+        body = json.dumps({"id": "man_" + secrets.token_hex(8), **payload}).encode()
+        return body, {"X-PeerLearn-Signature": stripe_style_signature(self.webhook_secret, body)}
+
+    def succeeded_event(self, start: PaymentStart, charge_reference: str = "", **override: Any) -> Webhook:
+        amount, currency = self.amounts.get(start.reference) or self._remember(start)
+        payload = {"type": "payment.received", "reference": start.reference, "amount_minor": amount}
+        payload["currency"] = currency
+        payload.update(override)
+        return self._webhook(payload)
+
+    def failed_event(self, start: PaymentStart) -> Webhook:
+        amount, currency = self.amounts[start.reference]
+        return self._webhook(
+            {"type": "payment.failed", "reference": start.reference, "amount_minor": amount, "currency": currency}
+        )
+
+    def refunded_event(self, start: PaymentStart, refund: RefundResult) -> Webhook:
+        amount, currency = self.amounts[start.reference]
+        self.bank[start.reference] = self.bank.get(start.reference, 0) - refund.amount_minor
+        return self._webhook(
+            {
+                "type": "refund.sent",
+                "reference": start.reference,
+                "amount_minor": amount,
+                "currency": currency,
+                "refund_reference": refund.refund_reference,
+                "refund_amount_minor": refund.amount_minor,
+            }
+        )
+
+    def forge(self, webhook: Webhook) -> Webhook:
+        body, _ = webhook
+        return body, {"X-PeerLearn-Signature": stripe_style_signature("wrong-secret", body)}
+
+    def stale(self, webhook: Webhook) -> Webhook:
+        body, _ = webhook
+        return body, {
+            "X-PeerLearn-Signature": stripe_style_signature(self.webhook_secret, body, int(time.time()) - 3600)
+        }
+
+    def holds(self, start: PaymentStart) -> int:
+        return self.bank.get(start.reference, 0)
+
+
+BUILT_IN: dict[str, type[GatewayHarness]] = {
+    StripeHarness.plugin: StripeHarness,
+    RazorpayHarness.plugin: RazorpayHarness,
+    ManualHarness.plugin: ManualHarness,
+}
+
+
+def harness_class(plugin: str) -> type[GatewayHarness] | None:
+    """The harness of a gateway plugin: built in, or published by its package."""
+    if plugin in BUILT_IN:
+        return BUILT_IN[plugin]
+    for entry_point in importlib.metadata.entry_points(group=HARNESS_ENTRY_POINTS):
+        if entry_point.name == plugin:
+            return entry_point.load()
+    return None
+
+
+def payment_plugins() -> list[str]:
+    """Entry-point names of every registered payment gateway plugin (built-in or third-party)."""
+    from core.plugins.manager import PluginManager
+
+    manager = PluginManager()
+    return sorted(
+        name
+        for name, record in manager.plugins.items()
+        if record.loaded and "peerlearn_payment_gateways" in record.hooks
+    )
