@@ -5,3 +5,6 @@ class CatalogueConfig(AppConfig):
     name = "core.catalogue"
     label = "catalogue"
     verbose_name = "Catalogue"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401

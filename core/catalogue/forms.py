@@ -100,3 +100,18 @@ class MentorSearchForm(forms.Form):
             ("30", "In the next 30 days"),
         ],
     )
+
+
+class ReviewForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        coerce=int,
+        choices=[(5, "5 - Excellent"), (4, "4 - Good"), (3, "3 - OK"), (2, "2 - Poor"), (1, "1 - Bad")],
+        widget=forms.RadioSelect,
+        help_text="How was the session?",
+    )
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+        max_length=2000,
+        help_text="Optional. What went well, what could be better? Shown on the mentor's page once approved.",
+    )

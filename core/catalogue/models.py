@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from modelcluster.fields import ParentalManyToManyField
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
@@ -75,9 +78,11 @@ class MentorIndexPage(Page):
 class MentorPage(Page):
     """One mentor's public profile, owned by that mentor's account."""
 
+    # Nullable only for Wagtail's tree: deleting an account deletes its page first (see signals).
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
+        null=True,
+        on_delete=models.SET_NULL,
         related_name="mentor_page",
         help_text="The mentor this page presents; time zone and display name come from the account",
     )
@@ -124,9 +129,9 @@ class MentorPage(Page):
     subpage_types: list[str] = []
     template = "catalogue/mentor_page.html"
 
-    # Fields a revision must never bring back: ratings follow approved reviews, and the
-    # page always belongs to the same account.
-    DERIVED_FIELDS = ("rating_average", "rating_count", "user_id")
+    # Fields a revision must never bring back: ratings follow approved reviews, which change
+    # the live row directly, so publishing an older draft must not restore an older rating.
+    DERIVED_FIELDS = ("rating_average", "rating_count")
 
     class Meta:
         verbose_name = "mentor page"
@@ -152,10 +157,12 @@ class MentorPage(Page):
         return rate_label(self.hourly_rate_minor, self.currency)
 
     def get_context(self, request, *args, **kwargs):
+        from .reviews import approved_reviews
         from .services import upcoming_sessions
 
         context = super().get_context(request, *args, **kwargs)
         context["upcoming_sessions"] = upcoming_sessions(mentor_ids=[self.user_id], limit=10)
+        context["reviews"] = approved_reviews(self.user_id)[:20]
         context["is_owner"] = request.user.is_authenticated and request.user.pk == self.user_id
         return context
 
@@ -217,3 +224,51 @@ class SkillsDirectoryPage(Page):
         context = super().get_context(request, *args, **kwargs)
         context["categories"] = skills_by_category()
         return context
+
+
+class Review(models.Model):
+    """A learner's rating of a completed booking: one per booking, shown once an editor approves it."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    STATUS_CHOICES = [(PENDING, "Pending"), (APPROVED, "Approved"), (REJECTED, "Rejected")]
+
+    booking = models.OneToOneField("scheduling.Booking", on_delete=models.CASCADE, related_name="review")
+    # Copied from the booking so ratings aggregate per mentor with one indexed query.
+    mentor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews_received")
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews_given")
+    rating = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    comment = models.TextField(blank=True, max_length=2000)
+    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=PENDING, db_index=True)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    moderated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    moderation_note = models.CharField(
+        max_length=255, blank=True, help_text="Why it was rejected (shown to the learner), or an internal note"
+    )
+
+    panels = [
+        FieldPanel("rating", read_only=True),
+        FieldPanel("comment", read_only=True),
+        FieldPanel("status", widget=forms.RadioSelect),
+        FieldPanel("moderation_note"),
+    ]
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["mentor", "status"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(rating__gte=1) & Q(rating__lte=5), name="review_rating_1_to_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rating}★ for {self.mentor} by {self.learner} ({self.status})"
+
+    @property
+    def author_name(self) -> str:
+        """How the learner is named publicly: first name and initial of the last ("Ana S.")."""
+        parts = (self.learner.display_name or "A learner").split()
+        return f"{parts[0]} {parts[-1][0]}." if len(parts) > 1 else parts[0]

@@ -12,8 +12,14 @@ from .models import MentorPage
 
 
 def live_mentor_pages() -> QuerySet[MentorPage]:
-    """Published mentor pages whose account is still a mentor and active."""
-    return MentorPage.objects.live().filter(user__is_active=True, user__is_mentor=True)
+    """Mentor pages the public can reach: published, not behind a view restriction, under a
+    published index page, and belonging to an active account that is still a mentor."""
+    from .models import MentorIndexPage
+
+    under_live_index = Q(pk__in=[])
+    for path in MentorIndexPage.objects.live().values_list("path", flat=True):
+        under_live_index |= Q(path__startswith=path)
+    return MentorPage.objects.live().public().filter(under_live_index, user__is_active=True, user__is_mentor=True)
 
 
 def mentor_rate(user: Any) -> tuple[int, str] | None:

@@ -17,9 +17,9 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
 from wagtail.models import Site
 
-from . import profiles
-from .forms import MentorProfileForm, MentorSearchForm
-from .models import MentorIndexPage, MentorPage
+from . import profiles, reviews
+from .forms import MentorProfileForm, MentorSearchForm, ReviewForm
+from .models import MentorIndexPage, MentorPage, Review
 from .search import FilterError, parse_filters, search_mentors
 
 DEFAULT_PER_PAGE = 12
@@ -138,3 +138,44 @@ def profile_preview(request: HttpRequest) -> HttpResponse:
     context = draft.get_context(request)
     context.update({"is_preview": True, "status": status})
     return TemplateResponse(request, draft.get_template(request), context)
+
+
+@login_required
+def my_reviews(request: HttpRequest) -> HttpResponse:
+    """The learner's completed sessions waiting for a review, and the reviews they wrote."""
+    context = {
+        "to_review": reviews.bookings_to_review(request.user)[:50],
+        "written": Review.objects.filter(learner=request.user).select_related("mentor", "booking__session")[:50],
+    }
+    return render(request, "catalogue/my_reviews.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review_new(request: HttpRequest, booking_id: int) -> HttpResponse:
+    """Rate a completed booking (once). Anything but its learner and a completed, unreviewed booking is refused."""
+    from core.scheduling.models import Booking
+
+    booking = get_object_or_404(Booking.objects.select_related("session", "session__mentor"), pk=booking_id)
+    blocked = reviews.review_block_reason(request.user, booking)
+    if blocked is not None:
+        return render(
+            request, "catalogue/review_blocked.html", {"booking": booking, "reason": blocked}, status=blocked.status
+        )
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            reviews.submit_review(request.user, booking.pk, form.cleaned_data["rating"], form.cleaned_data["comment"])
+        except reviews.ReviewError as exc:
+            form.add_error(None if exc.field == "booking" else exc.field, exc.message)
+        else:
+            messages.success(request, "Thank you! Your review will appear on the mentor's page once approved.")
+            return redirect("catalogue:my_reviews")
+    if request.method == "POST":
+        messages.error(request, "Please correct the errors below; nothing was saved.")
+    return render(
+        request,
+        "catalogue/review_form.html",
+        {"form": form, "booking": booking},
+        status=400 if form.errors else 200,
+    )

@@ -23,6 +23,7 @@ DEMO_PASSWORD = "peerlearn-demo"
 APP_SEEDERS = [
     "core.catalogue.demo",
     "core.scheduling.demo",
+    "core.catalogue.demo_reviews",  # needs scheduling's completed bookings
     "core.payments.demo",
     "core.recommendations.demo",
 ]

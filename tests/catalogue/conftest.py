@@ -86,3 +86,51 @@ def moderator(user_factory):
     user = user_factory(display_name="Mo Derator", is_staff=True)
     user.groups.add(Group.objects.get(name="Moderators"))
     return user
+
+
+@pytest.fixture
+def make_session():
+    """A session published by a mentor (scheduling's model), starting ``in_hours`` from now."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from core.scheduling.models import Session
+
+    def make(mentor, title="Group session", *, skills=(), in_hours=48, minutes=60, capacity=5, price=0, **extra):
+        start = timezone.now() + timedelta(hours=in_hours)
+        session = Session.objects.create(
+            mentor=mentor,
+            title=title,
+            starts_at=start,
+            ends_at=start + timedelta(minutes=minutes),
+            capacity=capacity,
+            price_minor=price,
+            currency=extra.pop("currency", "USD"),
+            **extra,
+        )
+        session.skills.set(skills)
+        return session
+
+    return make
+
+
+@pytest.fixture
+def make_booking(make_session):
+    """A booking of a past session in the given state (``completed`` by default)."""
+    from core.scheduling.models import Booking, Session
+
+    def make(mentor, learner, *, status="completed", session=None):
+        if session is None:
+            session = make_session(mentor, "Past session", in_hours=-48, status=Session.COMPLETED)
+        return Booking.objects.create(
+            session=session,
+            learner=learner,
+            status=status,
+            starts_at=session.starts_at,
+            ends_at=session.ends_at,
+            price_minor=session.price_minor,
+            currency=session.currency,
+        )
+
+    return make

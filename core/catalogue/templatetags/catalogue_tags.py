@@ -32,12 +32,13 @@ def language_names(codes: list[str] | None) -> list[str]:
 
 
 @register.inclusion_tag("catalogue/includes/rating.html")
-def rating(average: Decimal | float | None, count: int | None) -> dict[str, Any]:
-    """Five stars, filled to the nearest half, with the average and how many reviews it comes from."""
+def rating(average: Decimal | float | None, count: int | None, single: bool = False) -> dict[str, Any]:
+    """Five stars, filled to the nearest half, with the average and how many reviews it comes from
+    (``single=True`` for one review's own rating: no count)."""
     value = float(average or 0)
     halves = round(value * 2)
     stars = ["full" if halves >= 2 * i else "half" if halves == 2 * i - 1 else "empty" for i in range(1, 6)]
-    return {"average": average, "count": count or 0, "stars": stars}
+    return {"average": average, "count": count or 0, "stars": stars, "single": single}
 
 
 @register.simple_tag
