@@ -228,7 +228,7 @@ class EaseRecommender(Recommender):
             return RecommenderScores(scores={})
         cols = np.fromiter((i for _, i in known), dtype=np.int64, count=len(known))
         rows = self.b[hist_idx]  # history x all items
-        values = hist_w @ rows[:, cols]
+        values = (hist_w @ rows)[cols]
         keys = [c for c, _ in known]
         scores = dict(zip(keys, values.astype(float).tolist(), strict=True))
         verbs = {}

@@ -60,6 +60,13 @@ peerlearn_meta = PluginMeta(
             default=0.5,
             help_text="1 ignores languages; 0 hides items in languages the learner does not speak.",
         ),
+        SettingField(
+            "profile_share",
+            "Share of a learner's history a skill needs to join their profile",
+            "float",
+            default=0.3,
+            help_text="Relative to their most frequent skill; interests chosen at sign-up always count.",
+        ),
         SettingField("max_features", "TF-IDF vocabulary size", "int", default=50000),
         SettingField("explained_items", "Items explained per request", "int", default=50),
     ),
@@ -85,12 +92,14 @@ class ContentRecommender(Recommender):
         jaccard_weight: float = 0.6,
         tfidf_weight: float = 0.4,
         language_penalty: float = 0.5,
+        profile_share: float = 0.3,
         max_features: int = 50000,
         explained_items: int = 50,
     ) -> None:
         self.jaccard_weight = float(jaccard_weight)
         self.tfidf_weight = float(tfidf_weight)
         self.language_penalty = float(language_penalty)
+        self.profile_share = float(profile_share)
         self.max_features = int(max_features)
         self.explained_items = int(explained_items)
         self.signals = signal_weights()
@@ -166,16 +175,20 @@ class ContentRecommender(Recommender):
         interests = {s.lower(): s for s in user.interests}
         profile = dict(interests)
         if hist_idx.size:
-            hist_skills = np.asarray(self.skills[hist_idx].sum(axis=0)).ravel().nonzero()[0]
-            for col in hist_skills:
-                profile.setdefault(self.skill_names[col].lower(), self.skill_names[col])
+            # The skills that make up a real share of the history, not every skill ever touched:
+            # a union of everything would make the profile match nothing in particular.
+            mass = np.asarray(self.skills[hist_idx].T @ hist_w).ravel()
+            if mass.any():
+                strong = np.nonzero(mass >= self.profile_share * mass.max())[0]
+                for col in strong:
+                    profile.setdefault(self.skill_names[col].lower(), self.skill_names[col])
         total = np.zeros(len(keys), dtype=np.float32)
         jaccard = np.zeros(len(keys), dtype=np.float32)
         if profile and self.skill_names:
             in_vocab = [self.skill_index[s] for s in profile if s in self.skill_index]
             user_vec = np.zeros(len(self.skill_names), dtype=np.float32)
             user_vec[in_vocab] = 1.0
-            inter = self.skills[cand] @ user_vec
+            inter = (self.skills @ user_vec)[cand]
             union = self.skill_counts[cand] + len(profile) - inter
             jaccard = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
             total += self.jaccard_weight * jaccard
@@ -189,7 +202,7 @@ class ContentRecommender(Recommender):
                 mean /= norm
                 text_profile = mean if text_profile is None else (text_profile + mean) / 2.0
         if text_profile is not None:
-            cosine = self.tfidf[cand] @ text_profile
+            cosine = (self.tfidf @ text_profile)[cand]
             total += self.tfidf_weight * cosine
 
         if user.languages and self.language_penalty != 1.0:
@@ -210,9 +223,16 @@ class ContentRecommender(Recommender):
     def _explain(self, keys, cand, total, jaccard, interests, hist_idx):
         reasons: dict[str, str] = {}
         because: dict[str, list[str]] = {}
-        for pos in top_indices(total, self.explained_items):
-            if total[pos] <= 0:
-                break
+        top = [int(p) for p in top_indices(total, self.explained_items) if total[p] > 0]
+        if not top:
+            return reasons, because
+        rows = cand[top]
+        # history x top-items similarity in one product, for "similar to X" reasons
+        similar = None
+        if hist_idx.size:
+            similar = (self.tfidf[hist_idx] @ self.tfidf[rows].T).toarray()
+            similar += (self.skills[hist_idx] @ self.skills[rows].T).toarray()
+        for n, pos in enumerate(top):
             key = keys[pos]
             shared = []
             if jaccard[pos] > 0 and interests:
@@ -220,13 +240,9 @@ class ContentRecommender(Recommender):
                 shared = sorted(self.skill_names[c] for c in cols if self.skill_names[c].lower() in interests)
             if shared:
                 reasons[key] = f"{item_phrase(key)} {human_list(shared)}, which you listed"
-            elif hist_idx.size:
-                similarity = (self.tfidf[hist_idx] @ self.tfidf[cand[pos]].T).toarray().ravel()
-                overlap = np.asarray(self.skills[hist_idx] @ self.skills[cand[pos]].T.toarray()).ravel()
-                best = int(np.argmax(similarity + overlap))
-                if similarity[best] + overlap[best] > 0:
-                    reasons[key] = "similar to {because}"
-                    because[key] = [self.items[hist_idx[best]]]
+            elif similar is not None and similar[:, n].max() > 0:
+                reasons[key] = "similar to {because}"
+                because[key] = [self.items[hist_idx[int(np.argmax(similar[:, n]))]]]
         return reasons, because
 
     # --- persistence -------------------------------------------------------
@@ -262,6 +278,7 @@ def peerlearn_recommenders(config: PluginConfig) -> list[Recommender]:
             jaccard_weight=setting(config, "jaccard_weight", 0.6),
             tfidf_weight=setting(config, "tfidf_weight", 0.4),
             language_penalty=setting(config, "language_penalty", 0.5),
+            profile_share=setting(config, "profile_share", 0.3),
             max_features=setting(config, "max_features", 50000),
             explained_items=setting(config, "explained_items", 50),
         )

@@ -1,0 +1,187 @@
+"""Each built-in recommender on a small fixture whose answers are worked out by hand."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from surprise import SVD, Dataset, Reader
+
+from core.plugins import Interaction, ItemFeatures, TrainingData, UserFeatures
+from plugins.recommenders.collaborative.plugin import EaseRecommender, SurpriseSVDRecommender, ease_weights
+from plugins.recommenders.content.plugin import ContentRecommender
+from plugins.recommenders.popularity.plugin import PopularityRecommender, decay_factor
+from plugins.recommenders.trending.plugin import TrendingRecommender, growth_score
+
+from .fixtures import CANDIDATES, ITEMS, NOW, days_ago, learner, training_data
+
+# --- content ------------------------------------------------------------------
+
+
+def test_jaccard_ranks_the_mentor_sharing_the_learners_interests_first():
+    rec = ContentRecommender(jaccard_weight=1.0, tfidf_weight=0.0)
+    rec.fit(training_data())
+    user = UserFeatures(user_id=1, interests=frozenset({"Python", "Django"}))
+    result = rec.score(user, CANDIDATES)
+    # |{Python, Django} & skills| / |union|: mentor 1 2/2, mentor 2 1/3, session 10 1/2, others 0.
+    assert result.scores == pytest.approx({"mentor:1": 1.0, "mentor:2": 1 / 3, "session:10": 0.5})
+    assert max(result.scores, key=result.scores.get) == "mentor:1"
+    assert result.reasons["mentor:1"] == "teaches Django and Python, which you listed"
+    assert result.reasons["session:10"] == "covers Django, which you listed"
+
+
+def test_tfidf_cosine_matches_a_hand_computation():
+    items = [
+        ItemFeatures("mentor:1", text="guitar lessons"),
+        ItemFeatures("mentor:2", text="piano lessons"),
+        ItemFeatures("mentor:3", text="guitar guitar theory"),
+    ]
+    rec = ContentRecommender(jaccard_weight=0.0, tfidf_weight=1.0)
+    rec.fit(TrainingData(interactions=[], items=items, users=[], now=NOW))
+    result = rec.score(UserFeatures(user_id=1, interests=frozenset({"Guitar"})), ["mentor:1", "mentor:2", "mentor:3"])
+    # smooth idf = ln((1 + n) / (1 + df)) + 1, sublinear tf = 1 + ln(tf), rows L2-normalised;
+    # the query "guitar" is the unit vector on "guitar", so the cosine is each row's guitar weight.
+    idf_shared, idf_single = math.log(4 / 3) + 1, math.log(4 / 2) + 1
+    first = idf_shared / math.hypot(idf_shared, idf_shared)
+    tf = 1 + math.log(2)
+    third = tf * idf_shared / math.hypot(tf * idf_shared, idf_single)
+    assert result.scores == pytest.approx({"mentor:1": first, "mentor:3": third}, rel=1e-5)
+
+
+def test_history_builds_a_profile_and_names_the_similar_item():
+    rec = ContentRecommender(jaccard_weight=1.0, tfidf_weight=0.0)
+    rec.fit(training_data())
+    user = UserFeatures(user_id=7, history=(Interaction(7, "mentor:1", "book", NOW),))
+    result = rec.score(user, ["mentor:2", "session:10", "mentor:3"])
+    assert "mentor:3" not in result.scores
+    assert result.reasons["session:10"] == "similar to {because}"
+    assert result.because["session:10"] == ["mentor:1"]
+
+
+def test_language_penalty_lowers_items_in_languages_the_learner_does_not_speak():
+    rec = ContentRecommender(jaccard_weight=1.0, tfidf_weight=0.0, language_penalty=0.5)
+    rec.fit(training_data())
+    user = UserFeatures(user_id=1, interests=frozenset({"Guitar", "Spanish"}), languages=frozenset({"en"}))
+    result = rec.score(user, ["mentor:3", "mentor:4"])
+    assert result.scores["mentor:3"] == pytest.approx(0.5 * 0.5)  # Jaccard 1/2, speaks only "es"
+    assert result.scores["mentor:4"] == pytest.approx(0.5)
+
+
+# --- popularity ----------------------------------------------------------------
+
+
+def test_decay_halves_per_half_life():
+    assert decay_factor(0, 10) == 1.0
+    assert decay_factor(10, 10) == pytest.approx(0.5)
+    assert decay_factor(20, 10) == pytest.approx(0.25)
+    assert decay_factor(300, 0) == 1.0  # decay off
+    assert decay_factor(-5, 10) == 1.0  # a clock skewed into the future never counts more
+
+
+def test_popularity_sums_decayed_signals():
+    rows = [
+        Interaction(1, "mentor:1", "book", NOW),
+        Interaction(2, "mentor:1", "book", days_ago(10)),
+        Interaction(3, "mentor:2", "click", NOW),
+        Interaction(4, "mentor:2", "dismiss", NOW),
+        Interaction(5, "mentor:2", "impression", NOW),
+    ]
+    rec = PopularityRecommender(half_life_days=10)
+    rec.fit(TrainingData(interactions=rows, items=ITEMS, users=[], now=NOW))
+    result = rec.score(UserFeatures(user_id=9), ["mentor:1", "mentor:2", "mentor:3"])
+    assert result.scores == pytest.approx({"mentor:1": 1.5, "mentor:2": 0.3})
+    assert result.reasons["mentor:1"] == "booked by 2 learners"
+    assert result.reasons["mentor:2"] == "popular with learners"
+
+
+# --- trending ------------------------------------------------------------------
+
+
+def test_trending_scores_growth_against_the_previous_period():
+    rows = []
+    for n in range(3):  # A: 3 recent, 1 previous
+        rows.append(Interaction(n, "mentor:1", "book", days_ago(1 + n)))
+    rows.append(Interaction(9, "mentor:1", "book", days_ago(10)))
+    rows.append(Interaction(1, "mentor:2", "book", days_ago(1)))  # B: 1 recent, below the minimum of 2
+    for n in range(2):  # C: 2 recent, 4 previous: shrinking
+        rows.append(Interaction(n, "mentor:3", "book", days_ago(2)))
+    for n in range(4):
+        rows.append(Interaction(n, "mentor:3", "book", days_ago(8 + n)))
+    rows.append(Interaction(5, "mentor:4", "book", days_ago(20)))  # D: older than both periods
+    rec = TrendingRecommender(window_days=7, min_recent=2, prior=1)
+    rec.fit(TrainingData(interactions=rows, items=ITEMS, users=[], now=NOW))
+    result = rec.score(UserFeatures(user_id=1), CANDIDATES)
+    assert result.scores == pytest.approx({"mentor:1": (3 - 1) / math.sqrt(1 + 1)})
+    assert result.reasons == {"mentor:1": "popular this week"}
+    assert growth_score(1, 0, 1) < growth_score(30, 10, 1)  # 10 -> 30 beats 0 -> 1
+    assert TrendingRecommender(window_days=3).reason == "trending over the last 3 days"
+
+
+# --- collaborative -------------------------------------------------------------
+
+
+def test_ease_weights_match_the_closed_form_by_hand():
+    # X = [[1, 1], [1, 0]] -> G = [[2, 1], [1, 1]]; with lambda 1, P = inv([[3, 1], [1, 2]]) = [[2, -1], [-1, 3]] / 5
+    # B_ij = -P_ij / P_jj: B_01 = (1/5) / (3/5) = 1/3, B_10 = (1/5) / (2/5) = 1/2, diagonal 0.
+    b = ease_weights(np.array([[2.0, 1.0], [1.0, 1.0]]), 1.0)
+    assert b == pytest.approx(np.array([[0.0, 1 / 3], [1 / 2, 0.0]]), abs=1e-6)
+
+
+def test_ease_scores_from_live_history_and_explains_with_the_item():
+    rows = [
+        Interaction(1, "mentor:1", "book", NOW),
+        Interaction(1, "mentor:2", "book", NOW),
+        Interaction(2, "mentor:1", "book", NOW),
+    ]
+    rec = EaseRecommender(lam=1.0)
+    rec.fit(TrainingData(interactions=rows, items=ITEMS, users=[], now=NOW))
+    # A learner the model never saw, who just booked mentor 1:
+    user = UserFeatures(user_id=50, history=(Interaction(50, "mentor:1", "book", NOW),))
+    result = rec.score(user, ["mentor:2", "mentor:3"])
+    assert result.scores == pytest.approx({"mentor:2": 1 / 3})
+    assert result.reasons["mentor:2"] == "learners who booked {because} also booked this"
+    assert result.because["mentor:2"] == ["mentor:1"]
+    assert rec.score(UserFeatures(user_id=51), ["mentor:2"]).scores == {}  # no history, no opinion
+
+
+def test_ease_keeps_the_most_interacted_items_within_its_limit():
+    rec = EaseRecommender(lam=1.0, max_items=2)
+    rec.fit(training_data())
+    assert len(rec.items) == 2 and set(rec.items) == {"mentor:1", "mentor:2"}
+
+
+def test_svd_scores_all_candidates_at_once_exactly_as_surprise_predicts():
+    data = training_data()
+    rec = SurpriseSVDRecommender(n_factors=4, n_epochs=30, seed=3)
+    rec.fit(data)
+    result = rec.score(UserFeatures(user_id=100), CANDIDATES)
+
+    latest = {}
+    for it in sorted(data.interactions, key=lambda i: i.at):
+        if it.kind == "rate":
+            latest[(it.user_id, it.item)] = it.value
+    raw = [(u, i, v, None) for (u, i), v in sorted(latest.items())]
+    trainset = Dataset(Reader(rating_scale=(min(latest.values()), max(latest.values())))).construct_trainset(raw)
+    algo = SVD(n_factors=4, n_epochs=30, random_state=3)
+    algo.fit(trainset)
+    rated = {item for _, item, _, _ in raw}
+    expected = {i: algo.predict(100, i, clip=False).est for i in CANDIDATES if i in rated}
+    assert set(result.scores) == set(expected)
+    assert result.scores == pytest.approx(expected, rel=1e-4)
+    assert rec.score(UserFeatures(user_id=12345), CANDIDATES).scores == {}  # unknown learner
+
+
+def test_dismissal_cancels_a_users_positive_signal():
+    rows = [Interaction(1, "mentor:1", "click", NOW), Interaction(1, "mentor:1", "dismiss", NOW + timedelta(1))]
+    rec = PopularityRecommender(half_life_days=0)
+    rec.fit(TrainingData(interactions=rows, items=ITEMS, users=[], now=NOW))
+    assert rec.score(UserFeatures(user_id=2), ["mentor:1"]).scores == pytest.approx({"mentor:1": 0.3})
+    ease = EaseRecommender(lam=1.0)
+    ease.fit(TrainingData(interactions=rows, items=ITEMS, users=[], now=NOW))
+    assert ease.items == []
+
+
+def test_learner_fixture_history_is_the_learners_own():
+    assert all(i.user_id == 101 for i in learner(101).history)
