@@ -1,0 +1,565 @@
+"""REST endpoints of scheduling: sessions, bookings, availability, the waitlist.
+
+Views parse and call :mod:`core.scheduling.services`; a refusal from a service
+(:class:`SchedulingError`) becomes a JSON error: 400 naming the field, 403, or
+409 ``{"detail", "code"}``.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from contextlib import contextmanager
+from datetime import UTC, timedelta
+
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.accounts.models import User
+from core.accounts.validators import available_time_zones
+
+from . import currency as money
+from .models import Booking, Session, WaitlistEntry
+from .serializers import (
+    AvailabilitySerializer,
+    BookingSerializer,
+    BoundField,
+    CancellationSerializer,
+    CancelSerializer,
+    RescheduleSerializer,
+    SessionCreateSerializer,
+    SessionSerializer,
+    SlotBookSerializer,
+    StartSerializer,
+    WaitlistEntrySerializer,
+)
+from .services import availability, bookings, sessions, waitlist
+from .services.errors import NotAllowed, SchedulingError
+
+MAX_AVAILABILITY_DAYS = 62
+
+
+class DomainError(APIException):
+    """A service's refusal, with its status and code."""
+
+    def __init__(self, exc: SchedulingError) -> None:
+        self.status_code = exc.status
+        super().__init__(detail=exc.message, code=exc.code)
+
+
+@contextmanager
+def domain_errors():
+    """Turn a service's refusal into the API's JSON error (400 with the field, 403, 409)."""
+    try:
+        yield
+    except SchedulingError as exc:
+        if exc.status == 400 and exc.field:
+            raise ValidationError({exc.field: [ErrorDetail(exc.message, code=exc.code)]}) from None
+        raise DomainError(exc) from None
+
+
+class Pagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def _seat_annotations(queryset):
+    now = timezone.now()
+    active = (
+        Booking.objects.filter(session=OuterRef("pk"), status__in=Booking.ACTIVE_STATUSES)
+        .values("session")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    offered = (
+        WaitlistEntry.objects.filter(session=OuterRef("pk"), status=WaitlistEntry.OFFERED, offer_expires_at__gt=now)
+        .values("session")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return queryset.annotate(
+        seats_taken=Coalesce(Subquery(active, output_field=IntegerField()), Value(0))
+        + Coalesce(Subquery(offered, output_field=IntegerField()), Value(0))
+    )
+
+
+def _visible_sessions(user):
+    """Published sessions to everyone; a 1:1 booked from availability only to its people and staff."""
+    queryset = Session.objects.select_related("mentor").prefetch_related("skills")
+    if user.is_authenticated and user.is_staff:
+        return queryset
+    visible = Q(origin=Session.PUBLISHED)
+    if user.is_authenticated:
+        visible |= Q(mentor=user) | Q(bookings__learner=user)
+    return queryset.filter(visible).distinct()
+
+
+class SessionFilterSerializer(serializers.Serializer):
+    mentor = serializers.IntegerField(required=False, min_value=1)
+    skill = serializers.SlugField(required=False)
+    status = serializers.CharField(required=False, help_text="Comma-separated: scheduled,in_progress,...")
+    has_seats = serializers.BooleanField(required=False, allow_null=True, default=None)
+    # "from" is a keyword: declared below
+    to = BoundField(required=False)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = BoundField(required=False)
+        return fields
+
+    def validate_status(self, value: str) -> list[str]:
+        wanted = [part.strip() for part in value.split(",") if part.strip()]
+        known = {key for key, _ in Session.STATUS_CHOICES}
+        unknown = [part for part in wanted if part not in known]
+        if unknown:
+            raise serializers.ValidationError(f"Unknown status {', '.join(unknown)}; use {', '.join(sorted(known))}.")
+        return wanted
+
+
+SESSION_FILTERS = [
+    OpenApiParameter("mentor", OpenApiTypes.INT, description="Mentor's user id"),
+    OpenApiParameter("skill", OpenApiTypes.STR, description="Skill slug"),
+    OpenApiParameter("from", OpenApiTypes.DATETIME, description="Sessions ending after (date or date-time)"),
+    OpenApiParameter("to", OpenApiTypes.DATETIME, description="Sessions starting before"),
+    OpenApiParameter("status", OpenApiTypes.STR, description="Comma-separated statuses (default: upcoming)"),
+    OpenApiParameter("has_seats", OpenApiTypes.BOOL, description="Only sessions with a free seat"),
+    OpenApiParameter("page", OpenApiTypes.INT),
+    OpenApiParameter("page_size", OpenApiTypes.INT),
+]
+
+
+class SessionListView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="List sessions",
+        parameters=SESSION_FILTERS,
+        responses=SessionSerializer(many=True),
+        description="Published sessions (and the caller's own 1:1 sessions), soonest first. Without `from` and "
+        "`status`: upcoming sessions that are scheduled or in progress.",
+    )
+    def get(self, request: Request) -> Response:
+        params = SessionFilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        queryset = _visible_sessions(request.user)
+        if "mentor" in data:
+            queryset = queryset.filter(mentor_id=data["mentor"])
+        if "skill" in data:
+            queryset = queryset.filter(skills__slug=data["skill"])
+        statuses = data.get("status")
+        if statuses:
+            queryset = queryset.filter(status__in=statuses)
+        elif "from" not in data:
+            queryset = queryset.filter(status__in=Session.ACTIVE_STATUSES)
+        queryset = queryset.filter(ends_at__gt=data.get("from") or timezone.now())
+        if "to" in data:
+            queryset = queryset.filter(starts_at__lt=data["to"])
+        queryset = _seat_annotations(queryset)
+        if data.get("has_seats") is True:
+            queryset = queryset.filter(status=Session.SCHEDULED, capacity__gt=F("seats_taken"))
+        elif data.get("has_seats") is False:
+            queryset = queryset.filter(capacity__lte=F("seats_taken"))
+        queryset = queryset.order_by("starts_at", "pk")
+        paginator = Pagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(SessionSerializer(page, many=True, context={"request": request}).data)
+
+
+class SessionDetailView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(summary="One session", responses=SessionSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        session = get_object_or_404(_visible_sessions(request.user), pk=pk)
+        return Response(SessionSerializer(session, context={"request": request}).data)
+
+
+class SessionCreateView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Publish a session (mentors)",
+        request=SessionCreateSerializer,
+        responses={201: SessionSerializer},
+        description="Capacity 1 is a 1:1 session, more is a group. The price is a decimal string in the currency "
+        '("0" for free); more decimals than the currency has are refused.',
+    )
+    def post(self, request: Request) -> Response:
+        if not request.user.is_mentor:
+            raise DomainError(NotAllowed("Only mentors can publish sessions.", code="not_a_mentor"))
+        form = SessionCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        with domain_errors():
+            session = sessions.create_session(
+                request.user,
+                title=data["title"],
+                description=data.get("description", ""),
+                skills=data.get("skills", []),
+                start=data["start"],
+                duration_minutes=data["duration_minutes"],
+                capacity=data["capacity"],
+                price_minor=data["price_minor"],
+                currency=data["currency"],
+            )
+        return Response(SessionSerializer(session, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+class SessionBookView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Book a seat",
+        request=None,
+        responses={201: BookingSerializer},
+        description="201 with the booking: `confirmed` for a free session, `pending_payment` (with "
+        "`hold_expires_at`) for a priced one. 409 `no_seat`, `already_booked`, `learner_clash`, `not_bookable`; "
+        "403 `own_session`.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        session = get_object_or_404(_visible_sessions(request.user), pk=pk)
+        with domain_errors():
+            booking = bookings.book_session(session, request.user)
+        return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
+
+
+class SessionStartView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Start a session (its mentor, inside the start window)",
+        request=None,
+        responses=StartSerializer,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        session = get_object_or_404(Session, pk=pk)
+        with domain_errors():
+            session = sessions.start_session(session, request.user)
+        return Response(
+            {
+                "id": session.pk,
+                "status": session.status,
+                "started_at": session.started_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                "room_url": session.room_url,
+            }
+        )
+
+
+class SessionEndView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="End a session in progress (its mentor)", request=None, responses=SessionSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        session = get_object_or_404(Session, pk=pk)
+        with domain_errors():
+            session = sessions.end_session(session, request.user)
+        return Response(SessionSerializer(session, context={"request": request}).data)
+
+
+def _cancellation_response(result: bookings.CancellationResult, detail: str) -> Response:
+    currency = result.currency or (result.bookings[0].currency if result.bookings else "EUR")
+    return Response(
+        CancellationSerializer(
+            {
+                "detail": detail,
+                "session_cancelled": result.session_cancelled,
+                "refund_percent": result.refund_percent,
+                "refund_minor": result.refund_minor,
+                "refund": str(money.to_decimal(result.refund_minor, currency)),
+                "currency": currency,
+                "bookings": result.bookings,
+            }
+        ).data
+    )
+
+
+class SessionCancelView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Cancel a session (its mentor) or one's own booking (a booked learner)",
+        request=CancelSerializer,
+        responses=CancellationSerializer,
+        description="The mentor (or staff) cancels the session for everyone with full refunds; a learner with a "
+        "seat cancels that booking, refunded per the site's policy (`refund_percent`, `refund_minor`). "
+        "Anyone else: 403.",
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        session = get_object_or_404(Session, pk=pk)
+        form = CancelSerializer(data=request.data if request.data else request.query_params)
+        form.is_valid(raise_exception=True)
+        reason = form.validated_data["reason"]
+        user = request.user
+        with domain_errors():
+            if user.pk == session.mentor_id or user.is_staff:
+                result = sessions.cancel_session(session, user, reason)
+                return _cancellation_response(result, "The session is cancelled for everyone.")
+            booking = Booking.objects.active().filter(session=session, learner=user).first()
+            if booking is None:
+                raise DomainError(NotAllowed("Only the mentor or a learner booked on this session can cancel it."))
+            result = bookings.cancel_booking(booking, user, reason)
+        return _cancellation_response(result, "Your booking is cancelled.")
+
+
+AVAILABILITY_PARAMS = [
+    OpenApiParameter("from", OpenApiTypes.DATETIME, description="Start of the range (default: now)"),
+    OpenApiParameter(
+        "to", OpenApiTypes.DATETIME, description=f"End (default: 14 days on; {MAX_AVAILABILITY_DAYS} max)"
+    ),
+    OpenApiParameter("length", OpenApiTypes.INT, description="One of the mentor's slot lengths, in minutes"),
+    OpenApiParameter("tz", OpenApiTypes.STR, description="Show local times in this IANA zone instead of yours"),
+]
+
+
+class AvailabilityQuerySerializer(serializers.Serializer):
+    to = BoundField(required=False)
+    length = serializers.IntegerField(required=False, min_value=1)
+    tz = serializers.CharField(required=False)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = BoundField(required=False)
+        return fields
+
+    def validate_tz(self, value: str) -> str:
+        if value not in available_time_zones():
+            raise serializers.ValidationError(f"“{value}” is not an IANA time zone.")
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        start = attrs.get("from") or timezone.now()
+        end = attrs.get("to") or start + timedelta(days=14)
+        if end <= start:
+            raise serializers.ValidationError({"to": ["The end must be after the start."]})
+        if end - start > timedelta(days=MAX_AVAILABILITY_DAYS):
+            raise serializers.ValidationError({"to": [f"Ask for at most {MAX_AVAILABILITY_DAYS} days at once."]})
+        attrs["from"], attrs["to"] = start, end
+        return attrs
+
+
+def _mentor(pk: int) -> User:
+    return get_object_or_404(User, pk=pk, is_mentor=True, is_active=True)
+
+
+def slot_rows(slots, zone) -> list[dict]:
+    """Slots with their UTC and viewer-local times, the zone named."""
+    rows = []
+    for slot in slots:
+        start_local, end_local = slot.start.astimezone(zone), slot.end.astimezone(zone)
+        rows.append(
+            {
+                "start": slot.start.isoformat().replace("+00:00", "Z"),
+                "end": slot.end.isoformat().replace("+00:00", "Z"),
+                "start_local": start_local.isoformat(),
+                "end_local": end_local.isoformat(),
+                "time_zone": str(zone),
+                "zone_abbr": start_local.tzname(),
+                "length_minutes": slot.length_minutes,
+            }
+        )
+    return rows
+
+
+class MentorAvailabilityView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="A mentor's free slots",
+        parameters=AVAILABILITY_PARAMS,
+        responses=AvailabilitySerializer,
+        description="Free slots computed from the mentor's weekly hours and overrides in their own zone, minus "
+        "their sessions and buffers, within notice and horizon. Each slot is given in UTC and in the viewer's "
+        "zone (the signed-in user's, the browser's cookie, or `tz`).",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        mentor = _mentor(pk)
+        query = AvailabilityQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        lengths = list(availability.Settings.of(availability.profile_for(mentor)).lengths)
+        length = data.get("length")
+        if length is not None and length not in lengths:
+            raise ValidationError({"length": [f"This mentor offers {', '.join(map(str, lengths))} minute sessions."]})
+        zone = zoneinfo.ZoneInfo(data["tz"]) if data.get("tz") else timezone.get_current_timezone()
+        slots = availability.free_slots(mentor, data["from"], data["to"], length)
+        return Response(
+            {
+                "mentor": mentor.pk,
+                "mentor_time_zone": mentor.time_zone,
+                "time_zone": str(zone),
+                "start": data["from"].isoformat().replace("+00:00", "Z"),
+                "end": data["to"].isoformat().replace("+00:00", "Z"),
+                "lengths": lengths,
+                "slots": slot_rows(slots, zone),
+            }
+        )
+
+
+class MentorBookView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Book a free slot of a mentor as a 1:1 session",
+        request=SlotBookSerializer,
+        responses={201: BookingSerializer},
+        description="Priced at the mentor's hourly rate times the length (free without a rate). 400 when the start "
+        "is not a free slot; 409 `slot_taken` when someone was faster, `learner_clash` for your own bookings.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        mentor = _mentor(pk)
+        form = SlotBookSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        with domain_errors():
+            booking = bookings.book_slot(
+                mentor, request.user, form.validated_data["start"], form.validated_data["duration_minutes"]
+            )
+        return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
+
+
+class BookingListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Your bookings",
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, description="Comma-separated booking statuses"),
+            OpenApiParameter(
+                "as", OpenApiTypes.STR, enum=["learner", "mentor"], description="mentor: on your sessions"
+            ),
+            OpenApiParameter("upcoming", OpenApiTypes.BOOL),
+            OpenApiParameter("page", OpenApiTypes.INT),
+        ],
+        responses=BookingSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        role = request.query_params.get("as", "learner")
+        if role not in ("learner", "mentor"):
+            raise ValidationError({"as": ["Use learner or mentor."]})
+        queryset = Booking.objects.select_related("session", "session__mentor", "learner")
+        queryset = (
+            queryset.filter(session__mentor=request.user) if role == "mentor" else queryset.filter(learner=request.user)
+        )
+        wanted = [s for s in request.query_params.get("status", "").split(",") if s]
+        known = {key for key, _ in Booking.STATUS_CHOICES}
+        if set(wanted) - known:
+            raise ValidationError({"status": [f"Use some of {', '.join(sorted(known))}."]})
+        if wanted:
+            queryset = queryset.filter(status__in=wanted)
+        if request.query_params.get("upcoming") in ("1", "true", "yes"):
+            queryset = queryset.filter(ends_at__gt=timezone.now()).order_by("starts_at", "pk")
+        else:
+            queryset = queryset.order_by("-starts_at", "-pk")
+        paginator = Pagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(BookingSerializer(page, many=True).data)
+
+
+def _related_booking(request: Request, pk: int) -> Booking:
+    """A booking the caller is part of (learner, mentor or staff); 404 for anyone else."""
+    user = request.user
+    queryset = Booking.objects.select_related("session", "learner")
+    if not user.is_staff:
+        queryset = queryset.filter(Q(learner=user) | Q(session__mentor=user))
+    return get_object_or_404(queryset, pk=pk)
+
+
+class BookingRescheduleView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Move a booking",
+        request=RescheduleSerializer,
+        responses=BookingSerializer,
+        description="A 1:1 booking moves to another free slot (`start`); a group seat to another session of the "
+        "same mentor and price (`session`). Within the site's reschedule window and count; all or nothing.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        booking = _related_booking(request, pk)
+        form = RescheduleSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        target = None
+        if "session" in form.validated_data:
+            target = Session.objects.filter(pk=form.validated_data["session"], origin=Session.PUBLISHED).first()
+            if target is None:
+                raise ValidationError({"session": ["No such session."]})
+        with domain_errors():
+            booking = bookings.reschedule_booking(
+                booking, request.user, start=form.validated_data.get("start"), target_session=target
+            )
+        return Response(BookingSerializer(booking).data)
+
+
+class BookingNoShowView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Report a learner absent (the mentor, after the grace time)", request=None, responses=BookingSerializer
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        booking = _related_booking(request, pk)
+        with domain_errors():
+            booking = bookings.mark_no_show(booking, request.user)
+        return Response(BookingSerializer(booking).data)
+
+
+class WaitlistJoinView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Join a full session's waitlist (POST) or leave it (DELETE)",
+        request=None,
+        responses={201: WaitlistEntrySerializer, 200: WaitlistEntrySerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        session = get_object_or_404(_visible_sessions(request.user), pk=pk)
+        with domain_errors():
+            entry, created = waitlist.join_waitlist(session, request.user)
+        return Response(
+            WaitlistEntrySerializer(entry).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+    @extend_schema(request=None, responses=WaitlistEntrySerializer)
+    def delete(self, request: Request, pk: int) -> Response:
+        entry = get_object_or_404(
+            WaitlistEntry, session_id=pk, learner=request.user, status__in=WaitlistEntry.OPEN_STATUSES
+        )
+        with domain_errors():
+            entry = waitlist.leave_waitlist(entry, request.user)
+        return Response(WaitlistEntrySerializer(entry).data)
+
+
+class WaitlistListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Your waitlist places", responses=WaitlistEntrySerializer(many=True))
+    def get(self, request: Request) -> Response:
+        entries = WaitlistEntry.objects.filter(learner=request.user).select_related("session", "session__mentor")
+        return Response(WaitlistEntrySerializer(entries.order_by("-created_at")[:100], many=True).data)
+
+
+class WaitlistAcceptView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Take the seat you were offered",
+        request=None,
+        responses={201: BookingSerializer},
+        description="409 `offer_expired` or `no_offer`; 403 when the offer is someone else's.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        entry = get_object_or_404(WaitlistEntry, pk=pk)
+        with domain_errors():
+            booking = waitlist.accept_offer(entry, request.user)
+        return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,143 @@
+"""Forms of the scheduling pages. They parse; the services validate the domain and save."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django import forms
+
+from core.taxonomy.models import Skill
+
+from . import currency as money
+from .models import DateOverride
+from .services.sessions import MAX_CAPACITY, MAX_DURATION, MIN_DURATION
+
+LENGTH_CHOICES = [(n, f"{n} minutes") for n in (15, 30, 45, 60, 90, 120)]
+STEP_CHOICES = [(15, "Every 15 minutes"), (30, "Every 30 minutes"), (60, "Every hour")]
+DURATION_CHOICES = [(n, f"{n} minutes") for n in (30, 45, 60, 90, 120, 180)]
+
+
+class SchedulingProfileForm(forms.Form):
+    min_notice_hours = forms.IntegerField(
+        label="Minimum notice (hours)",
+        min_value=0,
+        max_value=24 * 30,
+        help_text="How soon before a slot learners can book it.",
+    )
+    horizon_days = forms.IntegerField(
+        label="Book ahead (days)", min_value=1, max_value=366, help_text="How far ahead your slots are offered."
+    )
+    buffer_minutes = forms.IntegerField(label="Break between sessions (minutes)", min_value=0, max_value=240)
+    slot_lengths = forms.TypedMultipleChoiceField(
+        label="Session lengths you offer",
+        choices=LENGTH_CHOICES,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    slot_step_minutes = forms.TypedChoiceField(label="Slots start", choices=STEP_CHOICES, coerce=int)
+
+    @classmethod
+    def initial_for(cls, profile) -> dict:
+        return {
+            "min_notice_hours": profile.min_notice_minutes // 60,
+            "horizon_days": profile.horizon_days,
+            "buffer_minutes": profile.buffer_minutes,
+            "slot_lengths": profile.slot_lengths or [60],
+            "slot_step_minutes": profile.slot_step_minutes,
+        }
+
+    def profile_values(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "min_notice_minutes": data["min_notice_hours"] * 60,
+            "horizon_days": data["horizon_days"],
+            "buffer_minutes": data["buffer_minutes"],
+            "slot_lengths": data["slot_lengths"],
+            "slot_step_minutes": data["slot_step_minutes"],
+        }
+
+
+class OverrideForm(forms.Form):
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    kind = forms.ChoiceField(choices=DateOverride.KIND_CHOICES, widget=forms.RadioSelect, initial="unavailable")
+    start_time = forms.TimeField(
+        required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), label="From"
+    )
+    end_time = forms.TimeField(
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        label="To",
+        help_text="Leave both empty for the whole day off. 00:00 as the end means midnight.",
+    )
+    note = forms.CharField(required=False, max_length=120, label="Note (only you see it)")
+
+
+def parse_local(value: datetime, zone: ZoneInfo) -> datetime:
+    """A wall-clock time typed by a person in ``zone``; refuses times the clock skips, picks
+    the first of a repeated hour (and says so through ``fold``)."""
+    naive = value.replace(tzinfo=None)
+    first = naive.replace(tzinfo=zone, fold=0)
+    second = naive.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() != second.utcoffset():
+        back = first.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
+        if back != naive:
+            raise forms.ValidationError(
+                "That time does not exist in %(zone)s: the clocks skip it for daylight saving.",
+                params={"zone": str(zone)},
+                code="nonexistent_time",
+            )
+    return first
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A naive wall-clock date-time; the form decides its zone (Django's own would use the active one
+    and refuse both skipped and repeated times)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=None)
+        return forms.BaseTemporalField.to_python(self, value)
+
+
+class SessionForm(forms.Form):
+    title = forms.CharField(max_length=140)
+    description = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 5}))
+    skills = forms.ModelMultipleChoiceField(queryset=Skill.objects.all(), required=False)
+    start = LocalDateTimeField(
+        label="Starts at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    duration_minutes = forms.TypedChoiceField(label="Length", choices=DURATION_CHOICES, coerce=int, initial=60)
+    capacity = forms.IntegerField(
+        min_value=1, max_value=MAX_CAPACITY, initial=6, help_text="1 makes it a one-to-one session."
+    )
+    price = forms.CharField(max_length=32, initial="0", help_text="Per seat, in the currency below. 0 makes it free.")
+    currency = forms.ChoiceField(choices=money.CURRENCY_CHOICES, initial="EUR")
+
+    def __init__(self, *args, zone: ZoneInfo, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+        self.fields["start"].help_text = f"In your time zone, {zone}."
+
+    def clean_start(self) -> datetime:
+        value = self.cleaned_data["start"]
+        return parse_local(value, self.zone)
+
+    def clean_duration_minutes(self) -> int:
+        value = self.cleaned_data["duration_minutes"]
+        if not MIN_DURATION <= value <= MAX_DURATION:
+            raise forms.ValidationError("Choose one of the lengths offered.")
+        return value
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if "price" in data and "currency" in data:
+            try:
+                data["price_minor"] = money.to_minor(data["price"], data["currency"])
+            except money.MoneyError as exc:
+                self.add_error("price", exc.message)
+        return data
