@@ -1,0 +1,48 @@
+"""Why a payment request was refused: one exception family, mapped to HTTP by the API and views."""
+
+from __future__ import annotations
+
+
+class PaymentError(Exception):
+    """A request the payments domain refuses; nothing was changed (or it was rolled back).
+
+    ``code`` is a stable machine-readable reason, ``field`` names the input at
+    fault, ``status`` is the HTTP status the API answers with.
+    """
+
+    status = 400
+    default_code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.field = field
+
+
+class InvalidPayment(PaymentError):
+    """Bad input: an unknown gateway, a currency it does not take, a refund larger than what is left."""
+
+
+class PaymentNotAllowed(PaymentError):
+    status = 403
+    default_code = "permission_denied"
+
+
+class PaymentConflict(PaymentError):
+    """The booking's state says no: already paid, expired, cancelled."""
+
+    status = 409
+    default_code = "conflict"
+
+
+class GatewayUnavailable(PaymentError):
+    """The gateway failed or could not be reached: the operation failed closed and can be retried."""
+
+    status = 502
+    default_code = "gateway_error"
+
+
+class UnknownGateway(PaymentError):
+    status = 404
+    default_code = "unknown_gateway"

@@ -1,0 +1,235 @@
+"""Starting (or resuming) a booking's payment, and the browser's return.
+
+A booking waiting for payment has at most one open :class:`Payment` per
+gateway. Asking again with the same gateway resumes it: the gateway gets the
+same idempotency key and the reference it gave the first time, so a retry
+after an outage or a double click never creates a second charge. Only a
+gateway's own answer that its payment can no longer be paid (for example a
+cancelled intent) starts a new attempt with a new key.
+
+Nothing here confirms a booking: confirmation comes from the gateway's
+verified webhook (:mod:`.events`) or an editor (manual gateways).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.plugins import CheckoutContext, PaymentRequest, PaymentReturn, PaymentStart
+from core.scheduling.currency import format_money
+from core.scheduling.models import Booking
+from core.scheduling.services.bookings import lock_booking
+
+from ..errors import GatewayUnavailable, InvalidPayment, PaymentConflict, PaymentError, PaymentNotAllowed
+from ..models import Payment
+from . import gateways, ledger
+from .gateways import Routed
+
+logger = logging.getLogger("peerlearn.payments")
+
+_STATUS_FROM_START = {
+    "requires_action": Payment.REQUIRES_ACTION,
+    "pending": Payment.PENDING,
+    # Paid at the gateway already: still only the webhook confirms the booking.
+    "succeeded": Payment.PROCESSING,
+}
+
+
+def new_key(kind: str, booking_id: int) -> str:
+    """An idempotency key: letters, digits and hyphens only (every gateway accepts those)."""
+    return f"pl-{kind}-{booking_id}-{uuid.uuid4().hex[:24]}"
+
+
+def describe(booking: Booking) -> str:
+    session = booking.session
+    return f"{session.title} – {booking.starts_at:%Y-%m-%d %H:%M} UTC (booking {booking.pk})"
+
+
+@dataclass(frozen=True)
+class StartedPayment:
+    """A payment the browser can finish: our record, the gateway's answer, the gateway."""
+
+    payment: Payment
+    start: PaymentStart
+    routed: Routed
+
+    @property
+    def client_data(self) -> dict:
+        return {
+            "gateway": self.routed.identifier,
+            "payment_id": self.payment.pk,
+            "reference": self.start.reference,
+            "status": self.payment.status,
+            "amount_minor": self.payment.amount_minor,
+            "currency": self.payment.currency,
+            **dict(self.start.client_data),
+        }
+
+
+def _check_payable(booking: Booking, user, now) -> None:
+    if user is not None and user.pk != booking.learner_id:
+        raise PaymentNotAllowed("Only the learner who booked can pay for this booking.")
+    if booking.price_minor <= 0:
+        raise PaymentConflict("This session is free: the booking needs no payment.", code="free_booking")
+    if Payment.objects.filter(booking=booking, status=Payment.SUCCEEDED).exists():
+        raise PaymentConflict("This booking is already paid.", code="already_paid")
+    if booking.status != Booking.PENDING_PAYMENT:
+        raise PaymentConflict(
+            f"This booking is {booking.get_status_display().lower()}; it cannot be paid.", code="not_payable"
+        )
+    if booking.hold_expires_at is not None and booking.hold_expires_at <= now:
+        raise PaymentConflict("The hold on this seat ran out; book the session again.", code="hold_expired")
+
+
+def _open_payment(booking: Booking, routed: Routed, user) -> Payment:
+    """The booking's open payment with this gateway, or a new one (booking row locked by the caller)."""
+    payment = (
+        Payment.objects.select_for_update()
+        .filter(booking=booking, gateway=routed.identifier, status__in=Payment.OPEN_STATUSES)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if payment is not None:
+        return payment
+    return Payment.objects.create(
+        booking=booking,
+        gateway=routed.identifier,
+        plugin=routed.plugin,
+        amount_minor=booking.price_minor,
+        currency=booking.currency,
+        commission_bp=ledger.freeze_commission(booking),
+        idempotency_key=new_key("pay", booking.pk),
+        created_by=user,
+    )
+
+
+def start_payment(
+    booking: Booking | int,
+    gateway_identifier: str,
+    *,
+    user=None,
+    return_url: str = "",
+    site_id: int | None = None,
+    now=None,
+) -> StartedPayment:
+    """Start or resume paying ``booking`` through ``gateway_identifier``.
+
+    Raises a :class:`~core.payments.errors.PaymentError`: unknown gateway or
+    currency (400/404), not the learner (403), nothing to pay (409), or
+    :class:`GatewayUnavailable` (502) when the gateway failed; then the payment
+    stays open and the next attempt resumes it with the same idempotency key.
+    """
+    now = now or timezone.now()
+    routed = gateways.route(gateway_identifier, site_id)
+    booking_id = booking if isinstance(booking, int) else booking.pk
+    for _attempt in range(2):  # a second pass only when the gateway abandoned the first payment
+        with transaction.atomic():
+            locked = lock_booking(booking_id)
+            _check_payable(locked, user, now)
+            if not routed.gateway.supports(locked.currency):
+                raise InvalidPayment(
+                    f"{routed.display_name} does not take {locked.currency}.", code="currency", field="gateway"
+                )
+            payment = _open_payment(locked, routed, user)
+            request = PaymentRequest(
+                booking_id=locked.pk,
+                amount_minor=payment.amount_minor,
+                currency=payment.currency,
+                idempotency_key=payment.idempotency_key,
+                description=describe(locked),
+                customer_email=locked.learner.email,
+                return_url=return_url,
+                existing_reference=payment.reference,
+                metadata={"payment_id": str(payment.pk), "site_id": str(site_id or "")},
+            )
+        try:
+            start = gateways.call(routed, "start_payment", request, expect=PaymentStart, site_id=site_id)
+        except GatewayUnavailable as exc:
+            Payment.objects.filter(pk=payment.pk).update(failure_message=exc.message[:2000], updated_at=now)
+            raise
+        with transaction.atomic():
+            payment = Payment.objects.select_for_update().get(pk=payment.pk)
+            if payment.reference and start.reference != payment.reference:
+                raise GatewayUnavailable(
+                    "The payment provider answered for another payment; nothing was changed.", code="gateway_mismatch"
+                )
+            payment.reference = start.reference
+            if start.status == "failed":
+                payment.status = Payment.ABANDONED
+                payment.failure_message = start.message or "The gateway can no longer take this payment."
+                payment.save()
+                continue
+            if payment.status != Payment.SUCCEEDED:
+                payment.status = _STATUS_FROM_START[start.status]
+                payment.failure_message = ""
+            payment.save()
+        return StartedPayment(payment=payment, start=start, routed=routed)
+    raise GatewayUnavailable("The payment provider could not start a payment; please try again.", code="gateway_loop")
+
+
+def record_return(
+    booking: Booking, gateway_identifier: str, params: Mapping[str, str], *, user=None, site_id: int | None = None
+) -> PaymentReturn:
+    """Check what the browser brought back from the gateway; remember the charge reference.
+
+    Never confirms the booking (the webhook does); a forged answer raises
+    :class:`GatewayUnavailable` with the gateway's reason and changes nothing.
+    """
+    if user is not None and user.pk != booking.learner_id:
+        raise PaymentNotAllowed("Only the learner who booked can report this payment.")
+    routed = gateways.route(gateway_identifier, site_id)
+    payment = (
+        Payment.objects.filter(booking=booking, gateway=gateway_identifier)
+        .exclude(reference="")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if payment is None:
+        raise InvalidPayment("This booking has no payment with that gateway.", code="no_payment", field="gateway")
+    answer = gateways.call(routed, "verify_return", payment.reference, dict(params), expect=PaymentReturn)
+    if not isinstance(answer, PaymentReturn):  # a refusal is raised by call(); belt and braces
+        raise PaymentError("The gateway's answer was not accepted.")
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if answer.charge_reference and not payment.charge_reference:
+            payment.charge_reference = answer.charge_reference
+        if (
+            payment.status in (Payment.CREATED, Payment.REQUIRES_ACTION, Payment.FAILED)
+            and answer.status == "processing"
+        ):
+            payment.status = Payment.PROCESSING
+        payment.save()
+    return answer
+
+
+def checkout_context(booking: Booking, *, csrf_token: str, return_url: str, result_url: str) -> CheckoutContext:
+    return CheckoutContext(
+        booking_id=booking.pk,
+        amount_minor=booking.price_minor,
+        currency=booking.currency,
+        amount_display=format_money(booking.price_minor, booking.currency),
+        description=describe(booking),
+        customer_email=booking.learner.email,
+        csrf_token=csrf_token,
+        return_url=return_url,
+        result_url=result_url,
+    )
+
+
+def checkout_html(started: StartedPayment, context: CheckoutContext) -> str:
+    """The gateway's widget for the checkout page; "" when it fails (the page says so)."""
+    from core.plugins.manager import get_manager
+
+    html = get_manager().invoke(
+        started.routed.plugin,
+        f"{started.routed.identifier}.checkout_html",
+        lambda: started.routed.gateway.checkout_html(started.start, context),
+        expect=str,
+    )
+    return html or ""

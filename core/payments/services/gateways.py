@@ -1,0 +1,142 @@
+"""Routing payment calls to gateway plugins, failing closed.
+
+Gateways come from the ``peerlearn_payment_gateways`` hook of the plugins
+enabled on the site and are routed by ``identifier``. Every gateway method is
+called through the plugin manager (a worker thread, a time budget, errors
+recorded under the plugin's name) with ``raise_errors=True``; whatever goes
+wrong becomes a :class:`~core.payments.errors.GatewayUnavailable` with a
+sentence for people, and nothing is recorded as paid or refunded.
+
+A :class:`~core.plugins.GatewayError` (the gateway said no, or was
+unreachable) or a :class:`~core.plugins.WebhookError` (a forged webhook) is
+an *answer*, not a plugin malfunction: it is returned past the manager so it
+never counts towards the plugin's circuit breaker (forged webhooks must not
+be able to switch a gateway off). Exceptions of any other kind and timeouts
+do count.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+from core.plugins import GatewayError, PaymentGateway, WebhookError
+from core.plugins.manager import PluginCallError, get_manager
+
+from ..errors import GatewayUnavailable, UnknownGateway
+
+logger = logging.getLogger("peerlearn.payments")
+
+HOOK = "peerlearn_payment_gateways"
+
+
+def budget() -> float:
+    """Seconds one gateway call may take (``PAYMENTS_GATEWAY_BUDGET``, default 20)."""
+    return float(getattr(settings, "PAYMENTS_GATEWAY_BUDGET", 20.0))
+
+
+@dataclass(frozen=True)
+class Routed:
+    """A gateway and the plugin that provides it."""
+
+    plugin: str
+    gateway: PaymentGateway
+
+    @property
+    def identifier(self) -> str:
+        return self.gateway.identifier
+
+    @property
+    def display_name(self) -> str:
+        return self.gateway.display_name
+
+
+def enabled_gateways(site_id: int | None = None) -> list[Routed]:
+    """Every gateway of the plugins enabled on the site, first provider of an identifier wins."""
+    routed: dict[str, Routed] = {}
+    for plugin, gateway in get_manager().providers(HOOK, site_id=site_id):
+        identifier = getattr(gateway, "identifier", "")
+        if not identifier:
+            logger.error("Plugin %s returned a payment gateway without an identifier", plugin)
+            continue
+        if identifier in routed:
+            logger.error(
+                "Payment gateway %r is provided by %s and %s; using %s",
+                identifier,
+                routed[identifier].plugin,
+                plugin,
+                routed[identifier].plugin,
+            )
+            continue
+        routed[identifier] = Routed(plugin, gateway)
+    return list(routed.values())
+
+
+def gateways_for(currency: str, site_id: int | None = None) -> list[Routed]:
+    """The gateways a learner may choose for a price in ``currency``."""
+    return [r for r in enabled_gateways(site_id) if r.gateway.supports(currency)]
+
+
+def route(identifier: str, site_id: int | None = None) -> Routed:
+    for routed in enabled_gateways(site_id):
+        if routed.identifier == identifier:
+            return routed
+    raise UnknownGateway(
+        f"No payment gateway “{identifier}” is enabled on this site.", code="unknown_gateway", field="gateway"
+    )
+
+
+@dataclass(frozen=True)
+class Refused:
+    """The gateway answered no (:class:`GatewayError`) or refused a webhook (:class:`WebhookError`)."""
+
+    message: str
+    webhook: bool = False
+
+
+def _guarded(method: Callable[..., Any], args: tuple) -> Any:
+    try:
+        return method(*args)
+    except WebhookError as exc:
+        return Refused(str(exc) or "refused", webhook=True)
+    except GatewayError as exc:
+        return Refused(str(exc) or "the gateway refused the request")
+
+
+_MESSAGES = {
+    "timeout": "The payment provider did not answer in time.",
+    "breaker": "The payment provider is switched off for a minute after repeated failures.",
+    "bad_result": "The payment provider answered something unexpected.",
+    "exception": "The payment provider failed.",
+}
+
+
+def call(routed: Routed, method: str, *args: Any, expect: Any, site_id: int | None = None) -> Any:
+    """``routed.gateway.<method>(*args)`` under the manager, failing closed.
+
+    Returns the gateway's value, or :class:`Refused` for a refused webhook;
+    raises :class:`GatewayUnavailable` for everything else that went wrong.
+    """
+    bound = getattr(routed.gateway, method)
+    try:
+        value = get_manager().invoke(
+            routed.plugin,
+            f"{routed.identifier}.{method}",
+            _guarded,
+            expect=expect | Refused,
+            budget=budget(),
+            raise_errors=True,
+            site_id=site_id,
+            method=bound,
+            args=args,
+        )
+    except PluginCallError as exc:
+        text = _MESSAGES.get(exc.kind, "The payment provider failed.")
+        raise GatewayUnavailable(f"{text} Nothing was recorded; please try again.", code=f"gateway_{exc.kind}") from exc
+    if isinstance(value, Refused) and not value.webhook:
+        raise GatewayUnavailable(value.message, code="gateway_refused")
+    return value

@@ -1,0 +1,155 @@
+"""Writing the ledger and reading balances from it.
+
+Entries are written inside the caller's transaction, with the booking and the
+payment rows locked, so two processes can never write the same movement
+twice. Amounts are integers: the commission is rounded half up once, on the
+charge; reversals are computed from running totals so that refunding a
+payment in any number of parts reverses exactly the commission it carried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Sum
+from wagtail.models import Site
+
+from ..models import BookingCommission, LedgerEntry, Payment, PaymentSettings, Refund
+
+
+def commission_of(amount_minor: int, rate_bp: int) -> int:
+    """The platform's share of ``amount_minor`` at ``rate_bp`` basis points, rounded half up."""
+    return (amount_minor * rate_bp + 5_000) // 10_000
+
+
+def payment_settings(site: Site | None = None) -> PaymentSettings:
+    """The payment settings of ``site`` (default: the default site); defaults when there is no site."""
+    if site is None:
+        site = Site.objects.filter(is_default_site=True).first() or Site.objects.order_by("pk").first()
+    if site is None:
+        return PaymentSettings()
+    return PaymentSettings.for_site(site)
+
+
+def current_commission_bp(site: Site | None = None) -> int:
+    """The commission rate in force on ``site`` (default: the default site)."""
+    return payment_settings(site).commission_bp
+
+
+def freeze_commission(booking) -> int:
+    """The rate frozen for ``booking`` (frozen now at the current rate if it was not yet)."""
+    record, _ = BookingCommission.objects.get_or_create(
+        booking_id=booking.pk, defaults={"rate_bp": current_commission_bp()}
+    )
+    return record.rate_bp
+
+
+def _entry(payment: Payment, kind: str, amount: int, *, mentor_id: int | None, memo: str, **links) -> LedgerEntry:
+    return LedgerEntry.objects.create(
+        booking_id=payment.booking_id,
+        payment=payment,
+        mentor_id=mentor_id,
+        kind=kind,
+        amount_minor=amount,
+        currency=payment.currency,
+        memo=memo[:255],
+        **links,
+    )
+
+
+def record_charge(payment: Payment, mentor_id: int) -> list[LedgerEntry]:
+    """The learner's money arrived: charge, the platform's commission and the mentor's earning."""
+    if LedgerEntry.objects.filter(payment=payment, kind=LedgerEntry.CHARGE).exists():
+        raise RuntimeError(f"payment {payment.pk} is already charged in the ledger")
+    commission = commission_of(payment.amount_minor, payment.commission_bp)
+    memo = f"{payment.gateway} {payment.reference}"
+    return [
+        _entry(payment, LedgerEntry.CHARGE, payment.amount_minor, mentor_id=None, memo=memo),
+        _entry(payment, LedgerEntry.COMMISSION, commission, mentor_id=None, memo=f"{payment.commission_bp / 100:g} %"),
+        _entry(payment, LedgerEntry.MENTOR_EARNING, payment.amount_minor - commission, mentor_id=mentor_id, memo=memo),
+    ]
+
+
+def refunded_minor(payment: Payment) -> int:
+    """What has been refunded on ``payment`` (refunds that went through)."""
+    total = Refund.objects.filter(payment=payment, status=Refund.SUCCEEDED).aggregate(t=Sum("amount_minor"))["t"]
+    return int(total or 0)
+
+
+def committed_refunds_minor(payment: Payment) -> int:
+    """Refunded, plus refunds asked for and not failed: what can no longer be refunded."""
+    refunds = Refund.objects.filter(payment=payment, status__in=Refund.COMMITTED_STATUSES)
+    return int(refunds.aggregate(t=Sum("amount_minor"))["t"] or 0)
+
+
+def record_refund(refund: Refund, mentor_id: int) -> list[LedgerEntry]:
+    """A refund went through: money back to the learner, commission and earning reversed pro rata."""
+    payment = refund.payment
+    if LedgerEntry.objects.filter(refund=refund).exists():
+        raise RuntimeError(f"refund {refund.pk} is already in the ledger")
+    commission = commission_of(payment.amount_minor, payment.commission_bp)
+    before = LedgerEntry.objects.filter(payment=payment, kind=LedgerEntry.REFUND).balance()  # <= 0
+    reversed_before = -LedgerEntry.objects.filter(payment=payment, kind=LedgerEntry.COMMISSION_REVERSAL).balance()
+    refunded_after = -before + refund.amount_minor
+    reversal = refunded_after * commission // payment.amount_minor - reversed_before
+    memo = f"{refund.get_reason_display()} {refund.reference}".strip()
+    return [
+        _entry(payment, LedgerEntry.REFUND, -refund.amount_minor, mentor_id=None, memo=memo, refund=refund),
+        _entry(payment, LedgerEntry.COMMISSION_REVERSAL, -reversal, mentor_id=None, memo=memo, refund=refund),
+        _entry(
+            payment,
+            LedgerEntry.EARNING_REVERSAL,
+            -(refund.amount_minor - reversal),
+            mentor_id=mentor_id,
+            memo=memo,
+            refund=refund,
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class Balances:
+    """The sums of a set of entries, by who the money is with."""
+
+    held: int  # charge + refund: what the gateway holds
+    platform: int  # commission + reversals
+    mentor_earned: int  # earnings + reversals
+    paid_out: int  # -(payout entries): what was sent to the mentor
+    currency: str
+
+    @property
+    def mentor_balance(self) -> int:
+        return self.mentor_earned - self.paid_out
+
+    @property
+    def balanced(self) -> bool:
+        """The split adds up to what is held."""
+        return self.platform + self.mentor_earned == self.held
+
+
+def balances(entries: Iterable[LedgerEntry] | None = None, **filters) -> Balances:
+    """Balances of ``entries`` (or of ``LedgerEntry.objects.filter(**filters)``)."""
+    rows = (
+        LedgerEntry.objects.filter(**filters).values("kind", "currency").annotate(total=Sum("amount_minor"))
+        if entries is None
+        else [{"kind": e.kind, "currency": e.currency, "total": e.amount_minor} for e in entries]
+    )
+    totals: dict[str, int] = {}
+    currencies = set()
+    for row in rows:
+        totals[row["kind"]] = totals.get(row["kind"], 0) + int(row["total"] or 0)
+        currencies.add(row["currency"])
+    if len(currencies) > 1:
+        raise ValueError(f"balances across currencies {sorted(currencies)} cannot be summed")
+
+    def total(*kinds: str) -> int:
+        return sum(totals.get(kind, 0) for kind in kinds)
+
+    return Balances(
+        held=total(*LedgerEntry.CASH_KINDS),
+        platform=total(*LedgerEntry.PLATFORM_KINDS),
+        mentor_earned=total(LedgerEntry.MENTOR_EARNING, LedgerEntry.EARNING_REVERSAL),
+        paid_out=-total(LedgerEntry.PAYOUT),
+        currency=next(iter(currencies), ""),
+    )

@@ -1,0 +1,19 @@
+"""``{{ amount_minor|money:currency }}``: minor units shown with the currency's decimals."""
+
+from __future__ import annotations
+
+from django import template
+
+from core.scheduling.currency import MoneyError, to_decimal
+
+register = template.Library()
+
+
+@register.filter
+def money(amount_minor, currency: str) -> str:
+    """``1250|money:"EUR"`` is "12.50 EUR"; negative amounts keep their sign; zero is "0.00 EUR"."""
+    try:
+        value = to_decimal(int(amount_minor or 0), currency)
+    except (MoneyError, TypeError, ValueError):
+        return f"{amount_minor} {currency}"
+    return f"{value:,} {currency}"

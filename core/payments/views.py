@@ -1,0 +1,214 @@
+"""Pages and endpoints of payments: webhooks, checkout, the result page, a mentor's earnings.
+
+Views parse, call a service, render. The checkout never confirms a booking:
+it hands the browser what the gateway needs and then waits (the result page
+polls) until the gateway's webhook has confirmed it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from wagtail.models import Site
+
+from core.scheduling.currency import format_money
+from core.scheduling.models import Booking
+
+from .errors import PaymentError
+from .models import Payment
+from .services import checkout, events, gateways, payouts
+
+logger = logging.getLogger("peerlearn.payments")
+
+FINAL_STATUSES = {
+    Booking.CONFIRMED: "Your booking is confirmed.",
+    Booking.COMPLETED: "This session has taken place.",
+    Booking.EXPIRED: "The hold on this seat ran out before the payment arrived.",
+    Booking.CANCELLED: "This booking was cancelled.",
+    Booking.REFUNDED: "This booking was cancelled and refunded.",
+    Booking.NO_SHOW: "This booking was marked as missed.",
+}
+
+
+def _site_id(request: HttpRequest) -> int | None:
+    site = Site.find_for_request(request)
+    return site.pk if site else None
+
+
+def _own_booking(request: HttpRequest, booking_id: int) -> Booking:
+    booking = (
+        Booking.objects.select_related("session", "session__mentor", "learner")
+        .filter(pk=booking_id, learner=request.user)
+        .first()
+    )
+    if booking is None:
+        raise Http404("No such booking of yours.")
+    return booking
+
+
+# --- webhooks ------------------------------------------------------------------------------------
+
+
+@csrf_exempt
+@require_POST
+def webhook(request: HttpRequest, gateway: str) -> JsonResponse:
+    """``/payments/webhooks/<gateway>/``: 400 with a reason for a bad signature, 200 otherwise."""
+    try:
+        outcome = events.handle_webhook(gateway, request.body, request.headers, site_id=_site_id(request))
+    except PaymentError as exc:
+        status = 503 if exc.status >= 500 else exc.status
+        return JsonResponse({"detail": exc.message, "code": exc.code}, status=status)
+    return JsonResponse(
+        {"status": outcome.status, "detail": outcome.message, "event": outcome.record_id},
+        status=outcome.http_status,
+    )
+
+
+# --- checkout ------------------------------------------------------------------------------------
+
+
+def _summary(booking: Booking) -> dict:
+    return {
+        "booking": booking,
+        "session": booking.session,
+        "amount_display": format_money(booking.price_minor, booking.currency),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def checkout_page(request: HttpRequest, booking_id: int) -> HttpResponse:
+    """Choose how to pay: the site's enabled gateways that take the session's currency."""
+    booking = _own_booking(request, booking_id)
+    if booking.status != Booking.PENDING_PAYMENT:
+        return redirect("payments:result", booking_id=booking.pk)
+    choices = gateways.gateways_for(booking.currency, _site_id(request))
+    error = ""
+    status = 200
+    if request.method == "POST":
+        chosen = request.POST.get("gateway", "")
+        if chosen in {c.identifier for c in choices}:
+            return redirect("payments:pay", booking_id=booking.pk, gateway=chosen)
+        error = "Choose one of the ways to pay below."
+        status = 400
+    context = {**_summary(booking), "choices": choices, "error": error}
+    return render(request, "payments/checkout.html", context, status=status)
+
+
+@login_required
+@require_GET
+def pay_page(request: HttpRequest, booking_id: int, gateway: str) -> HttpResponse:
+    """The chosen gateway's widget, for a payment started (or resumed) now."""
+    booking = _own_booking(request, booking_id)
+    if booking.status != Booking.PENDING_PAYMENT:
+        return redirect("payments:result", booking_id=booking.pk)
+    try:
+        started = checkout.start_payment(
+            booking,
+            gateway,
+            user=request.user,
+            return_url=request.build_absolute_uri(reverse("payments:result", args=[booking.pk])),
+            site_id=_site_id(request),
+        )
+    except PaymentError as exc:
+        messages.error(request, exc.message)
+        choices = gateways.gateways_for(booking.currency, _site_id(request))
+        context = {**_summary(booking), "choices": choices, "error": exc.message}
+        return render(request, "payments/checkout.html", context, status=exc.status)
+    context_for_widget = checkout.checkout_context(
+        booking,
+        csrf_token=get_token(request),
+        return_url=reverse("payments:return", args=[booking.pk, gateway]),
+        result_url=reverse("payments:result", args=[booking.pk]),
+    )
+    widget = ""
+    if started.payment.status not in (Payment.PROCESSING, Payment.SUCCEEDED):
+        widget = checkout.checkout_html(started, context_for_widget)
+    context = {
+        **_summary(booking),
+        "started": started,
+        "payment": started.payment,
+        "gateway_name": started.routed.display_name,
+        # The widget is HTML rendered by the gateway plugin from its own templates (trusted code).
+        "widget": mark_safe(widget),  # noqa: S308
+        "widget_failed": not widget and started.payment.status not in (Payment.PROCESSING, Payment.SUCCEEDED),
+    }
+    return render(request, "payments/pay.html", context)
+
+
+@login_required
+@require_POST
+def return_endpoint(request: HttpRequest, booking_id: int, gateway: str) -> JsonResponse:
+    """The browser reports what the gateway handed it; verified, never trusted to confirm."""
+    booking = _own_booking(request, booking_id)
+    try:
+        answer = checkout.record_return(
+            booking, gateway, request.POST.dict(), user=request.user, site_id=_site_id(request)
+        )
+    except PaymentError as exc:
+        status = 400 if exc.status >= 500 else exc.status
+        return JsonResponse({"detail": exc.message, "code": exc.code}, status=status)
+    return JsonResponse(
+        {"status": answer.status, "detail": "Payment received; waiting for the gateway's confirmation."}
+    )
+
+
+def status_payload(booking: Booking) -> dict:
+    payment = booking.payments.order_by("-created_at", "-id").first()
+    waiting = booking.status == Booking.PENDING_PAYMENT
+    if waiting and payment is not None and payment.status == Payment.FAILED:
+        message = f"The payment did not go through: {payment.failure_message} You can try again."
+    elif waiting and payment is not None and payment.status == Payment.PENDING:
+        message = "Waiting for your transfer to arrive. We will confirm the booking as soon as it does."
+    elif waiting:
+        message = "Waiting for the payment provider's confirmation…"
+    else:
+        message = FINAL_STATUSES.get(booking.status, booking.get_status_display())
+    return {
+        "booking": booking.pk,
+        "status": booking.status,
+        "status_display": booking.get_status_display(),
+        "final": not waiting,
+        "payment_status": payment.status if payment else None,
+        "message": message,
+    }
+
+
+@login_required
+@require_GET
+def result_page(request: HttpRequest, booking_id: int) -> HttpResponse:
+    """Updates itself (polling the status endpoint) until the webhook has confirmed the booking."""
+    booking = _own_booking(request, booking_id)
+    context = {**_summary(booking), "state": status_payload(booking)}
+    return render(request, "payments/result.html", context)
+
+
+@login_required
+@require_GET
+def status_endpoint(request: HttpRequest, booking_id: int) -> JsonResponse:
+    booking = _own_booking(request, booking_id)
+    return JsonResponse(status_payload(booking))
+
+
+# --- mentors ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def earnings_page(request: HttpRequest) -> HttpResponse:
+    """A mentor's earnings: pending, available and paid out, one line per booking."""
+    if not getattr(request.user, "is_mentor", False):
+        messages.info(request, format_html("Earnings are shown to mentors."))
+        return redirect("accounts:profile")
+    earnings = payouts.mentor_earnings(request.user)
+    return render(request, "payments/earnings.html", {"earnings": earnings})
