@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("core.payments.urls")),
     path("", include("core.recommendations.urls")),
     path("", include("core.notifications.urls")),
+    path("", include("core.dashboards.urls")),
 ]
 
 if settings.DEBUG:

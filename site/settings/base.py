@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "core.themes",
     "core.pages",
     "core.notifications",
+    "core.dashboards",
     "core.catalogue",
     "core.scheduling",
     "core.payments",
@@ -182,6 +183,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "prune-plugin-errors": {
         "task": "core.plugins.tasks.prune_plugin_errors",
         "schedule": 6 * 3600,
+    },
+    "send-session-reminders": {
+        "task": "core.notifications.tasks.send_due_reminders",
+        "schedule": 60,
     },
     # Scheduling: unpaid holds, waitlist offers, sessions never started or overrunning.
     "scheduling-expire-holds": {"task": "core.scheduling.tasks.expire_holds", "schedule": 60},

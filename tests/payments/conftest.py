@@ -6,7 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.plugins.payments.fixtures import _started_harnesses, configure_gateway, harness_for  # noqa: F401
+from tests.plugins.payments.fixtures import _started_harnesses, configure_gateway, harness_for
+
+# Shared with tests/plugins/payments (fixtures are found by name in a conftest).
+__all__ = ["_started_harnesses", "configure_gateway", "harness_for"]
 
 
 @pytest.fixture
