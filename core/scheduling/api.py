@@ -68,6 +68,19 @@ def domain_errors():
         raise DomainError(exc) from None
 
 
+class ZoneAwareAPIView(APIView):
+    """Times "in the viewer's zone" use the caller's own zone once DRF has authenticated them.
+
+    The site middleware only knows session users; a token client's zone is set here.
+    """
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        user = request.user
+        if user.is_authenticated and user.time_zone in available_time_zones():
+            timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
+
+
 class Pagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
@@ -139,7 +152,7 @@ SESSION_FILTERS = [
 ]
 
 
-class SessionListView(APIView):
+class SessionListView(ZoneAwareAPIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
@@ -177,7 +190,7 @@ class SessionListView(APIView):
         return paginator.get_paginated_response(SessionSerializer(page, many=True, context={"request": request}).data)
 
 
-class SessionDetailView(APIView):
+class SessionDetailView(ZoneAwareAPIView):
     permission_classes = [AllowAny]
 
     @extend_schema(summary="One session", responses=SessionSerializer)
@@ -186,7 +199,7 @@ class SessionDetailView(APIView):
         return Response(SessionSerializer(session, context={"request": request}).data)
 
 
-class SessionCreateView(APIView):
+class SessionCreateView(ZoneAwareAPIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -217,7 +230,7 @@ class SessionCreateView(APIView):
         return Response(SessionSerializer(session, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
-class SessionBookView(APIView):
+class SessionBookView(ZoneAwareAPIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -235,7 +248,7 @@ class SessionBookView(APIView):
         return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
 
 
-class SessionStartView(APIView):
+class SessionStartView(ZoneAwareAPIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -257,7 +270,7 @@ class SessionStartView(APIView):
         )
 
 
-class SessionEndView(APIView):
+class SessionEndView(ZoneAwareAPIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(summary="End a session in progress (its mentor)", request=None, responses=SessionSerializer)
@@ -285,7 +298,7 @@ def _cancellation_response(result: bookings.CancellationResult, detail: str) -> 
     )
 
 
-class SessionCancelView(APIView):
+class SessionCancelView(ZoneAwareAPIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -372,7 +385,7 @@ def slot_rows(slots, zone) -> list[dict]:
     return rows
 
 
-class MentorAvailabilityView(APIView):
+class MentorAvailabilityView(ZoneAwareAPIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
@@ -407,7 +420,7 @@ class MentorAvailabilityView(APIView):
         )
 
 
-class MentorBookView(APIView):
+class MentorBookView(ZoneAwareAPIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -428,7 +441,7 @@ class MentorBookView(APIView):
         return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
 
 
-class BookingListView(APIView):
+class BookingListView(ZoneAwareAPIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -475,7 +488,7 @@ def _related_booking(request: Request, pk: int) -> Booking:
     return get_object_or_404(queryset, pk=pk)
 
 
-class BookingRescheduleView(APIView):
+class BookingRescheduleView(ZoneAwareAPIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -501,7 +514,7 @@ class BookingRescheduleView(APIView):
         return Response(BookingSerializer(booking).data)
 
 
-class BookingNoShowView(APIView):
+class BookingNoShowView(ZoneAwareAPIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -514,7 +527,7 @@ class BookingNoShowView(APIView):
         return Response(BookingSerializer(booking).data)
 
 
-class WaitlistJoinView(APIView):
+class WaitlistJoinView(ZoneAwareAPIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -540,7 +553,7 @@ class WaitlistJoinView(APIView):
         return Response(WaitlistEntrySerializer(entry).data)
 
 
-class WaitlistListView(APIView):
+class WaitlistListView(ZoneAwareAPIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(summary="Your waitlist places", responses=WaitlistEntrySerializer(many=True))
@@ -549,7 +562,7 @@ class WaitlistListView(APIView):
         return Response(WaitlistEntrySerializer(entries.order_by("-created_at")[:100], many=True).data)
 
 
-class WaitlistAcceptView(APIView):
+class WaitlistAcceptView(ZoneAwareAPIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
