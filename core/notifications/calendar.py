@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from core.scheduling.models import Booking, Session
 
-from . import ical
+from . import ical, links
 from .models import CalendarFeed, CalendarSequence, new_feed_token
 
 FEED_PAST = timedelta(days=30)
@@ -45,16 +45,6 @@ def organizer_for(session: Session) -> ical.Person:
     """The site's sender address, named after the mentor: no one's private email leaks."""
     _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     return ical.Person(name=f"{session.mentor} via PeerLearn", email=address or "no-reply@peerlearn.local")
-
-
-def base_url() -> str:
-    """Absolute root for links in emails and feeds: the deployment's public URL.
-
-    ``PEERLEARN_BASE_URL`` if set, else ``WAGTAILADMIN_BASE_URL`` (which a
-    deployment sets to its public address for Wagtail's own emails).
-    """
-    root = getattr(settings, "PEERLEARN_BASE_URL", "") or getattr(settings, "WAGTAILADMIN_BASE_URL", "")
-    return (root or "http://localhost:8000").rstrip("/") + "/"
 
 
 # --- sequence -----------------------------------------------------------------
@@ -85,9 +75,9 @@ def session_event(
     alarm: bool = False,
 ) -> ical.CalendarEvent:
     """The calendar event of ``session`` as ``recipient`` should see it."""
-    root = root or base_url()
+    root = root or links.base_url()
     room = urljoin(root, session.room_url.lstrip("/"))
-    page = urljoin(root, session.get_absolute_url().lstrip("/"))
+    page = urljoin(root, links.session_page(session).lstrip("/"))
     lines = [
         f"With {session.mentor}" if recipient is None or recipient.pk != session.mentor_id else "You are the mentor"
     ]
@@ -182,7 +172,7 @@ def feed_sessions(user, now=None) -> list[tuple[Session, str]]:
 
 def render_feed(user, *, root: str | None = None) -> str:
     """The whole subscription feed of ``user`` (METHOD:PUBLISH)."""
-    root = root or base_url()
+    root = root or links.base_url()
     items = feed_sessions(user)
     sequences = dict(
         CalendarSequence.objects.filter(session_id__in=[s.pk for s, _ in items]).values_list("session_id", "sequence")

@@ -93,8 +93,8 @@ class ReminderSent(models.Model):
 
     The row is inserted (claimed) in the same transaction that sends the
     reminder: the unique constraint lets exactly one worker win, a rolled-back
-    send leaves no row, so the next beat tick tries again. Rows are deleted
-    when the session moves, so the new time gets its own reminders.
+    send leaves no row, so the next beat tick tries again. The start is part of
+    the key, so a session moved to a new time gets its own reminders.
     """
 
     KIND_24H = "24h"
@@ -115,7 +115,9 @@ class ReminderSent(models.Model):
         verbose_name = "reminder sent"
         verbose_name_plural = "reminders sent"
         constraints = [
-            models.UniqueConstraint(fields=["session", "user", "kind"], name="reminder_once_per_person_and_kind"),
+            models.UniqueConstraint(
+                fields=["session", "user", "kind", "session_start"], name="reminder_once_per_person_kind_and_start"
+            ),
         ]
 
     def __str__(self) -> str:

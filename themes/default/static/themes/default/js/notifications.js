@@ -5,8 +5,9 @@
  * keeps every [data-notification-count] badge up to date, shows a toast for
  * each new notification, prepends it to any [data-notification-list
  * data-live-prepend] on the page and re-dispatches it as the window event
- * "peerlearn:notification" (detail: the notification's JSON) for pages that
- * want to react, e.g. a dashboard reloading its bookings.
+ * "peerlearn:notification" (detail: the notification's JSON). Elements with
+ * an id and data-live-refresh (a dashboard's schedule) are re-fetched from
+ * the server and swapped in place after each notification.
  *
  * The socket reconnects with backoff, pings every 25 s so proxies keep it
  * open, and <html data-notifications="open|closed"> tells tests its state.
@@ -121,6 +122,34 @@
     });
   }
 
+  var refreshTimer = null;
+
+  function refreshLiveRegions() {
+    var regions = document.querySelectorAll("[data-live-refresh][id]");
+    if (!regions.length || !window.fetch || !window.DOMParser) return;
+    if (refreshTimer) clearTimeout(refreshTimer);
+    // A burst of notifications (a group session cancelled) costs one request.
+    refreshTimer = setTimeout(function () {
+      refreshTimer = null;
+      fetch(window.location.href, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+        .then(function (response) {
+          return response.ok ? response.text() : null;
+        })
+        .then(function (html) {
+          if (!html) return;
+          var fresh = new DOMParser().parseFromString(html, "text/html");
+          regions.forEach(function (region) {
+            var replacement = fresh.getElementById(region.id);
+            if (replacement && region.parentNode) region.parentNode.replaceChild(document.importNode(replacement, true), region);
+          });
+          root.setAttribute("data-live-refreshed", String(Date.now()));
+        })
+        .catch(function () {
+          /* offline: the next notification tries again */
+        });
+    }, 300);
+  }
+
   function onMessage(event) {
     var message;
     try {
@@ -137,6 +166,7 @@
         prepend(item);
       }
       window.dispatchEvent(new CustomEvent("peerlearn:notification", { detail: item }));
+      refreshLiveRegions();
     } else if (message.type === "unread") {
       setCount(message.count);
     }

@@ -1,0 +1,303 @@
+"""Turn scheduling events into notifications, emails and calendar updates.
+
+The scheduling app sends its signals after commit (``core/scheduling/signals.py``).
+Each receiver here stores in-app notifications at once (they are pushed live to
+open pages) and hands emails to Celery. Calendar SEQUENCE numbers are bumped
+here, when the change happens, and travel with the email task.
+
+A receiver never raises into the code that sent the signal: the booking is
+already committed, and a failure to tell someone is logged, not turned into an
+error page for the person who booked.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from django.dispatch import receiver
+
+from core.scheduling.currency import format_money
+from core.scheduling.models import Booking, Session, WaitlistEntry
+from core.scheduling.signals import booking_transitioned, session_changed, waitlist_offered
+
+from . import calendar, ical, links, services
+from .tasks import send_session_email
+
+log = logging.getLogger(__name__)
+
+
+CANCEL_REASONS = {
+    "mentor_no_show": "it was not started in time, so every learner gets a full refund",
+    "not started": "it was not started",
+    "session cancelled": "",
+}
+
+
+def guarded(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            fn(*args, **kwargs)
+        except Exception:  # logged: the change itself is committed and must stand
+            log.exception("notification receiver %s failed", fn.__name__)
+
+    return wrapper
+
+
+def _email(name: str, recipient, session: Session, invitations=(), booking: Booking | None = None, **extra) -> None:
+    send_session_email.delay(
+        name,
+        recipient.pk,
+        session.pk,
+        invitations=[dict(item) for item in invitations],
+        booking_id=booking.pk if booking else None,
+        extra=extra,
+    )
+
+
+def _invite(session: Session, method: str, sequence: int, filename: str = "invite.ics") -> dict:
+    return {"session_id": session.pk, "method": method, "sequence": sequence, "filename": filename}
+
+
+def _refund_text(booking: Booking) -> str:
+    if booking.refund_minor:
+        return f" {format_money(booking.refund_minor, booking.currency)} will be refunded."
+    return ""
+
+
+def _dashboard_for(user, session: Session) -> str:
+    return links.mentor_dashboard() if user.pk == session.mentor_id else links.learner_dashboard()
+
+
+# --- bookings ------------------------------------------------------------------------
+@receiver(booking_transitioned, dispatch_uid="notifications.booking_transitioned")
+@guarded
+def on_booking_transitioned(sender, booking: Booking, old_status, new_status, actor=None, **kwargs) -> None:
+    session = Session.objects.select_related("mentor").get(pk=booking.session_id)
+    learner, mentor = booking.learner, session.mentor
+    title = session.title
+
+    if new_status == Booking.PENDING_PAYMENT and old_status is None:
+        deadline = (
+            f" Pay by {links.time_only(booking.hold_expires_at, learner)} to keep it."
+            if booking.hold_expires_at
+            else ""
+        )
+        services.notify(
+            learner,
+            "booking.pending_payment",
+            f"Seat held: {title}",
+            f"{links.when(session.starts_at, learner, session.ends_at)} with {mentor}.{deadline}",
+            links.learner_dashboard(),
+        )
+
+    elif new_status == Booking.CONFIRMED:
+        sequence = calendar.current_sequence(session.pk)
+        services.notify(
+            learner,
+            "booking.confirmed",
+            f"Booked: {title}",
+            f"{links.when(session.starts_at, learner, session.ends_at)} with {mentor}.",
+            links.learner_dashboard(),
+        )
+        services.notify(
+            mentor,
+            "booking.received",
+            f"New booking: {learner} for {title}",
+            links.when(session.starts_at, mentor, session.ends_at),
+            links.mentor_dashboard(),
+        )
+        _email("booking_confirmed", learner, session, [_invite(session, ical.METHOD_REQUEST, sequence)], booking)
+        _email("booking_received", mentor, session, [_invite(session, ical.METHOD_REQUEST, sequence)], booking)
+
+    elif new_status == Booking.CANCELLED:
+        sequence = calendar.bump_sequence(session.pk)
+        by_learner = actor is not None and actor.pk == learner.pk
+        by_mentor = actor is not None and actor.pk == mentor.pk
+        when_learner = links.when(session.starts_at, learner)
+        if by_learner:
+            body = f"You cancelled your seat for {when_learner}.{_refund_text(booking)}"
+        elif by_mentor:
+            body = f"{mentor} cancelled {when_learner}.{_refund_text(booking)}"
+        elif booking.cancel_reason == "mentor_no_show":
+            body = f"The mentor did not start the session of {when_learner}.{_refund_text(booking)}"
+        else:
+            body = f"Your seat for {when_learner} was cancelled.{_refund_text(booking)}"
+        services.notify(learner, "booking.cancelled", f"Cancelled: {title}", body, links.learner_dashboard())
+        if old_status == Booking.CONFIRMED:  # they had an invitation: take it out of their calendar
+            _email(
+                "booking_cancelled",
+                learner,
+                session,
+                [_invite(session, ical.METHOD_CANCEL, sequence, "cancel.ics")],
+                booking,
+                by_learner=by_learner,
+                by_mentor=by_mentor,
+                refund=format_money(booking.refund_minor or 0, booking.currency),
+            )
+        if not by_mentor:
+            services.notify(
+                mentor,
+                "booking.cancelled",
+                f"{learner} cancelled: {title}",
+                f"Their seat for {links.when(session.starts_at, mentor)} is free again.",
+                links.mentor_dashboard(),
+            )
+
+    elif new_status == Booking.EXPIRED and old_status == Booking.PENDING_PAYMENT:
+        services.notify(
+            learner,
+            "booking.expired",
+            f"Hold expired: {title}",
+            "The seat was released because the payment did not arrive in time. You can book again if seats are left.",
+            links.learner_dashboard(),
+        )
+
+    elif new_status == Booking.COMPLETED:
+        services.notify(
+            learner,
+            "booking.completed",
+            f"How was {title}?",
+            f"Rate your session with {mentor}: it helps other learners and your mentor.",
+            links.session_page(session),
+        )
+
+    elif new_status == Booking.NO_SHOW:
+        services.notify(
+            learner,
+            "booking.no_show",
+            f"Marked absent: {title}",
+            f"{mentor} marked you absent from the session of {links.when(session.starts_at, learner)}.",
+            links.learner_dashboard(),
+        )
+
+    elif new_status == Booking.REFUNDED:
+        amount = booking.refund_minor if booking.refund_minor is not None else booking.price_minor
+        services.notify(
+            learner,
+            "booking.refunded",
+            f"Refunded: {title}",
+            f"{format_money(amount, booking.currency)} is on its way back to you.",
+            links.learner_dashboard(),
+        )
+
+
+# --- sessions ------------------------------------------------------------------------
+@receiver(session_changed, dispatch_uid="notifications.session_changed")
+@guarded
+def on_session_changed(sender, session: Session, change: str, booking=None, previous=None, **kwargs) -> None:
+    session = Session.objects.select_related("mentor").get(pk=session.pk)
+    mentor = session.mentor
+    if change == "rescheduled" and booking is not None and previous is not None:
+        _seat_moved(session, booking, previous)
+    elif change == "rescheduled":
+        sequence = calendar.bump_sequence(session.pk)
+        seats = Booking.objects.filter(session=session, status__in=Booking.ACTIVE_STATUSES).select_related("learner")
+        for seat in seats:
+            services.notify(
+                seat.learner,
+                "session.rescheduled",
+                f"New time: {session.title}",
+                f"Now {links.when(session.starts_at, seat.learner, session.ends_at)}.",
+                links.learner_dashboard(),
+            )
+            if seat.status == Booking.CONFIRMED:
+                _email(
+                    "session_rescheduled",
+                    seat.learner,
+                    session,
+                    [_invite(session, ical.METHOD_REQUEST, sequence)],
+                    seat,
+                )
+        services.notify(
+            mentor,
+            "session.rescheduled",
+            f"New time: {session.title}",
+            f"Now {links.when(session.starts_at, mentor, session.ends_at)}.",
+            links.mentor_dashboard(),
+        )
+        _email("session_rescheduled", mentor, session, [_invite(session, ical.METHOD_REQUEST, sequence)])
+    elif change == "cancelled":
+        sequence = calendar.bump_sequence(session.pk)
+        had_learners = Booking.objects.filter(session=session, confirmed_at__isnull=False).exists()
+        if not had_learners and session.origin == Session.PUBLISHED and session.cancel_reason == "not started":
+            return  # an unbooked session that simply lapsed: nothing to tell
+        if session.origin != Session.SLOT:  # a 1:1 slot goes with its booking: the mentor was told then
+            reason = CANCEL_REASONS.get(session.cancel_reason, session.cancel_reason)
+            services.notify(
+                mentor,
+                "session.cancelled",
+                f"Cancelled: {session.title}",
+                f"The session of {links.when(session.starts_at, mentor)} is off" + (f": {reason}." if reason else "."),
+                links.mentor_dashboard(),
+            )
+        if had_learners:
+            _email(
+                "session_cancelled",
+                mentor,
+                session,
+                [_invite(session, ical.METHOD_CANCEL, sequence, "cancel.ics")],
+            )
+    elif change == "started":
+        seats = Booking.objects.filter(session=session, status=Booking.CONFIRMED).select_related("learner")
+        for seat in seats:
+            services.notify(
+                seat.learner,
+                "session.started",
+                f"{session.title} has started",
+                f"{mentor} opened the room: join now.",
+                links.room(session),
+            )
+
+
+def _seat_moved(session: Session, booking: Booking, previous: Session) -> None:
+    """A learner's seat moved to another session: cancel the old event, invite to the new one."""
+    learner = booking.learner
+    old_sequence = calendar.bump_sequence(previous.pk)
+    new_sequence = calendar.current_sequence(session.pk)
+    services.notify(
+        learner,
+        "booking.rescheduled",
+        f"Moved: {session.title}",
+        f"Your seat is now {links.when(session.starts_at, learner, session.ends_at)}"
+        f" (was {links.when(previous.starts_at, learner)}).",
+        links.learner_dashboard(),
+    )
+    services.notify(
+        session.mentor,
+        "booking.rescheduled",
+        f"{learner} moved to {session.title}",
+        f"From {links.when(previous.starts_at, session.mentor)} to {links.when(session.starts_at, session.mentor)}.",
+        links.mentor_dashboard(),
+    )
+    if booking.status == Booking.CONFIRMED:
+        _email(
+            "seat_moved",
+            learner,
+            session,
+            [
+                _invite(session, ical.METHOD_REQUEST, new_sequence, "invite.ics"),
+                _invite(previous, ical.METHOD_CANCEL, old_sequence, "cancel-previous.ics"),
+            ],
+            booking,
+            previous_when=links.when(previous.starts_at, learner, previous.ends_at),
+            previous_title=previous.title,
+        )
+
+
+# --- waitlist ------------------------------------------------------------------------
+@receiver(waitlist_offered, dispatch_uid="notifications.waitlist_offered")
+@guarded
+def on_waitlist_offered(sender, entry: WaitlistEntry, **kwargs) -> None:
+    entry = WaitlistEntry.objects.select_related("session", "session__mentor", "learner").get(pk=entry.pk)
+    session, learner = entry.session, entry.learner
+    until = links.time_only(entry.offer_expires_at, learner) if entry.offer_expires_at else "soon"
+    services.notify(
+        learner,
+        "waitlist.offered",
+        f"A seat is free: {session.title}",
+        f"It is kept for you until {until}. Take it before it goes to the next person.",
+        links.session_page(session),
+    )
+    _email("waitlist_offered", learner, session, (), None, offer_until=until)
