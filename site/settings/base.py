@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "core.dashboards",
     "core.catalogue",
     "core.scheduling",
+    "core.rooms",
     "core.payments",
     "core.recommendations",
     "core.demo",
