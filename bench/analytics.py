@@ -1,0 +1,438 @@
+"""Offline evaluation of the analytics models, each against a simple baseline measured in the same run.
+
+    python -m bench.analytics [--oulad PATH] [--movielens PATH] [--json OUT] [--cutoff 60] [--seed 7]
+
+Defaults: ``../shared/data/oulad`` and ``../shared/data/ml-latest-small`` beside the checkout.
+Prints a table and writes ``{"<task>": {"model": {...}, "baseline": {...}}}`` to ``--json``.
+
+Tasks (the model code is the product's own, from ``core/analytics/ml``):
+
+* ``churn``: withdrawal on OULAD. Students still registered on the cut-off day
+  (``--cutoff``, default 60) are scored with only what is known by then
+  (assessments submitted and their scores, registration day, demographics,
+  module); positive = withdrew later. Trained on the 2013 presentations,
+  tested on the 2014 ones (a new year's cohort, as the product meets its
+  future learners). Model: the standardised logistic regression with reasons
+  (``ml.linear.LogisticModel``) on every feature. Baseline: the same model on
+  demographics only. Metrics: ROC AUC and precision among the top 10 % by
+  score. ``*_incl_early_withdrawals`` repeats both for every student
+  registered at the start of the course, including those who withdrew before
+  the cut-off (their silence is then part of what is "known"): easier, and
+  reported so the two readings are not confused.
+* ``session_success``: the same students, success = final result Pass or
+  Distinction. Baseline: the base rate of the student's module presentation
+  in training (a constant per course; a single constant would have AUC 0.5).
+* ``learning_path``: MovieLens ratings ordered by time per user; a movie's
+  "skill" is its full genre combination (951 of them, e.g.
+  ``Action|Adventure|Sci-Fi``). Each user's last rating is the next step to
+  predict from everything before it; training counts use only what precedes
+  each user's last two ratings, the second-to-last served to choose the
+  model's parameters. Metric: hit rate at 10 (the next skill among the 10
+  suggestions). Baseline: the 10 most popular next steps.
+* ``pricing``: a simulated market with known demand curves (logistic-free on
+  purpose: a booking probability linear in price, different per skill, times
+  a hidden mentor quality). Mentors start at scattered prices and vary them a
+  little week to week for half a year; the demand model is fitted on that
+  history and suggests each mentor a price. Metric: true expected revenue at
+  the suggested prices over revenue at the starting prices
+  (``revenue_ratio``; the baseline, keeping the starting prices, is 1.0 by
+  construction). Averaged over ``--pricing-runs`` markets.
+
+Data: OULAD (Kuzilek J., Hlosta M., Zdrahal Z. Open University Learning
+Analytics dataset. Scientific Data 4, 170171 (2017), doi:10.1038/sdata.2017.171,
+CC BY 4.0; used as distributed in ../shared, without studentVle.csv and with
+studentAssessment.csv re-exported without quotes). MovieLens ml-latest-small
+(GroupLens research licence: benchmarks and tests only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.analytics.ml.linear import LogisticModel
+from core.analytics.ml.paths import DEFAULT_PARAMS, SkillPathModel
+from core.analytics.ml.pricing import DemandModel, Observation
+from core.analytics.ml.scoring import hit_rate, precision_at_fraction, roc_auc
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OULAD = ROOT.parent / "shared" / "data" / "oulad"
+DEFAULT_MOVIELENS = ROOT.parent / "shared" / "data" / "ml-latest-small"
+DEMOGRAPHICS = ["gender", "region", "highest_education", "imd_band", "age_band", "disability"]
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+# --- OULAD --------------------------------------------------------------------------
+
+
+@dataclass
+class Cohort:
+    """One row per student and module presentation, with features known by the cut-off."""
+
+    features: list[str]
+    demo_features: list[str]
+    X: np.ndarray
+    D: np.ndarray
+    withdrew: np.ndarray
+    passed: np.ndarray
+    course: np.ndarray
+    train: np.ndarray  # 2013 presentations
+    still_registered: np.ndarray  # not withdrawn by the cut-off
+
+
+def load_oulad(path: Path, cutoff: int) -> Cohort:
+    info = read_csv(path / "studentInfo.csv")
+    registration = {
+        (r["code_module"], r["code_presentation"], r["id_student"]): r
+        for r in read_csv(path / "studentRegistration.csv")
+    }
+    assessments = {r["id_assessment"]: r for r in read_csv(path / "assessments.csv")}
+    submitted: dict[tuple[str, str, str], list[tuple[dict, dict]]] = defaultdict(list)
+    for row in read_csv(path / "studentAssessment.csv"):
+        a = assessments[row["id_assessment"]]
+        if row["date_submitted"] and int(row["date_submitted"]) <= cutoff:
+            submitted[(a["code_module"], a["code_presentation"], row["id_student"])].append((row, a))
+    due_by_course: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for a in assessments.values():
+        if a["date"] and a["assessment_type"] != "Exam" and int(a["date"]) <= cutoff:
+            due_by_course[(a["code_module"], a["code_presentation"])].append(a)
+    for items in due_by_course.values():
+        items.sort(key=lambda a: int(a["date"]))
+    # mean score of each assessment (among those who sat it by the cut-off), for relative scores
+    scores_by_assessment: dict[str, list[float]] = defaultdict(list)
+    for items in submitted.values():
+        for row, a in items:
+            if row["score"]:
+                scores_by_assessment[a["id_assessment"]].append(float(row["score"]))
+    mean_score = {k: float(np.mean(v)) for k, v in scores_by_assessment.items()}
+    vocab = {c: sorted({r[c] for r in info}) for c in DEMOGRAPHICS}
+    modules = sorted({r["code_module"] for r in info})
+    names = [
+        "assessments_due",
+        "assessments_missed",
+        "share_missed",
+        "nothing_due_yet",
+        "last_due_missed",
+        "mean_score",
+        "no_score_yet",
+        "mean_score_vs_cohort",
+        "worst_score_vs_cohort",
+        "latest_score_vs_cohort",
+        "late_submissions",
+        "mean_days_early",
+        "days_since_last_submission",
+        "registration_day",
+        "late_registration",
+        "previous_attempts",
+        "studied_credits",
+        *[f"module_{m}" for m in modules],
+    ]
+    demo_names = [f"{c}={v}" for c in DEMOGRAPHICS for v in vocab[c]]
+    X, D, withdrew, passed, course, train, still = [], [], [], [], [], [], []
+    for s in info:
+        key = (s["code_module"], s["code_presentation"], s["id_student"])
+        reg = registration[key]
+        unreg = reg["date_unregistration"]
+        if unreg and int(unreg) <= 0:
+            continue  # left before the course began: never a learner of it
+        still.append(not (unreg and int(unreg) <= cutoff))
+        withdrew.append(s["final_result"] == "Withdrawn")
+        passed.append(s["final_result"] in ("Pass", "Distinction"))
+        course.append(f"{s['code_module']}-{s['code_presentation']}")
+        train.append(s["code_presentation"].startswith("2013"))
+        due = due_by_course[key[:2]]
+        subs = submitted.get(key, [])
+        done = {a["id_assessment"] for _, a in subs}
+        missed = sum(1 for a in due if a["id_assessment"] not in done)
+        scored = [(row, a) for row, a in subs if row["score"]]
+        rel = [float(row["score"]) - mean_score[a["id_assessment"]] for row, a in scored]
+        latest = max(scored, key=lambda ra: int(ra[1]["date"] or 0), default=None)
+        early = [int(a["date"]) - int(row["date_submitted"]) for row, a in subs if a["date"]]
+        last_day = max((int(row["date_submitted"]) for row, _ in subs), default=None)
+        reg_day = float(reg["date_registration"] or 0)
+        X.append(
+            [
+                len(due),
+                missed,
+                missed / len(due) if due else 0.0,
+                1.0 if not due else 0.0,
+                1.0 if due and due[-1]["id_assessment"] not in done else 0.0,
+                float(np.mean([float(r["score"]) for r, _ in scored])) if scored else 0.0,
+                0.0 if scored else 1.0,
+                float(np.mean(rel)) if rel else 0.0,
+                float(min(rel)) if rel else 0.0,
+                (float(latest[0]["score"]) - mean_score[latest[1]["id_assessment"]]) if latest else 0.0,
+                sum(1 for row, a in subs if a["date"] and int(row["date_submitted"]) > int(a["date"])),
+                float(np.mean(early)) if early else 0.0,
+                float(cutoff - last_day) if last_day is not None else float(cutoff + 30),
+                reg_day,
+                1.0 if reg_day > -10 else 0.0,
+                float(s["num_of_prev_attempts"]),
+                math.log1p(float(s["studied_credits"])),
+                *[1.0 if s["code_module"] == m else 0.0 for m in modules],
+            ]
+        )
+        D.append([1.0 if s[c] == v else 0.0 for c in DEMOGRAPHICS for v in vocab[c]])
+    return Cohort(
+        features=names,
+        demo_features=demo_names,
+        X=np.hstack([np.asarray(X), np.asarray(D)]),
+        D=np.asarray(D),
+        withdrew=np.asarray(withdrew, dtype=int),
+        passed=np.asarray(passed, dtype=int),
+        course=np.asarray(course),
+        train=np.asarray(train),
+        still_registered=np.asarray(still),
+    )
+
+
+def _churn_scores(cohort: Cohort, rows: np.ndarray) -> dict[str, dict[str, float]]:
+    tr = cohort.train & rows
+    te = ~cohort.train & rows
+    y = cohort.withdrew
+    full = LogisticModel.fit(cohort.X[tr], y[tr], cohort.features + cohort.demo_features)
+    demo = LogisticModel.fit(cohort.D[tr], y[tr], cohort.demo_features)
+    p_full = full.predict_proba(cohort.X[te])
+    p_demo = demo.predict_proba(cohort.D[te])
+    return {
+        "model": {"roc_auc": roc_auc(y[te], p_full), "precision@10%": precision_at_fraction(y[te], p_full, 0.10)},
+        "baseline": {"roc_auc": roc_auc(y[te], p_demo), "precision@10%": precision_at_fraction(y[te], p_demo, 0.10)},
+        "n_train": int(tr.sum()),
+        "n_test": int(te.sum()),
+        "positives_test": float(y[te].mean()),
+        "model_obj": full,
+    }
+
+
+def bench_churn(cohort: Cohort) -> dict:
+    strict = _churn_scores(cohort, cohort.still_registered)
+    everyone = _churn_scores(cohort, np.ones(len(cohort.withdrew), dtype=bool))
+    result = {"model": dict(strict["model"]), "baseline": dict(strict["baseline"])}
+    for side in ("model", "baseline"):
+        for metric, value in everyone[side].items():
+            result[side][f"{metric}_incl_early_withdrawals"] = value
+    model: LogisticModel = strict["model_obj"]
+    top = np.argsort(-np.abs(model.coef))[:5]
+    result["notes"] = {
+        "n_train": strict["n_train"],
+        "n_test": strict["n_test"],
+        "withdrawal_rate_test": round(strict["positives_test"], 4),
+        "strongest_features": [f"{model.features[i]} ({model.coef[i]:+.2f})" for i in top],
+    }
+    return result
+
+
+def bench_session_success(cohort: Cohort) -> dict:
+    rows = cohort.still_registered
+    tr = cohort.train & rows
+    te = ~cohort.train & rows
+    y = cohort.passed
+    model = LogisticModel.fit(cohort.X[tr], y[tr], cohort.features + cohort.demo_features)
+    p = model.predict_proba(cohort.X[te])
+    # base rate of the same module (presentation letters differ across years: key on the module)
+    module = np.asarray([c.split("-")[0] for c in cohort.course])
+    rates = {m: float(y[tr & (module == m)].mean()) for m in set(module[tr])}
+    overall = float(y[tr].mean())
+    base = np.asarray([rates.get(m, overall) for m in module[te]])
+    return {
+        "model": {"roc_auc": roc_auc(y[te], p), "brier": float(np.mean((p - y[te]) ** 2))},
+        "baseline": {"roc_auc": roc_auc(y[te], base), "brier": float(np.mean((base - y[te]) ** 2))},
+        "notes": {
+            "n_train": int(tr.sum()),
+            "n_test": int(te.sum()),
+            "success_rate_test": round(float(y[te].mean()), 4),
+        },
+    }
+
+
+# --- MovieLens: learning path as next-step prediction ------------------------------------
+
+
+def load_sequences(path: Path) -> list[list[str]]:
+    genres = {r["movieId"]: r["genres"] for r in read_csv(path / "movies.csv")}
+    by_user: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    for r in read_csv(path / "ratings.csv"):
+        by_user[r["userId"]].append((int(r["timestamp"]), int(r["movieId"]), genres[r["movieId"]]))
+    return [[g for _, _, g in sorted(items)] for _, items in sorted(by_user.items(), key=lambda kv: int(kv[0]))]
+
+
+def _hit_rates(model: SkillPathModel, cases: list[tuple[list[str], str]], k: int = 10) -> tuple[float, float]:
+    truths = [truth for _, truth in cases]
+    ranked = [model.next_skills(history, k) for history, _ in cases]
+    popular = model.most_popular_next(k)
+    return hit_rate(truths, ranked, k), hit_rate(truths, [popular] * len(cases), k)
+
+
+def bench_learning_path(sequences: list[list[str]]) -> dict:
+    usable = [s for s in sequences if len(s) >= 3]
+    # parameters chosen on the second-to-last step, with counts from what precedes it
+    train = [s[:-2] for s in usable]
+    validation = [(s[:-2], s[-2]) for s in usable]
+    best_params, best_score = dict(DEFAULT_PARAMS), -1.0
+    for window in (1, 3, 5, 10):
+        for alpha in (0.0, 5.0, 10.0, 20.0):
+            params = {"window": window, "decay": 0.8, "alpha": alpha}
+            score, _ = _hit_rates(SkillPathModel.fit(train, params, precedence=False), validation)
+            if score > best_score + 1e-12:
+                best_params, best_score = params, score
+    model = SkillPathModel.fit(train, best_params, precedence=False)
+    test = [(s[:-1], s[-1]) for s in usable]
+    model_hr, base_hr = _hit_rates(model, test)
+    default_hr, _ = _hit_rates(SkillPathModel.fit(train, precedence=False), test)
+    return {
+        "model": {"hit_rate@10": model_hr},
+        "baseline": {"hit_rate@10": base_hr},
+        "notes": {
+            "users": len(usable),
+            "skills": len({x for s in sequences for x in s}),
+            "chosen_params": best_params,
+            "validation_hit_rate@10": round(best_score, 4),
+            "hit_rate@10_with_shipped_defaults": round(default_hr, 4),
+        },
+    }
+
+
+# --- Pricing on a simulated market ------------------------------------------------------
+
+
+def simulate_market(rng: np.random.Generator, skills: int = 8, mentors_per_skill: int = 12, weeks: int = 26):
+    """A market whose demand curves are known: P(booked) = clip(level * (1 - price / choke), 0, 0.95) * quality."""
+    market = []
+    for s in range(skills):
+        reference = float(rng.uniform(2000, 8000))  # minor units per hour
+        level = float(rng.uniform(0.5, 1.0))
+        choke = reference * float(rng.uniform(1.6, 3.0))  # nobody books at or above this price
+        for m in range(mentors_per_skill):
+            market.append(
+                {
+                    "skill": f"skill{s}",
+                    "mentor": f"s{s}m{m}",
+                    "start": reference * float(np.exp(rng.normal(0.0, 0.35))),
+                    "quality": float(rng.uniform(0.6, 1.2)),
+                    "level": level,
+                    "choke": choke,
+                }
+            )
+    return market
+
+
+def true_probability(mentor: dict, price: float) -> float:
+    return float(
+        np.clip(mentor["level"] * (1.0 - price / mentor["choke"]), 0.0, 0.95) * min(mentor["quality"], 1.0 / 0.95)
+    )
+
+
+def bench_pricing(runs: int, seed: int) -> dict:
+    ratios, oracle, capped, measured = [], [], 0, 0
+    total = 0
+    for run in range(runs):
+        rng = np.random.default_rng(seed + run)
+        market = simulate_market(rng)
+        observations = []
+        for mentor in market:
+            price = mentor["start"]
+            for _week in range(26):
+                if rng.random() < 0.3:  # now and then a mentor tries another price
+                    price = mentor["start"] * float(np.exp(rng.normal(0.0, 0.15)))
+                offered = 10
+                booked = int(rng.binomial(offered, true_probability(mentor, price)))
+                observations.append(Observation(mentor["skill"], mentor["mentor"], price, offered, booked))
+        model = DemandModel.fit(observations)
+        measured += int(model.sensitivity_measured)
+        revenue_start = revenue_suggested = revenue_oracle = 0.0
+        for mentor in market:
+            suggestion = model.suggest(mentor["skill"], mentor=mentor["mentor"], current=mentor["start"])
+            capped += int(suggestion.capped)
+            total += 1
+            revenue_start += mentor["start"] * true_probability(mentor, mentor["start"])
+            revenue_suggested += suggestion.best * true_probability(mentor, suggestion.best)
+            optimum = mentor["choke"] / 2  # the known curve's best price
+            revenue_oracle += optimum * true_probability(mentor, optimum)
+        ratios.append(revenue_suggested / revenue_start)
+        oracle.append(revenue_oracle / revenue_start)
+    return {
+        "model": {"revenue_ratio": float(np.mean(ratios))},
+        "baseline": {"revenue_ratio": 1.0},
+        "notes": {
+            "markets": runs,
+            "revenue_ratio_min": round(float(min(ratios)), 4),
+            "revenue_ratio_max": round(float(max(ratios)), 4),
+            "revenue_ratio_of_the_true_optimum": round(float(np.mean(oracle)), 4),
+            "suggestions_at_top_of_tried_range": f"{capped}/{total}",
+            "markets_with_measured_price_sensitivity": f"{measured}/{runs}",
+        },
+    }
+
+
+# --- main -----------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--oulad", type=Path, default=DEFAULT_OULAD)
+    parser.add_argument("--movielens", type=Path, default=DEFAULT_MOVIELENS)
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--cutoff", type=int, default=60, help="day of the course by which features are known")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--pricing-runs", type=int, default=20)
+    args = parser.parse_args(argv)
+    for label, path, probe in (
+        ("--oulad", args.oulad, "studentInfo.csv"),
+        ("--movielens", args.movielens, "ratings.csv"),
+    ):
+        if not (path / probe).is_file():
+            parser.error(f"{label} {path}: no {probe} there")
+
+    results: dict[str, dict] = {}
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    cohort = load_oulad(args.oulad, args.cutoff)
+    load_time = time.perf_counter() - start
+    for task, fn in (
+        ("churn", lambda: bench_churn(cohort)),
+        ("session_success", lambda: bench_session_success(cohort)),
+        ("learning_path", lambda: bench_learning_path(load_sequences(args.movielens))),
+        ("pricing", lambda: bench_pricing(args.pricing_runs, args.seed)),
+    ):
+        t0 = time.perf_counter()
+        results[task] = fn()
+        timings[task] = time.perf_counter() - t0 + (load_time if task == "churn" else 0.0)
+
+    print(f"{'task':<17} {'metric':<36} {'model':>8} {'baseline':>9} {'seconds':>8}")
+    print("-" * 82)
+    for task, result in results.items():
+        first = True
+        for metric, value in result["model"].items():
+            base = result["baseline"].get(metric)
+            base_text = f"{base:9.3f}" if base is not None else f"{'':>9}"
+            seconds = f"{timings[task]:8.1f}" if first else ""
+            print(f"{task if first else '':<17} {metric:<36} {value:8.3f} {base_text} {seconds}")
+            first = False
+    print()
+    for task, result in results.items():
+        for key, value in result.get("notes", {}).items():
+            print(f"{task}.{key}: {value}")
+
+    if args.json:
+        out = {task: {"model": r["model"], "baseline": r["baseline"]} for task, r in results.items()}
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(out, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
