@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
@@ -158,7 +157,7 @@ class MentorDetailView(APIView):
             .first()
         )
         if page is None:
-            raise Http404("No mentor with this id.")
+            raise exceptions.NotFound("No mentor with this id.")
         return Response(MentorDetailSerializer(page, context={"request": request}).data)
 
 
@@ -221,7 +220,7 @@ class MentorReviewsView(APIView):
     @extend_schema(responses=PublicReviewSerializer(many=True), summary="A mentor's reviews")
     def get(self, request: Request, user_id: int) -> Response:
         if not live_mentor_pages().filter(user_id=user_id).exists():
-            raise Http404("No mentor with this id.")
+            raise exceptions.NotFound("No mentor with this id.")
         paginator = CataloguePagination()
         page = paginator.paginate_queryset(approved_reviews(user_id), request, view=self)
         return paginator.get_paginated_response(PublicReviewSerializer(page, many=True).data)

@@ -30,7 +30,7 @@ def reindex_mentor_page(sender, instance, created, **kwargs) -> None:
 
 @receiver(post_delete, sender=Review, dispatch_uid="catalogue-review-deleted")
 def review_deleted(sender, instance, **kwargs) -> None:
-    if instance.status == Review.APPROVED:
-        from .reviews import refresh_mentor_rating
+    """A deleted review leaves the average (the instance's status may be stale: always recompute)."""
+    from .reviews import refresh_mentor_rating
 
-        refresh_mentor_rating(instance.mentor_id)
+    refresh_mentor_rating(instance.mentor_id)
