@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("core.scheduling.urls")),
     path("", include("core.payments.urls")),
     path("", include("core.recommendations.urls")),
+    path("", include("core.rooms.urls")),
     path("", include("core.notifications.urls")),
     path("", include("core.dashboards.urls")),
 ]

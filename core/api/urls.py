@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("core.scheduling.api_urls")),
     path("", include("core.payments.api_urls")),
     path("", include("core.recommendations.api_urls")),
+    path("", include("core.rooms.api_urls")),
     path("", include("core.notifications.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

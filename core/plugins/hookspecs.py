@@ -72,11 +72,15 @@ def peerlearn_payment_gateways(config: PluginConfig) -> Sequence[PaymentGateway]
 
 @hookspec
 def peerlearn_video_backends(config: PluginConfig) -> Sequence[VideoBackend]:
-    """Return the video backends this plugin provides.
+    """Return the video backends this plugin provides, configured from ``config``.
 
-    Called when a room page is opened. The site setting names the backend to
-    use; if it is missing or failing, the first working backend whose
-    ``max_participants`` fits the session is used.
+    Called when a room page is opened and when a participant connects to the
+    core's signalling endpoint. Results of all enabled plugins are
+    concatenated. The site setting (*Settings > Rooms*) names the backend to
+    use by ``identifier``; when it is empty, unknown or failing, the first
+    working backend whose ``max_participants`` fits the session (mentor plus
+    capacity) is used, and failing that the one with the most room.
+    ``room_for`` is then called through the manager as well.
     """
 
 
@@ -84,8 +88,10 @@ def peerlearn_video_backends(config: PluginConfig) -> Sequence[VideoBackend]:
 def peerlearn_ice_servers(config: PluginConfig, participant: Participant) -> Sequence[IceServer]:
     """Return STUN/TURN servers for ``participant`` (credentials short-lived).
 
-    Called when a participant joins a room. Lists from all enabled plugins are
-    concatenated and given to the browser's ``RTCPeerConnection``.
+    Called when a participant opens a room page and again each time its
+    signalling socket joins (so a reconnect gets fresh TURN credentials).
+    Lists from all enabled plugins are concatenated and given to the
+    browser's ``RTCPeerConnection``; an empty list is fine on a LAN.
     """
 
 

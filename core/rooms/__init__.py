@@ -1,0 +1,1 @@
+"""Live session rooms: signalling over Channels, attendance and the room's chat."""

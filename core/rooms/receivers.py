@@ -1,0 +1,44 @@
+"""Tell open rooms when their session changes elsewhere (the sweep, the admin, the API).
+
+``session_changed`` is sent after the transaction commits, so what the sockets
+hear is what the database holds.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.dispatch import receiver
+
+from core.scheduling.models import Session
+from core.scheduling.signals import session_changed
+
+from . import services
+from .groups import room_group
+
+logger = logging.getLogger("peerlearn.rooms")
+
+
+def broadcast(session_id: int, event: dict) -> None:
+    """Send ``event`` to every socket in the room; a dead channel layer is logged, never raised."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(room_group(session_id), event)
+    except Exception:  # the change itself is saved; live sockets will find out on their next join
+        logger.exception("could not tell room %s about %s", session_id, event.get("type"))
+
+
+@receiver(session_changed, sender=Session, dispatch_uid="rooms.session_changed")
+def on_session_changed(sender, session: Session, change: str, **kwargs) -> None:
+    if change in ("ended", "cancelled"):
+        services.close_open_stays(session.pk)
+        broadcast(
+            session.pk,
+            {"type": "room.ended", "status": Session.CANCELLED if change == "cancelled" else Session.COMPLETED},
+        )
+    elif change == "started":
+        broadcast(session.pk, {"type": "room.status", "status": Session.IN_PROGRESS})
