@@ -1,4 +1,10 @@
 """Site (HTML) URLs of core.recommendations, included at the root by peerlearn.urls."""
 
+from django.urls import path
+
+from . import views
+
 app_name = "recommendations"
-urlpatterns: list = []
+urlpatterns = [
+    path("recommendations/", views.RecommendationsPage.as_view(), name="index"),
+]

@@ -185,6 +185,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "core.plugins.tasks.prune_plugin_errors",
         "schedule": 6 * 3600,
     },
+    "refit-recommenders": {
+        "task": "core.recommendations.tasks.refit_recommenders",
+        "schedule": 3 * 3600,
+    },
     "send-session-reminders": {
         "task": "core.notifications.tasks.send_due_reminders",
         "schedule": 60,

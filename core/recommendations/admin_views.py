@@ -1,0 +1,87 @@
+"""The "Recommender models" page of the Wagtail admin: what was fitted when, on what, and refit now."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.generic import TemplateView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.models import Site
+
+from core.plugins.models import PluginError
+
+from . import store, tasks
+from .models import RecommendationEvent, RecommenderModel
+
+PERMISSION = "recommendations.change_recommendermodel"
+
+
+class RecommenderModelsView(WagtailAdminTemplateMixin, TemplateView):
+    page_title = "Recommender models"
+    header_icon = "pick"
+    template_name = "recommendations/admin/index.html"
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs):
+        if not request.user.has_perm(PERMISSION):
+            raise PermissionDenied
+        self.site = Site.find_for_request(request) or Site.objects.filter(is_default_site=True).first()
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        site_id = self.site.pk if self.site else None
+        rows = {r.key: r for r in RecommenderModel.objects.filter(site_id=site_id)}
+        available = store.recommenders(site_id)
+        listed = []
+        for plugin, rec in available:
+            listed.append(
+                {
+                    "key": rec.key,
+                    "plugin": plugin,
+                    "family": rec.family,
+                    "label": rec.label,
+                    "row": rows.pop(rec.key, None),
+                }
+            )
+        for key, row in sorted(rows.items()):  # fitted once, plugin now disabled or gone
+            listed.append(
+                {"key": key, "plugin": row.plugin, "family": row.family, "label": row.label, "row": row, "gone": True}
+            )
+        since = timezone.now() - timedelta(days=7)
+        counts = dict(
+            RecommendationEvent.objects.filter(created_at__gte=since)
+            .values_list("kind")
+            .annotate(n=Count("id"))
+            .values_list("kind", "n")
+        )
+        context.update(
+            site=self.site,
+            models=listed,
+            event_counts=[(label, counts.get(kind, 0)) for kind, label in RecommendationEvent.KIND_CHOICES],
+            recent_errors=PluginError.objects.filter(hook__regex=r"^(fit|load|score) ").order_by("-created_at")[:10],
+        )
+        return context
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        site_id = self.site.pk if self.site else None
+        result = tasks.refit_recommenders.delay(site_id)
+        if result.ready():
+            outcomes = result.get()
+            ok = [o["key"] for o in outcomes if o["ok"]]
+            bad = [o["key"] for o in outcomes if not o["ok"]]
+            if ok:
+                messages.success(request, f"Refitted {', '.join(ok)}.")
+            if bad:
+                messages.error(request, f"Could not fit {', '.join(bad)}; the previous models stay. See the errors.")
+            if not outcomes:
+                messages.warning(request, "No recommender plugin is enabled for this site.")
+        else:
+            messages.success(request, "Refitting has started in the background; reload this page in a while.")
+        return redirect(reverse("recommendations_admin:index"))

@@ -1,0 +1,180 @@
+"""Fitted recommender models, the ranking settings of a site, and the feedback log."""
+
+from __future__ import annotations
+
+import math
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+
+from .ranker import Weights
+
+
+class RecommenderModel(models.Model):
+    """The stored, fitted state of one recommender for one site.
+
+    The blob lives in the default file storage (shared by every process, or a
+    bucket in a multi-host deployment); processes load it when ``fitted_at``
+    changes. A failed refit keeps the previous blob and records the error.
+    """
+
+    site = models.ForeignKey("wagtailcore.Site", on_delete=models.CASCADE, related_name="recommender_models")
+    key = models.CharField(max_length=64, help_text="The recommender's key, unique across plugins.")
+    plugin = models.CharField(max_length=100, help_text="The plugin (entry-point name) that provides it.")
+    family = models.CharField(max_length=20)
+    label = models.CharField(max_length=200, blank=True)
+    blob = models.FileField(upload_to="recommenders/", max_length=255, blank=True)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    fitted_at = models.DateTimeField(null=True, blank=True)
+    fit_seconds = models.FloatField(default=0.0)
+    n_interactions = models.PositiveIntegerField(default=0)
+    n_users = models.PositiveIntegerField(default=0)
+    n_items = models.PositiveIntegerField(default=0)
+    data_from = models.DateTimeField(null=True, blank=True, help_text="Oldest interaction it was fitted on.")
+    data_to = models.DateTimeField(null=True, blank=True, help_text="Newest interaction it was fitted on.")
+    config = models.JSONField(default=dict, blank=True, help_text="The plugin settings it was fitted with.")
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["site", "family", "key"]
+        constraints = [models.UniqueConstraint(fields=["site", "key"], name="recommendermodel_one_per_site_key")]
+        verbose_name = "fitted recommender"
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.site})"
+
+    @property
+    def is_fitted(self) -> bool:
+        return bool(self.blob) and self.fitted_at is not None
+
+
+def _weight_field(default: float, family: str) -> models.FloatField:
+    return models.FloatField(
+        default=default,
+        validators=[MinValueValidator(0.0), MaxValueValidator(100.0)],
+        help_text=f"Blend weight of the {family} recommenders (only the ratios between weights matter).",
+    )
+
+
+@register_setting(icon="pick")
+class RecommendationSettings(BaseSiteSetting):
+    """How a site blends, filters, diversifies and explores its recommendations."""
+
+    weight_content = _weight_field(0.4, "content")
+    weight_collaborative = _weight_field(0.3, "collaborative")
+    weight_popularity = _weight_field(0.2, "popularity")
+    weight_trending = _weight_field(0.1, "trending")
+    diversity_lambda = models.FloatField(
+        "MMR relevance weight (lambda)",
+        default=0.7,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="1 keeps the blended order; lower values trade relevance for variety among the top items.",
+    )
+    exploration_share = models.FloatField(
+        default=0.1,
+        validators=[MinValueValidator(0.0), MaxValueValidator(0.5)],
+        help_text="Share of each list given to new mentors and their sessions (0 turns exploration off).",
+    )
+    new_mentor_days = models.PositiveIntegerField(
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="A mentor counts as new for this many days after their page is first published.",
+    )
+    availability_horizon_days = models.PositiveIntegerField(
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="A mentor is recommended only with free time within this many days.",
+    )
+    dismiss_days = models.PositiveIntegerField(
+        default=90,
+        validators=[MaxValueValidator(3650)],
+        help_text="An item a learner dismissed stays out of their lists this many days.",
+    )
+
+    panels = [
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("weight_content"), FieldPanel("weight_collaborative")]),
+                FieldRowPanel([FieldPanel("weight_popularity"), FieldPanel("weight_trending")]),
+            ],
+            heading="Blend weights",
+        ),
+        MultiFieldPanel(
+            [FieldPanel("diversity_lambda"), FieldPanel("exploration_share"), FieldPanel("new_mentor_days")],
+            heading="Diversity and exploration",
+        ),
+        MultiFieldPanel([FieldPanel("availability_horizon_days"), FieldPanel("dismiss_days")], heading="Filtering"),
+    ]
+
+    class Meta:
+        verbose_name = "recommendations"
+
+    @property
+    def weights(self) -> Weights:
+        return Weights(
+            content=self.weight_content,
+            collaborative=self.weight_collaborative,
+            popularity=self.weight_popularity,
+            trending=self.weight_trending,
+        )
+
+    def clean(self) -> None:
+        super().clean()
+        values = [self.weight_content, self.weight_collaborative, self.weight_popularity, self.weight_trending]
+        if any(v is None or not math.isfinite(v) for v in values):
+            return  # the fields report their own errors
+        if sum(values) <= 0:
+            raise ValidationError({"weight_content": "At least one blend weight must be above zero."})
+
+
+class RecommendationEvent(models.Model):
+    """What a user did with a recommended (or any catalogue) item: the interaction log.
+
+    The API hands out an ``impression_id`` with every recommended item; the
+    client reports what happened to it. One event per impression and kind, so
+    replays are harmless. Clicks, views and bookings feed the implicit models;
+    a dismissal hides the item and is a negative signal.
+    """
+
+    IMPRESSION = "impression"
+    CLICK = "click"
+    DISMISS = "dismiss"
+    BOOK = "book"
+    VIEW = "view"
+    KIND_CHOICES = [
+        (IMPRESSION, "Shown"),
+        (CLICK, "Clicked"),
+        (DISMISS, "Dismissed"),
+        (BOOK, "Booked"),
+        (VIEW, "Viewed"),
+    ]
+
+    impression_id = models.UUIDField(default=uuid.uuid4, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recommendation_events")
+    item = models.CharField(max_length=64, help_text='Item key, e.g. "mentor:12" or "session:7".')
+    kind = models.CharField(max_length=12, choices=KIND_CHOICES)
+    surface = models.CharField(max_length=32, blank=True, help_text="Where it was shown: home, dashboard, api...")
+    position = models.PositiveSmallIntegerField(null=True, blank=True)
+    site = models.ForeignKey("wagtailcore.Site", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["impression_id", "kind"], name="recommendationevent_once_per_impression")
+        ]
+        indexes = [
+            models.Index(fields=["user", "kind", "created_at"]),
+            models.Index(fields=["item", "kind"]),
+        ]
+        verbose_name = "recommendation event"
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.item}"

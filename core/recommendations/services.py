@@ -1,0 +1,218 @@
+"""Recommendations for a person, trending items, and the feedback they give.
+
+Views call these; they gather the data (:mod:`.sources`), the fitted models
+(:mod:`.store`) and the site's settings, and hand them to the pure ranker
+(:mod:`.ranker`). A recommender that fails or overruns its budget while
+scoring is skipped by the plugin manager and the list is made without it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.plugins import RecommenderScores, UserFeatures
+from core.plugins.config import default_site_id
+from core.plugins.manager import get_manager
+
+from . import sources, store
+from .models import RecommendationEvent, RecommendationSettings
+from .ranker import Candidate, RankedItem, RankRequest, RecommenderOutput, Weights, rank
+
+MAX_LIMIT = 50
+FEEDBACK_KINDS = (
+    RecommendationEvent.IMPRESSION,
+    RecommendationEvent.CLICK,
+    RecommendationEvent.DISMISS,
+    RecommendationEvent.BOOK,
+)
+
+
+@dataclass
+class Recommendation:
+    """One item of a list as the API and the templates show it."""
+
+    item: RankedItem
+    position: int
+    impression_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    @property
+    def candidate(self) -> Candidate:
+        return self.item.candidate
+
+
+@dataclass
+class RecommendationList:
+    items: list[Recommendation]
+    generated_at: datetime
+    models: list[str]  # recommenders that answered
+    personalised: bool
+
+
+def site_settings(site_id: int | None) -> RecommendationSettings:
+    from wagtail.models import Site
+
+    site = Site.objects.filter(pk=site_id).first() if site_id else Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        return RecommendationSettings()
+    return RecommendationSettings.for_site(site)
+
+
+def _score_all(site_id: int | None, user: UserFeatures, keys: list[str], families: set[str] | None):
+    """Every loaded recommender's answer, each called in isolation through the manager."""
+    manager = get_manager()
+    outputs: list[RecommenderOutput] = []
+    for entry in store.loaded(site_id):
+        rec = entry.recommender
+        if families is not None and rec.family not in families:
+            continue
+        result = manager.invoke(
+            entry.plugin,
+            f"score {rec.key}",
+            rec.score,
+            expect=RecommenderScores,
+            budget=store.score_budget(),
+            site_id=site_id,
+            user=user,
+            candidates=keys,
+        )
+        if result is not None:
+            outputs.append(RecommenderOutput(rec.key, rec.family, float(getattr(rec, "weight", 1.0)), result))
+    return outputs
+
+
+def _titles_for(outputs: list[RecommenderOutput], pool: list[Candidate]):
+    known = {c.key: c.title for c in pool}
+    wanted = {k for o in outputs for items in o.result.because.values() for k in items if k not in known}
+    known.update(sources.titles(wanted) if wanted else {})
+    return lambda key: known.get(key, "")
+
+
+def recommend(
+    user: Any | None,
+    *,
+    site_id: int | None = None,
+    kinds: tuple[str, ...] = ("mentor", "session"),
+    limit: int = 10,
+    weights: Weights | None = None,
+    families: set[str] | None = None,
+    explore: bool = True,
+) -> RecommendationList:
+    """The hybrid list for ``user`` (``None`` or anonymous: popular and trending only)."""
+    site_id = site_id if site_id is not None else default_site_id()
+    conf = site_settings(site_id)
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    signed_in = user is not None and getattr(user, "is_authenticated", False)
+    if signed_in:
+        features = sources.user_features(user, with_history=True)
+        exclude = sources.dismissed(user.pk, conf.dismiss_days)
+        user_id = user.pk
+    else:
+        features, exclude, user_id = UserFeatures(user_id=0), frozenset(), None
+    pool = [c for c in sources.candidates(conf.new_mentor_days) if c.kind in kinds]
+    keys = [c.key for c in pool]
+    keys += sorted({c.parent for c in pool if c.parent} - set(keys))  # sessions inherit their mentor's score
+    outputs = _score_all(site_id, features, keys, families) if pool else []
+    horizon = conf.availability_horizon_days
+    ranked = rank(
+        RankRequest(
+            candidates=pool,
+            outputs=outputs,
+            weights=weights or conf.weights,
+            limit=limit,
+            diversity_lambda=conf.diversity_lambda,
+            exploration_share=conf.exploration_share if explore else 0.0,
+            exclude=exclude,
+            user_id=user_id,
+            bookable=lambda batch: sources.bookable(batch, user_id, horizon),
+            title_of=_titles_for(outputs, pool),
+        )
+    )
+    return RecommendationList(
+        items=[Recommendation(item=r, position=n + 1) for n, r in enumerate(ranked)],
+        generated_at=timezone.now(),
+        models=[o.key for o in outputs if o.result.scores],
+        personalised=signed_in,
+    )
+
+
+def trending(user: Any | None, *, site_id: int | None = None, limit: int = 10) -> RecommendationList:
+    """What is growing now: trending recommenders first, popularity breaking ties and filling in."""
+    return recommend(
+        user,
+        site_id=site_id,
+        limit=limit,
+        weights=Weights(content=0.0, collaborative=0.0, popularity=0.05, trending=1.0),
+        families={"trending", "popularity"},
+        explore=False,
+    )
+
+
+# --- feedback ------------------------------------------------------------------
+
+
+class FeedbackError(Exception):
+    """Feedback that cannot be recorded; ``field`` names the input at fault."""
+
+    def __init__(self, field: str, message: str, code: str = "invalid", status: int = 400) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.code = code
+        self.status = status
+
+
+def record_feedback(
+    user: Any,
+    *,
+    impression_id: uuid.UUID,
+    item: str,
+    kind: str,
+    surface: str = "",
+    position: int | None = None,
+    site_id: int | None = None,
+) -> tuple[RecommendationEvent, bool]:
+    """Record what ``user`` did with a recommended item; replays return the first record.
+
+    The same impression id may carry one event of each kind (shown, clicked,
+    booked...) but always for the same user and item: reusing it for another
+    item or person is refused and nothing is recorded.
+    """
+    if kind not in FEEDBACK_KINDS:
+        raise FeedbackError("event", f"Unknown event {kind!r}; expected one of {', '.join(FEEDBACK_KINDS)}.")
+    if sources.parse_key(item) is None:
+        raise FeedbackError("item", 'Expected an item key such as "mentor:12" or "session:7".')
+    if not sources.item_exists(item):
+        raise FeedbackError("item", f"No mentor or session {item!r}.", code="unknown_item")
+    with transaction.atomic():
+        earlier = list(RecommendationEvent.objects.filter(impression_id=impression_id).select_for_update())
+        for event in earlier:
+            if event.user_id != user.pk or event.item != item:
+                raise FeedbackError(
+                    "impression_id",
+                    "This impression id was already used for another item; ask for a fresh list.",
+                    code="duplicate_impression",
+                    status=409,
+                )
+        same = next((e for e in earlier if e.kind == kind), None)
+        if same is not None:
+            return same, False
+        try:
+            with transaction.atomic():
+                event = RecommendationEvent.objects.create(
+                    impression_id=impression_id,
+                    user=user,
+                    item=item,
+                    kind=kind,
+                    surface=surface[:32],
+                    position=position,
+                    site_id=site_id if site_id is not None else default_site_id(),
+                )
+        except IntegrityError:  # the same report raced in from another request
+            return RecommendationEvent.objects.get(impression_id=impression_id, kind=kind), False
+    return event, True

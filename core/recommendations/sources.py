@@ -1,0 +1,319 @@
+"""What the recommenders learn from and rank: the platform's items, people and interactions.
+
+Items are live mentor pages (``mentor:<user id>``) and published sessions still
+to come (``session:<id>``). Interactions come from bookings (``book``, and
+``attend`` once completed, counted for the session *and* its mentor), reviews
+(``rate``, the stars) and the recommendation event log (clicks, views and
+dismissals). The catalogue and scheduling apps own those models; this module
+only reads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable as IterableABC
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.html import strip_tags
+
+from core.plugins import Interaction, ItemFeatures, TrainingData, UserFeatures
+
+from .models import RecommendationEvent
+from .ranker import Candidate
+
+TRAINING_DAYS = 365
+HISTORY_LIMIT = 500
+CANDIDATES_CACHE_SECONDS = 60
+_EVENT_KINDS = {
+    RecommendationEvent.CLICK: "click",
+    RecommendationEvent.VIEW: "view",
+    RecommendationEvent.DISMISS: "dismiss",
+}
+
+
+def mentor_key(user_id: int) -> str:
+    return f"mentor:{user_id}"
+
+
+def session_key(session_id: int) -> str:
+    return f"session:{session_id}"
+
+
+def parse_key(key: str) -> tuple[str, int] | None:
+    kind, _, raw = str(key).partition(":")
+    if kind not in {"mentor", "session"} or not raw.isdigit():
+        return None
+    return kind, int(raw)
+
+
+# --- items -------------------------------------------------------------------
+
+
+def _stream_text(value: Any) -> str:
+    """The words inside a StreamField's raw data (rich text stripped of tags)."""
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, str):
+            parts.append(strip_tags(node))
+        elif isinstance(node, Mapping):
+            for key, child in node.items():
+                if key not in {"type", "id"}:
+                    walk(child)
+        elif isinstance(node, IterableABC):
+            for child in node:
+                walk(child)
+
+    walk(getattr(value, "raw_data", value))
+    return " ".join(p.strip() for p in parts if p and p.strip())
+
+
+def _mentor_pages():
+    from core.catalogue.services import live_mentor_pages
+
+    return live_mentor_pages().select_related("user").prefetch_related("skills")
+
+
+def _upcoming_sessions(now: datetime):
+    from core.scheduling.models import Session
+
+    return (
+        Session.objects.filter(status=Session.SCHEDULED, origin=Session.PUBLISHED, starts_at__gt=now)
+        .select_related("mentor")
+        .prefetch_related("skills")
+    )
+
+
+def item_features(now: datetime | None = None) -> list[ItemFeatures]:
+    """Every recommendable item with what content models read (skills, text, price, language)."""
+    now = now or timezone.now()
+    items: list[ItemFeatures] = []
+    languages: dict[int, frozenset[str]] = {}
+    for page in _mentor_pages():
+        langs = frozenset(page.languages or page.user.languages or [])
+        languages[page.user_id] = langs
+        items.append(
+            ItemFeatures(
+                item=mentor_key(page.user_id),
+                skills=frozenset(s.name for s in page.skills.all()),
+                text=" ".join([page.title, page.headline, _stream_text(page.bio)]),
+                price_minor=int(page.hourly_rate_minor),
+                currency=page.currency,
+                languages=langs,
+                owner_user_id=page.user_id,
+            )
+        )
+    for session in _upcoming_sessions(now):
+        items.append(
+            ItemFeatures(
+                item=session_key(session.pk),
+                skills=frozenset(s.name for s in session.skills.all()),
+                text=f"{session.title} {session.description}",
+                price_minor=int(session.price_minor),
+                currency=session.currency,
+                languages=languages.get(session.mentor_id, frozenset(session.mentor.languages or [])),
+                owner_user_id=session.mentor_id,
+            )
+        )
+    return items
+
+
+def candidates(new_mentor_days: int, now: datetime | None = None) -> list[Candidate]:
+    """Everything that may be recommended now (cached briefly: it changes slowly)."""
+    now = now or timezone.now()
+    key = f"recommendations:candidates:{new_mentor_days}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    new_since = now - timedelta(days=new_mentor_days)
+    result: list[Candidate] = []
+    mentors: dict[int, Candidate] = {}
+    for page in _mentor_pages():
+        first = page.first_published_at or page.latest_revision_created_at
+        candidate = Candidate(
+            key=mentor_key(page.user_id),
+            kind="mentor",
+            title=page.display_name,
+            url=page.url or "",
+            subtitle=page.headline,
+            skills=frozenset(s.name for s in page.skills.all()),
+            owner_user_id=page.user_id,
+            is_new=bool(first and first >= new_since),
+            price_minor=int(page.hourly_rate_minor) or None,
+            currency=page.currency,
+        )
+        mentors[page.user_id] = candidate
+        result.append(candidate)
+    for session in _upcoming_sessions(now):
+        mentor = mentors.get(session.mentor_id)
+        if mentor is None:
+            continue  # a session of a mentor without a live page is not shown
+        result.append(
+            Candidate(
+                key=session_key(session.pk),
+                kind="session",
+                title=session.title,
+                url=session.get_absolute_url(),
+                subtitle=f"with {mentor.title}",
+                skills=frozenset(s.name for s in session.skills.all()),
+                owner_user_id=session.mentor_id,
+                parent=mentor.key,
+                is_new=mentor.is_new,
+                starts_at=session.starts_at,
+                price_minor=int(session.price_minor),
+                currency=session.currency,
+            )
+        )
+    cache.set(key, result, CANDIDATES_CACHE_SECONDS)
+    return result
+
+
+def titles(keys: Iterable[str]) -> dict[str, str]:
+    """Display names of items (also past sessions, for "learners who booked X")."""
+    from core.catalogue.models import MentorPage
+    from core.scheduling.models import Session
+
+    parsed = [p for p in (parse_key(k) for k in keys) if p]
+    mentor_ids = [i for kind, i in parsed if kind == "mentor"]
+    session_ids = [i for kind, i in parsed if kind == "session"]
+    out: dict[str, str] = {}
+    for user_id, title, name in MentorPage.objects.filter(user_id__in=mentor_ids).values_list(
+        "user_id", "title", "user__display_name"
+    ):
+        out[mentor_key(user_id)] = name or title
+    for pk, title in Session.objects.filter(pk__in=session_ids).values_list("pk", "title"):
+        out[session_key(pk)] = title
+    return out
+
+
+def item_exists(key: str) -> bool:
+    """Whether ``key`` names a mentor page or a session of this platform."""
+    from core.catalogue.models import MentorPage
+    from core.scheduling.models import Session
+
+    parsed = parse_key(key)
+    if parsed is None:
+        return False
+    kind, pk = parsed
+    if kind == "mentor":
+        return MentorPage.objects.filter(user_id=pk).exists()
+    return Session.objects.filter(pk=pk).exists()
+
+
+# --- bookability -------------------------------------------------------------
+
+
+def bookable(items: Sequence[Candidate], user_id: int | None, horizon_days: int) -> set[str]:
+    """Keys of ``items`` the user can book now.
+
+    A mentor needs free time within the horizon; a session must still be
+    scheduled, in the future, with a seat left, and not already booked by the user.
+    """
+    from core.scheduling.models import Booking, Session
+    from core.scheduling.services.availability import mentors_with_free_time
+
+    mentor_ids = {c.owner_user_id for c in items if c.kind == "mentor" and c.owner_user_id is not None}
+    free = mentors_with_free_time(mentor_ids, horizon_days) if mentor_ids else set()
+    session_ids = [p[1] for c in items if c.kind == "session" and (p := parse_key(c.key))]
+    open_sessions: set[int] = set()
+    if session_ids:
+        active = Q(bookings__status__in=Booking.ACTIVE_STATUSES)
+        rows = (
+            Session.objects.filter(pk__in=session_ids, status=Session.SCHEDULED, starts_at__gt=timezone.now())
+            .annotate(taken=Count("bookings", filter=active, distinct=True))
+            .values_list("pk", "capacity", "taken")
+        )
+        open_sessions = {pk for pk, capacity, taken in rows if taken < capacity}
+        if user_id is not None and open_sessions:
+            mine = Booking.objects.filter(
+                learner_id=user_id, session_id__in=open_sessions, status__in=Booking.ACTIVE_STATUSES
+            ).values_list("session_id", flat=True)
+            open_sessions -= set(mine)
+    out = set()
+    for c in items:
+        if c.kind == "mentor" and c.owner_user_id in free:
+            out.add(c.key)
+        elif c.kind == "session" and (p := parse_key(c.key)) and p[1] in open_sessions:
+            out.add(c.key)
+    return out
+
+
+# --- interactions ------------------------------------------------------------
+
+
+def interactions(
+    since: datetime | None = None, user_id: int | None = None, limit: int | None = None
+) -> list[Interaction]:
+    """Bookings, attendance, ratings and logged clicks/views/dismissals, oldest first."""
+    from core.catalogue.models import Review
+    from core.scheduling.models import Booking
+
+    out: list[Interaction] = []
+    bookings = Booking.objects.filter(status__in=[Booking.CONFIRMED, Booking.COMPLETED, Booking.NO_SHOW])
+    reviews = Review.objects.exclude(status=Review.REJECTED)
+    events = RecommendationEvent.objects.filter(kind__in=list(_EVENT_KINDS))
+    if since is not None:
+        bookings = bookings.filter(created_at__gte=since)
+        reviews = reviews.filter(created__gte=since)
+        events = events.filter(created_at__gte=since)
+    if user_id is not None:
+        bookings = bookings.filter(learner_id=user_id)
+        reviews = reviews.filter(learner_id=user_id)
+        events = events.filter(user_id=user_id)
+    if limit is not None:
+        bookings = bookings.order_by("-created_at")[:limit]
+        reviews = reviews.order_by("-created")[:limit]
+        events = events.order_by("-created_at")[:limit]
+    rows = bookings.values_list("learner_id", "session_id", "session__mentor_id", "status", "created_at")
+    for learner, session, mentor, status, at in rows:
+        for item in (session_key(session), mentor_key(mentor)):
+            out.append(Interaction(learner, item, "book", at))
+            if status == Booking.COMPLETED:
+                out.append(Interaction(learner, item, "attend", at))
+    for learner, session, mentor, rating, at in reviews.values_list(
+        "learner_id", "booking__session_id", "mentor_id", "rating", "created"
+    ):
+        out.append(Interaction(learner, session_key(session), "rate", at, float(rating)))
+        out.append(Interaction(learner, mentor_key(mentor), "rate", at, float(rating)))
+    for user, item, kind, at in events.values_list("user_id", "item", "kind", "created_at"):
+        out.append(Interaction(user, item, _EVENT_KINDS[kind], at))
+    out.sort(key=lambda it: it.at)
+    return out
+
+
+def training_data(now: datetime | None = None) -> TrainingData:
+    """Everything the recommenders are fitted on (the last ``TRAINING_DAYS`` of interactions)."""
+    from core.accounts.models import User
+
+    now = now or timezone.now()
+    log = interactions(since=now - timedelta(days=TRAINING_DAYS))
+    user_ids = {it.user_id for it in log}
+    users = [user_features(u) for u in User.objects.filter(pk__in=user_ids).prefetch_related("skills", "interests")]
+    return TrainingData(interactions=log, items=item_features(now), users=users, now=now)
+
+
+def user_features(user: Any, with_history: bool = False) -> UserFeatures:
+    """What the recommenders know of ``user``: sign-up interests, skills, languages, history."""
+    history = tuple(interactions(user_id=user.pk, limit=HISTORY_LIMIT)) if with_history else ()
+    return UserFeatures(
+        user_id=user.pk,
+        skills=frozenset(s.name for s in user.skills.all()),
+        interests=frozenset(s.name for s in user.interests.all()),
+        languages=frozenset(user.languages or []),
+        history=history,
+    )
+
+
+def dismissed(user_id: int, days: int) -> frozenset[str]:
+    if days <= 0:
+        return frozenset()
+    since = timezone.now() - timedelta(days=days)
+    return frozenset(
+        RecommendationEvent.objects.filter(
+            user_id=user_id, kind=RecommendationEvent.DISMISS, created_at__gte=since
+        ).values_list("item", flat=True)
+    )

@@ -1,0 +1,54 @@
+"""Recommender plugins that fail while scoring: one raises, one overruns its time budget."""
+
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+
+from core.plugins import PluginMeta, Recommender, RecommenderScores, hookimpl
+
+
+class _Stored(Recommender):
+    family = "content"
+    label = "Broken on purpose"
+
+    def fit(self, data) -> None:
+        self.items = [i.item for i in data.items]
+
+    def dumps(self) -> bytes:
+        return b"ok"
+
+    def loads(self, blob: bytes) -> None:
+        self.items = []
+
+
+class Raising(_Stored):
+    key = "test_raises"
+
+    def score(self, user, candidates) -> RecommenderScores:
+        raise RuntimeError("this recommender always fails")
+
+
+release = threading.Event()
+
+
+class Hanging(_Stored):
+    key = "test_hangs"
+
+    def score(self, user, candidates) -> RecommenderScores:
+        release.wait(5)
+        return RecommenderScores(scores=dict.fromkeys(candidates, 1.0))
+
+
+def _plugin(name: str, cls: type[Recommender]) -> SimpleNamespace:
+    meta = PluginMeta(name=name, version="1.0", author="tests", description=name, kind="recommender")
+
+    @hookimpl
+    def peerlearn_recommenders(config):
+        return [cls()]
+
+    return SimpleNamespace(peerlearn_meta=meta, peerlearn_recommenders=peerlearn_recommenders)
+
+
+raising = _plugin("Raises while scoring", Raising)
+hanging = _plugin("Hangs while scoring", Hanging)

@@ -1,0 +1,169 @@
+"""The hybrid ranker on its own: normalisation, weights, filtering, MMR, exploration, explanations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from core.plugins import RecommenderScores
+from core.recommendations.ranker import (
+    Candidate,
+    RankRequest,
+    RecommenderOutput,
+    Weights,
+    blend,
+    exploration_slots,
+    family_shares,
+    item_similarity,
+    mmr,
+    normalise,
+    rank,
+)
+
+
+def out(key, family, scores, weight=1.0, reasons=None, because=None):
+    return RecommenderOutput(key, family, weight, RecommenderScores(scores, reasons or {}, because or {}))
+
+
+def cand(key, skills=(), owner=None, **extra):
+    return Candidate(
+        key=key, kind=key.split(":")[0], title=key.upper(), skills=frozenset(skills), owner_user_id=owner, **extra
+    )
+
+
+def test_normalise_is_min_max_over_scored_items_and_zero_for_the_rest():
+    values = np.array([2.0, 4.0, math.nan, 3.0])
+    assert normalise(values) == pytest.approx([0.0, 1.0, 0.0, 0.5])
+    assert normalise(np.array([5.0, 5.0, math.nan])) == pytest.approx([1.0, 1.0, 0.0])  # ties all count
+    assert normalise(np.array([math.nan, math.nan])) == pytest.approx([0.0, 0.0])
+
+
+def test_blend_weights_families_and_splits_a_family_by_recommender_weight():
+    outputs = [
+        out("content", "content", {"a": 1.0, "b": 0.0}),
+        out("ease", "collaborative", {"a": 0.0, "b": 10.0}, weight=1.0),
+        out("svd", "collaborative", {"a": 5.0, "b": 1.0}, weight=0.25),
+        out("popularity", "popularity", {"a": 3.0, "b": 1.0}),
+        out("trending", "trending", {}),  # says nothing: its weight is not used
+    ]
+    weights = Weights(content=0.4, collaborative=0.3, popularity=0.2, trending=0.1)
+    shares = family_shares(outputs, weights)
+    assert shares == pytest.approx({"content": 0.4, "ease": 0.24, "svd": 0.06, "popularity": 0.2})
+    result = blend(["a", "b"], outputs, weights)
+    assert result.total == pytest.approx([0.4 + 0.06 + 0.2, 0.24])
+    assert result.parts["ease"] == pytest.approx([0.0, 0.24])
+
+
+def test_a_session_inherits_part_of_its_mentors_score():
+    outputs = [out("popularity", "popularity", {"mentor:1": 4.0, "mentor:2": 2.0, "session:9": 2.0})]
+    result = blend(["session:5", "session:9"], outputs, Weights(0, 0, 1, 0), parents={"session:5": "mentor:1"})
+    assert result.total == pytest.approx([0.8 * 1.0, 0.0])  # mentor 1 normalises to 1; session 9 to the minimum
+
+
+def test_weights_must_be_positive_somewhere():
+    with pytest.raises(ValueError):
+        Weights(0, 0, 0, 0).validate()
+    with pytest.raises(ValueError):
+        Weights(-1, 1, 0, 0).validate()
+    Weights().validate()
+
+
+def test_rank_filters_unbookable_own_and_excluded_items_best_first():
+    candidates = [cand(f"mentor:{n}", owner=n) for n in range(1, 7)]
+    scores = {f"mentor:{n}": float(n) for n in range(1, 7)}
+    asked = []
+
+    def bookable(batch):
+        asked.append([c.key for c in batch])
+        return {c.key for c in batch if c.key != "mentor:6"}
+
+    ranked = rank(
+        RankRequest(
+            candidates=candidates,
+            outputs=[out("popularity", "popularity", scores)],
+            weights=Weights(),
+            limit=2,
+            diversity_lambda=1.0,
+            exclude=frozenset({"mentor:4"}),
+            user_id=5,
+            bookable=bookable,
+            pool_factor=1,
+        )
+    )
+    assert [r.candidate.key for r in ranked] == ["mentor:3", "mentor:2"]
+    assert asked[0][0] == "mentor:6"  # checked best first, in one batch
+
+
+def test_mmr_trades_relevance_for_variety():
+    a = cand("mentor:1", {"Python", "Django"}, owner=1)
+    b = cand("session:2", {"Python", "Django"}, owner=1)  # same mentor as a
+    c = cand("mentor:3", {"Guitar"}, owner=3)
+    pool = [(a, 1.0), (b, 0.9), (c, 0.5)]
+    assert [x.key for x, _ in mmr(pool, 3, 1.0)] == ["mentor:1", "session:2", "mentor:3"]
+    # lambda 0.7: b scores 0.7*0.9 - 0.3*1 = 0.33, c scores 0.7*0.5 - 0 = 0.35
+    assert [x.key for x, _ in mmr(pool, 3, 0.7)] == ["mentor:1", "mentor:3", "session:2"]
+    assert item_similarity(a, c) == 0.0 and item_similarity(a, b) == 1.0
+
+
+def test_exploration_gives_new_mentors_a_share_of_the_slots():
+    assert exploration_slots(10, 0.1) == 1 and exploration_slots(10, 0.2) == 2
+    assert exploration_slots(10, 0.0) == 0 and exploration_slots(1, 0.5) == 0 and exploration_slots(4, 0.1) == 1
+    old = [cand(f"mentor:{n}", {"Python"}, owner=n) for n in range(1, 10)]
+    new = [cand("mentor:50", {"Python"}, owner=50, is_new=True), cand("mentor:51", {"Guitar"}, owner=51, is_new=True)]
+    scores = {c.key: float(20 - n) for n, c in enumerate(old)}
+    content = {"mentor:50": 1.0, "mentor:51": 0.1}
+    ranked = rank(
+        RankRequest(
+            candidates=old + new,
+            outputs=[out("popularity", "popularity", scores), out("content", "content", content)],
+            weights=Weights(content=0.01, collaborative=0, popularity=1, trending=0),
+            limit=4,
+            diversity_lambda=1.0,
+            exploration_share=0.25,
+        )
+    )
+    keys = [r.candidate.key for r in ranked]
+    assert keys == ["mentor:1", "mentor:50", "mentor:2", "mentor:3"]  # the content-closest new mentor, 2nd of 4
+    assert ranked[1].exploration and not ranked[0].exploration
+
+
+def test_the_strongest_contributor_explains_and_because_names_items():
+    outputs = [
+        out(
+            "ease",
+            "collaborative",
+            {"mentor:2": 5.0, "mentor:3": 1.0},
+            reasons={"mentor:2": "learners who booked {because} also booked this"},
+            because={"mentor:2": ["session:7"]},
+        ),
+        out(
+            "popularity",
+            "popularity",
+            {"mentor:2": 1.0, "mentor:3": 3.0},
+            reasons={"mentor:2": "popular with learners", "mentor:3": "popular with learners"},
+        ),
+    ]
+    titles = {"session:7": "Django forms"}
+    ranked = rank(
+        RankRequest(
+            candidates=[cand("mentor:2"), cand("mentor:3"), cand("session:8", parent="mentor:3")],
+            outputs=outputs,
+            weights=Weights(content=0, collaborative=0.6, popularity=0.4, trending=0),
+            limit=3,
+            diversity_lambda=1.0,
+            title_of=titles.get,
+        )
+    )
+    by_key = {r.candidate.key: r for r in ranked}
+    assert by_key["mentor:2"].explanation == "Learners who booked Django forms also booked this"
+    assert by_key["mentor:3"].explanation == "Popular with learners"
+    assert by_key["session:8"].explanation == "Popular with learners"  # its mentor's reason
+    assert by_key["mentor:2"].parts == pytest.approx({"ease": 0.6})
+
+
+def test_a_list_comes_back_with_no_recommender_at_all():
+    ranked = rank(RankRequest(candidates=[cand("mentor:1"), cand("mentor:2")], outputs=[], weights=Weights(), limit=5))
+    assert [r.candidate.key for r in ranked] == ["mentor:1", "mentor:2"]
+    assert all(r.explanation == "" for r in ranked)

@@ -1,0 +1,161 @@
+"""Recommendations from the real platform data: fitting, storing, serving, filtering, explaining."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.plugins.models import PluginError
+from core.recommendations import services, sources, store
+from core.recommendations.models import RecommendationEvent, RecommenderModel
+
+
+def site_settings(**values):
+    from wagtail.models import Site
+
+    from core.recommendations.models import RecommendationSettings
+
+    conf = RecommendationSettings.for_site(Site.objects.get(is_default_site=True))
+    for name, value in values.items():
+        setattr(conf, name, value)
+    conf.save()
+    return conf
+
+
+def keys(result):
+    return [r.candidate.key for r in result.items]
+
+
+def test_training_data_reads_bookings_attendance_and_the_event_log(platform):
+    ada, past = platform["ada"], platform["past"]
+    learner = platform["learners"][0]
+    RecommendationEvent.objects.create(user=learner, item=f"mentor:{platform['bo'].pk}", kind="click")
+    RecommendationEvent.objects.create(user=learner, item=f"mentor:{ada.pk}", kind="impression")
+    data = sources.training_data()
+    mine = {(i.item, i.kind) for i in data.interactions if i.user_id == learner.pk}
+    assert (f"session:{past.pk}", "attend") in mine and (f"mentor:{ada.pk}", "attend") in mine
+    assert (f"session:{platform['full'].pk}", "book") in mine
+    assert (f"mentor:{platform['bo'].pk}", "click") in mine
+    assert not any(kind == "impression" for _, kind in mine)
+    items = {i.item: i for i in data.items}
+    assert items[f"mentor:{ada.pk}"].skills == {"Python", "Django"}
+    assert "Django web apps" in items[f"mentor:{ada.pk}"].text
+    assert f"session:{past.pk}" not in items  # past sessions are not recommendable
+
+
+def test_refit_stores_every_model_and_serving_loads_without_fitting(fitted):
+    rows = {r.key: r for r in RecommenderModel.objects.all()}
+    assert {"content", "ease", "svd", "popularity", "trending"} <= set(rows)
+    ease = rows["ease"]
+    assert ease.is_fitted and ease.size_bytes > 0 and ease.n_interactions > 0 and ease.n_users == 3
+    assert ease.config["ease_lambda"] == 250.0
+    loaded = {entry.recommender.key for entry in store.loaded(ease.site_id)}
+    assert {"content", "ease", "popularity"} <= loaded
+
+
+def test_serving_never_fits(platform):
+    result = services.recommend(platform["newcomer"], limit=5)
+    assert RecommenderModel.objects.count() == 0
+    assert result.models == []
+
+
+def test_new_learner_gets_interests_and_popularity_with_explanations(fitted):
+    result = services.recommend(fitted["newcomer"], limit=10)
+    assert result.personalised
+    first = result.items[0]
+    assert first.candidate.key == f"mentor:{fitted['ada'].pk}"
+    assert first.item.explanation == "Teaches Django and Python, which you listed"
+    assert first.item.parts["content"] > 0 and "popularity" in first.item.parts
+    assert {"content", "popularity"} <= set(result.models)
+
+
+def test_unbookable_items_are_filtered(fitted):
+    result = services.recommend(fitted["newcomer"], limit=20)
+    shown = keys(result)
+    assert f"mentor:{fitted['cy'].pk}" not in shown  # no free time in the horizon
+    assert f"session:{fitted['full'].pk}" not in shown  # no seat left
+    assert f"session:{fitted['past'].pk}" not in shown  # over
+    assert f"session:{fitted['group'].pk}" in shown
+    # a learner is not offered a session they already hold a seat in
+    assert f"session:{fitted['group'].pk}" not in keys(services.recommend(fitted["learners"][1], limit=20))
+
+
+def test_a_mentor_is_not_recommended_their_own_items(fitted):
+    result = services.recommend(fitted["ada"], limit=20)
+    assert not any(r.candidate.owner_user_id == fitted["ada"].pk for r in result.items)
+
+
+def test_collaborative_explanation_names_the_booked_item(fitted):
+    learner = fitted["learners"][3]  # no history yet: books the group session now, after the fit
+    from core.scheduling.models import Booking
+
+    Booking.objects.create(
+        session=fitted["past"],
+        learner=learner,
+        status="completed",
+        starts_at=fitted["past"].starts_at,
+        ends_at=fitted["past"].ends_at,
+    )
+    site_settings(weight_content=0, weight_popularity=0, weight_trending=0, weight_collaborative=1)
+    result = services.recommend(learner, limit=10)
+    assert "ease" in result.models
+    first = result.items[0]
+    assert set(first.item.parts) == {"ease"}
+    assert first.item.explanation in {
+        "Learners who booked Intro to Django also booked this",
+        "Learners who booked Ada Lovelace also booked this",
+    }
+
+
+def test_new_mentor_gets_an_exploration_slot(fitted):
+    site_settings(diversity_lambda=1.0, exploration_share=0.1)
+    result = services.recommend(fitted["newcomer"], limit=3)
+    di = f"mentor:{fitted['di'].pk}"
+    assert di in keys(result)
+    item = next(r for r in result.items if r.candidate.key == di)
+    assert item.item.exploration and item.item.explanation == "New on PeerLearn"
+    assert keys(result).index(di) == 1  # the middle of three
+
+
+def test_dismissed_items_stay_out(fitted):
+    ada = f"mentor:{fitted['ada'].pk}"
+    services.record_feedback(fitted["newcomer"], impression_id=__import__("uuid").uuid4(), item=ada, kind="dismiss")
+    assert ada not in keys(services.recommend(fitted["newcomer"], limit=10))
+
+
+def test_trending_is_open_to_visitors(fitted):
+    result = services.trending(None, limit=5)
+    assert not result.personalised
+    assert result.items and set(result.models) <= {"trending", "popularity"}
+    assert all(r.item.explanation for r in result.items if r.item.parts)
+
+
+def test_a_failing_recommender_is_skipped_and_the_list_still_comes_back(fitted, broken_plugins):
+    outcomes = {o.key: o.ok for o in store.refit()}
+    assert outcomes["test_raises"] and outcomes["test_hangs"]
+    result = services.recommend(fitted["newcomer"], limit=5)
+    assert result.items and result.items[0].candidate.key == f"mentor:{fitted['ada'].pk}"
+    assert "test_raises" not in result.models and "test_hangs" not in result.models
+    failures = set(PluginError.objects.values_list("plugin", "kind"))
+    assert ("test_recommender_raises", "exception") in failures
+    assert ("test_recommender_hangs", "timeout") in failures
+
+
+def test_a_failed_refit_keeps_the_previous_model(fitted, monkeypatch):
+    row = RecommenderModel.objects.get(key="popularity")
+    before = (row.blob.name, row.fitted_at)
+
+    from plugins.recommenders.popularity.plugin import PopularityRecommender
+
+    def explode(self, data):
+        raise MemoryError("out of memory while fitting")
+
+    monkeypatch.setattr(PopularityRecommender, "fit", explode)
+    outcomes = {o.key: o for o in store.refit()}
+    assert not outcomes["popularity"].ok and outcomes["ease"].ok
+    row.refresh_from_db()
+    assert (row.blob.name, row.fitted_at) == before and "previous model stays" in row.last_error
+
+
+@pytest.mark.parametrize("limit", [1, 50])
+def test_limit_bounds_the_list(fitted, limit):
+    assert len(services.recommend(fitted["newcomer"], limit=limit).items) <= limit
