@@ -238,7 +238,7 @@ def test_expiry_task_runs_through_celery(mentor_factory, learner, session_factor
 
     booking = svc.book_session(session_factory(mentor_factory(), price_minor=100), learner)
     Booking.objects.filter(pk=booking.pk).update(hold_expires_at=datetime.now(UTC) - timedelta(seconds=1))
-    assert tasks.expire_holds.delay().get() == 1
+    assert tasks.expire_holds.apply().get() == 1
     booking.refresh_from_db()
     assert booking.status == Booking.EXPIRED
 

@@ -88,7 +88,7 @@ def test_offer_timeout_task_via_celery(mentor_factory, session_factory, user_fac
     entry, _ = waitlist.join_waitlist(session, waiting)
     svc.cancel_booking(booking, holder)
     WaitlistEntry.objects.filter(pk=entry.pk).update(offer_expires_at=datetime.now(UTC) - timedelta(seconds=1))
-    assert tasks.expire_waitlist_offers.delay().get() == 1
+    assert tasks.expire_waitlist_offers.apply().get() == 1
     entry.refresh_from_db()
     assert entry.status == WaitlistEntry.LAPSED
     # with nobody left waiting, the seat is simply free again
