@@ -3,7 +3,9 @@
 ``{% notification_bell %}`` renders the bell link with the unread badge and
 loads ``notifications.js``, which keeps the badge live over
 ``ws/notifications/`` and shows a toast for each new notification. It renders
-nothing for visitors.
+nothing for visitors. ``{% notification_live %}`` is the live client alone (the
+dashboards and the notification list use it, so they are live even in a
+theme whose header has no bell).
 """
 
 from __future__ import annotations
@@ -27,6 +29,15 @@ def _user(context):
 def notification_bell(context) -> dict:
     user = _user(context)
     return {"signed_in": user is not None, "unread": services.unread_count(user) if user else 0}
+
+
+@register.inclusion_tag("notifications/live.html", takes_context=True)
+def notification_live(context) -> dict:
+    """Only the live client (socket, toasts), for a page that wants it without the bell.
+
+    Harmless next to ``{% notification_bell %}``: the script runs once per page.
+    """
+    return {"signed_in": _user(context) is not None}
 
 
 @register.inclusion_tag("notifications/recent.html", takes_context=True)

@@ -48,6 +48,9 @@
     document.querySelectorAll("[data-notification-unread-text]").forEach(function (label) {
       label.textContent = count === 0 ? "All caught up" : count + " unread";
     });
+    document.querySelectorAll("[data-notification-unread-suffix]").forEach(function (label) {
+      label.textContent = count === 0 ? "" : " (" + count + " unread)";
+    });
   }
 
   function openUrl(item) {
