@@ -45,3 +45,12 @@ def rating(average: Decimal | float | None, count: int | None, single: bool = Fa
 def current_time_zone() -> str:
     """The zone times are shown in (the viewer's), named on every page that shows times."""
     return timezone.get_current_timezone_name()
+
+
+@register.filter
+def reviewable(booking: Any, user: Any) -> bool:
+    """``{% if booking|reviewable:user %}<a href="{% url 'catalogue:review_new' booking.pk %}">Rate it</a>{% endif %}``:
+    true when ``user`` is the booking's learner, it is completed and not reviewed yet."""
+    from core.catalogue.reviews import review_block_reason
+
+    return bool(getattr(user, "is_authenticated", False)) and review_block_reason(user, booking) is None
