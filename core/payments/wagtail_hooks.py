@@ -208,7 +208,7 @@ class PayoutViewSet(ReadOnlyViewSet):
     menu_order = 130
     list_display = ["__str__", "mentor", MoneyColumn(), "reference", "created_at"]
     list_filter = ["currency"]
-    list_export = ["id", "mentor__email", "amount_minor", "currency", "reference", "created_at"]
+    list_export = ["id", "mentor_id", "amount_minor", "currency", "reference", "created_at"]
     export_filename = "payouts"
 
 
@@ -238,7 +238,7 @@ class LedgerViewSet(ReadOnlyViewSet):
         "payment_id",
         "refund_id",
         "payout_id",
-        "mentor__email",
+        "mentor_id",
         "memo",
     ]
     export_filename = "ledger"

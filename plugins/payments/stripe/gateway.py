@@ -230,19 +230,18 @@ class StripeGateway(PaymentGateway):
 
     def lookup(self, reference: str) -> PaymentState | None:
         try:
-            intent = self._client.v1.payment_intents.retrieve(reference)
+            intent = self._client.v1.payment_intents.retrieve(reference).to_dict()
             charge = intent.get("latest_charge")
             if isinstance(charge, str) and charge:
-                charge = self._client.v1.charges.retrieve(charge)
+                charge = self._client.v1.charges.retrieve(charge).to_dict()
         except stripe.StripeError as exc:
             raise _explain(exc) from exc
-        status = _STATE_STATUS.get(intent.status, "pending")
         return PaymentState(
-            reference=intent.id,
-            status=status,
-            amount_minor=int(intent.amount),
-            currency=intent.currency.upper(),
-            refunded_minor=int(charge.get("amount_refunded") or 0) if charge else 0,
+            reference=str(intent["id"]),
+            status=_STATE_STATUS.get(str(intent["status"]), "pending"),  # type: ignore[arg-type]
+            amount_minor=int(intent["amount"]),
+            currency=str(intent["currency"]).upper(),
+            refunded_minor=int(charge.get("amount_refunded") or 0) if isinstance(charge, Mapping) else 0,
             charge_reference=_id(charge),
         )
 
