@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "core.rooms",
     "core.payments",
     "core.recommendations",
+    "core.analytics",
     "core.demo",
     "core.api",
     "wagtail.contrib.forms",

@@ -1,0 +1,252 @@
+"""The event log's write side: ``record(name, **data)``, cheap enough to call inside a request.
+
+``record()`` does no I/O. It waits for the surrounding transaction to commit
+(nothing is logged for work that was rolled back), then appends the event to a
+process-wide buffer. The buffer is written with one ``bulk_create``:
+
+* when a request or a Celery task finishes (``request_finished``,
+  ``task_postrun``), so a request that logs five events pays one INSERT, after
+  its response has been sent;
+* as soon as it holds ``BATCH_SIZE`` events;
+* at once when nothing is going to flush it later: outside a request or task
+  (a shell, a management command, a WebSocket consumer, a test), and by the
+  next ``record()`` once the oldest buffered event has waited
+  ``MAX_DELAY_SECONDS``;
+* at interpreter exit.
+
+Well-known keys become columns (``user_id``, ``mentor_id``, ``booking_id``,
+``session_id``, ``amount_minor``, ``currency``, ``skill_ids``, ``site_id``,
+``occurred_at``); everything else is kept in ``data``, which must be JSON.
+Business events are kept as long as ``AnalyticsSettings.business_retention_days``
+says (forever by default), behaviour events for ``retention_days``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import AnalyticsSettings, Event
+
+logger = logging.getLogger("peerlearn.analytics")
+
+BATCH_SIZE = 200
+MAX_DELAY_SECONDS = 5.0  # a buffered event is written by the next record() after this long at the latest
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+COLUMNS = ("user_id", "mentor_id", "booking_id", "session_id", "amount_minor", "currency", "skill_ids", "site_id")
+
+#: Events that the dashboard's history is made of (kept per ``business_retention_days``).
+BUSINESS_EVENTS = frozenset(
+    {
+        "user.signed_up",
+        "booking.created",
+        "booking.confirmed",
+        "booking.cancelled",
+        "booking.expired",
+        "booking.completed",
+        "booking.no_show",
+        "booking.refunded",
+        "session.created",
+        "session.rescheduled",
+        "session.cancelled",
+        "session.started",
+        "session.ended",
+        "payment.charged",
+        "payment.refunded",
+        "review.submitted",
+    }
+)
+#: Events about what people looked at and did (kept per ``retention_days``).
+BEHAVIOUR_EVENTS = frozenset(
+    {
+        "search.performed",
+        "mentor.viewed",
+        "recommendation.impression",
+        "recommendation.click",
+        "recommendation.view",
+        "recommendation.dismiss",
+        "recommendation.book",
+        "room.joined",
+        "room.left",
+    }
+)
+
+_lock = threading.Lock()
+_buffer: list[Event] = []
+_scope = threading.local()  # .active: a request or task is in progress on this thread
+_oldest: list[float] = []  # monotonic time the oldest buffered event was queued
+_after_flush: list[Callable[[list[Event]], None]] = []
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(getattr(value, "pk", value))
+
+
+def build(name: str, **data: Any) -> Event:
+    """The unsaved :class:`Event` for ``record`` (checks the name; ids may be objects or ints)."""
+    if not isinstance(name, str) or not NAME_RE.match(name) or len(name) > 64:
+        raise ValueError(f"event names are dotted lower-case words, e.g. 'booking.created'; got {name!r}")
+    occurred_at = data.pop("occurred_at", None) or timezone.now()
+    fields: dict[str, Any] = {}
+    for column in COLUMNS:
+        if column in data:
+            value = data.pop(column)
+            if column == "skill_ids":
+                value = sorted({int(getattr(v, "pk", v)) for v in (value or [])})
+            elif column == "currency":
+                value = (value or "").upper()[:3]
+            elif value is not None:
+                value = int(getattr(value, "pk", value))
+            fields[column] = value
+    return Event(name=name, occurred_at=occurred_at, data=_jsonable(data), **fields)
+
+
+def record(name: str, **data: Any) -> None:
+    """Log that ``name`` happened, once the current transaction commits. Never raises into the caller.
+
+    ``record("booking.created", user_id=learner.pk, booking_id=b.pk, skill_ids=[...], lead_hours=30)``
+    """
+    try:
+        event = build(name, **data)
+    except (ValueError, TypeError) as exc:
+        logger.error("analytics event %r refused: %s", name, exc)
+        return
+    transaction.on_commit(lambda: _enqueue(event))
+
+
+def _in_scope() -> bool:
+    return bool(getattr(_scope, "active", False))
+
+
+def _enqueue(event: Event) -> None:
+    now = time.monotonic()
+    with _lock:
+        if not _buffer:
+            _oldest[:] = [now]
+        _buffer.append(event)
+        due = len(_buffer) >= BATCH_SIZE or now - _oldest[0] > MAX_DELAY_SECONDS
+    if due or not _in_scope():
+        flush()
+
+
+def pending() -> int:
+    """Events waiting in this process's buffer."""
+    with _lock:
+        return len(_buffer)
+
+
+def flush() -> int:
+    """Write every buffered event now; returns how many were written."""
+    with _lock:
+        batch = list(_buffer)
+        _buffer.clear()
+    if not batch:
+        return 0
+    try:
+        Event.objects.bulk_create(batch, batch_size=BATCH_SIZE)
+    except Exception:
+        # The log must never take a page down; the events of this batch are lost, loudly.
+        logger.exception("could not write %d analytics events", len(batch))
+        return 0
+    for callback in list(_after_flush):
+        try:
+            callback(batch)
+        except Exception:
+            logger.exception("analytics after-flush callback %s failed", getattr(callback, "__name__", callback))
+    return len(batch)
+
+
+def on_flush(callback: Callable[[list[Event]], None]) -> None:
+    """Call ``callback(events)`` after each batch is written (the live tiles use this)."""
+    if callback not in _after_flush:
+        _after_flush.append(callback)
+
+
+def enter_scope(**kwargs) -> None:
+    """A request or task starts on this thread: buffer its events until it ends."""
+    _scope.active = True
+
+
+def leave_scope(**kwargs) -> None:
+    """A request or task ended (on whichever thread): write what is buffered."""
+    _scope.active = False
+    flush()
+
+
+atexit.register(flush)
+
+
+# --- retention ------------------------------------------------------------------------
+
+
+def prune_events(now: datetime | None = None) -> dict[str, int]:
+    """Delete events past their retention (see :class:`AnalyticsSettings`); returns counts deleted."""
+    now = now or timezone.now()
+    conf = AnalyticsSettings.load()
+    deleted = {"behaviour": 0, "business": 0}
+    cutoff = now - timedelta(days=conf.retention_days)
+    deleted["behaviour"] = Event.objects.filter(occurred_at__lt=cutoff).exclude(name__in=BUSINESS_EVENTS)._prune()
+    if conf.business_retention_days:
+        cutoff = now - timedelta(days=conf.business_retention_days)
+        deleted["business"] = Event.objects.filter(occurred_at__lt=cutoff, name__in=BUSINESS_EVENTS)._prune()
+    return deleted
+
+
+def events_named(names: Iterable[str], start: datetime, end: datetime):
+    """Events of ``names`` with ``start <= occurred_at < end``."""
+    return Event.objects.filter(name__in=list(names), occurred_at__gte=start, occurred_at__lt=end)
+
+
+def is_buffered(name: str, user_id: int) -> bool:
+    with _lock:
+        return any(e.name == name and e.user_id == user_id for e in _buffer)
+
+
+def record_signup_once(user_id: int, *, via: str) -> None:
+    """Log ``user.signed_up`` for a new account once, with its roles and interests as of the commit.
+
+    Both a new ``User`` row and allauth's ``user_signed_up`` call this; whichever
+    comes first writes the event.
+    """
+
+    def write() -> None:
+        from core.accounts.models import User
+
+        if (
+            is_buffered("user.signed_up", user_id)
+            or Event.objects.filter(name="user.signed_up", user_id=user_id).exists()
+        ):
+            return
+        user = User.objects.filter(pk=user_id).first()
+        if user is None:
+            return
+        record(
+            "user.signed_up",
+            occurred_at=user.date_joined,
+            user_id=user.pk,
+            skill_ids=list(user.interests.values_list("id", flat=True)),
+            roles=user.roles,
+            via=via,
+        )
+
+    transaction.on_commit(write)

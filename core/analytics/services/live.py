@@ -1,0 +1,72 @@
+"""The dashboard's live tiles and their push to every open ``ws/dashboard/`` socket.
+
+The tiles are read from the operational tables (bookings, sessions, the
+ledger), not from the buffered log, so a tile is right the moment the change
+commits. "Today" is the UTC day.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, time
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from core.payments.models import LedgerEntry
+from core.scheduling.currency import format_money
+from core.scheduling.models import Booking, Session
+
+logger = logging.getLogger("peerlearn.analytics")
+
+GROUP = "analytics-dashboard"
+
+
+def day_start(now: datetime) -> datetime:
+    return datetime.combine(now.astimezone(UTC).date(), time.min, tzinfo=UTC)
+
+
+def live_tiles(now: datetime | None = None) -> dict[str, Any]:
+    """Bookings made today, sessions in progress now, and today's revenue per currency (net of refunds)."""
+    now = now or timezone.now()
+    start = day_start(now)
+    revenue_rows = (
+        LedgerEntry.objects.filter(kind__in=LedgerEntry.CASH_KINDS, created_at__gte=start, created_at__lte=now)
+        .values("currency")
+        .annotate(total=Sum("amount_minor"))
+        .order_by("currency")
+    )
+    revenue = [
+        {
+            "currency": row["currency"],
+            "amount_minor": int(row["total"] or 0),
+            "label": format_money(int(row["total"] or 0), row["currency"]),
+        }
+        for row in revenue_rows
+    ]
+    return {
+        "bookings_today": Booking.objects.filter(created_at__gte=start, created_at__lte=now).count(),
+        "sessions_in_progress": Session.objects.filter(status=Session.IN_PROGRESS).count(),
+        "revenue_today": revenue,
+        "as_of": now.isoformat(),
+    }
+
+
+def push_tiles() -> None:
+    """Send fresh tiles to every open dashboard; a dead channel layer is logged, never raised."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(GROUP, {"type": "tiles", "tiles": live_tiles()})
+    except Exception:
+        logger.exception("could not push the dashboard tiles")
+
+
+def push_tiles_soon() -> None:
+    """Push once the current transaction commits (at once outside one)."""
+    transaction.on_commit(push_tiles)
