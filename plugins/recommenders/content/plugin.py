@@ -232,6 +232,7 @@ class ContentRecommender(Recommender):
         if hist_idx.size:
             similar = (self.tfidf[hist_idx] @ self.tfidf[rows].T).toarray()
             similar += (self.skills[hist_idx] @ self.skills[rows].T).toarray()
+            similar[hist_idx[:, np.newaxis] == rows[np.newaxis, :]] = 0.0  # never "similar to itself"
         for n, pos in enumerate(top):
             key = keys[pos]
             shared = []

@@ -54,8 +54,9 @@ def test_history_builds_a_profile_and_names_the_similar_item():
     rec = ContentRecommender(jaccard_weight=1.0, tfidf_weight=0.0)
     rec.fit(training_data())
     user = UserFeatures(user_id=7, history=(Interaction(7, "mentor:1", "book", NOW),))
-    result = rec.score(user, ["mentor:2", "session:10", "mentor:3"])
+    result = rec.score(user, ["mentor:1", "mentor:2", "session:10", "mentor:3"])
     assert "mentor:3" not in result.scores
+    assert "mentor:1" not in result.because  # an item is never "similar to" itself
     assert result.reasons["session:10"] == "similar to {because}"
     assert result.because["session:10"] == ["mentor:1"]
 
