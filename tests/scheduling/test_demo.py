@@ -1,0 +1,29 @@
+"""The scheduling demo: availability in several zones, group sessions, bookings in every state, idempotent."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.scheduling.models import Booking, Session, WaitlistEntry, WeeklyRule
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_makes_every_booking_state_and_is_idempotent():
+    from core.demo.seed import SeedContext, SeedReport, seed_people, seed_skills
+    from core.scheduling import demo
+
+    skills = seed_skills()
+    mentors, learners = seed_people(skills, mentors=8, learners=10)
+    context = SeedContext(skills=skills, mentors=mentors, learners=learners, home=None, report=SeedReport())
+    demo.seed(context)
+    first = (Session.objects.count(), Booking.objects.count(), WeeklyRule.objects.count())
+    states = set(Booking.objects.values_list("status", flat=True))
+    assert states == {value for value, _ in Booking.STATUS_CHOICES}
+    assert Session.objects.filter(capacity__gt=1).exists()
+    assert WaitlistEntry.objects.exists()
+    zones = {m.time_zone for m in mentors if WeeklyRule.objects.filter(mentor=m).exists()}
+    assert len(zones) >= 4
+    demo.seed(context)
+    assert (Session.objects.count(), Booking.objects.count(), WeeklyRule.objects.count()) == first
+    assert context.report.counts["mentors with availability"] == 8
