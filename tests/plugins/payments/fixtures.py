@@ -72,3 +72,33 @@ def configure_gateway(db) -> Callable[..., PaymentGateway]:
         return gateways[0]
 
     return configure
+
+
+@pytest.fixture
+def booking_for(db, user_factory):
+    """A booking waiting for payment, priced in the harness's currency and amount."""
+    from datetime import UTC, datetime, timedelta
+
+    from core.payments.services.ledger import freeze_commission
+    from core.scheduling.services.bookings import book_session
+    from core.scheduling.services.sessions import create_session
+
+    counter = {"n": 0}
+
+    def make(harness: GatewayHarness):
+        counter["n"] += 1
+        mentor = user_factory(is_mentor=True)
+        start = (datetime.now(UTC) + timedelta(days=3, hours=counter["n"])).replace(second=0, microsecond=0)
+        session = create_session(
+            mentor,
+            title=f"Contract session {counter['n']}",
+            start=start,
+            duration_minutes=60,
+            price_minor=harness.amount_minor,
+            currency=harness.currency,
+        )
+        booking = book_session(session, user_factory())
+        freeze_commission(booking)
+        return booking
+
+    return make

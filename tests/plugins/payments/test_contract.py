@@ -201,3 +201,135 @@ def test_gateway_down_raises_gateway_error(plugin, harness, configure_gateway):
     with pytest.raises(GatewayError) as caught:
         gateway.start_payment(_request(harness))
     assert "reach" in str(caught.value) or "down" in str(caught.value)
+
+
+# --- part two: the core's payment flow through each gateway ------------------------------------
+
+
+def _deliver(client, gateway: str, webhook):
+    body, headers = webhook
+    extra = {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()}
+    return client.generic("POST", f"/payments/webhooks/{gateway}/", body, content_type="application/json", **extra)
+
+
+def _balanced(booking, harness, start) -> None:
+    from core.payments.services.ledger import balances
+
+    totals = balances(booking=booking)
+    assert totals.held == harness.holds(start), (totals, harness.holds(start))
+    assert totals.balanced, totals
+
+
+@pytest.fixture
+def flow(plugin, harness, gateway, booking_for, client):
+    """Start a payment for a new booking through the core; returns (booking, started)."""
+    from core.payments.services import checkout
+
+    def start():
+        booking = booking_for(harness)
+        started = checkout.start_payment(booking, harness.identifier, user=booking.learner)
+        assert started.start.reference and started.payment.reference == started.start.reference
+        return booking, started
+
+    return start
+
+
+def _succeed(client, harness, booking, started):
+    charge = harness.complete(started.start)
+    response = _deliver(client, harness.identifier, harness.succeeded_event(started.start, charge))
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "processed", response.json()
+    booking.refresh_from_db()
+    return charge
+
+
+@each_gateway
+def test_core_start_succeed_confirms_and_balances(plugin, harness, flow, client):
+    from core.payments.models import LedgerEntry
+    from core.scheduling.models import Booking
+
+    booking, started = flow()
+    _balanced(booking, harness, started.start)
+    _succeed(client, harness, booking, started)
+    assert booking.status == Booking.CONFIRMED
+    assert LedgerEntry.objects.filter(booking=booking, kind="charge").get().amount_minor == harness.amount_minor
+    _balanced(booking, harness, started.start)
+
+
+@each_gateway
+def test_core_failure_leaves_booking_pending(plugin, harness, flow, client):
+    from core.payments.models import Payment
+    from core.scheduling.models import Booking
+
+    booking, started = flow()
+    harness.decline(started.start)
+    response = _deliver(client, harness.identifier, harness.failed_event(started.start))
+    assert response.status_code == 200 and response.json()["status"] == "processed"
+    booking.refresh_from_db()
+    assert booking.status == Booking.PENDING_PAYMENT
+    assert Payment.objects.get(pk=started.payment.pk).status == Payment.FAILED
+    _balanced(booking, harness, started.start)
+
+
+@each_gateway
+def test_core_duplicate_event_counts_once(plugin, harness, flow, client):
+    from core.payments.models import LedgerEntry
+
+    booking, started = flow()
+    charge = harness.complete(started.start)
+    webhook = harness.succeeded_event(started.start, charge)
+    assert _deliver(client, harness.identifier, webhook).json()["status"] == "processed"
+    again = _deliver(client, harness.identifier, webhook)
+    assert again.status_code == 200 and again.json()["status"] == "duplicate"
+    assert LedgerEntry.objects.filter(booking=booking, kind="charge").count() == 1
+    _balanced(booking, harness, started.start)
+
+
+@each_gateway
+def test_core_forged_event_is_refused(plugin, harness, flow, client):
+    from core.payments.models import WebhookEventRecord
+
+    booking, started = flow()
+    charge = harness.complete(started.start)
+    response = _deliver(client, harness.identifier, harness.forge(harness.succeeded_event(started.start, charge)))
+    assert response.status_code == 400 and response.json()["detail"]
+    assert not WebhookEventRecord.objects.exists()
+
+
+@each_gateway
+def test_core_partial_and_full_refund_balance(plugin, harness, gateway, flow, client, user_factory):
+    from core.payments.models import Refund
+    from core.payments.services import refunds
+    from core.payments.services.ledger import balances
+
+    booking, started = flow()
+    _succeed(client, harness, booking, started)
+    staff = user_factory(is_staff=True)
+    amount = harness.amount_minor
+    for part in (amount // 3, None):  # a third, then everything left
+        refund = refunds.refund_booking(booking, part, by=staff)
+        if refund.status == Refund.PENDING:
+            if gateway.manual_confirmation:  # an editor sends it and marks it sent
+                from core.payments.services import events
+
+                harness.refunded_event(started.start, _Result(refund))
+                events.mark_refund_sent(refund, staff)
+            else:
+                response = _deliver(client, harness.identifier, harness.refunded_event(started.start, _Result(refund)))
+                assert response.json()["status"] == "processed"
+        else:
+            # the gateway reports the refund too: recognised, never counted twice
+            response = _deliver(client, harness.identifier, harness.refunded_event(started.start, _Result(refund)))
+            assert response.status_code == 200
+        refund.refresh_from_db()
+        assert refund.status == Refund.SUCCEEDED
+        _balanced(booking, harness, started.start)
+    totals = balances(booking=booking)
+    assert totals.held == 0 and totals.platform == 0 and totals.mentor_earned == 0
+
+
+class _Result:
+    def __init__(self, refund) -> None:
+        self.refund_reference = refund.reference
+        self.amount_minor = refund.amount_minor
+        self.status = refund.status
