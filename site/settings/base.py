@@ -198,6 +198,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "scheduling-expire-holds": {"task": "core.scheduling.tasks.expire_holds", "schedule": 60},
     "scheduling-expire-waitlist-offers": {"task": "core.scheduling.tasks.expire_waitlist_offers", "schedule": 60},
     "scheduling-sweep-sessions": {"task": "core.scheduling.tasks.sweep_sessions", "schedule": 300},
+    # Payments: compare recent payments at their gateways with the ledger, flag differences.
+    "payments-reconcile": {"task": "core.payments.tasks.reconcile_payments", "schedule": 30 * 60},
 }
 
 # --- Auth -----------------------------------------------------------------
