@@ -237,6 +237,10 @@ def _create_booking(session: Session, learner, *, now: datetime, actor) -> Booki
 def book_session(session: Session, learner, *, now: datetime | None = None) -> Booking:
     """Give ``learner`` a seat in ``session``: confirmed if free, else held pending payment."""
     now = now or timezone.now()
+    if session.mentor_id != learner.pk and seats_left(session, for_learner=learner, now=now) <= 0:
+        # full already: answer without queueing for the session's lock (re-checked under it otherwise)
+        if not Booking.objects.active().filter(session=session, learner=learner).exists():
+            raise Conflict("No seat is left in this session; join the waitlist.", code="no_seat")
     with transaction.atomic():
         session = lock_session(session)
         if session.mentor_id == learner.pk:
@@ -288,21 +292,16 @@ def book_slot(mentor, learner, start: datetime, duration_minutes: int, *, now: d
         raise InvalidRequest("The start is in the past.", code="past_start", field="start")
     end = start + timedelta(minutes=duration_minutes)
     price_minor, currency = slot_price(mentor, duration_minutes)
+    # The full availability check runs before taking the lock (rules, notice, horizon,
+    # lengths, busy time), so a request for a slot that is already gone fails at once;
+    # under the lock only what a concurrent booking can change is checked again.
+    if not availability.is_bookable(mentor, start, end, now=now):
+        _refuse_slot(mentor, start, end, duration_minutes, now)
+    buffer = availability.Settings.of(availability.profile_for(mentor)).buffer
     with transaction.atomic():
         lock_users(mentor, learner)
-        if not availability.is_bookable(mentor, start, end, now=now):
-            if _within_hours(mentor, start, end, now):
-                raise Conflict("That slot was just taken; pick another.", code="slot_taken")
-            lengths = availability.Settings.of(availability.profile_for(mentor)).lengths
-            if duration_minutes not in lengths:
-                raise InvalidRequest(
-                    f"This mentor offers sessions of {', '.join(map(str, lengths))} minutes.",
-                    code="bad_length",
-                    field="duration_minutes",
-                )
-            raise InvalidRequest(
-                "The start is not one of the mentor's free slots.", code="outside_availability", field="start"
-            )
+        if _mentor_busy(mentor, start - buffer, end + buffer):
+            raise Conflict("That slot was just taken; pick another.", code="slot_taken")
         _check_learner_free(learner, start, end)
         try:
             with transaction.atomic():
@@ -322,6 +321,28 @@ def book_slot(mentor, learner, start: datetime, duration_minutes: int, *, now: d
         announce_session(session, "created")
         booking = _create_booking(session, learner, now=now, actor=learner)
     return booking
+
+
+def _mentor_busy(mentor, start: datetime, end: datetime) -> bool:
+    """Whether the mentor teaches or learns anything in [start, end) (buffers already added)."""
+    return (
+        Session.objects.active().filter(mentor=mentor).overlapping(start, end).exists()
+        or Booking.objects.active().filter(learner=mentor, starts_at__lt=end, ends_at__gt=start).exists()
+    )
+
+
+def _refuse_slot(mentor, start: datetime, end: datetime, duration_minutes: int, now: datetime) -> None:
+    """Say why [start, end) cannot be booked: taken (409), a length not offered or outside the hours (400)."""
+    if _within_hours(mentor, start, end, now):
+        raise Conflict("That slot was just taken; pick another.", code="slot_taken")
+    lengths = availability.Settings.of(availability.profile_for(mentor)).lengths
+    if duration_minutes not in lengths:
+        raise InvalidRequest(
+            f"This mentor offers sessions of {', '.join(map(str, lengths))} minutes.",
+            code="bad_length",
+            field="duration_minutes",
+        )
+    raise InvalidRequest("The start is not one of the mentor's free slots.", code="outside_availability", field="start")
 
 
 def _within_hours(mentor, start: datetime, end: datetime, now: datetime) -> bool:
