@@ -12,8 +12,8 @@ FEEDBACK = "/api/recommendations/feedback/"
 
 
 @pytest.fixture
-def signed_in(api_client, fitted):
-    api_client.force_authenticate(fitted["newcomer"])
+def signed_in(api_client, platform):
+    api_client.force_authenticate(platform["newcomer"])
     return api_client
 
 
@@ -49,8 +49,8 @@ def test_bad_limit_is_a_400_naming_the_field(signed_in, limit):
     assert response.status_code == 400 and "limit" in response.json()["errors"]
 
 
-def test_feedback_is_recorded_once_per_impression_and_event(signed_in, fitted):
-    item = f"mentor:{fitted['ada'].pk}"
+def test_feedback_is_recorded_once_per_impression_and_event(signed_in, platform):
+    item = f"mentor:{platform['ada'].pk}"
     payload = {"impression_id": str(uuid.uuid4()), "item": item, "event": "impression", "position": 1}
     first = signed_in.post(FEEDBACK, payload, format="json")
     assert first.status_code == 201 and first.json()["created"] is True
@@ -60,7 +60,7 @@ def test_feedback_is_recorded_once_per_impression_and_event(signed_in, fitted):
     assert click.status_code == 201
     assert RecommendationEvent.objects.filter(impression_id=payload["impression_id"]).count() == 2
     event = RecommendationEvent.objects.get(kind="click")
-    assert event.user == fitted["newcomer"] and event.item == item and event.surface == "api"
+    assert event.user == platform["newcomer"] and event.item == item and event.surface == "api"
 
 
 def test_dismiss_hides_the_item(signed_in, fitted):
@@ -82,19 +82,19 @@ def test_dismiss_hides_the_item(signed_in, fitted):
         ({"item": "mentor:{ada}", "event": "click", "position": 0}, "position"),
     ],
 )
-def test_bad_feedback_is_a_400_and_records_nothing(signed_in, fitted, payload, field):
+def test_bad_feedback_is_a_400_and_records_nothing(signed_in, platform, payload, field):
     data = {"impression_id": str(uuid.uuid4()), **payload}
     if "item" in data:
-        data["item"] = data["item"].format(ada=fitted["ada"].pk)
+        data["item"] = data["item"].format(ada=platform["ada"].pk)
     response = signed_in.post(FEEDBACK, data, format="json")
     assert response.status_code == 400, response.content
     assert field in response.json()["errors"]
     assert not RecommendationEvent.objects.exists()
 
 
-def test_an_impression_id_reused_for_another_item_is_a_409(signed_in, fitted):
+def test_an_impression_id_reused_for_another_item_is_a_409(signed_in, platform):
     impression = str(uuid.uuid4())
-    ada, bo = f"mentor:{fitted['ada'].pk}", f"mentor:{fitted['bo'].pk}"
+    ada, bo = f"mentor:{platform['ada'].pk}", f"mentor:{platform['bo'].pk}"
     assert (
         signed_in.post(FEEDBACK, {"impression_id": impression, "item": ada, "event": "impression"}).status_code == 201
     )
@@ -103,8 +103,8 @@ def test_an_impression_id_reused_for_another_item_is_a_409(signed_in, fitted):
     assert RecommendationEvent.objects.count() == 1
 
 
-def test_feedback_needs_a_signed_in_user(api_client, fitted):
-    payload = {"impression_id": str(uuid.uuid4()), "item": f"mentor:{fitted['ada'].pk}", "event": "click"}
+def test_feedback_needs_a_signed_in_user(api_client, platform):
+    payload = {"impression_id": str(uuid.uuid4()), "item": f"mentor:{platform['ada'].pk}", "event": "click"}
     assert api_client.post(FEEDBACK, payload, format="json").status_code == 401
 
 
