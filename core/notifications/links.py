@@ -37,6 +37,22 @@ def session_page(session) -> str:
         return learner_dashboard()
 
 
+def booking_page(booking) -> str:
+    """The booking's own page (scheduling), else the learner's dashboard."""
+    try:
+        return reverse("scheduling:booking_detail", args=[booking.pk])
+    except NoReverseMatch:
+        return learner_dashboard()
+
+
+def checkout_page(booking) -> str:
+    """Where a held seat is paid for (payments), else the booking's page."""
+    try:
+        return reverse("payments:checkout", args=[booking.pk])
+    except NoReverseMatch:
+        return booking_page(booking)
+
+
 def room(session) -> str:
     return session.room_url
 

@@ -89,7 +89,7 @@ def on_booking_transitioned(sender, booking: Booking, old_status, new_status, ac
             "booking.pending_payment",
             f"Seat held: {title}",
             f"{links.when(session.starts_at, learner, session.ends_at)} with {mentor}.{deadline}",
-            links.learner_dashboard(),
+            links.checkout_page(booking),
         )
 
     elif new_status == Booking.CONFIRMED:
@@ -99,7 +99,7 @@ def on_booking_transitioned(sender, booking: Booking, old_status, new_status, ac
             "booking.confirmed",
             f"Booked: {title}",
             f"{links.when(session.starts_at, learner, session.ends_at)} with {mentor}.",
-            links.learner_dashboard(),
+            links.booking_page(booking),
         )
         services.notify(
             mentor,

@@ -136,7 +136,7 @@ def test_reschedule_page_lists_free_slots_and_moves_the_booking(learner, world):
     booking = world["mine"]
     page = client.get(f"/dashboard/bookings/{booking.pk}/reschedule/")
     assert page.status_code == 200
-    slots = re.findall(r'data-slot="([^"]+)"', page.content.decode())
+    slots = re.findall(r'data-new-start="([^"]+)"', page.content.decode())
     assert slots, "the mentor is free all day"
     assert all(datetime.fromisoformat(s).utcoffset() == timedelta(hours=5, minutes=30) for s in slots), "viewer's zone"
     choice = datetime.fromisoformat(slots[3])

@@ -226,3 +226,27 @@ def test_bell_tag_shows_the_unread_count(user_factory):
 
     request.user = AnonymousUser()
     assert template.render(Context({"user": request.user, "request": request})).strip() == ""
+
+
+def test_one_live_client_per_page(user_factory):
+    user = user_factory()
+    request = RequestFactory().get("/")
+    request.user = user
+    html = Template("{% load notifications %}{% notification_bell %}{% notification_live %}").render(
+        Context({"user": user, "request": request})
+    )
+    assert html.count("notifications.js") == 1 and html.count("data-notification-toasts") == 1
+    request = RequestFactory().get("/")
+    request.user = user
+    html = Template("{% load notifications %}{% notification_live %}").render(
+        Context({"user": user, "request": request})
+    )
+    assert html.count("notifications.js") == 1, "a page without the bell still gets the live client"
+
+
+def test_dashboard_page_has_one_socket_client(user_factory):
+    user = user_factory()
+    client = Client()
+    client.force_login(user)
+    html = client.get("/dashboard/").content.decode()
+    assert html.count("js/notifications.js") == 1

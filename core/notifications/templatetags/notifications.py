@@ -25,19 +25,34 @@ def _user(context):
     return user if user is not None and user.is_authenticated else None
 
 
+def _first_live_client(context) -> bool:
+    """True the first time a page asks for the live client: one socket, one toast region per page."""
+    request = context.get("request")
+    if request is None:
+        return True
+    if getattr(request, "_notifications_live", False):
+        return False
+    request._notifications_live = True
+    return True
+
+
 @register.inclusion_tag("notifications/bell.html", takes_context=True)
 def notification_bell(context) -> dict:
     user = _user(context)
-    return {"signed_in": user is not None, "unread": services.unread_count(user) if user else 0}
+    return {
+        "signed_in": user is not None,
+        "unread": services.unread_count(user) if user else 0,
+        "with_live": user is not None and _first_live_client(context),
+    }
 
 
 @register.inclusion_tag("notifications/live.html", takes_context=True)
 def notification_live(context) -> dict:
     """Only the live client (socket, toasts), for a page that wants it without the bell.
 
-    Harmless next to ``{% notification_bell %}``: the script runs once per page.
+    Renders nothing when ``{% notification_bell %}`` already brought it to the page.
     """
-    return {"signed_in": _user(context) is not None}
+    return {"signed_in": _user(context) is not None and _first_live_client(context)}
 
 
 @register.inclusion_tag("notifications/recent.html", takes_context=True)
