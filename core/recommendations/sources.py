@@ -207,6 +207,26 @@ def item_exists(key: str) -> bool:
 # --- bookability -------------------------------------------------------------
 
 
+FREE_TIME_CACHE_SECONDS = 60
+
+
+def free_mentors(horizon_days: int) -> set[int]:
+    """Mentors (user ids) with a free slot within the horizon, worked out once a minute.
+
+    Expanding every mentor's weekly hours is the costly part of a request;
+    a slot taken in the last minute still fails safely at booking time.
+    """
+    from core.scheduling.services.availability import mentors_with_free_time
+
+    key = f"recommendations:free-mentors:{horizon_days}"
+    cached = cache.get(key)
+    if cached is None:
+        ids = list(_mentor_pages().values_list("user_id", flat=True))
+        cached = set(mentors_with_free_time(ids, horizon_days)) if ids else set()
+        cache.set(key, cached, FREE_TIME_CACHE_SECONDS)
+    return cached
+
+
 def bookable(items: Sequence[Candidate], user_id: int | None, horizon_days: int) -> set[str]:
     """Keys of ``items`` the user can book now.
 
@@ -214,10 +234,8 @@ def bookable(items: Sequence[Candidate], user_id: int | None, horizon_days: int)
     scheduled, in the future, with a seat left, and not already booked by the user.
     """
     from core.scheduling.models import Booking, Session
-    from core.scheduling.services.availability import mentors_with_free_time
 
-    mentor_ids = {c.owner_user_id for c in items if c.kind == "mentor" and c.owner_user_id is not None}
-    free = mentors_with_free_time(mentor_ids, horizon_days) if mentor_ids else set()
+    free = free_mentors(horizon_days) if any(c.kind == "mentor" for c in items) else set()
     session_ids = [p[1] for c in items if c.kind == "session" and (p := parse_key(c.key))]
     open_sessions: set[int] = set()
     if session_ids:
