@@ -58,6 +58,7 @@ from core.recommendations.ranker import (
     Candidate,
     RecommenderOutput,
     Weights,
+    family_shares,
     mmr,
     normalise,
     raw_vector,
@@ -345,8 +346,6 @@ def hybrid_total(
     parts: Mapping[str, np.ndarray], outputs: Sequence[RecommenderOutput], weights: Weights, size: int
 ) -> np.ndarray:
     """The ranker's blend, from parts already normalised (same arithmetic as ``ranker.blend``)."""
-    from core.recommendations.ranker import family_shares
-
     total = np.zeros(size, dtype=np.float32)
     for key, share in family_shares(outputs, weights).items():
         total += np.float32(share) * parts[key]
