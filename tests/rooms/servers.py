@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -104,3 +105,40 @@ def in_namespace(command: list[str]) -> list[str]:
     """Run ``command`` in a fresh network namespace whose loopback also answers on 127.0.0.2."""
     script = 'ip link set lo up && ip addr add 127.0.0.2/8 dev lo && exec "$@"'
     return ["unshare", "-n", "sh", "-c", script, "netns", *command]
+
+
+class InProcessServer:
+    """Uvicorn serving ``peerlearn.asgi`` from a thread of the test process, on a Unix socket.
+
+    In-process, it sees the test database even when that is SQLite in memory,
+    and shares the in-memory channel layer: the embedded default, as CI runs
+    the browser tests.
+    """
+
+    def __init__(self, uds: str, port: int) -> None:
+        import uvicorn
+        from peerlearn.asgi import application
+
+        self.uds = uds
+        self.port = port
+
+        async def app(scope, receive, send):
+            # Behind the forwarder the site is http://127.0.0.1:<port>; say so (a Unix socket has no port).
+            await application({**scope, "server": ("127.0.0.1", port)}, receive, send)
+
+        config = uvicorn.Config(app, uds=uds, lifespan="off", log_level="warning", ws="websockets-sansio")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)
+
+    def __enter__(self) -> InProcessServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
