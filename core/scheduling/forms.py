@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.forms.fields import BaseTemporalField
 
 from core.taxonomy.models import Skill
 
@@ -99,7 +100,7 @@ class LocalDateTimeField(forms.DateTimeField):
             return None
         if isinstance(value, datetime):
             return value.replace(tzinfo=None)
-        return forms.BaseTemporalField.to_python(self, value)
+        return BaseTemporalField.to_python(self, value)
 
 
 class SessionForm(forms.Form):
