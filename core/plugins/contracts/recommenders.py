@@ -82,7 +82,7 @@ class RecommenderScores:
     """Raw scores (any scale: the core normalises) and short reasons per item.
 
     A reason is a phrase the core shows under the item ("popular this week").
-    It may contain the placeholder ``{because}``, which the core replaces with
+    It may contain the marker ``{because}``, which the core replaces with
     the display names of the items listed in ``because`` for that item (items
     of the user's own history the score rests on), giving for example
     "learners who booked Django with Ada also booked this". Reasons may cover
