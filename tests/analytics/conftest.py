@@ -93,3 +93,25 @@ def ledger():
         )
 
     return make
+
+
+@pytest.fixture
+def mentor_page(db):
+    """A live mentor page for ``user`` under a live mentor index (what catalogue search and pricing read)."""
+    from wagtail.models import Site
+
+    from core.catalogue.models import MentorIndexPage, MentorPage
+
+    root = Site.objects.get(is_default_site=True).root_page
+    index = MentorIndexPage(title="Mentors", slug="mentors")
+    root.add_child(instance=index)
+
+    def make(user, *, skills=(), rate: int = 0, currency: str = "EUR"):
+        page = MentorPage(
+            title=user.display_name, slug=f"mentor-{user.pk}", user=user, hourly_rate_minor=rate, currency=currency
+        )
+        page.skills = list(skills)
+        index.add_child(instance=page)
+        return page
+
+    return make

@@ -65,7 +65,7 @@ class LogisticModel:
             )
         mean = X.mean(axis=0)
         scale = X.std(axis=0)
-        scale[scale == 0] = 1.0
+        scale[scale < 1e-9 * np.maximum(1.0, np.abs(mean))] = 1.0  # constant in training: no effect
         Z = (X - mean) / scale
         lr = LogisticRegression(C=C, max_iter=5000)
         lr.fit(Z, y)

@@ -249,15 +249,15 @@ def money_series(buckets: _Buckets, req: ReportRequest) -> dict[str, dict[str, l
         index = buckets.index(created_at)
         if index is None:
             continue
+        # every currency with money in it gets both rows, even if one of them stays at zero
+        revenue_row, commission_row = revenue[currency], commission[currency]
         if kind in LedgerEntry.CASH_KINDS:
-            revenue[currency][index] += amount
-            commission[currency]  # every currency with money in it gets a (maybe zero) commission row
+            revenue_row[index] += amount
             if kind == LedgerEntry.CHARGE:
                 charge_sum[currency][index] += amount
                 charge_count[currency][index] += 1
         else:
-            commission[currency][index] += amount
-            revenue[currency]
+            commission_row[index] += amount
     average = {
         currency: [
             round(total / count) if count else None
@@ -303,12 +303,25 @@ def utilisation_hours(
     items: list[Period], skill: Skill | None = None, mentor_ids: Iterable[int] | None = None
 ) -> tuple[list[float], list[float]]:
     """Booked and offered hours of the mentors (all, those teaching ``skill``, or ``mentor_ids``) per period."""
+    booked_total = [0.0] * len(items)
+    offered_total = [0.0] * len(items)
+    for booked, offered in mentor_hours(items, skill, mentor_ids).values():
+        for index in range(len(items)):
+            booked_total[index] += booked[index]
+            offered_total[index] += offered[index]
+    return booked_total, offered_total
+
+
+def mentor_hours(
+    items: list[Period], skill: Skill | None = None, mentor_ids: Iterable[int] | None = None
+) -> dict[int, tuple[list[float], list[float]]]:
+    """``{mentor_id: (booked hours per period, offered hours per period)}``."""
     from core.accounts.models import User
     from core.scheduling.models import Booking, DateOverride, Session, WeeklyRule
     from core.scheduling.services.availability import open_intervals, zone_of
 
     if not items:
-        return [], []
+        return {}
     start, end = items[0].start, items[-1].end
     mentors = User.objects.filter(is_mentor=True)
     if mentor_ids is not None:
@@ -337,8 +350,7 @@ def utilisation_hours(
     own_sessions: dict[int, list[tuple[datetime, datetime, int]]] = defaultdict(list)
     for pk, mentor_id, s, e in sessions.values_list("pk", "mentor_id", "starts_at", "ends_at"):
         own_sessions[mentor_id].append((s, e, pk))
-    booked_total = [0.0] * len(items)
-    offered_total = [0.0] * len(items)
+    out = {}
     for mentor in mentors:
         offered = [
             (max(s, start), min(e, end))
@@ -346,11 +358,8 @@ def utilisation_hours(
         ]
         offered += [(max(s, start), min(e, end)) for s, e, _ in own_sessions[mentor.pk]]
         booked = [(max(s, start), min(e, end)) for s, e, pk in own_sessions[mentor.pk] if pk in booked_ids]
-        for index, value in enumerate(_hours_per_period(_merge(offered), items)):
-            offered_total[index] += value
-        for index, value in enumerate(_hours_per_period(_merge(booked), items)):
-            booked_total[index] += value
-    return booked_total, offered_total
+        out[mentor.pk] = (_hours_per_period(_merge(booked), items), _hours_per_period(_merge(offered), items))
+    return out
 
 
 # --- outcomes, ratings, search, users -----------------------------------------------------------
