@@ -95,3 +95,14 @@ def deliver(client):
         return client.generic("POST", f"/payments/webhooks/{gateway}/", body, content_type="application/json", **extra)
 
     return post
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run Celery tasks in-process even on the real stack (where a worker would run them)."""
+    from peerlearn.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before

@@ -92,7 +92,9 @@ def test_refund_with_the_gateway_down_fails_closed(stripe, paid, staff, configur
     assert_balanced(booking, stripe, started.start)
 
 
-def test_learner_cancelling_late_gets_the_policy_share(stripe, paid, learner, django_capture_on_commit_callbacks):
+def test_learner_cancelling_late_gets_the_policy_share(
+    stripe, paid, learner, django_capture_on_commit_callbacks, eager_tasks
+):
     from core.scheduling.services.bookings import cancel_booking
 
     booking, started = paid(stripe, price_minor=6_000, hours=2)  # inside the 24 h free window: 50 %
@@ -110,7 +112,7 @@ def test_learner_cancelling_late_gets_the_policy_share(stripe, paid, learner, dj
     assert Refund.objects.count() == 1
 
 
-def test_mentor_cancelling_refunds_in_full(stripe, paid, mentor, django_capture_on_commit_callbacks):
+def test_mentor_cancelling_refunds_in_full(stripe, paid, mentor, django_capture_on_commit_callbacks, eager_tasks):
     from core.scheduling.services.sessions import cancel_session
 
     booking, started = paid(stripe, price_minor=5_000, hours=2)
@@ -124,7 +126,7 @@ def test_mentor_cancelling_refunds_in_full(stripe, paid, mentor, django_capture_
 
 
 def test_cancellation_refund_with_the_gateway_down_is_flagged(
-    stripe, paid, learner, configure_gateway, django_capture_on_commit_callbacks
+    stripe, paid, learner, configure_gateway, django_capture_on_commit_callbacks, eager_tasks
 ):
     from core.scheduling.services.bookings import cancel_booking
 

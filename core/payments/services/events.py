@@ -204,8 +204,8 @@ def _succeeded(payment: Payment, booking: Booking, event: WebhookEvent) -> tuple
     elif other_paid:
         message = "A second payment for this booking: it is refunded in full."
         _after_commit_refund(payment, Refund.DUPLICATE, message)
-    elif booking.status == Booking.CONFIRMED:
-        message = "Payment recorded; the booking was already confirmed."
+    elif booking.status in (Booking.CONFIRMED, Booking.COMPLETED, Booking.NO_SHOW):
+        message = f"Payment recorded; the booking was already {booking.get_status_display().lower()}."
     else:
         message = _late_payment(payment, booking)
     replay_deferred(payment)

@@ -58,12 +58,22 @@ class LocalStripe:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> LocalStripe:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "localstripe", "--port", str(self.port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        _wait_for_port(self.port, process=self.process)
+        for attempt in range(3):  # another process may take the free port first
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "localstripe", "--port", str(self.port)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                _wait_for_port(self.port, process=self.process)
+                return self
+            except RuntimeError:
+                self.stop()
+                if attempt == 2:
+                    raise
+                self.port = free_port()
+                self.url = f"http://127.0.0.1:{self.port}"
+                self.js_url = f"{self.url}/js.stripe.com/v3/"
         return self
 
     def stop(self) -> None:
