@@ -151,11 +151,20 @@ def availability_editor(request: HttpRequest) -> HttpResponse:
             "override_form": override_form,
             "overrides": overrides,
             "mentor_zone": str(zone),
-            "preview_days": group_by_day(preview, zone),
+            "preview_days": _preview(preview, zone),
             "preview_count": len(preview),
         },
         status=status,
     )
+
+
+def _preview(slots, zone: ZoneInfo, per_day: int = 8) -> list[dict]:
+    """Distinct start times per local day, for the editor's summary."""
+    rows = []
+    for day in group_by_day(slots, zone):
+        starts = list(dict.fromkeys(f"{slot['local']:%H:%M}" for slot in day["slots"]))
+        rows.append({"date": day["date"], "starts": starts[:per_day], "more": len(starts) > per_day})
+    return rows
 
 
 # --- publishing a session --------------------------------------------------------
