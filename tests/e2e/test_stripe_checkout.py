@@ -1,0 +1,141 @@
+"""A learner pays a booking through Stripe.js (loaded from localstripe) and sees it confirmed by the webhook.
+
+Everything is local: ``localstripe`` plays Stripe's API and serves its test copy
+of Stripe.js at ``/js.stripe.com/v3/``; the checkout page loads it from the
+plugin's configurable ``js_url``, exactly as it loads ``https://js.stripe.com/v3/``
+in production.
+
+localstripe's Stripe.js implements ``confirmCardPayment`` as the 3-D Secure step
+of an intent that already carries a card (its card element does not tokenise).
+So the test gives the intent a 3-D Secure test card through the API first (the
+learner's saved card), then the browser does what a learner does: fills the
+card form, clicks Pay, completes the authentication, lands on the result page.
+The booking stays pending until the test delivers Stripe's signed
+``payment_intent.succeeded`` webhook; the page then updates itself.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.request
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+PASSWORD = "a-Strong-pass-123"
+
+
+@pytest.fixture
+def stripe_harness():
+    from tests.plugins.payments.harnesses import StripeHarness
+
+    harness = StripeHarness()
+    harness.start()
+    yield harness
+    harness.stop()
+
+
+def _setup(harness):
+    from wagtail.models import Site
+
+    from core.accounts.models import User
+    from core.payments.services.ledger import freeze_commission
+    from core.plugins import config
+    from core.plugins.models import PluginConfiguration
+    from core.scheduling.services.bookings import book_session
+    from core.scheduling.services.sessions import create_session
+
+    site = Site.objects.get(is_default_site=True)
+    PluginConfiguration.objects.update_or_create(
+        site=site,
+        plugin=harness.plugin,
+        defaults={"enabled": True, "settings": harness.settings(), "secrets": harness.secrets()},
+    )
+    config.invalidate(site.pk)
+    mentor = User.objects.create_user("maya@example.org", PASSWORD, display_name="Maya Mentor", is_mentor=True)
+    learner = User.objects.create_user("lee@example.org", PASSWORD, display_name="Lee Learner")
+    start = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    session = create_session(
+        mentor, title="Pandas in practice", start=start, duration_minutes=60, price_minor=3_500, currency="EUR"
+    )
+    booking = book_session(session, learner)
+    freeze_commission(booking)
+    return booking, learner
+
+
+def _log_in(page: Page, live_server, learner) -> None:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(learner)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+
+
+def _post_webhook(url: str, webhook) -> int:
+    body, headers = webhook
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={**headers, "Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status
+
+
+def test_pay_with_stripe_js_then_the_webhook_confirms(live_server, page: Page, stripe_harness):
+    from core.payments.models import LedgerEntry, Payment
+    from core.payments.services.ledger import balances
+    from core.plugins import PaymentStart
+    from core.scheduling.models import Booking
+
+    booking, learner = _setup(stripe_harness)
+    _log_in(page, live_server, learner)
+
+    page.goto(f"/payments/checkout/{booking.pk}/")
+    expect(page.get_by_role("heading", name="How would you like to pay?")).to_be_visible()
+    expect(page.get_by_test_id("amount")).to_have_text("35.00 EUR")
+    page.get_by_label("Card (Stripe)").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Continue").click()
+    expect(page).to_have_url(re.compile(rf"/payments/checkout/{booking.pk}/stripe/$"))
+
+    # Stripe.js came from localstripe and mounted its card element in our form.
+    scripts = page.eval_on_selector_all("script[src]", "els => els.map(e => e.src)")
+    assert stripe_harness.server.js_url in scripts
+    card = page.locator("#stripe-card-element")
+    expect(card.locator("input[placeholder=number]")).to_be_visible()
+
+    payment = Payment.objects.get(booking=booking)
+    start = PaymentStart(reference=payment.reference, status="requires_action")
+    stripe_harness.attach_3ds_card(start)  # the learner's saved card asks for 3-D Secure
+
+    card.locator("input[placeholder=number]").fill("4000002760003184")
+    card.locator("input[placeholder=exp_month]").fill("12")
+    card.locator("input[placeholder=exp_year]").fill("34")
+    card.locator("input[placeholder=cvc]").fill("123")
+    card.locator("input[placeholder=postal_code]").fill("10115")
+    page.get_by_role("button", name="Pay 35.00 EUR").click()
+    page.get_by_role("button", name="Complete authentication").click()
+
+    expect(page).to_have_url(re.compile(rf"/payments/checkout/{booking.pk}/result/$"))
+    expect(page.locator("#booking-status")).to_have_text("Pending payment")
+    booking.refresh_from_db()
+    assert booking.status == Booking.PENDING_PAYMENT  # the browser's return confirms nothing
+    intent = stripe_harness.client.v1.payment_intents.retrieve(payment.reference)
+    assert intent.status == "succeeded"
+
+    status = _post_webhook(
+        f"{live_server.url}/payments/webhooks/stripe/", stripe_harness.succeeded_event(start, intent.latest_charge)
+    )
+    assert status == 200
+    expect(page.locator("#booking-status")).to_have_text("Confirmed", timeout=20_000)
+    expect(page.locator("#booking-message")).to_have_text("Your booking is confirmed.")
+
+    booking.refresh_from_db()
+    assert booking.status == Booking.CONFIRMED
+    assert LedgerEntry.objects.filter(booking=booking, kind="charge").get().amount_minor == 3_500
+    totals = balances(booking=booking)
+    assert totals.held == stripe_harness.holds(start) == 3_500 and totals.balanced
