@@ -1,6 +1,6 @@
 """Demo reviews for the completed bookings scheduling's demo made (runs after ``core.scheduling.demo``).
 
-Most are approved, so mentor pages show ratings; a few stay pending so editors find work in the
+Most are approved, so mentor pages show ratings; every fourth stays pending so editors find work in the
 admin's "Reviews" list. Idempotent: a booking is reviewed at most once.
 """
 
@@ -41,7 +41,7 @@ def seed(context: Any) -> None:
         rating = rng.choice([5, 5, 5, 4, 4, 4, 3, 2])
         comment = rng.choice(COMMENTS[rating]) if rng.random() < 0.8 else ""
         review = submit_review(booking.learner, booking.pk, rating, comment)
-        if position % 6 != 5:  # every sixth stays pending for the editors
+        if position % 4 != 3:  # every fourth stays pending, so editors find one to moderate
             moderate_review(review.pk, Review.APPROVED, None, "Seeded demo review")
         created += 1
     context.report.counts["reviews"] = Review.objects.count()
