@@ -16,6 +16,7 @@ import functools
 import logging
 
 from django.dispatch import receiver
+from django.utils import timezone
 
 from core.scheduling.currency import format_money
 from core.scheduling.models import Booking, Session, WaitlistEntry
@@ -46,6 +47,9 @@ def guarded(fn):
 
 
 def _email(name: str, recipient, session: Session, invitations=(), booking: Booking | None = None, **extra) -> None:
+    """Queue one email; none about a session that is already over (history being recorded, e.g. demo data)."""
+    if session.ends_at <= timezone.now():
+        return
     send_session_email.delay(
         name,
         recipient.pk,
