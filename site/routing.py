@@ -1,5 +1,6 @@
 """WebSocket routes of every core app, gathered in one place."""
 
+from core.analytics.routing import websocket_urlpatterns as analytics_routes
 from core.catalogue.routing import websocket_urlpatterns as catalogue_routes
 from core.notifications.routing import websocket_urlpatterns as notification_routes
 from core.payments.routing import websocket_urlpatterns as payments_routes
@@ -14,4 +15,5 @@ websocket_urlpatterns = [
     *payments_routes,
     *recommendation_routes,
     *room_routes,
+    *analytics_routes,
 ]

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("core.rooms.urls")),
     path("", include("core.notifications.urls")),
     path("", include("core.dashboards.urls")),
+    path("", include("core.analytics.urls")),
 ]
 
 if settings.DEBUG:

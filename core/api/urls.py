@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("core.recommendations.api_urls")),
     path("", include("core.rooms.api_urls")),
     path("", include("core.notifications.api_urls")),
+    path("", include("core.analytics.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

@@ -200,6 +200,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "scheduling-sweep-sessions": {"task": "core.scheduling.tasks.sweep_sessions", "schedule": 300},
     # Payments: compare recent payments at their gateways with the ledger, flag differences.
     "payments-reconcile": {"task": "core.payments.tasks.reconcile_payments", "schedule": 30 * 60},
+    # Analytics: refit the four prediction models and rescore churn nightly; prune the event log.
+    "analytics-refit-models": {"task": "core.analytics.tasks.refit_models", "schedule": 24 * 3600},
+    "analytics-prune-events": {"task": "core.analytics.tasks.prune_events", "schedule": 24 * 3600},
 }
 
 # --- Auth -----------------------------------------------------------------

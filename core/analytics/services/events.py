@@ -164,6 +164,8 @@ def flush() -> int:
         return 0
     try:
         Event.objects.bulk_create(batch, batch_size=BATCH_SIZE)
+        with _lock:
+            _signups_claimed.clear()  # written: the database now answers "already logged"
     except Exception:
         # The log must never take a page down; the events of this batch are lost, loudly.
         logger.exception("could not write %d analytics events", len(batch))
@@ -217,9 +219,18 @@ def events_named(names: Iterable[str], start: datetime, end: datetime):
     return Event.objects.filter(name__in=list(names), occurred_at__gte=start, occurred_at__lt=end)
 
 
-def is_buffered(name: str, user_id: int) -> bool:
+# Sign-ups logged but not yet written (cleared at each write, when the database can answer instead).
+_signups_claimed: dict[int, None] = {}
+
+
+def _claim_signup(user_id: int) -> bool:
     with _lock:
-        return any(e.name == name and e.user_id == user_id for e in _buffer)
+        if user_id in _signups_claimed:
+            return False
+        _signups_claimed[user_id] = None
+        while len(_signups_claimed) > 10_000:
+            _signups_claimed.pop(next(iter(_signups_claimed)))
+        return True
 
 
 def record_signup_once(user_id: int, *, via: str) -> None:
@@ -232,10 +243,7 @@ def record_signup_once(user_id: int, *, via: str) -> None:
     def write() -> None:
         from core.accounts.models import User
 
-        if (
-            is_buffered("user.signed_up", user_id)
-            or Event.objects.filter(name="user.signed_up", user_id=user_id).exists()
-        ):
+        if Event.objects.filter(name="user.signed_up", user_id=user_id).exists() or not _claim_signup(user_id):
             return
         user = User.objects.filter(pk=user_id).first()
         if user is None:

@@ -1,0 +1,94 @@
+"""``{% load analytics %}``: number filters, and the tags other pages include.
+
+* ``{% learning_path user %}`` (learner dashboard): the path to one of the
+  learner's interests (or ``?path_goal=<slug>``), with mentors and sessions;
+* ``{% booking_success booking %}`` (the mentor's view of a booking): the chance
+  it ends completed, and why;
+* ``{% price_suggestion_widget %}`` (a form where a mentor sets a price): a box
+  that asks ``/api/analytics/price-suggestion/`` as the skills and length change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from core.scheduling.currency import MoneyError, to_decimal
+
+register = template.Library()
+
+
+@register.filter
+def pct(value: float | None, digits: int = 0) -> str:
+    """0.256 -> "26 %"; ``None`` (nothing to divide) -> "–"."""
+    if value is None or value == "":
+        return "–"
+    return f"{float(value) * 100:.{int(digits)}f} %"
+
+
+@register.filter
+def num(value: float | None, digits: int = 1) -> str:
+    if value is None or value == "":
+        return "–"
+    return f"{float(value):.{int(digits)}f}"
+
+
+@register.filter
+def money(minor: int | None, currency: str) -> str:
+    """``1250|money:"EUR"`` -> "12.50 EUR" (zero stays 0.00, unlike a price label); ``None`` -> "–"."""
+    if minor is None:
+        return "–"
+    try:
+        return f"{to_decimal(int(minor), currency):,} {currency}"
+    except (MoneyError, ValueError, TypeError):
+        return f"{minor} {currency}"
+
+
+@register.filter
+def get(mapping: Any, key: Any) -> Any:
+    try:
+        return mapping[key]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+@register.inclusion_tag("analytics/includes/learning_path.html", takes_context=True)
+def learning_path(context, user, goal=None) -> dict[str, Any]:
+    """The learning path of ``user`` to ``goal`` (a Skill or slug), else ``?path_goal=``, else their first interest."""
+    from core.taxonomy.models import Skill
+
+    from ..services.paths import learning_path as build
+
+    request = context.get("request")
+    if user is None or not getattr(user, "is_authenticated", False):
+        return {"plan": None, "choices": [], "request": request}
+    choices = list(user.interests.order_by("name"))
+    wanted = goal if goal is not None else (request.GET.get("path_goal") if request is not None else None)
+    if isinstance(wanted, Skill):
+        chosen = wanted
+    elif wanted:
+        chosen = Skill.objects.filter(slug=str(wanted)).first()
+    else:
+        chosen = choices[0] if choices else None
+    return {
+        "plan": build(user, chosen) if chosen else None,
+        "choices": choices,
+        "chosen": chosen,
+        "unknown_goal": bool(wanted) and chosen is None,
+        "request": request,
+    }
+
+
+@register.inclusion_tag("analytics/includes/booking_success.html")
+def booking_success(booking) -> dict[str, Any]:
+    """The chance ``booking`` (with its ``session``) ends completed, for its mentor."""
+    from ..services.success import success_probability
+
+    return {"prediction": success_probability(booking) if booking is not None else None}
+
+
+@register.inclusion_tag("analytics/includes/price_suggestion.html")
+def price_suggestion_widget(skills_field: str = "skills", duration_field: str = "duration_minutes") -> dict[str, Any]:
+    """A live price suggestion next to a price field; names the form fields it watches."""
+    return {"skills_field": skills_field, "duration_field": duration_field}
