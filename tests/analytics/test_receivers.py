@@ -76,7 +76,9 @@ def test_reviews_rooms_and_recommendations(db, committed, user_factory, mentor, 
     booking = make_booking(session, learner, status="completed")
     committed(Review.objects.create, booking=booking, mentor=mentor, learner=learner, rating=4)
     committed(Attendance.objects.create, session=session, user=learner, role="learner", peer_id="p1")
-    committed(RecommendationEvent.objects.create, user=learner, item=f"mentor:{mentor.pk}", kind="click", surface="home")
+    committed(
+        RecommendationEvent.objects.create, user=learner, item=f"mentor:{mentor.pk}", kind="click", surface="home"
+    )
     assert names(user_id=learner.pk) == ["review.submitted", "room.joined", "recommendation.click"]
     review = Event.objects.get(name="review.submitted")
     assert (review.mentor_id, review.session_id, review.data["rating"]) == (mentor.pk, session.pk, 4)

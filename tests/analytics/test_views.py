@@ -215,7 +215,9 @@ def test_booking_success_api_is_for_the_mentor(api_client, user_factory, mentor,
     assert api_client.get(url).status_code == 403
     api_client.force_authenticate(mentor)
     data = api_client.get(url).json()
-    assert data["booking"] == booking.pk and data["probability"] is None and "No session-success model" in data["reason"]
+    assert (
+        data["booking"] == booking.pk and data["probability"] is None and "No session-success model" in data["reason"]
+    )
     assert api_client.get(f"{API}bookings/999999/success/").status_code == 404
 
 
@@ -232,7 +234,7 @@ def test_learning_path_api_and_page(api_client, client, user_factory, skills):
     page = client.get(reverse("analytics:learning_path"), {"goal": "python"})
     assert page.status_code == 200 and b"No learner on PeerLearn has taken Python yet" in page.content
     bad = client.get(reverse("analytics:learning_path"), {"goal": "astrology"})
-    assert bad.status_code == 400 and "There is no skill".encode() in bad.content
+    assert bad.status_code == 400 and b"There is no skill" in bad.content
 
 
 def test_mentor_insights_page(client, user_factory, mentor, mentor_page, skills):

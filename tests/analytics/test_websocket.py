@@ -55,7 +55,9 @@ async def test_people_without_the_permission_are_refused(user_factory):
 
 async def test_a_foreign_origin_is_refused(user_factory):
     admin = await sync_to_async(user_factory)(is_staff=True, is_superuser=True)
-    communicator, connected, _ = await connect(await sync_to_async(session_cookie)(admin), origin=b"http://evil.example")
+    communicator, connected, _ = await connect(
+        await sync_to_async(session_cookie)(admin), origin=b"http://evil.example"
+    )
     assert not connected
 
 
