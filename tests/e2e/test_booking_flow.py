@@ -177,6 +177,9 @@ def test_learner_books_by_skill_and_the_mentor_is_told_live(browser, site_url, r
         assert mentor_local.strftime("%a %-d %b %Y, %H:%M") in mentor_page.inner_text("[data-schedule]"), (
             "mentor's zone"
         )
+        badge = mentor_page.locator("[data-notification-bell] [data-notification-count]")
+        if badge.count():  # the header bell, where the theme has one
+            assert badge.first.inner_text().strip() == "1" and badge.first.is_visible()
         panel = mentor_page.locator("[data-notification-list]").first
         assert "New booking: Lee Learner" in panel.inner_text()
 
@@ -186,6 +189,10 @@ def test_learner_books_by_skill_and_the_mentor_is_told_live(browser, site_url, r
         assert "with Maya Mentor" in upcoming and "Confirmed" in upcoming
         assert local.strftime("%a %-d %b %Y, %H:%M") in upcoming
         assert LEARNER_ZONE in learner_page.inner_text("[data-viewer-zone]")
+        if os.environ.get("PEERLEARN_E2E_SCREENSHOTS") == "1":  # to look at the pages after a change
+            results_dir.mkdir(exist_ok=True)
+            mentor_page.screenshot(path=str(results_dir / "booking-flow-mentor-live.png"), full_page=True)
+            learner_page.screenshot(path=str(results_dir / "booking-flow-learner-dashboard.png"), full_page=True)
     except Exception:
         results_dir.mkdir(exist_ok=True)
         for name, page in (("mentor", mentor_page), ("learner", learner_page)):

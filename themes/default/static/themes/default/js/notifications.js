@@ -73,8 +73,16 @@
     }
   }
 
-  function toast(item) {
+  function toastRegion() {
     var region = document.querySelector("[data-notification-toasts]");
+    // The bell lives in the header, whose backdrop filter would make "fixed" relative
+    // to the header itself: keep the toasts on <body>, fixed to the viewport.
+    if (region && region.parentNode !== document.body) document.body.appendChild(region);
+    return region;
+  }
+
+  function toast(item) {
+    var region = toastRegion();
     var template = document.querySelector("template[data-notification-toast-template]");
     if (!region || !template) return;
     var node = template.content.firstElementChild.cloneNode(true);
