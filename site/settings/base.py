@@ -308,6 +308,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["core.api.schema.only_public_api"],
+    "ENUM_NAME_OVERRIDES": {
+        "PaymentStatusEnum": "core.payments.models.Payment.STATUS_CHOICES",
+        "RefundStatusEnum": "core.payments.models.Refund.STATUS_CHOICES",
+    },
 }
 
 # --- Plugins --------------------------------------------------------------
