@@ -11,6 +11,7 @@ import zoneinfo
 from contextlib import contextmanager
 from datetime import UTC, timedelta
 
+from django.db import OperationalError
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
@@ -44,7 +45,7 @@ from .serializers import (
     WaitlistEntrySerializer,
 )
 from .services import availability, bookings, sessions, waitlist
-from .services.errors import NotAllowed, SchedulingError
+from .services.errors import Conflict, NotAllowed, SchedulingError
 
 MAX_AVAILABILITY_DAYS = 62
 
@@ -66,6 +67,11 @@ def domain_errors():
         if exc.status == 400 and exc.field:
             raise ValidationError({exc.field: [ErrorDetail(exc.message, code=exc.code)]}) from None
         raise DomainError(exc) from None
+    except OperationalError as exc:
+        # PostgreSQL broke a lock cycle (40P01) or a lock wait timed out (55P03): nothing was saved.
+        if getattr(getattr(exc, "__cause__", None), "pgcode", None) in ("40P01", "55P03"):
+            raise DomainError(Conflict("The calendar was busy; try again.", code="busy")) from None
+        raise
 
 
 class ZoneAwareAPIView(APIView):

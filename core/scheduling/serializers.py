@@ -27,6 +27,7 @@ def _utc(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
 class AwareDateTimeField(serializers.Field):
     """An ISO 8601 date-time that must carry its UTC offset ("2026-12-07T10:00:00+01:00" or "...Z")."""
 
