@@ -36,6 +36,12 @@ class _Guarded(WagtailAdminTemplateMixin, TemplateView):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse("analytics_admin:dashboard"), "label": "Analytics"},
+            {"url": "", "label": self.page_title},
+        ]
+
 
 def _money_rows(values: dict[str, list[int | None]]) -> list[dict[str, Any]]:
     return [
@@ -79,6 +85,14 @@ class DashboardView(_Guarded):
             context = self.get_context_data(form=form, error=exc, report=None, tiles=live_tiles())
             return self.render_to_response(context, status=400)
         report = build_report(req)
+        form = ReportFilterForm(
+            initial={
+                "start": req.start,
+                "end": req.end,
+                "granularity": req.granularity,
+                "skill": req.skill.slug if req.skill else "",
+            }
+        )
         return self.render_to_response(
             self.get_context_data(
                 form=form,

@@ -15,6 +15,8 @@ from core.payments.models import LedgerEntry
 from core.scheduling.models import Booking
 from core.taxonomy.models import Skill
 
+from ..models import PredictionModel
+from . import store
 from .metrics import Period, _add_months, mentor_hours
 from .pricing import SkillDemand, mentor_currency, skill_demand
 from .success import success_for_bookings
@@ -35,6 +37,7 @@ class MentorSummary:
     demand: list[SkillDemand]
     upcoming: list[dict[str, Any]] = field(default_factory=list)  # booking + success prediction
     currency: str = ""
+    success_ready: bool = False
 
 
 def mentor_summary(user, now: datetime | None = None) -> MentorSummary:
@@ -93,4 +96,5 @@ def mentor_summary(user, now: datetime | None = None) -> MentorSummary:
         demand=[skill_demand(skill, currency, now) for skill in skills],
         upcoming=[{"booking": b, "prediction": predictions.get(b.pk)} for b in upcoming],
         currency=currency,
+        success_ready=store.current(PredictionModel.SESSION_SUCCESS) is not None,
     )

@@ -34,7 +34,7 @@ from core.scheduling.currency import exponent, to_decimal
 from core.scheduling.models import Session
 from core.taxonomy.models import Skill
 
-from ..ml.pricing import DemandModel, Observation
+from ..ml.pricing import MIN_SLOPE, DemandModel, Observation
 from ..models import Event, PredictionModel
 from . import store
 from .metrics import Period, mentor_hours, utilisation_hours
@@ -303,6 +303,15 @@ def suggest_price(
     row, models = store.loaded(PredictionModel.PRICING, _load)
     model = (models or {}).get(currency)
     known = [s for s in chosen if model is not None and model.knows(s.slug)]
+    unmeasured = [s for s in known if not (model.sensitivity_measured and model.slope_of(s.slug) < MIN_SLOPE)]
+    if unmeasured:
+        # Without a measured fall in bookings as prices rise, the curve would push prices up
+        # for ever: say so, and fall back to what peers charge.
+        reasoning.append(
+            f"Bookings in {', '.join(s.name for s in unmeasured)} have not yet been seen to change with price "
+            "(too few bookings at different prices), so demand cannot price it yet."
+        )
+        known = [s for s in known if s not in unmeasured]
     if known:
         picks = [model.suggest(s.slug, mentor=str(mentor_user.pk), current=hourly) for s in known]
         low = statistics.fmean(p.low for p in picks)
@@ -337,16 +346,9 @@ def suggest_price(
                 "A suggestion moves at most 25% from your current rate: demand is only known near prices "
                 "that have been tried, so prices are best changed step by step."
             )
-        if not all(p.sensitivity_measured for p in picks):
-            reasoning.append(
-                "Bookings have not yet been seen to fall as prices rise in these skills: the suggestion stays "
-                "near the prices mentors already charge."
-            )
         unknown = [s.name for s in chosen if s not in known]
         if unknown:
-            reasoning.append(
-                f"No booking history in {currency} yet for {', '.join(unknown)}: not part of this estimate."
-            )
+            reasoning.append(f"Not part of this estimate: {', '.join(unknown)} (no measured demand in {currency} yet).")
         return suggestion
     peers = sorted(
         rate
