@@ -180,9 +180,10 @@ class SessionListView(ZoneAwareAPIView):
         statuses = data.get("status")
         if statuses:
             queryset = queryset.filter(status__in=statuses)
-        elif "from" not in data:
-            queryset = queryset.filter(status__in=Session.ACTIVE_STATUSES)
-        queryset = queryset.filter(ends_at__gt=data.get("from") or timezone.now())
+        if "from" in data:
+            queryset = queryset.filter(ends_at__gt=data["from"])
+        elif not statuses:  # the default: what is still to come
+            queryset = queryset.filter(status__in=Session.ACTIVE_STATUSES, ends_at__gt=timezone.now())
         if "to" in data:
             queryset = queryset.filter(starts_at__lt=data["to"])
         queryset = _seat_annotations(queryset)

@@ -58,6 +58,11 @@ def test_session_list_filters_and_pagination(api_client, mentor, mentor_factory,
     window = f"from={iso(future(2, 0))}&to={iso(future(3, 0))}".replace("+", "%2B")
     assert [s["id"] for s in api_client.get(f"/api/sessions/?{window}").json()["results"]] == [full.pk]
     assert api_client.get("/api/sessions/?status=cancelled").json()["count"] == 0
+    from core.scheduling.services.sessions import cancel_session
+
+    cancel_session(other, other.mentor)
+    assert [s["id"] for s in api_client.get("/api/sessions/?status=cancelled").json()["results"]] == [other.pk]
+    assert other.pk not in [s["id"] for s in api_client.get("/api/sessions/").json()["results"]]
     assert api_client.get("/api/sessions/?page_size=1").json()["next"]
     bad = api_client.get("/api/sessions/?status=bogus")
     assert bad.status_code == 400 and "status" in bad.json()["errors"]
