@@ -351,8 +351,7 @@ def booking_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     booking = _my_booking(request, pk)
     session = booking.session
     if session.capacity != 1:
-        messages.info(request, "A seat in a group session moves to another session: pick one on its page.")
-        return redirect("scheduling:booking_detail", pk=booking.pk)
+        return _move_seat(request, booking)
     status = 200
     if request.method == "POST":
         start = parse_datetime(request.POST.get("start", ""))
@@ -382,6 +381,45 @@ def booking_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
         context["days"] = group_by_day(slots, zone)
     context["lengths"] = [length]
     return render(request, "scheduling/slot_picker.html", context, status=status)
+
+
+def _move_seat(request: HttpRequest, booking: Booking) -> HttpResponse:
+    """A group seat moves to another session of the same mentor and price (from that session's page)."""
+    if request.method != "POST":
+        messages.info(request, "Open the session you want to move to and choose “Move my seat here”.")
+        return redirect("scheduling:booking_detail", pk=booking.pk)
+    target = Session.objects.filter(pk=request.POST.get("session") or 0, origin=Session.PUBLISHED).first()
+    if target is None:
+        messages.error(request, "Choose a session to move to.")
+        return redirect("scheduling:booking_detail", pk=booking.pk)
+    try:
+        bookings.reschedule_booking(booking, request.user, target_session=target)
+    except SchedulingError as exc:
+        _fail(request, exc)
+        return redirect("scheduling:session_detail", pk=target.pk)
+    messages.success(request, f"Your seat is moved to {target.title}.")
+    return redirect("scheduling:booking_detail", pk=booking.pk)
+
+
+def _movable_booking(user, session: Session) -> Booking | None:
+    """The user's seat in another upcoming session of this mentor at the same price, if any."""
+    if not user.is_authenticated or session.capacity == 1:
+        return None
+    return (
+        Booking.objects.active()
+        .filter(
+            learner=user,
+            session__mentor_id=session.mentor_id,
+            session__status=Session.SCHEDULED,
+            session__starts_at__gt=timezone.now(),
+            price_minor=session.price_minor,
+            currency=session.currency,
+        )
+        .exclude(session=session)
+        .select_related("session")
+        .order_by("starts_at")
+        .first()
+    )
 
 
 # --- the session page and its actions ----------------------------------------------------
@@ -431,6 +469,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_start": is_mentor and session.status == Session.SCHEDULED and opens <= now <= closes,
             "start_opens": opens,
             "zone": str(viewer_zone()),
+            "movable": None if booking else _movable_booking(user, session),
         },
     )
 

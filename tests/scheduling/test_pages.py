@@ -268,3 +268,16 @@ def test_dates_in_the_editor_preview_use_the_mentors_zone(client, mentor_factory
     html = client.get("/schedule/availability/").content.decode()
     assert "08:00" in html and "Australia/Sydney" in html
     assert time(8) == WeeklyRule.objects.first().start_time
+
+
+def test_move_a_group_seat_from_the_other_sessions_page(client, mentor_factory, session_factory, learner):
+    mentor = mentor_factory()
+    monday = session_factory(mentor, capacity=4, hours=72)
+    tuesday = session_factory(mentor, capacity=4, hours=96)
+    booking = svc.book_session(monday, learner)
+    client.force_login(learner)
+    assert "Move my seat here" in client.get(f"/sessions/{tuesday.pk}/").content.decode()
+    response = client.post(f"/schedule/bookings/{booking.pk}/reschedule/", {"session": tuesday.pk})
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    assert booking.session_id == tuesday.pk and booking.starts_at == tuesday.starts_at
