@@ -61,3 +61,20 @@ def committed(django_capture_on_commit_callbacks):
         return django_capture_on_commit_callbacks(execute=True)
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _close_worker_thread_connections():
+    """Close the database connection ``sync_to_async`` opened in its worker thread during a test.
+
+    Without it PostgreSQL refuses to drop the test database at the end ("being
+    accessed by other users"). The thread is asgiref's single thread-sensitive
+    executor, used when no outer ``async_to_sync`` is running (pytest-asyncio).
+    """
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    executor = getattr(SyncToAsync, "single_thread_executor", None)
+    if executor is not None:
+        executor.submit(connections.close_all).result(timeout=10)
