@@ -11,7 +11,7 @@ import zoneinfo
 from contextlib import contextmanager
 from datetime import UTC, timedelta
 
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
@@ -30,13 +30,15 @@ from core.accounts.models import User
 from core.accounts.validators import available_time_zones
 
 from . import currency as money
-from .models import Booking, Session, WaitlistEntry
+from .models import Booking, DateOverride, SchedulingProfile, Session, WaitlistEntry, WeeklyRule
 from .serializers import (
     AvailabilitySerializer,
     BookingSerializer,
     BoundField,
     CancellationSerializer,
     CancelSerializer,
+    MyAvailabilitySerializer,
+    OverrideSerializer,
     RescheduleSerializer,
     SessionCreateSerializer,
     SessionSerializer,
@@ -44,7 +46,7 @@ from .serializers import (
     StartSerializer,
     WaitlistEntrySerializer,
 )
-from .services import availability, bookings, sessions, waitlist
+from .services import availability, bookings, rules, sessions, waitlist
 from .services.errors import Conflict, NotAllowed, SchedulingError
 
 MAX_AVAILABILITY_DAYS = 62
@@ -583,3 +585,95 @@ class WaitlistAcceptView(ZoneAwareAPIView):
         with domain_errors():
             booking = waitlist.accept_offer(entry, request.user)
         return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
+
+
+def _mentor_only(request: Request) -> None:
+    if not request.user.is_mentor:
+        raise DomainError(NotAllowed("Only mentors have availability.", code="not_a_mentor"))
+
+
+def _my_availability(user) -> dict:
+    profile = SchedulingProfile.objects.filter(mentor=user).first() or SchedulingProfile(slot_lengths=[60])
+    return {
+        "time_zone": user.time_zone,
+        "settings": {
+            "min_notice_minutes": profile.min_notice_minutes,
+            "horizon_days": profile.horizon_days,
+            "buffer_minutes": profile.buffer_minutes,
+            "slot_lengths": profile.slot_lengths or [60],
+            "slot_step_minutes": profile.slot_step_minutes,
+        },
+        "weekly": [
+            {"weekday": r.weekday, "start": r.start_time, "end": r.end_time}
+            for r in WeeklyRule.objects.filter(mentor=user)
+        ],
+        "overrides": DateOverride.objects.filter(mentor=user, date__gte=timezone.now().date() - timedelta(days=1)),
+    }
+
+
+class MyAvailabilityView(ZoneAwareAPIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Your weekly hours, date overrides and booking settings (mentors)", responses=MyAvailabilitySerializer
+    )
+    def get(self, request: Request) -> Response:
+        _mentor_only(request)
+        return Response(MyAvailabilitySerializer(_my_availability(request.user)).data)
+
+    @extend_schema(
+        summary="Replace your weekly hours and/or save your booking settings",
+        request=MyAvailabilitySerializer,
+        responses=MyAvailabilitySerializer,
+        description="`weekly` replaces every weekly range at once (times in your own zone, several per day, "
+        "no overlaps); `settings` saves notice, horizon, buffer, lengths and step. Either may be left out.",
+    )
+    def put(self, request: Request) -> Response:
+        _mentor_only(request)
+        form = MyAvailabilitySerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        with domain_errors(), transaction.atomic():
+            if "settings" in data:
+                rules.save_profile(request.user, **data["settings"])
+            if "weekly" in data:
+                week: dict[int, list] = {d: [] for d in range(7)}
+                for item in data["weekly"]:
+                    week[item["weekday"]].append((item["start"], item["end"]))
+                rules.set_weekly_rules(request.user, week)
+        return Response(MyAvailabilitySerializer(_my_availability(request.user)).data)
+
+
+class MyOverridesView(ZoneAwareAPIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Add a date override: extra time, time off, or a day off (no times)",
+        request=OverrideSerializer,
+        responses={201: OverrideSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        _mentor_only(request)
+        form = OverrideSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        with domain_errors():
+            override = rules.add_override(
+                request.user,
+                day=data["date"],
+                kind=data["kind"],
+                start=data.get("start_time"),
+                end=data.get("end_time"),
+                note=data.get("note", ""),
+            )
+        return Response(OverrideSerializer(override).data, status=status.HTTP_201_CREATED)
+
+
+class MyOverrideDeleteView(ZoneAwareAPIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Remove one of your date overrides", request=None, responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        _mentor_only(request)
+        get_object_or_404(DateOverride, pk=pk, mentor=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)

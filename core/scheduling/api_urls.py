@@ -23,5 +23,8 @@ urlpatterns = [
     path("bookings/<int:pk>/reschedule/", api.BookingRescheduleView.as_view(), name="api-booking-reschedule"),
     path("bookings/<int:pk>/no-show/", api.BookingNoShowView.as_view(), name="api-booking-no-show"),
     path("waitlist/", api.WaitlistListView.as_view(), name="api-waitlist"),
+    path("schedule/availability/", api.MyAvailabilityView.as_view(), name="api-my-availability"),
+    path("schedule/overrides/", api.MyOverridesView.as_view(), name="api-my-overrides"),
+    path("schedule/overrides/<int:pk>/", api.MyOverrideDeleteView.as_view(), name="api-my-override"),
     path("waitlist/<int:pk>/accept/", api.WaitlistAcceptView.as_view(), name="api-waitlist-accept"),
 ]

@@ -341,3 +341,33 @@ class StartSerializer(serializers.Serializer):
     status = serializers.CharField()
     started_at = serializers.CharField()
     room_url = serializers.CharField()
+
+
+class RangeSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 = Monday")
+    start = serializers.TimeField(format="%H:%M", help_text="Wall-clock time in the mentor's zone")
+    end = serializers.TimeField(format="%H:%M", help_text="00:00 means midnight")
+
+
+class OverrideSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    date = serializers.DateField(help_text="A date on the mentor's calendar")
+    kind = serializers.ChoiceField(choices=["available", "unavailable"])
+    start = serializers.TimeField(format="%H:%M", required=False, allow_null=True, source="start_time")
+    end = serializers.TimeField(format="%H:%M", required=False, allow_null=True, source="end_time")
+    note = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+
+
+class ProfileSettingsSerializer(serializers.Serializer):
+    min_notice_minutes = serializers.IntegerField(min_value=0, max_value=60 * 24 * 30)
+    horizon_days = serializers.IntegerField(min_value=1, max_value=366)
+    buffer_minutes = serializers.IntegerField(min_value=0, max_value=240)
+    slot_lengths = serializers.ListField(child=serializers.IntegerField(min_value=15, max_value=480), allow_empty=False)
+    slot_step_minutes = serializers.IntegerField(min_value=5, max_value=240)
+
+
+class MyAvailabilitySerializer(serializers.Serializer):
+    time_zone = serializers.CharField(read_only=True)
+    settings = ProfileSettingsSerializer(required=False)
+    weekly = RangeSerializer(many=True, required=False)
+    overrides = OverrideSerializer(many=True, read_only=True)

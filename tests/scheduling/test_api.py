@@ -394,5 +394,64 @@ def test_schema_documents_the_scheduling_endpoints(client):
         "/api/bookings/{id}/reschedule/",
         "/api/sessions/{id}/waitlist/",
         "/api/waitlist/{id}/accept/",
+        "/api/schedule/availability/",
+        "/api/schedule/overrides/",
     ]:
         assert path in paths, path
+
+
+# --- the mentor's own availability --------------------------------------------------------------
+
+
+def test_edit_my_availability_through_the_api(api_client, mentor_factory, learner):
+    mentor = mentor_factory("Europe/London", [])
+    assert api_client.get("/api/schedule/availability/").status_code in (401, 403)
+    assert as_user(api_client, learner).get("/api/schedule/availability/").status_code == 403
+    client = as_user(api_client, mentor)
+    body = client.get("/api/schedule/availability/").json()
+    assert body["time_zone"] == "Europe/London" and body["weekly"] == [] and body["settings"]["slot_lengths"] == [60]
+    week = {
+        "weekly": [
+            {"weekday": 0, "start": "09:00", "end": "12:00"},
+            {"weekday": 0, "start": "13:00", "end": "17:00"},
+            {"weekday": 6, "start": "20:00", "end": "00:00"},
+        ],
+        "settings": {
+            "min_notice_minutes": 120,
+            "horizon_days": 45,
+            "buffer_minutes": 5,
+            "slot_lengths": [30, 60],
+            "slot_step_minutes": 30,
+        },
+    }
+    saved = client.put("/api/schedule/availability/", week, format="json")
+    assert saved.status_code == 200, saved.json()
+    assert len(saved.json()["weekly"]) == 3 and saved.json()["settings"]["horizon_days"] == 45
+    # an overlap is refused and nothing changes, settings included
+    bad = {
+        "weekly": [{"weekday": 2, "start": "09:00", "end": "12:00"}, {"weekday": 2, "start": "11:00", "end": "13:00"}],
+        "settings": {**week["settings"], "horizon_days": 10},
+    }
+    refused = client.put("/api/schedule/availability/", bad, format="json")
+    assert refused.status_code == 400 and "day2" in refused.json()["errors"]
+    assert client.get("/api/schedule/availability/").json()["settings"]["horizon_days"] == 45
+    assert (
+        client.put(
+            "/api/schedule/availability/", {"settings": {**week["settings"], "slot_lengths": []}}, format="json"
+        ).status_code
+        == 400
+    )
+    # overrides
+    day = (datetime.now(UTC) + timedelta(days=5)).date().isoformat()
+    off = client.post("/api/schedule/overrides/", {"date": day, "kind": "unavailable"}, format="json")
+    assert off.status_code == 201 and off.json()["start"] is None
+    extra = client.post(
+        "/api/schedule/overrides/", {"date": day, "kind": "available", "start": "19:00", "end": "21:00"}, format="json"
+    )
+    assert extra.status_code == 201
+    missing = client.post("/api/schedule/overrides/", {"date": day, "kind": "available"}, format="json")
+    assert missing.status_code == 400 and "start_time" in missing.json()["errors"]
+    assert len(client.get("/api/schedule/availability/").json()["overrides"]) == 2
+    assert as_user(api_client, learner).delete(f"/api/schedule/overrides/{off.json()['id']}/").status_code == 403
+    assert as_user(api_client, mentor).delete(f"/api/schedule/overrides/{off.json()['id']}/").status_code == 204
+    assert len(as_user(api_client, mentor).get("/api/schedule/availability/").json()["overrides"]) == 1

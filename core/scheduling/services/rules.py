@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from ..models import MIDNIGHT, DateOverride, SchedulingProfile, WeeklyRule
-from .availability import profile_for
 from .errors import InvalidRequest, NotAllowed
 
 WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -107,7 +106,8 @@ def save_profile(mentor, **values) -> SchedulingProfile:
     from django.core.exceptions import ValidationError
 
     _require_mentor(mentor)
-    profile = profile_for(mentor)
+    # a fresh row, not the instance cached on the user: a rolled-back change must not linger
+    profile = SchedulingProfile.objects.filter(mentor=mentor).first() or SchedulingProfile(mentor=mentor)
     for name, value in values.items():
         setattr(profile, name, value)
     try:
