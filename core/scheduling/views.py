@@ -239,7 +239,10 @@ def _picker_context(request: HttpRequest, mentor: User, *, exclude_session_id: i
     if length not in lengths:
         length = lengths[0]
     today = datetime.now(zone).date()
-    start_day = parse_date(request.GET.get("week", "") or "") or today
+    try:
+        start_day = parse_date(request.GET.get("week", "") or "") or today
+    except ValueError:  # well formed but not a date, e.g. 2026-02-31
+        start_day = today
     start_day = max(start_day, today)
     window_start = datetime.combine(start_day, time(0), zone).astimezone(UTC)
     window_end = datetime.combine(start_day + timedelta(days=PICKER_DAYS), time(0), zone).astimezone(UTC)

@@ -281,3 +281,9 @@ def test_move_a_group_seat_from_the_other_sessions_page(client, mentor_factory, 
     assert response.status_code == 302
     booking.refresh_from_db()
     assert booking.session_id == tuesday.pk and booking.starts_at == tuesday.starts_at
+
+
+def test_picker_tolerates_odd_query_strings(client, mentor_factory):
+    mentor = mentor_factory("UTC")
+    for query in ["?week=2026-02-31", "?week=soon", "?length=abc", "?length=45", "?week=1999-01-01"]:
+        assert client.get(f"/mentors/{mentor.pk}/book/{query}").status_code == 200, query
