@@ -67,7 +67,19 @@ def configure_gateway(db) -> Callable[..., PaymentGateway]:
             for plugin, gateway in get_manager().providers("peerlearn_payment_gateways", site_id=site.id)
             if plugin == harness.plugin
         ]
-        assert len(gateways) == 1, f"{harness.plugin} gave {len(gateways)} gateways once configured"
+        if len(gateways) != 1:
+            from core.plugins.models import PluginError
+
+            errors = list(PluginError.objects.filter(plugin=harness.plugin).values_list("kind", "message")[:3])
+            from core.plugins import breaker
+
+            manager = get_manager()
+            raise AssertionError(
+                f"{harness.plugin} gave {len(gateways)} gateways once configured; errors: {errors}; "
+                f"enabled: {manager.is_enabled(harness.plugin, site.id)}; breaker open: "
+                f"{breaker.is_open(harness.plugin)}; stored: {config.stored_for_site(site.id).get(harness.plugin)}; "
+                f"loaded: {harness.plugin in manager.plugins}"
+            )
         assert gateways[0].identifier == harness.identifier
         return gateways[0]
 
