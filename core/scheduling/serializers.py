@@ -27,6 +27,9 @@ def _utc(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+MIN_YEAR, MAX_YEAR = 1970, 2999  # far from datetime's limits, so date arithmetic never overflows
+
+
 @extend_schema_field(OpenApiTypes.DATETIME)
 class AwareDateTimeField(serializers.Field):
     """An ISO 8601 date-time that must carry its UTC offset ("2026-12-07T10:00:00+01:00" or "...Z")."""
@@ -34,6 +37,7 @@ class AwareDateTimeField(serializers.Field):
     default_error_messages = {
         "invalid": "Use ISO 8601 with an offset, e.g. 2026-12-07T10:00:00+01:00.",
         "naive": "Give the UTC offset (e.g. +01:00 or Z): a time without one is ambiguous.",
+        "range": "That date is out of range.",
     }
 
     def to_internal_value(self, data) -> datetime:
@@ -48,6 +52,8 @@ class AwareDateTimeField(serializers.Field):
             self.fail("invalid")
         if parsed.tzinfo is None:
             self.fail("naive")
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            self.fail("range")
         return parsed.astimezone(UTC)
 
     def to_representation(self, value: datetime) -> str | None:
@@ -74,6 +80,8 @@ class BoundField(serializers.Field):
             if day is None:
                 self.fail("invalid")
             value = datetime.combine(day, datetime.min.time())
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            self.fail("invalid")
         if value.tzinfo is None:
             value = timezone.make_aware(value, timezone.get_current_timezone())
         return value.astimezone(UTC)

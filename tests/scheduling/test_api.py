@@ -455,3 +455,64 @@ def test_edit_my_availability_through_the_api(api_client, mentor_factory, learne
     assert as_user(api_client, learner).delete(f"/api/schedule/overrides/{off.json()['id']}/").status_code == 403
     assert as_user(api_client, mentor).delete(f"/api/schedule/overrides/{off.json()['id']}/").status_code == 204
     assert len(as_user(api_client, mentor).get("/api/schedule/availability/").json()["overrides"]) == 1
+
+
+def test_bad_input_is_a_4xx_never_a_crash(api_client, mentor_factory, session_factory, learner):
+    """Odd values in every field of the write endpoints and every query parameter."""
+    mentor = mentor_factory("UTC")
+    session = session_factory(mentor, capacity=2)
+    api_client.force_authenticate(mentor)
+    bad = [
+        None,
+        "",
+        "x",
+        0,
+        -1,
+        10**12,
+        [],
+        {},
+        "2026-02-31T10:00:00Z",
+        "9999-12-31T23:59:59+14:00",
+        "0001-01-01T00:00:00Z",
+        True,
+    ]
+    fields = ["title", "start", "duration_minutes", "capacity", "price", "currency", "skills", "description"]
+    for f in fields:
+        for v in bad:
+            body = {
+                "title": "T",
+                "start": "2030-01-01T10:00:00Z",
+                "duration_minutes": 60,
+                "capacity": 2,
+                "price": "1",
+                "currency": "EUR",
+                f: v,
+            }
+            r = api_client.post("/api/sessions/create/", body, format="json")
+            assert r.status_code < 500, (f, v, r.content[:300])
+    api_client.force_authenticate(learner)
+    for v in bad:
+        r = api_client.post(f"/api/sessions/{session.pk}/book/", {"anything": v}, format="json")
+        assert r.status_code < 500
+        for path, body in [
+            (f"/api/mentors/{mentor.pk}/book/", {"start": v, "duration_minutes": 60}),
+            (f"/api/mentors/{mentor.pk}/book/", {"start": "2030-01-01T10:00:00Z", "duration_minutes": v}),
+            ("/api/bookings/1/reschedule/", {"start": v}),
+            ("/api/bookings/1/reschedule/", {"session": v}),
+        ]:
+            r = api_client.post(path, body, format="json")
+            assert r.status_code < 500, (path, v, r.content[:300])
+        for q in ["from", "to", "length", "tz"]:
+            r = api_client.get(f"/api/mentors/{mentor.pk}/availability/", {q: v if v is not None else ""})
+            assert r.status_code < 500, (q, v, r.content[:300])
+            r = api_client.get("/api/sessions/", {q if q != "tz" else "status": v if v is not None else ""})
+            assert r.status_code < 500, (q, v, r.content[:300])
+    api_client.force_authenticate(mentor)
+    r = api_client.post("/api/sessions/create/", "garbage", content_type="application/json")
+    assert r.status_code == 400
+    r = api_client.put(
+        "/api/schedule/availability/", {"weekly": [{"weekday": 9, "start": "25:00", "end": "x"}]}, format="json"
+    )
+    assert r.status_code == 400
+    r = api_client.put("/api/schedule/availability/", {"weekly": "x", "settings": []}, format="json")
+    assert r.status_code == 400

@@ -40,6 +40,7 @@ SESSION_TRANSITIONS: dict[str, frozenset[str]] = {
 MIN_DURATION = 15
 MAX_DURATION = 8 * 60
 MAX_CAPACITY = 500
+MAX_DAYS_AHEAD = 2 * 366
 
 
 def _session_transition(session: Session, new_status: str) -> None:
@@ -74,6 +75,10 @@ def create_session(
         raise InvalidRequest("Give the start with its UTC offset.", code="naive_datetime", field="start")
     if start <= now:
         raise InvalidRequest("The start is in the past.", code="past_start", field="start")
+    if start > now + timedelta(days=MAX_DAYS_AHEAD):
+        raise InvalidRequest(
+            f"Sessions can be published up to {MAX_DAYS_AHEAD} days ahead.", code="too_far_ahead", field="start"
+        )
     if not MIN_DURATION <= duration_minutes <= MAX_DURATION:
         raise InvalidRequest(
             f"A session lasts {MIN_DURATION} to {MAX_DURATION} minutes.", code="bad_duration", field="duration_minutes"
