@@ -268,28 +268,41 @@ def _picker_context(request: HttpRequest, mentor: User, *, exclude_session_id: i
     }
 
 
+def _parse_aware(value: str) -> datetime | None:
+    """A date-time with its offset from a form, or None for anything else."""
+    try:
+        parsed = parse_datetime(value or "")
+    except ValueError:
+        return None
+    if parsed is None or parsed.tzinfo is None or not 1970 <= parsed.year <= 2999:
+        return None
+    return parsed
+
+
 def slot_picker(request: HttpRequest, pk: int) -> HttpResponse:
     """A mentor's free slots for a week, in the viewer's zone, grouped by day; POST books one."""
     mentor = get_object_or_404(User, pk=pk, is_mentor=True, is_active=True)
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect(f"{reverse('account_login')}?next={request.path}")
-        start = parse_datetime(request.POST.get("start", ""))
+        start = _parse_aware(request.POST.get("start", ""))
         try:
             length = int(request.POST.get("duration_minutes", ""))
         except ValueError:
             length = 0
-        if start is None or start.tzinfo is None or length <= 0:
+        status = 400
+        if start is None or not 0 < length <= 24 * 60:
             messages.error(request, "Pick one of the slots below.")
         else:
             try:
                 booking = bookings.book_slot(mentor, request.user, start, length)
             except SchedulingError as exc:
                 _fail(request, exc)
+                status = exc.status
             else:
                 return redirect("scheduling:booking_detail", pk=booking.pk)
         context = _picker_context(request, mentor)
-        return render(request, "scheduling/slot_picker.html", context, status=409)
+        return render(request, "scheduling/slot_picker.html", context, status=status)
     return render(request, "scheduling/slot_picker.html", _picker_context(request, mentor))
 
 
@@ -357,8 +370,8 @@ def booking_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
         return _move_seat(request, booking)
     status = 200
     if request.method == "POST":
-        start = parse_datetime(request.POST.get("start", ""))
-        if start is None or start.tzinfo is None:
+        start = _parse_aware(request.POST.get("start", ""))
+        if start is None:
             messages.error(request, "Pick one of the slots below.")
             status = 400
         else:

@@ -283,7 +283,19 @@ def test_move_a_group_seat_from_the_other_sessions_page(client, mentor_factory, 
     assert booking.session_id == tuesday.pk and booking.starts_at == tuesday.starts_at
 
 
-def test_picker_tolerates_odd_query_strings(client, mentor_factory):
+def test_picker_tolerates_odd_input(client, mentor_factory, learner):
     mentor = mentor_factory("UTC")
     for query in ["?week=2026-02-31", "?week=soon", "?length=abc", "?length=45", "?week=1999-01-01"]:
         assert client.get(f"/mentors/{mentor.pk}/book/{query}").status_code == 200, query
+    client.force_login(learner)
+    for start, length in [
+        ("2026-02-31T10:00:00Z", "60"),
+        ("soon", "60"),
+        ("9999-12-31T23:00:00+00:00", "60"),
+        ("2030-01-01T10:00:00", "60"),
+        ("2030-01-01T10:00:00Z", "x"),
+        ("2030-01-01T10:00:00Z", "-5"),
+    ]:
+        response = client.post(f"/mentors/{mentor.pk}/book/", {"start": start, "duration_minutes": length})
+        assert response.status_code in (400, 409), (start, length)
+    assert not Booking.objects.exists()
