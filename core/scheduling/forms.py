@@ -126,6 +126,8 @@ class SessionForm(forms.Form):
 
     def clean_start(self) -> datetime:
         value = self.cleaned_data["start"]
+        if not 1970 <= value.year <= 2999:
+            raise forms.ValidationError("That date is out of range.", code="out_of_range")
         return parse_local(value, self.zone)
 
     def clean_duration_minutes(self) -> int:

@@ -112,6 +112,8 @@ def test_publish_a_group_session_in_the_mentors_zone(client, mentor_factory):
         ({"currency": "XYZ"}, "XYZ"),
         ({"capacity": "0"}, "greater than or equal to 1"),
         ({"start": "2020-01-01T10:00"}, "in the past"),
+        ({"start": "9999-12-31T23:30"}, "out of range"),
+        ({"start": "2026-02-31T10:00"}, "valid date"),
     ]:
         response = client.post("/schedule/sessions/new/", {**form, "title": "Another", **change})
         assert response.status_code == 400 and text in response.content.decode(), change
