@@ -22,8 +22,10 @@ import logging
 import time
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from . import protocol, services
 from .groups import peer_group, room_group
@@ -46,9 +48,34 @@ JOIN_TIMEOUT = 30
 TOUCH_EVERY = 30
 
 
+def db(fn):
+    """Run ``fn`` (database work) off the event loop.
+
+    On PostgreSQL each call gets a worker thread of its own, so a thousand
+    handshakes overlap their queries instead of queueing behind one shared
+    thread; SQLite serialises writers anyway, so there the shared thread stays.
+    """
+    sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    return database_sync_to_async(fn, thread_sensitive=sqlite)
+
+
 class RoomConsumer(AsyncWebsocketConsumer):
     grant: services.SocketGrant | None = None
     peer_id: str | None = None
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Call the handler of ``message`` without Channels' per-message database clean-up.
+
+        ``AsyncConsumer.dispatch`` closes stale database connections before
+        every message through the one shared sync thread: for a relay that
+        never touches the database that hop serialised the whole process
+        (about 500 messages/s, then queueing). Every database call here goes
+        through :func:`db`, which closes stale connections itself.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -56,7 +83,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
         host = _header(self.scope, b"host")
         try:
-            self.grant = await database_sync_to_async(services.grant_socket)(self.scope.get("user"), session_id, host)
+            self.grant = await db(services.grant_socket)(self.scope.get("user"), session_id, host)
         except services.RoomRefused as refused:
             logger.info("room %s: handshake refused (%s)", session_id, refused.reason)
             await self.close(code=refused.code)
@@ -91,7 +118,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         peer_id, self.peer_id = self.peer_id, None
         if peer_id is None or self.stay_closed:
             return
-        if await database_sync_to_async(services.leave_room)(peer_id, Attendance.DISCONNECTED):
+        if await db(services.leave_room)(peer_id, Attendance.DISCONNECTED):
             await self.channel_layer.group_send(
                 self.room, {"type": "room.leave", "peer_id": peer_id, "reason": Attendance.DISCONNECTED}
             )
@@ -151,7 +178,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         # Subscribe before the join is recorded: whoever joins after us is then heard.
         await self._subscribe(self.room, peer_group(self.session_id, peer_id))
         try:
-            result = await database_sync_to_async(services.join_room)(
+            result = await db(services.join_room)(
                 self.grant, peer_id=peer_id, audio=message["audio"], video=message["video"]
             )
         except services.RoomRefused as refused:
@@ -163,8 +190,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.peer_id = peer_id
         self.join_timer.cancel()
         self.peers = {peer["peer_id"]: peer for peer in result.peers}
-        ice = await database_sync_to_async(_ice_servers)(self.grant)
-        history = await database_sync_to_async(_chat_history)(self.session_id)
+        ice, history = await db(_welcome_extras)(self.grant)
         await self._send(
             {
                 "type": "welcome",
@@ -193,7 +219,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         peer_id, self.peer_id = self.peer_id, None
         self.closing = True
         await self._unsubscribe()
-        if await database_sync_to_async(services.leave_room)(peer_id, Attendance.LEFT):
+        if await db(services.leave_room)(peer_id, Attendance.LEFT):
             await self.channel_layer.group_send(
                 self.room, {"type": "room.leave", "peer_id": peer_id, "reason": Attendance.LEFT}
             )
@@ -214,20 +240,20 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if not self.chat_bucket.take():
             raise protocol.ProtocolError("rate_limited", "You are sending chat messages too fast.", field="text")
         try:
-            saved = await database_sync_to_async(_post_chat)(self.session_id, self.grant.user_id, message["text"])
+            saved = await db(_post_chat)(self.session_id, self.grant.user_id, message["text"])
         except services.ChatRefused as refused:
             raise protocol.ProtocolError(refused.code, refused.message, field="text") from None
         await self.channel_layer.group_send(self.room, {"type": "room.chat", "message": saved})
 
     async def on_mute(self, message: dict[str, Any]) -> None:
-        await database_sync_to_async(services.set_media)(self.peer_id, audio=message["audio"], video=message["video"])
+        await db(services.set_media)(self.peer_id, audio=message["audio"], video=message["video"])
         await self.channel_layer.group_send(
             self.room,
             {"type": "room.mute", "peer_id": self.peer_id, "audio": message["audio"], "video": message["video"]},
         )
 
     async def on_screen(self, message: dict[str, Any]) -> None:
-        await database_sync_to_async(services.set_media)(self.peer_id, screen=message["active"])
+        await db(services.set_media)(self.peer_id, screen=message["active"])
         await self.channel_layer.group_send(
             self.room, {"type": "room.screen", "peer_id": self.peer_id, "active": message["active"]}
         )
@@ -236,7 +262,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if self.grant.role != Attendance.MENTOR:
             raise protocol.ProtocolError("forbidden", "Only the mentor can end the session.")
         try:
-            await database_sync_to_async(_end_room)(self.session_id, self.grant.user_id)
+            await db(_end_room)(self.session_id, self.grant.user_id)
         except services.RoomRefused as refused:
             raise protocol.ProtocolError(refused.reason, refused.message) from None
         # Everyone, this socket included, hears "end" from the session_changed receiver.
@@ -246,7 +272,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         now = time.monotonic()
         if now - self.touched_at >= TOUCH_EVERY:
             self.touched_at = now
-            await database_sync_to_async(services.touch)(self.peer_id)
+            await db(services.touch)(self.peer_id)
 
     # --- events from the channel layer ------------------------------------------------------
 
@@ -335,10 +361,12 @@ def _ice_servers(grant: services.SocketGrant) -> list[dict[str, Any]]:
     return services.ice_servers(participant, site)
 
 
-def _chat_history(session_id: int) -> list[dict[str, Any]]:
+def _welcome_extras(grant: services.SocketGrant) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Fresh ICE servers (TURN credentials expire) and the chat so far, in one trip to a worker thread."""
     from core.scheduling.models import Session
 
-    return [services.chat_payload(m) for m in services.chat_history(Session(pk=session_id))]
+    history = [services.chat_payload(m) for m in services.chat_history(Session(pk=grant.session_id))]
+    return _ice_servers(grant), history
 
 
 def _post_chat(session_id: int, user_id: int, text: str) -> dict[str, Any]:

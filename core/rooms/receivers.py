@@ -10,13 +10,16 @@ import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from core.plugins.models import PluginConfiguration
 from core.scheduling.models import Session
 from core.scheduling.signals import session_changed
 
 from . import services
 from .groups import room_group
+from .models import RoomSettings
 
 logger = logging.getLogger("peerlearn.rooms")
 
@@ -42,3 +45,9 @@ def on_session_changed(sender, session: Session, change: str, **kwargs) -> None:
         )
     elif change == "started":
         broadcast(session.pk, {"type": "room.status", "status": Session.IN_PROGRESS})
+
+
+@receiver([post_save, post_delete], sender=PluginConfiguration, dispatch_uid="rooms.plugins_changed")
+@receiver([post_save, post_delete], sender=RoomSettings, dispatch_uid="rooms.settings_changed")
+def on_backend_settings_changed(sender, **kwargs) -> None:
+    services.forget_backend_decisions()

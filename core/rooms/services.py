@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -264,25 +265,57 @@ class SocketGrant:
     site_id: int | None
 
 
+#: (site id, people the session holds) -> (monotonic expiry, refusal or max participants).
+_SOCKET_BACKENDS: dict[tuple[int | None, int], tuple[float, RoomRefused | int]] = {}
+#: How long a handshake trusts the backend decision (as long as plugin settings are cached).
+SOCKET_BACKEND_TTL = 30.0
+
+
+def forget_backend_decisions() -> None:
+    """Plugin settings or the room setting changed: decide afresh (``receivers.py``)."""
+    _SOCKET_BACKENDS.clear()
+
+
+def _socket_backend(access: RoomAccess, site: Site | None, session_id: int) -> int:
+    """The mesh limit for this room's sockets, or :class:`RoomRefused` when our signalling is not in use.
+
+    Handshakes come in bursts (a class starting, a server restarting), and
+    asking the plugins costs several cache and thread hops, so the decision is
+    kept per site and session size for :data:`SOCKET_BACKEND_TTL` seconds.
+    """
+    key = (site.pk if site else None, access.session.capacity + 1)
+    cached = _SOCKET_BACKENDS.get(key)
+    if cached is None or cached[0] < time.monotonic():
+        chosen = choose_backend(access, site)
+        decision: RoomRefused | int
+        if chosen is None:
+            decision = RoomRefused(CLOSE_UNAVAILABLE, "No video backend is enabled on this site.", reason="no_backend")
+        elif not chosen.uses_core_signalling or chosen.room.signalling_path != signalling_path(session_id):
+            decision = RoomRefused(
+                CLOSE_BAD_BACKEND,
+                f"This room uses {chosen.backend.display_name}, which does its own signalling.",
+                reason="other_backend",
+            )
+        else:
+            decision = chosen.max_participants
+        cached = (time.monotonic() + SOCKET_BACKEND_TTL, decision)
+        _SOCKET_BACKENDS[key] = cached
+    if isinstance(cached[1], RoomRefused):
+        raise cached[1]
+    return cached[1]
+
+
 def grant_socket(user, session_id: int, host: str | None, *, now: datetime | None = None) -> SocketGrant:
     """Everything the handshake checks: the person, the time, and a backend that uses our signalling."""
     access = check_access(user, session_id, now=now)
     site = site_for_host(host)
-    chosen = choose_backend(access, site)
-    if chosen is None:
-        raise RoomRefused(CLOSE_UNAVAILABLE, "No video backend is enabled on this site.", reason="no_backend")
-    if not chosen.uses_core_signalling or chosen.room.signalling_path != signalling_path(session_id):
-        raise RoomRefused(
-            CLOSE_BAD_BACKEND,
-            f"This room uses {chosen.backend.display_name}, which does its own signalling.",
-            reason="other_backend",
-        )
+    max_participants = _socket_backend(access, site, session_id)
     return SocketGrant(
         session_id=session_id,
         user_id=user.pk,
         role=access.role,
         display_name=display_name(user),
-        max_participants=chosen.max_participants,
+        max_participants=max_participants,
         site_id=site.pk if site else None,
     )
 
