@@ -255,3 +255,20 @@ def test_the_site_setting_picks_a_backend_and_a_failing_one_falls_back(world, vi
     with pytest.raises(services.RoomRefused) as caught:
         services.grant_socket(world.learner, world.session.pk, "localhost")
     assert caught.value.code == services.CLOSE_UNAVAILABLE
+
+
+def test_the_room_demo_books_a_session_whose_room_is_open(user_factory):
+    from django.core.management import call_command
+
+    mentor = user_factory(is_mentor=True, email="m@demo.test")
+    learner = user_factory(email="l@demo.test")
+    from io import StringIO
+
+    out = StringIO()
+    call_command("room_demo", mentor="m@demo.test", learner="l@demo.test", stdout=out)
+    session = Session.objects.get(title="Try the video room")
+    assert f"/sessions/{session.pk}/room/" in out.getvalue()
+    assert services.check_access(learner, session.pk).role == "learner"
+    assert services.check_access(mentor, session.pk).role == "mentor"
+    call_command("room_demo", mentor="m@demo.test", learner="l@demo.test", stdout=StringIO())
+    assert Session.objects.filter(title="Try the video room").count() == 1, "reused while open"
