@@ -1,6 +1,7 @@
 """Offline evaluation of the analytics models, each against a simple baseline measured in the same run.
 
     python -m bench.analytics [--oulad PATH] [--movielens PATH] [--json OUT] [--cutoff 60] [--seed 7]
+    python -m bench.analytics --speed [--events 100000]     # the event log's and the dashboard's cost
 
 Defaults: ``../shared/data/oulad`` and ``../shared/data/ml-latest-small`` beside the checkout.
 Prints a table and writes ``{"<task>": {"model": {...}, "baseline": {...}}}`` to ``--json``.
@@ -37,6 +38,11 @@ Tasks (the model code is the product's own, from ``core/analytics/ml``):
   the suggested prices over revenue at the starting prices
   (``revenue_ratio``; the baseline, keeping the starting prices, is 1.0 by
   construction). Averaged over ``--pricing-runs`` markets.
+
+``--speed`` measures the product instead, on a scratch SQLite database (or
+``DATABASE_URL``): what ``record()`` costs a request (one event, and a request
+logging five), the batched write, and building the dashboard's 90-day report
+over ``--events`` synthetic events.
 
 Data: OULAD (Kuzilek J., Hlosta M., Zdrahal Z. Open University Learning
 Analytics dataset. Scientific Data 4, 170171 (2017), doi:10.1038/sdata.2017.171,
@@ -377,6 +383,111 @@ def bench_pricing(runs: int, seed: int) -> dict:
     }
 
 
+# --- speed of the event log and the report ----------------------------------------------------
+
+
+def bench_speed(n_events: int, seed: int) -> None:
+    """Time record() inside a request, the batched write, and a 90-day report over ``n_events`` events."""
+    import os
+    import random
+    import shutil
+    import tempfile
+    from datetime import UTC, datetime, timedelta
+
+    scratch = tempfile.mkdtemp(prefix="peerlearn-analytics-bench-")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peerlearn.settings.test")
+    os.environ.setdefault("SQLITE_PATH", os.path.join(scratch, "bench.sqlite3"))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.core.signals import request_finished, request_started
+    from django.db import connection
+
+    # The test settings point SQLite at the scratch file only when no DATABASE_URL is set.
+    call_command("migrate", verbosity=0)
+    from core.analytics.models import Event
+    from core.analytics.services import events
+    from core.analytics.services.metrics import ReportRequest, build_report, cached_report
+    from core.taxonomy.models import Skill
+
+    skills = [Skill.objects.get_or_create(name=f"Bench skill {i}")[0].pk for i in range(20)]
+    rng = random.Random(seed)
+    print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
+
+    # record() inside a request: the request pays only the buffer append; the INSERT comes at its end.
+    per_request = events.BATCH_SIZE - 1
+    requests_done = 40
+    appending = writing = 0.0
+    for r in range(requests_done):
+        request_started.send(sender=None)
+        t0 = time.perf_counter()
+        for i in range(per_request):
+            events.record("search.performed", user_id=r * 1000 + i, skill_ids=[skills[i % 20]], q="python")
+        appending += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        request_finished.send(sender=None)
+        writing += time.perf_counter() - t0
+    n = requests_done * per_request
+    t0 = time.perf_counter()
+    for _ in range(200):
+        request_started.send(sender=None)
+        for i in range(5):
+            events.record("mentor.viewed", mentor_id=i, skill_ids=[skills[i]])
+        request_finished.send(sender=None)
+    five_per_request = (time.perf_counter() - t0) / 200
+    t0 = time.perf_counter()
+    for i in range(500):
+        events.record("mentor.viewed", mentor_id=i)  # outside a request: written at once
+    unbuffered = (time.perf_counter() - t0) / 500
+    print(f"record() inside a request: {appending / n * 1e6:.1f} µs per event (buffered, no I/O)")
+    print(f"write at the end of a request of {per_request} events: {writing / requests_done * 1e3:.1f} ms")
+    print(f"a request logging 5 events, record() and its one INSERT: {five_per_request * 1e3:.2f} ms")
+    print(f"record() outside any request (written at once): {unbuffered * 1e3:.2f} ms per event")
+
+    now = datetime.now(UTC)
+    names = [
+        "booking.created",
+        "booking.confirmed",
+        "booking.completed",
+        "search.performed",
+        "mentor.viewed",
+        "user.signed_up",
+        "review.submitted",
+    ]
+    batch = []
+    for _ in range(n_events):
+        name = rng.choice(names)
+        data = {"rating": rng.randint(1, 5)} if name == "review.submitted" else {"old_status": "confirmed"}
+        batch.append(
+            events.build(
+                name,
+                occurred_at=now - timedelta(seconds=rng.uniform(0, 90 * 86400)),
+                user_id=rng.randint(1, 5000),
+                skill_ids=rng.sample(skills, 2),
+                **data,
+            )
+        )
+    t0 = time.perf_counter()
+    Event.objects.bulk_create(batch, batch_size=2000)
+    print(f"bulk write of {n_events} events: {time.perf_counter() - t0:.1f} s")
+    req = ReportRequest(start=(now - timedelta(days=89)).date(), end=now.date(), granularity="day")
+    for label, r in (
+        ("all skills", req),
+        ("one skill", ReportRequest(req.start, req.end, "week", Skill.objects.get(pk=skills[0]))),
+    ):
+        t0 = time.perf_counter()
+        build_report(r)
+        print(f"90-day report over {Event.objects.count()} events, {label}: {time.perf_counter() - t0:.2f} s")
+    cached_report(req)  # fills the cache
+    t0 = time.perf_counter()
+    cached_report(req)
+    print(f"the same report again, from the cache: {(time.perf_counter() - t0) * 1e3:.1f} ms")
+    if connection.vendor == "sqlite":
+        connection.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 # --- main -----------------------------------------------------------------------------------
 
 
@@ -388,7 +499,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cutoff", type=int, default=60, help="day of the course by which features are known")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--pricing-runs", type=int, default=20)
+    parser.add_argument("--speed", action="store_true", help="time the event log and the report instead")
+    parser.add_argument("--events", type=int, default=100_000, help="synthetic events for --speed")
     args = parser.parse_args(argv)
+    if args.speed:
+        bench_speed(args.events, args.seed)
+        return 0
     for label, path, probe in (
         ("--oulad", args.oulad, "studentInfo.csv"),
         ("--movielens", args.movielens, "ratings.csv"),

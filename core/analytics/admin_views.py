@@ -22,7 +22,7 @@ from .permissions import can_view_dashboard, can_view_learner_risk
 from .services import churn, store
 from .services.export import report_csv
 from .services.live import live_tiles
-from .services.metrics import LABELS, ReportError, build_report, parse_request
+from .services.metrics import LABELS, ReportError, cached_report, parse_request
 
 REFIT_PERMISSION = "analytics.change_predictionmodel"
 
@@ -84,7 +84,7 @@ class DashboardView(_Guarded):
             form.show_errors(exc.field, exc.message)
             context = self.get_context_data(form=form, error=exc, report=None, tiles=live_tiles())
             return self.render_to_response(context, status=400)
-        report = build_report(req)
+        report = cached_report(req)
         form = ReportFilterForm(
             initial={
                 "start": req.start,
@@ -154,7 +154,7 @@ class ExportView(_Guarded):
             req = parse_request(request.GET)
         except ReportError as exc:
             return HttpResponse(f"{exc.field}: {exc.message}\n", status=400, content_type="text/plain; charset=utf-8")
-        report = build_report(req)
+        report = cached_report(req)
         skill = f"-{req.skill.slug}" if req.skill else ""
         name = f"peerlearn-metrics-{req.start:%Y%m%d}-{req.end:%Y%m%d}-{req.granularity}{skill}.csv"
         response = HttpResponse(report_csv(report), content_type="text/csv; charset=utf-8")

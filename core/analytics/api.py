@@ -16,7 +16,7 @@ from . import serializers as s
 from .permissions import can_view_dashboard, can_view_learner_risk
 from .services import churn, paths, pricing, success
 from .services.live import live_tiles
-from .services.metrics import ReportError, build_report, parse_request
+from .services.metrics import ReportError, cached_report, parse_request
 
 ERROR = OpenApiResponse(description='{"detail": ..., "code": ..., "errors"?: {field: [...]}}')
 
@@ -43,7 +43,7 @@ class MetricsView(APIView):
             req = parse_request(request.query_params)
         except ReportError as exc:
             raise _invalid(exc.field, exc.message) from None
-        report = build_report(req)
+        report = cached_report(req)
         return Response(
             {
                 "start": req.start,

@@ -44,7 +44,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Q
+from django.db import connection
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from core.payments.models import LedgerEntry
@@ -206,17 +208,38 @@ def _skill_match(skill_ids: Iterable[int] | None, skill: Skill | None) -> bool:
     return skill is None or skill.pk in (skill_ids or ())
 
 
+def _with_skill(rows, skill: Skill | None):
+    """``rows`` narrowed to events tagged with ``skill`` by the database when it can (PostgreSQL), else ``None``."""
+    if skill is None:
+        return rows, False
+    if connection.features.supports_json_field_contains:
+        return rows.filter(skill_ids__contains=[skill.pk]), False
+    return rows, True  # filter in Python (SQLite cannot look inside JSON lists)
+
+
 def _events(names: Iterable[str], start: datetime, end: datetime, skill: Skill | None, fields: Iterable[str]):
-    rows = Event.objects.filter(name__in=list(names), occurred_at__gte=start, occurred_at__lt=end).values_list(
-        "skill_ids", *fields
-    )
-    for skill_ids, *rest in rows.iterator(chunk_size=5000):
+    rows = Event.objects.filter(name__in=list(names), occurred_at__gte=start, occurred_at__lt=end)
+    rows, in_python = _with_skill(rows, skill)
+    if not in_python:
+        yield from (list(row) for row in rows.values_list(*fields).iterator(chunk_size=5000))
+        return
+    for skill_ids, *rest in rows.values_list("skill_ids", *fields).iterator(chunk_size=5000):
         if _skill_match(skill_ids, skill):
             yield rest
 
 
 def _counts(name: str, buckets: _Buckets, req: ReportRequest) -> list[int]:
+    """Events of ``name`` per period, counted by the database per UTC day when no Python filter is needed."""
     out = [0] * len(buckets.items)
+    rows = Event.objects.filter(name=name, occurred_at__gte=req.start_at, occurred_at__lt=req.end_at)
+    rows, in_python = _with_skill(rows, req.skill)
+    if not in_python:
+        per_day = rows.annotate(day=TruncDate("occurred_at", tzinfo=UTC)).values("day").annotate(n=Count("id"))
+        for row in per_day.order_by():
+            index = buckets.index(datetime.combine(row["day"], time.min, tzinfo=UTC))
+            if index is not None:
+                out[index] += row["n"]
+        return out
     for (occurred_at,) in _events([name], req.start_at, req.end_at, req.skill, ["occurred_at"]):
         index = buckets.index(occurred_at)
         if index is not None:
@@ -440,11 +463,17 @@ def search_conversion(buckets: _Buckets, req: ReportRequest) -> tuple[list[int],
     return searches, conversion, searcher_counts
 
 
+def _signed_up_before(req: ReportRequest) -> int:
+    rows = Event.objects.filter(name="user.signed_up", occurred_at__lt=req.start_at)
+    rows, in_python = _with_skill(rows, req.skill)
+    if not in_python:
+        return rows.count()
+    return sum(1 for skill_ids in rows.values_list("skill_ids", flat=True) if _skill_match(skill_ids, req.skill))
+
+
 def users(buckets: _Buckets, req: ReportRequest) -> tuple[list[int], list[float | None]]:
     new = _counts("user.signed_up", buckets, req)
-    before = sum(
-        1 for _ in _events(["user.signed_up"], datetime(1970, 1, 1, tzinfo=UTC), req.start_at, req.skill, ["id"])
-    )
+    before = _signed_up_before(req)
     growth: list[float | None] = []
     for count in new:
         growth.append(_ratio(count, before))
@@ -650,7 +679,27 @@ def _charge_totals(req: ReportRequest) -> dict[str, tuple[int, int]]:
 
 
 def _growth_over_range(req: ReportRequest, new_users: int) -> float | None:
-    before = sum(
-        1 for _ in _events(["user.signed_up"], datetime(1970, 1, 1, tzinfo=UTC), req.start_at, req.skill, ["id"])
-    )
-    return _ratio(new_users, before)
+    return _ratio(new_users, _signed_up_before(req))
+
+
+REPORT_CACHE_SECONDS = 300
+
+
+def cached_report(req: ReportRequest) -> Report:
+    """:func:`build_report`, kept for a few minutes and recomputed as soon as a new event or ledger entry lands.
+
+    (Availability edits log no event: a changed calendar shows in utilisation within
+    ``REPORT_CACHE_SECONDS``.)
+    """
+    from django.core.cache import cache
+    from django.db.models import Max
+
+    last_event = Event.objects.aggregate(m=Max("id"))["m"] or 0
+    last_entry = LedgerEntry.objects.aggregate(m=Max("id"))["m"] or 0
+    skill = req.skill.pk if req.skill else "all"
+    key = f"analytics:report:{req.start}:{req.end}:{req.granularity}:{skill}:{last_event}:{last_entry}"
+    report = cache.get(key)
+    if report is None:
+        report = build_report(req)
+        cache.set(key, report, REPORT_CACHE_SECONDS)
+    return report
