@@ -36,7 +36,16 @@ def _site_id(request: HttpRequest) -> int | None:
 
 
 class PermissionMixin:
+    """Refuses people without ``permission``; gives Wagtail admin pages their breadcrumbs."""
+
     permission = CHANGE_PAYMENT
+
+    def get_breadcrumbs_items(self):
+        return [
+            *super().get_breadcrumbs_items(),
+            {"url": reverse("payments_payment:index"), "label": "Payments"},
+            {"url": "", "label": self.get_page_title()},
+        ]
 
     def dispatch(self, request: HttpRequest, *args, **kwargs):
         if not request.user.has_perm(self.permission):

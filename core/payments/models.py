@@ -27,6 +27,16 @@ from django.utils import timezone
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
+from core.scheduling.currency import MoneyError, to_decimal
+
+
+def _money(amount_minor: int, currency: str) -> str:
+    """12.50 EUR (negative amounts keep their sign)."""
+    try:
+        return f"{to_decimal(amount_minor, currency)} {currency}"
+    except MoneyError:
+        return f"{amount_minor} {currency} (minor units)"
+
 
 class LedgerImmutableError(Exception):
     """Ledger entries are append-only: correct a mistake with a new entry."""
@@ -142,7 +152,7 @@ class Payment(models.Model):
         indexes = [models.Index(fields=["booking", "gateway", "status"])]
 
     def __str__(self) -> str:
-        return f"{self.gateway} {self.reference or '(no reference yet)'}: {self.amount_minor} {self.currency}"
+        return f"{self.gateway} {self.reference or '(no reference yet)'}: {_money(self.amount_minor, self.currency)}"
 
 
 class Refund(models.Model):
@@ -194,7 +204,7 @@ class Refund(models.Model):
         constraints = [models.CheckConstraint(condition=Q(amount_minor__gt=0), name="refund_amount_positive")]
 
     def __str__(self) -> str:
-        return f"Refund of {self.amount_minor} {self.currency} ({self.status})"
+        return f"Refund of {_money(self.amount_minor, self.currency)} ({self.get_status_display().lower()})"
 
 
 class WebhookEventRecord(models.Model):
@@ -252,7 +262,7 @@ class Payout(models.Model):
         constraints = [models.CheckConstraint(condition=Q(amount_minor__gt=0), name="payout_amount_positive")]
 
     def __str__(self) -> str:
-        return f"Payout of {self.amount_minor} {self.currency} to {self.mentor}"
+        return f"Payout of {_money(self.amount_minor, self.currency)} to {self.mentor}"
 
 
 class LedgerQuerySet(models.QuerySet):
@@ -313,7 +323,7 @@ class LedgerEntry(models.Model):
         indexes = [models.Index(fields=["mentor", "currency", "kind"]), models.Index(fields=["booking", "kind"])]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.amount_minor} {self.currency}"
+        return f"{self.get_kind_display()}: {_money(self.amount_minor, self.currency)}"
 
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:
