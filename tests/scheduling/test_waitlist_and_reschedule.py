@@ -192,10 +192,11 @@ def test_reschedule_window_closes(mentor_factory, learner):
 
 def test_a_group_seat_moves_to_another_session(mentor_factory, session_factory, learner, user_factory):
     mentor = mentor_factory()
-    monday = session_factory(mentor, capacity=1, hours=72, price_minor=500)
+    monday = session_factory(mentor, capacity=2, hours=72, price_minor=500)
     tuesday = session_factory(mentor, capacity=2, hours=96, price_minor=500)
     pricier = session_factory(mentor, capacity=2, hours=120, price_minor=900)
     booking = svc.book_session(monday, learner)
+    svc.book_session(monday, user_factory())
     waiting, _ = waitlist.join_waitlist(monday, user_factory())
     with pytest.raises(InvalidRequest) as info:
         svc.reschedule_booking(booking, learner, target_session=pricier)
