@@ -28,7 +28,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -85,7 +85,6 @@ _lock = threading.Lock()
 _buffer: list[Event] = []
 _scope = threading.local()  # .active: a request or task is in progress on this thread
 _oldest: list[float] = []  # monotonic time the oldest buffered event was queued
-_after_flush: list[Callable[[list[Event]], None]] = []
 
 
 def _jsonable(value: Any) -> Any:
@@ -170,18 +169,7 @@ def flush() -> int:
         # The log must never take a page down; the events of this batch are lost, loudly.
         logger.exception("could not write %d analytics events", len(batch))
         return 0
-    for callback in list(_after_flush):
-        try:
-            callback(batch)
-        except Exception:
-            logger.exception("analytics after-flush callback %s failed", getattr(callback, "__name__", callback))
     return len(batch)
-
-
-def on_flush(callback: Callable[[list[Event]], None]) -> None:
-    """Call ``callback(events)`` after each batch is written (the live tiles use this)."""
-    if callback not in _after_flush:
-        _after_flush.append(callback)
 
 
 def enter_scope(**kwargs) -> None:
