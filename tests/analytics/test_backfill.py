@@ -41,3 +41,16 @@ def test_backfill_rebuilds_business_events_once(db, user_factory, mentor, skills
     before = Event.objects.count()
     call_command("analytics_backfill", stdout=io.StringIO())
     assert Event.objects.count() == before
+
+
+def test_demo_seeder_backfills_and_fits(db, user_factory):
+    from types import SimpleNamespace
+
+    from core.analytics import demo
+    from core.analytics.models import PredictionModel
+
+    user_factory()
+    context = SimpleNamespace(report=SimpleNamespace(counts={}))
+    demo.seed(context)
+    assert context.report.counts["prediction models ready"] == 0  # one account: nothing to learn from
+    assert PredictionModel.objects.count() == 4
