@@ -22,7 +22,7 @@ from . import services
 from .models import User
 from .validators import validate_language_codes, validate_time_zone
 
-ROLES = ["learner", "mentor"]
+ROLE_CHOICES = [("learner", "Learner"), ("mentor", "Mentor")]
 
 
 def _django_validator(validator):
@@ -42,7 +42,7 @@ class SkillSerializer(serializers.ModelSerializer):
 
 
 class UserSerializer(serializers.ModelSerializer):
-    roles = serializers.ListField(child=serializers.ChoiceField(choices=ROLES), read_only=True)
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=ROLE_CHOICES), read_only=True)
     skills = SkillSerializer(many=True, read_only=True)
     interests = SkillSerializer(many=True, read_only=True)
     email_verified = serializers.SerializerMethodField()
@@ -74,7 +74,9 @@ class RegisterSerializer(serializers.Serializer):
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
     display_name = serializers.CharField(max_length=80)
     time_zone = serializers.CharField(default="UTC", validators=[_django_validator(validate_time_zone)])
-    roles = serializers.ListField(child=serializers.ChoiceField(choices=ROLES), default=["learner"], allow_empty=False)
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=ROLE_CHOICES), default=["learner"], allow_empty=False
+    )
     interests = serializers.SlugRelatedField(slug_field="slug", queryset=Skill.objects.all(), many=True, required=False)
 
     def validate_email(self, value: str) -> str:
@@ -98,7 +100,9 @@ class LoginSerializer(serializers.Serializer):
 
 
 class ProfileUpdateSerializer(serializers.ModelSerializer):
-    roles = serializers.ListField(child=serializers.ChoiceField(choices=ROLES), allow_empty=False, required=False)
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=ROLE_CHOICES), allow_empty=False, required=False
+    )
     time_zone = serializers.CharField(validators=[_django_validator(validate_time_zone)], required=False)
     languages = serializers.ListField(
         child=serializers.CharField(), required=False, validators=[_django_validator(validate_language_codes)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
@@ -29,6 +29,7 @@ class CataloguePagination(PageNumberPagination):
     max_page_size = 100
 
 
+@extend_schema_serializer(component_name="MentorSkill")
 class SkillSerializer(serializers.ModelSerializer):
     class Meta:
         model = Skill

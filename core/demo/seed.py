@@ -26,6 +26,8 @@ APP_SEEDERS = [
     "core.catalogue.demo_reviews",  # needs scheduling's completed bookings
     "core.payments.demo",
     "core.recommendations.demo",
+    "core.rooms.demo",
+    "core.analytics.demo",  # last: backfills the event log from everything above, then fits
 ]
 
 

@@ -311,6 +311,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PaymentStatusEnum": "core.payments.models.Payment.STATUS_CHOICES",
         "RefundStatusEnum": "core.payments.models.Refund.STATUS_CHOICES",
+        "SessionStatusEnum": "core.scheduling.models.Session.STATUS_CHOICES",
+        "BookingStatusEnum": "core.scheduling.models.Booking.STATUS_CHOICES",
+        "WaitlistStatusEnum": "core.scheduling.models.WaitlistEntry.STATUS_CHOICES",
+        "RoleEnum": "core.accounts.api.ROLE_CHOICES",
     },
 }
 

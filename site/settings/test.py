@@ -1,7 +1,9 @@
 """Test settings: the embedded default unless DATABASE_URL / REDIS_URL are set."""
 
+import os
+
 from .base import *  # noqa: F403
-from .base import MEDIA_ROOT, STATIC_ROOT, env
+from .base import CACHES, CHANNEL_LAYERS, MEDIA_ROOT, REDIS_URL, STATIC_ROOT, env
 
 SECRET_KEY = "test-only-key-5c1d7e9f3a5b7c9d1e3f5a7b9c1d3e5f7a9b1c3d5e7f9a1b3c5d"
 DEBUG = False
@@ -17,3 +19,10 @@ STORAGES = {
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# Test runs may share one Redis: keep each run's cache keys and channel groups apart.
+# Servers and workers a test starts inherit the variable, so they share the run's prefix.
+if REDIS_URL:
+    _prefix = os.environ.setdefault("PEERLEARN_TEST_REDIS_PREFIX", f"peerlearn-test-{os.getpid()}")
+    CACHES["default"]["KEY_PREFIX"] = _prefix
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = _prefix

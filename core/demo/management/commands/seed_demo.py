@@ -3,6 +3,7 @@
 import os
 
 from django.core.management.base import BaseCommand
+from django.test.utils import override_settings
 
 from core.demo.seed import DEMO_PASSWORD, seed_all
 
@@ -17,9 +18,14 @@ class Command(BaseCommand):
         parser.add_argument("--learners", type=int, default=30)
 
     def handle(self, *args, **options) -> None:
-        report = seed_all(
-            options["admin_email"], options["admin_password"], mentors=options["mentors"], learners=options["learners"]
-        )
+        # Demo bookings would send real invitations and reminders: seeding mails nobody.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            report = seed_all(
+                options["admin_email"],
+                options["admin_password"],
+                mentors=options["mentors"],
+                learners=options["learners"],
+            )
         counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {counts}."))
         self.stdout.write(f"Admin login:  {report.admin_email} / {report.admin_password}  (/admin/)")
