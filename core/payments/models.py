@@ -68,8 +68,16 @@ class PaymentSettings(BaseSiteSetting):
         help_text="What to do with money that arrives for a booking that expired or was cancelled meanwhile.",
     )
 
+    manual_hold_hours = models.PositiveSmallIntegerField(
+        default=72,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 14)],
+        help_text="How long a seat paid by bank transfer stays held for the transfer to arrive "
+        "(never past the session's start).",
+    )
+
     panels = [
         MultiFieldPanel([FieldPanel("commission_percent")], heading="Commission"),
+        MultiFieldPanel([FieldPanel("manual_hold_hours")], heading="Bank transfers"),
         MultiFieldPanel([FieldPanel("late_payment_action")], heading="Payments that arrive too late"),
     ]
 

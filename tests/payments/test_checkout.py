@@ -205,3 +205,24 @@ def test_someone_elses_booking_is_404(stripe, booking_factory, client, user_fact
     assert client.get(f"/payments/checkout/{booking.pk}/status/").status_code == 404
     client.logout()
     assert client.get(f"/payments/checkout/{booking.pk}/").status_code == 302  # to the login page
+
+
+def test_a_bank_transfer_holds_the_seat_for_the_transfer_not_the_card_hold(manual, stripe, booking_factory):
+    card = booking_factory(hours=200)
+    card_hold = card.hold_expires_at
+    checkout.start_payment(card, stripe.identifier, user=card.learner)
+    card.refresh_from_db()
+    assert card.hold_expires_at == card_hold, "card payments keep the short hold"
+
+    transfer = booking_factory(hours=200)
+    started = timezone.now()
+    checkout.start_payment(transfer, manual.identifier, user=transfer.learner)
+    transfer.refresh_from_db()
+    assert transfer.hold_expires_at >= started + timedelta(hours=71)
+
+
+def test_the_transfer_hold_never_passes_the_session_start(manual, booking_factory):
+    soon = booking_factory(hours=5)
+    checkout.start_payment(soon, manual.identifier, user=soon.learner)
+    soon.refresh_from_db()
+    assert soon.hold_expires_at == soon.session.starts_at

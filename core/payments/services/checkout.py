@@ -17,6 +17,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,7 +25,7 @@ from django.utils import timezone
 from core.plugins import CheckoutContext, PaymentRequest, PaymentReturn, PaymentStart
 from core.scheduling.currency import format_money
 from core.scheduling.models import Booking
-from core.scheduling.services.bookings import lock_booking
+from core.scheduling.services.bookings import extend_hold, lock_booking
 
 from ..errors import GatewayUnavailable, InvalidPayment, PaymentConflict, PaymentError, PaymentNotAllowed
 from ..models import Payment
@@ -169,6 +170,10 @@ def start_payment(
                 payment.status = _STATUS_FROM_START[start.status]
                 payment.failure_message = ""
             payment.save()
+        if routed.gateway.manual_confirmation:
+            # A transfer takes days: hold the seat for it instead of the card-payment hold.
+            hours = ledger.payment_settings().manual_hold_hours
+            extend_hold(booking_id, now + timedelta(hours=hours))
         return StartedPayment(payment=payment, start=start, routed=routed)
     raise GatewayUnavailable("The payment provider could not start a payment; please try again.", code="gateway_loop")
 

@@ -96,6 +96,23 @@ def lock_booking(booking: Booking | int) -> Booking:
     return Booking.objects.select_for_update().select_related("session", "learner").get(pk=pk)
 
 
+def extend_hold(booking: Booking | int, until) -> Booking:
+    """Keep a pending seat longer for a slower way of paying (a bank transfer).
+
+    Only ever lengthens a hold, never past the session's start, and only while
+    the booking still waits for payment; anything else is left as it is.
+    """
+    with transaction.atomic():
+        locked = lock_booking(booking)
+        if locked.status != Booking.PENDING_PAYMENT:
+            return locked
+        limit = min(until, locked.session.starts_at)
+        if locked.hold_expires_at is None or limit > locked.hold_expires_at:
+            locked.hold_expires_at = limit
+            locked.save(update_fields=["hold_expires_at"])
+        return locked
+
+
 def lock_session(session: Session | int) -> Session:
     pk = session if isinstance(session, int) else session.pk
     return Session.objects.select_for_update().select_related("mentor").get(pk=pk)
