@@ -1,8 +1,13 @@
 """Offline evaluation of every recommender plugin and the hybrid, on MovieLens-layout CSVs.
 
-    python -m bench.recommenders --movielens ../shared/data/ml-latest-small [--json OUT]
-    python -m bench.recommenders --ratings R.csv [--items movies.csv] [--tags tags.csv]
-                                 [--split user|time] [--seed 42] [--k 10] [--json OUT]
+    python -m bench.recommenders --ratings PATH [--items PATH] [--tags PATH]
+                                 [--split user|time] [--seed N] [--k 10] [--json OUT]
+    python -m bench.recommenders --movielens ../shared/data/ml-latest-small   # the three files of a folder
+
+JSON: ``{"models": {name: {"precision@k", "recall@k", "ndcg@k", "map@k",
+"coverage", "diversity", "users"}}, "cold_start": {name: {...}}, ...}`` with
+``most_popular`` and ``hybrid`` always among the names (cold-start metrics are
+null when the split leaves no cold-start user).
 
 Protocol (as in ../shared/README.md): ``--split user`` puts the first
 floor(0.75 n) of each user's shuffled ratings (one RNG seeded with ``--seed``,
@@ -213,9 +218,14 @@ class Scorecard:
         self.sums["diversity"] += intra_list_diversity(ranked[:k], items)
         self.shown.update(ranked[:k])
 
-    def result(self, catalogue_size: int) -> dict[str, float]:
-        out = {name: (value / self.users if self.users else 0.0) for name, value in self.sums.items()}
-        out["coverage"] = len(self.shown) / catalogue_size if catalogue_size else 0.0
+    def result(self, catalogue_size: int) -> dict[str, float | None]:
+        """Mean of each metric over the users; every metric is present, ``None`` when no user was scored."""
+        k = self.k
+        names = [f"precision@{k}", f"recall@{k}", f"ndcg@{k}", f"map@{k}", "diversity"]
+        out: dict[str, float | None] = {
+            name: (self.sums.get(name, 0.0) / self.users if self.users else None) for name in names
+        }
+        out["coverage"] = (len(self.shown) / catalogue_size if catalogue_size else 0.0) if self.users else None
         out["users"] = self.users
         return out
 
@@ -402,7 +412,7 @@ def evaluate(
     size = len(split.catalogue)
     return (
         {n: overall[n].result(size) for n in names},
-        {n: cold[n].result(size) for n in names if cold[n].users},
+        {n: cold[n].result(size) for n in names},  # every model, even with no cold-start user (metrics null)
         per_user,
     )
 
@@ -456,7 +466,7 @@ def tune(
                     raw[~np.isfinite(raw)] = -np.inf
                     ranked = top_k(candidates, raw, k) if o.result.scores else []
                     cards[o.key].add(ranked, split.relevant[user], items)
-            value = max(c.result(len(catalogue))[f"precision@{k}"] for c in cards.values())
+            value = max(c.result(len(catalogue))[f"precision@{k}"] or 0.0 for c in cards.values())
             log(f"  validation {plugin.name} {combo}: best P@{k} {value:.4f}")
             report["settings"].setdefault(plugin.name, []).append({"settings": combo, f"precision@{k}": value})
             if best is None or value > best[0]:
@@ -585,23 +595,34 @@ def table(models: Mapping[str, Mapping[str, float]], k: int) -> str:
     head = f"{'model':<22}" + "".join(f"{c:>14}" for c in cols) + f"{'x most_pop':>12}{'users':>7}"
     lines = [head, "-" * len(head)]
     for name, m in models.items():
-        ratio = m[f"precision@{k}"] / base if base else float("nan")
-        lines.append(
-            f"{name:<22}" + "".join(f"{m[c]:>14.4f}" for c in cols) + f"{ratio:>12.2f}" + f"{int(m['users']):>7}"
-        )
+        ratio = (m[f"precision@{k}"] or 0.0) / base if base else float("nan")
+        cells = "".join(f"{m[c]:>14.4f}" if m[c] is not None else f"{'-':>14}" for c in cols)
+        lines.append(f"{name:<22}" + cells + f"{ratio:>12.2f}" + f"{int(m['users']):>7}")
     return "\n".join(lines)
+
+
+def _positive(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number above 0, got {raw!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number above 0, got {raw!r}")
+    return value
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench.recommenders", description=__doc__.split("\n\n")[0])
-    p.add_argument("--movielens", type=Path, help="folder with ratings.csv, movies.csv, tags.csv")
-    p.add_argument("--ratings", type=Path)
-    p.add_argument("--items", type=Path)
-    p.add_argument("--tags", type=Path)
-    p.add_argument("--split", choices=["user", "time"], default="user")
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--ratings", type=Path, help="ratings.csv: userId,movieId,rating,timestamp")
+    p.add_argument("--items", type=Path, help="movies.csv: movieId,title,genres (genres are the items' skills)")
+    p.add_argument("--tags", type=Path, help="tags.csv: userId,movieId,tag,timestamp (tags join the items' text)")
+    p.add_argument("--split", choices=["user", "time"], default="user", help="per-user 75/25 or global time split")
+    p.add_argument("--seed", type=int, default=42, help="seed of the per-user shuffle")
+    p.add_argument("--k", type=_positive, default=10, help="list length the metrics are taken at")
     p.add_argument("--json", type=Path, help="write the results here")
+    p.add_argument(
+        "--movielens", type=Path, help="convenience: a folder with ratings.csv (and movies.csv, tags.csv if present)"
+    )
     p.add_argument("--set", action="append", default=[], help="plugin.setting=value (entry-point name)")
     p.add_argument(
         "--tune",
@@ -627,13 +648,15 @@ def main(argv: Sequence[str] | None = None) -> dict:
         args.ratings = args.ratings or folder / "ratings.csv"
         args.items = args.items or (folder / "movies.csv" if (folder / "movies.csv").exists() else None)
         args.tags = args.tags or (folder / "tags.csv" if (folder / "tags.csv").exists() else None)
-    if not args.ratings.exists():
-        raise SystemExit(f"{args.ratings}: no such file (give --movielens DIR or --ratings PATH)")
+    for flag in ("ratings", "items", "tags"):
+        path = getattr(args, flag)
+        if path is not None and not path.is_file():
+            raise SystemExit(f"--{flag} {path}: no such file (give --ratings PATH or --movielens DIR)")
     known = {p.name for p in recommender_plugins()}
     args.tune = [t for t in args.tune if t.split(".", 1)[0] in known or t not in DEFAULT_TUNE]
     result = run(args)
     print(table(result["models"], args.k))
-    if result["cold_start"]:
+    if result["protocol"]["cold_start_users"]:
         print(f"\ncold start (users with <= {COLD_START_MAX} training interactions):")
         print(table(result["cold_start"], args.k))
     else:

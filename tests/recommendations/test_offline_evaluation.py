@@ -107,3 +107,42 @@ def test_the_benchmark_runs_end_to_end_and_beats_most_popular_on_clustered_taste
     assert models["hybrid"]["precision@3"] > models["most_popular"]["precision@3"]
     assert result["protocol"]["split"] == "user" and result["protocol"]["evaluated_users"] == 20
     assert "most_popular" in capsys.readouterr().out
+
+
+METRICS_AT_3 = {"precision@3", "recall@3", "ndcg@3", "map@3", "coverage", "diversity"}
+
+
+def test_the_issue_cli_flags_and_json_shape(tmp_path, capsys):
+    """``--ratings --items --tags --split --seed --k --json`` exactly as the issue spells them."""
+    folder = _write(tmp_path)
+    out = tmp_path / "time.json"
+    argv = ["--ratings", str(folder / "ratings.csv"), "--items", str(folder / "movies.csv")]
+    argv += ["--tags", str(folder / "tags.csv"), "--split", "time", "--seed", "7", "--k", "3", "--json", str(out)]
+    bench.main([*argv, "--no-tune", "--quiet"])
+    result = json.loads(out.read_text())
+    assert set(result) >= {"models", "cold_start"}
+    for section in ("models", "cold_start"):
+        assert {"most_popular", "hybrid"} <= set(result[section]), section
+        for name, metrics in result[section].items():
+            assert METRICS_AT_3 <= set(metrics), (section, name)
+    assert result["protocol"] == result["protocol"] | {"split": "time", "seed": 7, "k": 3}
+    for metrics in result["models"].values():
+        assert all(isinstance(metrics[m], float) for m in METRICS_AT_3)
+    # every user has 5 ratings; the time split leaves the latest users with few in training
+    cold_users = result["protocol"]["cold_start_users"]
+    for metrics in result["cold_start"].values():
+        assert metrics["users"] == cold_users
+        assert (metrics["precision@3"] is None) == (cold_users == 0)
+    assert "precision@3" in capsys.readouterr().out
+
+
+def test_cli_refuses_missing_files_and_bad_k(tmp_path):
+    folder = _write(tmp_path)
+    with pytest.raises(SystemExit, match="--items"):
+        bench.main(["--ratings", str(folder / "ratings.csv"), "--items", str(folder / "nope.csv")])
+    with pytest.raises(SystemExit, match="--ratings"):
+        bench.main(["--ratings", str(folder / "missing.csv")])
+    with pytest.raises(SystemExit):
+        bench.main(["--ratings", str(folder / "ratings.csv"), "--k", "0"])
+    with pytest.raises(SystemExit):
+        bench.main(["--ratings", str(folder / "ratings.csv"), "--split", "random"])
