@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
@@ -18,7 +18,7 @@ from wagtail.models import Site
 from core.plugins.models import PluginError
 
 from . import store, tasks
-from .models import RecommendationEvent, RecommenderModel
+from .models import Experiment, RecommendationEvent, RecommenderModel
 
 PERMISSION = "recommendations.change_recommendermodel"
 
@@ -65,6 +65,7 @@ class RecommenderModelsView(WagtailAdminTemplateMixin, TemplateView):
             site=self.site,
             models=listed,
             event_counts=[(label, counts.get(kind, 0)) for kind, label in RecommendationEvent.KIND_CHOICES],
+            experiments=Experiment.objects.filter(site_id=site_id).prefetch_related("variants")[:20],
             recent_errors=PluginError.objects.filter(hook__regex=r"^(fit|load|score) ").order_by("-created_at")[:10],
         )
         return context
@@ -85,3 +86,33 @@ class RecommenderModelsView(WagtailAdminTemplateMixin, TemplateView):
         else:
             messages.success(request, "Refitting has started in the background; reload this page in a while.")
         return redirect(reverse("recommendations_admin:index"))
+
+
+class ExperimentReportView(WagtailAdminTemplateMixin, TemplateView):
+    """Per variant: the funnel impression -> click -> booking -> completed -> rating, with 95 % intervals."""
+
+    header_icon = "pick"
+    template_name = "recommendations/admin/experiment_report.html"
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs):
+        if not request.user.has_perm("recommendations.view_experiment") and not request.user.has_perm(
+            "recommendations.change_experiment"
+        ):
+            raise PermissionDenied
+        self.experiment = get_object_or_404(Experiment.objects.prefetch_related("variants"), pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_title(self) -> str:
+        return f"Experiment report: {self.experiment.name}"
+
+    def get_context_data(self, **kwargs):
+        from . import experiments
+
+        context = super().get_context_data(**kwargs)
+        rows = experiments.funnel(self.experiment)
+        context.update(
+            experiment=self.experiment,
+            variants={v.name: v for v in self.experiment.variants.all()},
+            rows=rows,
+        )
+        return context

@@ -64,6 +64,10 @@ class RecommendationListSerializer(serializers.Serializer):
     generated_at = serializers.DateTimeField()
     personalised = serializers.BooleanField()
     models = serializers.ListField(child=serializers.CharField(), help_text="Recommenders that contributed.")
+    experiment = serializers.IntegerField(allow_null=True, help_text="The active A/B experiment, if any.")
+    variant = serializers.CharField(
+        allow_blank=True, help_text='Your variant in it ("control" outside the split; empty without an experiment).'
+    )
 
 
 LIMIT = OpenApiParameter("limit", OpenApiTypes.INT, description=f"How many items, 1 to {services.MAX_LIMIT} (10).")
@@ -86,6 +90,8 @@ def _render(result: services.RecommendationList) -> Response:
         "generated_at": result.generated_at,
         "personalised": result.personalised,
         "models": result.models,
+        "experiment": result.experiment_id,
+        "variant": result.variant,
     }
     return Response(RecommendationListSerializer(data).data)
 
@@ -147,6 +153,7 @@ class FeedbackResultSerializer(serializers.Serializer):
     impression_id = serializers.UUIDField()
     item = serializers.CharField()
     event = serializers.CharField()
+    variant = serializers.CharField(allow_blank=True, help_text="The A/B variant recorded with it.")
     created = serializers.BooleanField(help_text="False when this exact report was already recorded.")
     recorded_at = serializers.DateTimeField()
 
@@ -195,6 +202,7 @@ class FeedbackView(APIView):
             "impression_id": event.impression_id,
             "item": event.item,
             "event": event.kind,
+            "variant": event.variant,
             "created": created,
             "recorded_at": event.created_at,
         }

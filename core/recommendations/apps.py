@@ -5,3 +5,25 @@ class RecommendationsConfig(AppConfig):
     name = "core.recommendations"
     label = "recommendations"
     verbose_name = "Recommendations"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from . import experiments
+        from .models import Experiment, ExperimentVariant
+
+        def _forget_experiment(sender, instance, **kwargs) -> None:
+            """Every process re-reads the active experiment within seconds; this one at once."""
+            experiment = instance if isinstance(instance, Experiment) else getattr(instance, "experiment", None)
+            experiments.forget(getattr(experiment, "site_id", None))
+
+        for model in (Experiment, ExperimentVariant):
+            post_save.connect(
+                _forget_experiment, sender=model, weak=False, dispatch_uid=f"recommendations-forget-{model.__name__}"
+            )
+            post_delete.connect(
+                _forget_experiment,
+                sender=model,
+                weak=False,
+                dispatch_uid=f"recommendations-forget-del-{model.__name__}",
+            )

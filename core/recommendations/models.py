@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
@@ -163,6 +165,17 @@ class RecommendationEvent(models.Model):
     surface = models.CharField(max_length=32, blank=True, help_text="Where it was shown: home, dashboard, api...")
     position = models.PositiveSmallIntegerField(null=True, blank=True)
     site = models.ForeignKey("wagtailcore.Site", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    experiment = models.ForeignKey(
+        "recommendations.Experiment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        help_text="The A/B experiment the user was in when this happened.",
+    )
+    variant = models.CharField(
+        max_length=64, blank=True, help_text='The variant of that experiment ("control" outside the split).'
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -173,8 +186,96 @@ class RecommendationEvent(models.Model):
         indexes = [
             models.Index(fields=["user", "kind", "created_at"]),
             models.Index(fields=["item", "kind"]),
+            models.Index(fields=["experiment", "kind"]),
         ]
         verbose_name = "recommendation event"
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind} {self.item}"
+
+
+CONTROL = "control"
+
+
+class Experiment(ClusterableModel):
+    """An A/B test of ranking: variants with a traffic share each; everyone else is the control.
+
+    Users are assigned by a hash of the experiment id and their user id, so a
+    person keeps their variant on every request and every process. At most
+    one experiment per site is active at a time.
+    """
+
+    site = models.ForeignKey("wagtailcore.Site", on_delete=models.CASCADE, related_name="recommendation_experiments")
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True, help_text="What is being tried, and why.")
+    active = models.BooleanField(
+        default=False, help_text="Assign users and log their events now (one active experiment per site)."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site"], condition=models.Q(active=True), name="experiment_one_active_per_site"
+            )
+        ]
+        verbose_name = "recommendation experiment"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({'active' if self.active else 'stopped'})"
+
+
+class ExperimentVariant(models.Model):
+    """One arm of an experiment: a traffic share, and blend weights and/or the recommenders it uses."""
+
+    experiment = ParentalKey(Experiment, on_delete=models.CASCADE, related_name="variants")
+    sort_order = models.PositiveIntegerField(default=0, editable=False)
+    name = models.CharField(max_length=64)
+    traffic_share = models.FloatField(
+        "traffic share (%)",
+        validators=[MinValueValidator(0.01), MaxValueValidator(100.0)],
+        help_text="Percent of users in this variant; the shares of all variants add up to 100 at most.",
+    )
+    weight_content = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0.0)])
+    weight_collaborative = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0.0)])
+    weight_popularity = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0.0)])
+    weight_trending = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0.0)])
+    recommenders = models.CharField(
+        "enabled recommenders",
+        max_length=500,
+        blank=True,
+        help_text="Comma-separated recommender keys (see Recommender models); empty: all enabled ones.",
+    )
+
+    class Meta:
+        ordering = ["sort_order", "id"]
+        constraints = [models.UniqueConstraint(fields=["experiment", "name"], name="experimentvariant_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.traffic_share:g} %)"
+
+    @property
+    def weight_values(self) -> list[float | None]:
+        return [self.weight_content, self.weight_collaborative, self.weight_popularity, self.weight_trending]
+
+    @property
+    def weights(self) -> Weights | None:
+        """The variant's weight set, or ``None`` when it uses the site's."""
+        values = self.weight_values
+        if all(v is None for v in values):
+            return None
+        c, co, p, t = (float(v or 0.0) for v in values)
+        return Weights(content=c, collaborative=co, popularity=p, trending=t)
+
+    @property
+    def recommender_keys(self) -> tuple[str, ...]:
+        return tuple(k.strip() for k in self.recommenders.split(",") if k.strip())
+
+    def clean(self) -> None:
+        super().clean()
+        from .experiments import variant_errors
+
+        errors = variant_errors(self.name, self.weight_values, self.recommender_keys)
+        if errors:
+            raise ValidationError(errors)

@@ -20,7 +20,7 @@ from core.plugins import RecommenderScores, UserFeatures
 from core.plugins.config import default_site_id
 from core.plugins.manager import get_manager
 
-from . import sources, store
+from . import experiments, sources, store
 from .models import RecommendationEvent, RecommendationSettings
 from .ranker import Candidate, RankedItem, RankRequest, RecommenderOutput, Weights, rank
 
@@ -52,6 +52,8 @@ class RecommendationList:
     generated_at: datetime
     models: list[str]  # recommenders that answered
     personalised: bool
+    experiment_id: int | None = None
+    variant: str = ""  # the A/B variant the list was ranked for ("control" outside the split)
 
 
 def site_settings(site_id: int | None) -> RecommendationSettings:
@@ -63,13 +65,21 @@ def site_settings(site_id: int | None) -> RecommendationSettings:
     return RecommendationSettings.for_site(site)
 
 
-def _score_all(site_id: int | None, user: UserFeatures, keys: list[str], families: set[str] | None):
-    """Every loaded recommender's answer, each called in isolation through the manager."""
+def _score_all(
+    site_id: int | None,
+    user: UserFeatures,
+    keys: list[str],
+    families: set[str] | None,
+    only: frozenset[str] | None = None,
+):
+    """Every loaded recommender's answer (``only`` these keys, if given), each isolated by the manager."""
     manager = get_manager()
     outputs: list[RecommenderOutput] = []
     for entry in store.loaded(site_id):
         rec = entry.recommender
         if families is not None and rec.family not in families:
+            continue
+        if only is not None and rec.key not in only:
             continue
         result = manager.invoke(
             entry.plugin,
@@ -103,11 +113,19 @@ def recommend(
     families: set[str] | None = None,
     explore: bool = True,
 ) -> RecommendationList:
-    """The hybrid list for ``user`` (``None`` or anonymous: popular and trending only)."""
+    """The hybrid list for ``user`` (``None`` or anonymous: popular and trending only).
+
+    Without explicit ``weights``/``families`` a signed-in user in an active
+    A/B experiment gets their variant's weight set and recommenders.
+    """
     site_id = site_id if site_id is not None else default_site_id()
     conf = site_settings(site_id)
     limit = max(1, min(int(limit), MAX_LIMIT))
     signed_in = user is not None and getattr(user, "is_authenticated", False)
+    assignment = experiments.NO_EXPERIMENT
+    if signed_in and weights is None and families is None:
+        assignment = experiments.assign(user.pk, site_id)
+        weights = assignment.weights
     if signed_in:
         features = sources.user_features(user, with_history=True)
         exclude = sources.dismissed(user.pk, conf.dismiss_days)
@@ -117,7 +135,7 @@ def recommend(
     pool = [c for c in sources.candidates(conf.new_mentor_days) if c.kind in kinds]
     keys = [c.key for c in pool]
     keys += sorted({c.parent for c in pool if c.parent} - set(keys))  # sessions inherit their mentor's score
-    outputs = _score_all(site_id, features, keys, families) if pool else []
+    outputs = _score_all(site_id, features, keys, families, assignment.recommenders) if pool else []
     horizon = conf.availability_horizon_days
     ranked = rank(
         RankRequest(
@@ -138,6 +156,8 @@ def recommend(
         generated_at=timezone.now(),
         models=[o.key for o in outputs if o.result.scores],
         personalised=signed_in,
+        experiment_id=assignment.experiment_id,
+        variant=assignment.variant,
     )
 
 
@@ -181,7 +201,9 @@ def record_feedback(
 
     The same impression id may carry one event of each kind (shown, clicked,
     booked...) but always for the same user and item: reusing it for another
-    item or person is refused and nothing is recorded.
+    item or person is refused and nothing is recorded. Each event carries the
+    user's A/B variant (assignment is deterministic, so it is the one the list
+    was ranked for).
     """
     if kind not in FEEDBACK_KINDS:
         raise FeedbackError("event", f"Unknown event {kind!r}; expected one of {', '.join(FEEDBACK_KINDS)}.")
@@ -189,6 +211,8 @@ def record_feedback(
         raise FeedbackError("item", 'Expected an item key such as "mentor:12" or "session:7".')
     if not sources.item_exists(item):
         raise FeedbackError("item", f"No mentor or session {item!r}.", code="unknown_item")
+    site_id = site_id if site_id is not None else default_site_id()
+    assignment = experiments.assign(user.pk, site_id)
     with transaction.atomic():
         earlier = list(RecommendationEvent.objects.filter(impression_id=impression_id).select_for_update())
         for event in earlier:
@@ -211,7 +235,9 @@ def record_feedback(
                     kind=kind,
                     surface=surface[:32],
                     position=position,
-                    site_id=site_id if site_id is not None else default_site_id(),
+                    site_id=site_id,
+                    experiment_id=assignment.experiment_id,
+                    variant=assignment.variant,
                 )
         except IntegrityError:  # the same report raced in from another request
             return RecommendationEvent.objects.get(impression_id=impression_id, kind=kind), False
