@@ -7,7 +7,7 @@
 Builds a throwaway database (a test database on PostgreSQL with DATABASE_URL,
 else a temporary SQLite file), seeds ``--clients / 2`` sessions that start in
 five minutes, each with its mentor and one confirmed learner, and gives each
-person a login (a session cookie). Then it starts one daphne process serving
+person a login (a session cookie). Then it starts one ASGI server process (``--server``, daphne by default) serving
 ``peerlearn.asgi`` on 127.0.0.1 with the Redis pub/sub channel layer, and:
 
 1. connects every client to ``ws/session/<id>/`` (``--concurrency`` handshakes at
@@ -88,9 +88,9 @@ def setup_database(sqlite_path: str | None) -> tuple[str, dict[str, str]]:
     django.setup()
     from django.db import connection
 
-    if sqlite_path:
-        connection.settings_dict["TEST"]["NAME"] = sqlite_path
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    # A name of its own: several benchmarks (or test runs) may share the PostgreSQL server.
+    connection.settings_dict["TEST"]["NAME"] = sqlite_path or f"test_bench_signalling_{os.getpid()}"
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False, serialize=False)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "peerlearn.settings.test", "PYTHONUNBUFFERED": "1"}
     if sqlite_path:
         env["SQLITE_PATH"] = sqlite_path
@@ -169,9 +169,18 @@ def seed(rooms: int) -> list[dict]:
 # --- the server --------------------------------------------------------------------------
 
 
-def start_server(env: dict[str, str], port: int) -> subprocess.Popen:
+SERVERS = {
+    "daphne": ["-m", "daphne", "-b", "127.0.0.1", "-p", "{port}", "peerlearn.asgi:application"],
+    "uvicorn": [
+        "-m", "uvicorn", "--host", "127.0.0.1", "--port", "{port}", "--ws", "websockets-sansio",
+        "--lifespan", "off", "--log-level", "warning", "peerlearn.asgi:application",
+    ],
+}  # fmt: skip
+
+
+def start_server(env: dict[str, str], port: int, kind: str = "daphne") -> subprocess.Popen:
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "peerlearn.asgi:application"],
+        [sys.executable, *(part.replace("{port}", str(port)) for part in SERVERS[kind])],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -180,7 +189,7 @@ def start_server(env: dict[str, str], port: int) -> subprocess.Popen:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"daphne exited with {process.returncode}")
+            raise SystemExit(f"{kind} exited with {process.returncode}")
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
                 break
@@ -341,6 +350,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=0.5, help="messages per second each client sends")
     parser.add_argument("--seconds", type=float, default=15.0, help="length of the exchange")
     parser.add_argument("--concurrency", type=int, default=50, help="handshakes in flight at once")
+    parser.add_argument("--server", choices=sorted(SERVERS), default="daphne", help="the ASGI server to measure")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     if not os.environ.get("REDIS_URL"):
@@ -357,8 +367,8 @@ def main() -> None:
         rooms = seed(args.clients // 2)
         connection.close()
         port = free_port()
-        print(f"{len(rooms)} rooms seeded; starting daphne on 127.0.0.1:{port}…", flush=True)
-        server = start_server(env, port)
+        print(f"{len(rooms)} rooms seeded; starting {args.server} on 127.0.0.1:{port}…", flush=True)
+        server = start_server(env, port, args.server)
         try:
             figures = asyncio.run(run_clients(rooms, port, args, server.pid))
         finally:
@@ -366,7 +376,14 @@ def main() -> None:
             server.wait(timeout=20)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
-    figures.update({"rate_per_client": args.rate, "seconds": args.seconds, "channel_layer": "RedisPubSubChannelLayer"})
+    figures.update(
+        {
+            "server": args.server,
+            "rate_per_client": args.rate,
+            "seconds": args.seconds,
+            "channel_layer": "RedisPubSubChannelLayer",
+        }
+    )
     width = max(len(key) for key in figures)
     for key, value in figures.items():
         print(f"{key:<{width}}  {value}")
