@@ -126,6 +126,8 @@ def test_mentor_and_learner_see_each_other_chat_reconnect_and_end(netns_chromium
         mentor.locator("#participants").get_by_text("Leo Learner").wait_for()
         learner.locator("#participants").get_by_text("Maya Mentor · mentor").wait_for()
         learner.locator(".room-quality[data-quality='good']").wait_for()
+        RESULTS_DIR.mkdir(exist_ok=True)
+        mentor.screenshot(path=str(RESULTS_DIR / "room-call-mentor.png"))  # for people reviewing the look
 
         mentor.locator("#chat-input").fill("Welcome! Can you hear me?")
         mentor.locator("#chat-input").press("Enter")
@@ -136,6 +138,14 @@ def test_mentor_and_learner_see_each_other_chat_reconnect_and_end(netns_chromium
 
         learner.get_by_role("button", name="Mute").click()
         mentor.locator(".room-tile:not([data-local]) .room-label").get_by_text("muted").wait_for()
+
+        # Screen sharing replaces the learner's camera track; the mentor is told and keeps receiving video.
+        learner.get_by_role("button", name="Share screen").click()
+        learner.get_by_role("button", name="Stop sharing").wait_for()
+        mentor.locator(".room-tile[data-screen]:not([data-local])").wait_for()
+        assert_video_flows(mentor)
+        learner.get_by_role("button", name="Stop sharing").click()
+        mentor.locator(".room-tile:not([data-local]):not([data-screen])").wait_for()
 
         # A network blip: the learner's signalling socket drops; the page reconnects and offers afresh.
         learner.evaluate("() => window.peerlearnRoom.dropSocket()")
