@@ -127,3 +127,21 @@ class RoomSettings(BaseSiteSetting):
 
     class Meta:
         verbose_name = "Rooms"
+
+    def clean(self) -> None:
+        """Refuse an identifier no enabled plugin offers (a typo would silently fall back)."""
+        from django.core.exceptions import ValidationError
+
+        from core.plugins.manager import get_manager
+
+        wanted = self.video_backend.strip()
+        self.video_backend = wanted
+        if not wanted:
+            return
+        offered = sorted(
+            getattr(backend, "identifier", "?")
+            for _, backend in get_manager().providers("peerlearn_video_backends", site_id=self.site_id)
+        )
+        if wanted not in offered:
+            choices = ", ".join(offered) or "none: enable a video plugin first"
+            raise ValidationError({"video_backend": f"No enabled plugin offers '{wanted}'. Available: {choices}."})

@@ -165,3 +165,19 @@ def test_session_state_drives_the_page_for_a_cancelled_session(world):
     Session.objects.filter(pk=world.session.pk).update(status=Session.CANCELLED)
     response = client_for(world.learner).get(f"/sessions/{world.session.pk}/room/")
     assert response.status_code == 200 and response.context["page"].state == "cancelled"
+
+
+def test_the_rooms_setting_refuses_a_backend_nobody_offers(db):
+    from django.core.exceptions import ValidationError
+
+    from core.rooms.models import RoomSettings
+    from tests.plugins.video.conftest import default_site
+
+    settings = RoomSettings.for_site(default_site())
+    settings.video_backend = " jitsi "
+    with pytest.raises(ValidationError) as caught:
+        settings.full_clean()
+    assert "Available: p2p" in str(caught.value)
+    settings.video_backend = " p2p "
+    settings.full_clean()
+    assert settings.video_backend == "p2p"
