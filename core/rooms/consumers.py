@@ -323,6 +323,27 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self._send({"type": "end", "status": event["status"]})
         await self.close(code=services.CLOSE_ENDED)
 
+    async def room_revoke(self, event: dict[str, Any]) -> None:
+        """This person's booking stopped being confirmed: out, like a handshake refusal."""
+        if self.closing or event["user_id"] != self.grant.user_id:
+            return
+        self.closing = True
+        peer_id = self.peer_id
+        await self._send(
+            {
+                "type": "error",
+                "code": "forbidden",
+                "message": "Your booking for this session is no longer confirmed.",
+                "fatal": True,
+            }
+        )
+        if peer_id and await db(services.leave_room)(peer_id, Attendance.LEFT):
+            await self.channel_layer.group_send(
+                self.room, {"type": "room.leave", "peer_id": peer_id, "reason": Attendance.LEFT}
+            )
+        self.stay_closed = True
+        await self.close(code=services.CLOSE_FORBIDDEN)
+
     async def room_kick(self, event: dict[str, Any]) -> None:
         if self.closing:
             return

@@ -14,8 +14,8 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from core.plugins.models import PluginConfiguration
-from core.scheduling.models import Session
-from core.scheduling.signals import session_changed
+from core.scheduling.models import Booking, Session
+from core.scheduling.signals import booking_transitioned, session_changed
 
 from . import services
 from .groups import room_group
@@ -45,6 +45,13 @@ def on_session_changed(sender, session: Session, change: str, **kwargs) -> None:
         )
     elif change == "started":
         broadcast(session.pk, {"type": "room.status", "status": Session.IN_PROGRESS})
+
+
+@receiver(booking_transitioned, sender=Booking, dispatch_uid="rooms.booking_transitioned")
+def on_booking_transitioned(sender, booking: Booking, old_status, new_status, **kwargs) -> None:
+    """A learner whose seat is gone (cancelled, refunded, marked absent) leaves the room at once."""
+    if old_status == Booking.CONFIRMED and new_status not in (Booking.CONFIRMED, Booking.COMPLETED):
+        broadcast(booking.session_id, {"type": "room.revoke", "user_id": booking.learner_id})
 
 
 @receiver([post_save, post_delete], sender=PluginConfiguration, dispatch_uid="rooms.plugins_changed")

@@ -376,3 +376,22 @@ async def test_a_socket_that_never_joins_is_closed(world, monkeypatch):
     peer, connected, _ = await open_socket(world.session.pk, world.cookie(world.learner))
     assert connected
     assert (await peer.ws.receive_output(timeout=3))["code"] == 4408
+
+
+async def test_a_learner_whose_booking_is_cancelled_is_put_out_of_the_room(world):
+    from core.scheduling.services.bookings import cancel_booking
+
+    # Both learners wait for the mentor; one cancels (allowed until the session starts).
+    other = await enter(world, world.learner2)
+    learner = await enter(world, world.learner)
+    await other.recv_type("join")
+    booking = await sync_to_async(Booking.objects.get)(session=world.session, learner=world.learner)
+    await sync_to_async(cancel_booking)(booking, world.learner, "cannot stay")
+    error = await learner.recv_type("error")
+    assert error["code"] == "forbidden" and error["fatal"]
+    assert (await learner.ws.receive_output(timeout=3))["code"] == 4403
+    left = await other.recv_type("leave")
+    assert (left["peer_id"], left["reason"]) == (learner.peer_id, "left")
+    _, connected, code = await open_socket(world.session.pk, world.cookie(world.learner))
+    assert (connected, code) == (False, 4403)
+    await other.close()
