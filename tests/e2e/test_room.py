@@ -42,7 +42,10 @@ REMOTE_VIDEO_PLAYING = """() => {
 
 @pytest.fixture
 def room_site(transactional_db, tmp_path):
+    from core.rooms import services
+
     default_site()  # an earlier transactional test may have flushed the one the migrations made
+    services.forget_backend_decisions()
     uds = str(tmp_path / "site.sock")
     with InProcessServer(uds, free_port()) as server:
         yield server

@@ -71,3 +71,13 @@ def world_factory(user_factory):
         return make_world(user_factory, **kwargs)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_backend_decisions():
+    """Handshakes cache the backend decision per process; a test's plugin settings must not leak into the next."""
+    from core.rooms import services
+
+    services.forget_backend_decisions()
+    yield
+    services.forget_backend_decisions()
