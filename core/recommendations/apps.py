@@ -9,8 +9,8 @@ class RecommendationsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
-        from . import experiments
-        from .models import Experiment, ExperimentVariant
+        from . import experiments, sources
+        from .models import Experiment, ExperimentVariant, RecommendationSettings
 
         def _forget_experiment(sender, instance, **kwargs) -> None:
             """Every process re-reads the active experiment within seconds; this one at once."""
@@ -27,3 +27,11 @@ class RecommendationsConfig(AppConfig):
                 weak=False,
                 dispatch_uid=f"recommendations-forget-del-{model.__name__}",
             )
+
+        def _forget_snapshots(sender, **kwargs) -> None:
+            """Saved ranking settings reach every process at once, not after the snapshot expires."""
+            sources.forget_memo()
+
+        post_save.connect(
+            _forget_snapshots, sender=RecommendationSettings, weak=False, dispatch_uid="recommendations-settings"
+        )

@@ -26,6 +26,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import repeat
 
 import numpy as np
 
@@ -122,7 +123,7 @@ def normalise(values: np.ndarray) -> np.ndarray:
 
 def raw_vector(keys: Sequence[str], scores: Mapping[str, float]) -> np.ndarray:
     """Scores aligned with ``keys`` (NaN where missing)."""
-    values = np.fromiter((scores.get(k, math.nan) for k in keys), dtype=np.float64, count=len(keys))
+    values = np.fromiter(map(scores.get, keys, repeat(math.nan)), dtype=np.float64, count=len(keys))
     values[~np.isfinite(values)] = math.nan
     return values
 
@@ -155,17 +156,18 @@ def blend(
     extra = sorted({p for k in keys if (p := parents.get(k)) is not None} - set(keys))
     all_keys = list(keys) + extra
     position = {k: n for n, k in enumerate(all_keys)}
-    child_rows = [(n, position[parents[k]]) for n, k in enumerate(keys) if parents.get(k) in position]
+    pairs = [(n, position[p]) for n, k in enumerate(keys) if (p := parents.get(k)) is not None and p in position]
+    children = np.fromiter((c for c, _ in pairs), dtype=np.intp, count=len(pairs))
+    parent_rows = np.fromiter((p for _, p in pairs), dtype=np.intp, count=len(pairs))
     for o in outputs:
         share = shares.get(o.key, 0.0)
         if share <= 0:
             continue
         raw = raw_vector(all_keys, o.result.scores)
         norm = normalise(raw)
-        if child_rows:
-            for child, parent in child_rows:
-                if not np.isfinite(raw[child]):
-                    norm[child] = PARENT_SHARE * norm[parent]
+        if len(children):
+            unscored = ~np.isfinite(raw[children])
+            norm[children[unscored]] = PARENT_SHARE * norm[parent_rows[unscored]]
         contribution = share * norm[: len(keys)]
         parts[o.key] = contribution
         total += contribution

@@ -56,7 +56,15 @@ class RecommendationList:
     variant: str = ""  # the A/B variant the list was ranked for ("control" outside the split)
 
 
+SETTINGS_SECONDS = 5.0
+
+
 def site_settings(site_id: int | None) -> RecommendationSettings:
+    """The site's ranking settings, re-read at most every few seconds (saved changes show within them)."""
+    return sources._memoised(f"settings:{site_id}", SETTINGS_SECONDS, lambda: _read_settings(site_id))
+
+
+def _read_settings(site_id: int | None) -> RecommendationSettings:
     from wagtail.models import Site
 
     site = Site.objects.filter(pk=site_id).first() if site_id else Site.objects.filter(is_default_site=True).first()

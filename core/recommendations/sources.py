@@ -10,6 +10,7 @@ only reads them.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Iterable as IterableABC
 from datetime import datetime, timedelta
@@ -26,6 +27,37 @@ from .models import RecommendationEvent
 from .ranker import Candidate
 
 TRAINING_DAYS = 365
+_memo: dict[str, tuple[float, str, Any]] = {}
+_GENERATION_KEY = "recommendations:snapshot-generation"
+
+
+def _memoised(key: str, seconds: float, build: Any) -> Any:
+    """A value rebuilt at most every ``seconds`` in this process, kept as objects (no unpickling per request).
+
+    A generation token in the shared cache lets :func:`forget_memo` (or a
+    cleared cache) invalidate every process's snapshots at once.
+    """
+    import time
+
+    now = time.monotonic()
+    generation = cache.get(_GENERATION_KEY)
+    if generation is None:
+        generation = uuid.uuid4().hex
+        cache.set(_GENERATION_KEY, generation, None)
+    hit = _memo.get(key)
+    if hit is not None and hit[1] == generation and now - hit[0] < seconds:
+        return hit[2]
+    value = build()
+    _memo[key] = (now, generation, value)
+    return value
+
+
+def forget_memo() -> None:
+    """Drop the catalogue and availability snapshots of every process (tests; after bulk changes)."""
+    cache.delete(_GENERATION_KEY)
+    _memo.clear()
+
+
 HISTORY_LIMIT = 500
 CANDIDATES_CACHE_SECONDS = 60
 _EVENT_KINDS = {
@@ -124,11 +156,13 @@ def item_features(now: datetime | None = None) -> list[ItemFeatures]:
 
 def candidates(new_mentor_days: int, now: datetime | None = None) -> list[Candidate]:
     """Everything that may be recommended now (cached briefly: it changes slowly)."""
+    return _memoised(
+        f"candidates:{new_mentor_days}", CANDIDATES_CACHE_SECONDS, lambda: _build_candidates(new_mentor_days, now)
+    )
+
+
+def _build_candidates(new_mentor_days: int, now: datetime | None) -> list[Candidate]:
     now = now or timezone.now()
-    key = f"recommendations:candidates:{new_mentor_days}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
     new_since = now - timedelta(days=new_mentor_days)
     result: list[Candidate] = []
     mentors: dict[int, Candidate] = {}
@@ -168,7 +202,6 @@ def candidates(new_mentor_days: int, now: datetime | None = None) -> list[Candid
                 currency=session.currency,
             )
         )
-    cache.set(key, result, CANDIDATES_CACHE_SECONDS)
     return result
 
 
@@ -218,13 +251,27 @@ def free_mentors(horizon_days: int) -> set[int]:
     """
     from core.scheduling.services.availability import mentors_with_free_time
 
-    key = f"recommendations:free-mentors:{horizon_days}"
-    cached = cache.get(key)
-    if cached is None:
+    def build() -> set[int]:
         ids = list(_mentor_pages().values_list("user_id", flat=True))
-        cached = set(mentors_with_free_time(ids, horizon_days)) if ids else set()
-        cache.set(key, cached, FREE_TIME_CACHE_SECONDS)
-    return cached
+        return set(mentors_with_free_time(ids, horizon_days)) if ids else set()
+
+    return _memoised(f"free-mentors:{horizon_days}", FREE_TIME_CACHE_SECONDS, build)
+
+
+def open_sessions() -> frozenset[int]:
+    """Scheduled sessions with a seat left, worked out once a minute (a seat taken since fails at booking)."""
+    from core.scheduling.models import Booking, Session
+
+    def build() -> frozenset[int]:
+        active = Q(bookings__status__in=Booking.ACTIVE_STATUSES)
+        rows = (
+            Session.objects.filter(status=Session.SCHEDULED, starts_at__gt=timezone.now())
+            .annotate(taken=Count("bookings", filter=active, distinct=True))
+            .values_list("pk", "capacity", "taken")
+        )
+        return frozenset(pk for pk, capacity, taken in rows if taken < capacity)
+
+    return _memoised("open-sessions", FREE_TIME_CACHE_SECONDS, build)
 
 
 def bookable(items: Sequence[Candidate], user_id: int | None, horizon_days: int) -> set[str]:
@@ -233,29 +280,27 @@ def bookable(items: Sequence[Candidate], user_id: int | None, horizon_days: int)
     A mentor needs free time within the horizon; a session must still be
     scheduled, in the future, with a seat left, and not already booked by the user.
     """
-    from core.scheduling.models import Booking, Session
+    from core.scheduling.models import Booking
 
     free = free_mentors(horizon_days) if any(c.kind == "mentor" for c in items) else set()
-    session_ids = [p[1] for c in items if c.kind == "session" and (p := parse_key(c.key))]
-    open_sessions: set[int] = set()
-    if session_ids:
-        active = Q(bookings__status__in=Booking.ACTIVE_STATUSES)
-        rows = (
-            Session.objects.filter(pk__in=session_ids, status=Session.SCHEDULED, starts_at__gt=timezone.now())
-            .annotate(taken=Count("bookings", filter=active, distinct=True))
-            .values_list("pk", "capacity", "taken")
-        )
-        open_sessions = {pk for pk, capacity, taken in rows if taken < capacity}
-        if user_id is not None and open_sessions:
-            mine = Booking.objects.filter(
-                learner_id=user_id, session_id__in=open_sessions, status__in=Booking.ACTIVE_STATUSES
-            ).values_list("session_id", flat=True)
-            open_sessions -= set(mine)
+    now = timezone.now()
+    open_now = open_sessions()
+    session_ids = {
+        p[1]
+        for c in items
+        if c.kind == "session" and (c.starts_at is None or c.starts_at > now) and (p := parse_key(c.key))
+    }
+    open_sessions_ = session_ids & open_now
+    if user_id is not None and open_sessions_:
+        mine = Booking.objects.filter(
+            learner_id=user_id, session_id__in=open_sessions_, status__in=Booking.ACTIVE_STATUSES
+        ).values_list("session_id", flat=True)
+        open_sessions_ -= set(mine)
     out = set()
     for c in items:
         if c.kind == "mentor" and c.owner_user_id in free:
             out.add(c.key)
-        elif c.kind == "session" and (p := parse_key(c.key)) and p[1] in open_sessions:
+        elif c.kind == "session" and (p := parse_key(c.key)) and p[1] in open_sessions_:
             out.add(c.key)
     return out
 

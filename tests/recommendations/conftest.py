@@ -16,12 +16,14 @@ FIXTURE_DIST = Path(__file__).parent / "fixture_dist"
 @pytest.fixture(autouse=True)
 def _fresh_models(settings, tmp_path):
     """Each test stores its fitted models in its own folder and loads them afresh."""
-    from core.recommendations import store
+    from core.recommendations import sources, store
 
     settings.MEDIA_ROOT = str(tmp_path / "media")
     store.forget_loaded()
+    sources.forget_memo()
     yield
     store.forget_loaded()
+    sources.forget_memo()
 
 
 @pytest.fixture
