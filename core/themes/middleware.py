@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import DatabaseError
 
 from .registry import DEFAULT_THEME, active_theme, installed_themes
@@ -24,6 +25,6 @@ class ActiveThemeMiddleware:
 
         try:
             theme = ThemeSettings.for_request(request).theme
-        except (DatabaseError, AttributeError):
+        except (DatabaseError, ObjectDoesNotExist, AttributeError):  # no site yet, or no database
             return DEFAULT_THEME
         return theme if theme in installed_themes() else DEFAULT_THEME

@@ -17,7 +17,7 @@ from core.scheduling.models import Booking
 
 from .helpers import assert_balanced
 
-pytestmark = [pytest.mark.realstack, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.realstack, pytest.mark.django_db(transaction=True)]
 
 
 def _deliver_concurrently(gateway: str, webhooks: list[tuple[bytes, dict[str, str]]]) -> list[tuple[int, dict]]:
