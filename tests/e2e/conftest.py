@@ -51,8 +51,11 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(scope="package")
-def browser():
-    """One headless Chromium for the package; skipped (or failed in CI) if it is missing."""
+def playwright():
+    """Playwright's sync API, started once: it cannot run twice in one thread.
+
+    Skipped (or failed in CI) when Debian's Chromium is missing.
+    """
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         message = f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)"
         if REQUIRE_BROWSER:
@@ -69,17 +72,23 @@ def browser():
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            try:
-                yield browser
-            finally:
-                browser.close()
+        with sync_playwright() as instance:
+            yield instance
     finally:
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="package")
+def browser(playwright):
+    """One headless Chromium for the package."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ ending the session must complete it with attendance recorded.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from tests.e2e.conftest import CHROMIUM, REQUIRE_BROWSER, RESULTS_DIR
@@ -52,36 +50,23 @@ def room_site(transactional_db, tmp_path):
 
 
 @pytest.fixture
-def netns_chromium(room_site, tmp_path):
-    """Chromium in its own network namespace, reaching the site at http://127.0.0.1:<port>."""
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        message = f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)"
-        if REQUIRE_BROWSER:
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+def netns_chromium(playwright, room_site, tmp_path):
+    """Chromium in its own network namespace, reaching the site at http://127.0.0.1:<port>.
+
+    Uses the package's Playwright (see tests/e2e/conftest.py): it cannot be started twice.
+    """
     reason = can_unshare()
     if reason:
         if REQUIRE_BROWSER:
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
     port = room_site.port
     launcher = write_launcher(tmp_path, room_site.uds, port, CHROMIUM)
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API keeps a loop running here
+    browser = playwright.chromium.launch(executable_path=str(launcher), args=ROOM_ARGS, headless=True)
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(launcher), args=ROOM_ARGS, headless=True)
-            try:
-                yield browser, f"http://127.0.0.1:{port}"
-            finally:
-                browser.close()
+        yield browser, f"http://127.0.0.1:{port}"
     finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+        browser.close()
 
 
 def open_room(browser, base_url: str, cookie: str, session_id: int):
