@@ -15,8 +15,12 @@ TEST_PLUGINS = ["test_good", "test_raises", "test_hangs", "test_garbage"]
 @pytest.fixture
 def test_plugins(db, settings):
     """Install the test distribution (a real dist-info with entry points) and load it."""
-    settings.PEERLEARN_PLUGINS = {**settings.PEERLEARN_PLUGINS, "TIME_BUDGET": 0.3, "BREAKER_THRESHOLD": 3,
-                                  "BREAKER_COOLDOWN": 60}
+    settings.PEERLEARN_PLUGINS = {
+        **settings.PEERLEARN_PLUGINS,
+        "TIME_BUDGET": 0.3,
+        "BREAKER_THRESHOLD": 3,
+        "BREAKER_COOLDOWN": 60,
+    }
     sys.path.insert(0, str(FIXTURE_DIST))
     importlib.invalidate_caches()
     reset_manager()
@@ -46,9 +50,13 @@ def enable(default_site):
     def _enable(*names, site=None, **settings_values):
         for name in names:
             PluginConfiguration.objects.update_or_create(
-                site=site or default_site, plugin=name,
-                defaults={"enabled": True, "settings": settings_values.get("settings", {}),
-                          "secrets": settings_values.get("secrets", {})},
+                site=site or default_site,
+                plugin=name,
+                defaults={
+                    "enabled": True,
+                    "settings": settings_values.get("settings", {}),
+                    "secrets": settings_values.get("secrets", {}),
+                },
             )
 
     return _enable

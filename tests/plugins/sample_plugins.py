@@ -16,8 +16,13 @@ SECRET_SETTING = SettingField("api_key", "API key", "secret", env="TEST_PLUGIN_A
 def _meta(name: str, **extra) -> PluginMeta:
     extra.setdefault("enabled_by_default", False)
     return PluginMeta(
-        name=name, version="1.0", author="Tests", description=f"{name} (test plugin)",
-        kind="video", core_versions=extra.pop("core_versions", ">=0.1,<1"), **extra,
+        name=name,
+        version="1.0",
+        author="Tests",
+        description=f"{name} (test plugin)",
+        kind="video",
+        core_versions=extra.pop("core_versions", ">=0.1,<1"),
+        **extra,
     )
 
 

@@ -25,8 +25,17 @@ def test_plugins_page_lists_metadata_state_and_recent_errors(test_plugins, admin
     response = admin_client.get(reverse("plugins_admin:index"))
     assert response.status_code == 200
     html = response.content.decode()
-    for text in ("STUN/TURN credentials", "turn_credentials", "PeerLearn developers", "&gt;=0.1,&lt;1",
-                 "Enabled", "Disabled", "Not loaded", "needs core &gt;=99", "RuntimeError"):
+    for text in (
+        "STUN/TURN credentials",
+        "turn_credentials",
+        "PeerLearn developers",
+        "&gt;=0.1,&lt;1",
+        "Enabled",
+        "Disabled",
+        "Not loaded",
+        "needs core &gt;=99",
+        "RuntimeError",
+    ):
         assert text in html, text
     assert "hidden-key-123" not in html
 

@@ -59,10 +59,14 @@ def test_enabling_is_per_site(test_plugins, enable, default_site, participant):
     enable("test_good", site=other)
     assert not test_plugins.is_enabled("test_good", default_site.id)
     assert test_plugins.is_enabled("test_good", other.id)
-    assert test_plugins.call("peerlearn_ice_servers", site_id=default_site.id, participant=participant,
-                             only=["test_good"]) == []
-    assert len(test_plugins.call("peerlearn_ice_servers", site_id=other.id, participant=participant,
-                                 only=["test_good"])) == 1
+    assert (
+        test_plugins.call("peerlearn_ice_servers", site_id=default_site.id, participant=participant, only=["test_good"])
+        == []
+    )
+    assert (
+        len(test_plugins.call("peerlearn_ice_servers", site_id=other.id, participant=participant, only=["test_good"]))
+        == 1
+    )
 
 
 def test_stored_settings_override_defaults(test_plugins, enable, participant):
@@ -74,8 +78,7 @@ def test_stored_settings_override_defaults(test_plugins, enable, participant):
 def test_a_raising_plugin_is_logged_recorded_and_skipped(test_plugins, enable, participant, caplog):
     enable("test_good", "test_raises", secrets={"api_key": "sk_live_verysecret"})
     caplog.set_level(logging.WARNING, logger="peerlearn.plugins")
-    results = test_plugins.call("peerlearn_ice_servers", participant=participant,
-                                only=["test_good", "test_raises"])
+    results = test_plugins.call("peerlearn_ice_servers", participant=participant, only=["test_good", "test_raises"])
     assert [name for name, _ in results] == ["test_good"]
     error = PluginError.objects.get(plugin="test_raises")
     assert error.kind == "exception"
