@@ -15,7 +15,7 @@ from django.dispatch import receiver
 
 from core.plugins.models import PluginConfiguration
 from core.scheduling.models import Booking, Session
-from core.scheduling.signals import booking_transitioned, session_changed
+from core.scheduling.signals import booking_transitioned, session_changed, session_ending
 
 from . import services
 from .groups import room_group
@@ -58,3 +58,9 @@ def on_booking_transitioned(sender, booking: Booking, old_status, new_status, **
 @receiver([post_save, post_delete], sender=RoomSettings, dispatch_uid="rooms.settings_changed")
 def on_backend_settings_changed(sender, **kwargs) -> None:
     services.forget_backend_decisions()
+
+
+@receiver(session_ending, sender=Session)
+def _absent_learners(sender, session: Session, **kwargs) -> list[Booking]:
+    """The sweep ends a session nobody ended: learners who never joined are no-shows, not completed."""
+    return services.absent_learners(session)

@@ -12,6 +12,10 @@ rolled back. Receivers should be quick or hand work to Celery.
   ``"created"``, ``"rescheduled"``, ``"cancelled"``, ``"started"``, ``"ended"``.
 * ``waitlist_offered(sender=WaitlistEntry, entry)``: a freed seat is offered to
   ``entry.learner`` until ``entry.offer_expires_at``.
+* ``session_ending(sender=Session, session)`` is the exception: sent *before*
+  the sweep ends a session nobody ended, so that whoever knows attendance (the
+  rooms app) can answer with the confirmed bookings whose learner never came;
+  those become no-shows instead of completed.
 """
 
 from django.dispatch import Signal
@@ -19,5 +23,6 @@ from django.dispatch import Signal
 booking_transitioned = Signal()
 session_changed = Signal()
 waitlist_offered = Signal()
+session_ending = Signal()
 
 SESSION_CHANGES = ("created", "rescheduled", "cancelled", "started", "ended")

@@ -272,3 +272,22 @@ def test_the_room_demo_books_a_session_whose_room_is_open(user_factory):
     assert services.check_access(mentor, session.pk).role == "mentor"
     call_command("room_demo", mentor="m@demo.test", learner="l@demo.test", stdout=StringIO())
     assert Session.objects.filter(title="Try the video room").count() == 1, "reused while open"
+
+
+def test_the_sweep_marks_learners_who_never_joined_absent_instead_of_completed(world_factory):
+    from core.scheduling.services.sessions import sweep_sessions
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    world = world_factory(start=now - timedelta(minutes=20), now=now - timedelta(hours=2))
+    session = world.session
+    t0 = session.starts_at
+    mentor_grant = services.SocketGrant(session.pk, world.mentor.pk, "mentor", "Maya Mentor", 4, None)
+    grant = services.SocketGrant(session.pk, world.learner.pk, "learner", "Leo Learner", 4, None)
+    services.join_room(mentor_grant, peer_id="mentor-stay-0009", now=t0)
+    services.join_room(grant, peer_id="learner-stay-009", now=t0 + timedelta(minutes=2))
+    # Nobody presses "end": the sweep ends the session after the room closes.
+    counts = sweep_sessions(now=session.ends_at + timedelta(hours=3))
+    assert counts["ended"] == 1
+    statuses = dict(Booking.objects.filter(session=session).values_list("learner_id", "status"))
+    assert statuses[world.learner.pk] == Booking.COMPLETED
+    assert statuses[world.learner2.pk] == Booking.NO_SHOW

@@ -450,13 +450,16 @@ def mark_refunded(booking: Booking, by=None, *, now: datetime | None = None) -> 
 
 
 def mark_no_show(booking: Booking, by, *, now: datetime | None = None) -> Booking:
-    """The mentor reports the learner absent, once the grace time after the start has passed."""
+    """The mentor reports the learner absent, once the grace time after the start has passed.
+
+    ``by=None`` is the system (the sweep, from attendance), which may always report.
+    """
     now = now or timezone.now()
     policy = current_policy()
     with transaction.atomic():
         locked = lock_booking(booking)
         session = locked.session
-        if not (by.pk == session.mentor_id or by.is_staff):
+        if by is not None and not (by.pk == session.mentor_id or by.is_staff):
             raise NotAllowed("Only the session's mentor can report a learner absent.")
         allowed_from = locked.starts_at + timedelta(minutes=policy.learner_no_show_grace_minutes)
         if now < allowed_from:

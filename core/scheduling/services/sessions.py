@@ -216,6 +216,20 @@ def _close_waitlist(session: Session, now: datetime) -> None:
     )
 
 
+def _report_absent_learners(session_id: int, now: datetime) -> None:
+    """Ask attendance (``session_ending`` receivers) who never came; they become no-shows."""
+    from ..signals import session_ending
+    from .bookings import mark_no_show
+
+    session = Session.objects.get(pk=session_id)
+    for _receiver, absent in session_ending.send(sender=Session, session=session):
+        for booking in absent or ():
+            try:
+                mark_no_show(booking, None, now=now)
+            except SchedulingError:
+                logger.exception("could not mark booking %s absent", booking.pk)
+
+
 def sweep_sessions(now: datetime | None = None) -> dict[str, int]:
     """Time-driven session changes (Celery beat).
 
@@ -244,6 +258,7 @@ def sweep_sessions(now: datetime | None = None) -> dict[str, int]:
         "pk", flat=True
     ):
         try:
+            _report_absent_learners(pk, now)
             end_session(Session(pk=pk), None, now=now)
             counts["ended"] += 1
         except SchedulingError:
