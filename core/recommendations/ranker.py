@@ -334,7 +334,7 @@ def _content_parts(blended: Blend, outputs: Sequence[RecommenderOutput]) -> dict
     if not content_keys:
         return {}
     summed = sum(blended.parts[k] for k in content_keys)
-    return {k: float(v) for k, v in zip(blended.keys, summed, strict=True) if v > 0}
+    return {blended.keys[i]: float(summed[i]) for i in np.flatnonzero(summed > 0)}
 
 
 def _bookable_pool(

@@ -104,10 +104,12 @@ def _score_all(
     return outputs
 
 
-def _titles_for(outputs: list[RecommenderOutput], pool: list[Candidate]):
-    known = {c.key: c.title for c in pool}
-    wanted = {k for o in outputs for items in o.result.because.values() for k in items if k not in known}
-    known.update(sources.titles(wanted) if wanted else {})
+def _titles_for(outputs: list[RecommenderOutput], view: sources.CatalogueView):
+    """Titles of the items explanations name ("learners who booked X"), looked up only for those."""
+    named = {k for o in outputs for items in o.result.because.values() for k in items}
+    known = {k: view.titles[k] for k in named if k in view.titles}
+    missing = named - set(known)
+    known.update(sources.titles(missing) if missing else {})
     return lambda key: known.get(key, "")
 
 
@@ -140,9 +142,8 @@ def recommend(
         user_id = user.pk
     else:
         features, exclude, user_id = UserFeatures(user_id=0), frozenset(), None
-    pool = [c for c in sources.candidates(conf.new_mentor_days) if c.kind in kinds]
-    keys = [c.key for c in pool]
-    keys += sorted({c.parent for c in pool if c.parent} - set(keys))  # sessions inherit their mentor's score
+    view = sources.catalogue_view(conf.new_mentor_days, kinds)
+    pool, keys = view.pool, view.score_keys
     outputs = _score_all(site_id, features, keys, families, assignment.recommenders) if pool else []
     horizon = conf.availability_horizon_days
     ranked = rank(
@@ -156,7 +157,7 @@ def recommend(
             exclude=exclude,
             user_id=user_id,
             bookable=lambda batch: sources.bookable(batch, user_id, horizon),
-            title_of=_titles_for(outputs, pool),
+            title_of=_titles_for(outputs, view),
         )
     )
     return RecommendationList(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Iterable as IterableABC
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -159,6 +160,28 @@ def candidates(new_mentor_days: int, now: datetime | None = None) -> list[Candid
     return _memoised(
         f"candidates:{new_mentor_days}", CANDIDATES_CACHE_SECONDS, lambda: _build_candidates(new_mentor_days, now)
     )
+
+
+@dataclass(frozen=True)
+class CatalogueView:
+    """The candidates of some kinds, with what every request would otherwise rebuild from them."""
+
+    pool: list[Candidate]
+    score_keys: list[str]  # the pool's keys, then the parents (mentors) sessions inherit from
+    titles: dict[str, str]
+
+
+def catalogue_view(new_mentor_days: int, kinds: tuple[str, ...]) -> CatalogueView:
+    """Built once per snapshot of :func:`candidates` (per process, per minute), not per request."""
+
+    def build() -> CatalogueView:
+        everything = candidates(new_mentor_days)
+        pool = [c for c in everything if c.kind in kinds]
+        keys = [c.key for c in pool]
+        keys += sorted({c.parent for c in pool if c.parent} - set(keys))
+        return CatalogueView(pool, keys, {c.key: c.title for c in everything})
+
+    return _memoised(f"view:{new_mentor_days}:{','.join(kinds)}", CANDIDATES_CACHE_SECONDS, build)
 
 
 def _build_candidates(new_mentor_days: int, now: datetime | None) -> list[Candidate]:
