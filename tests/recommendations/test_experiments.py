@@ -205,8 +205,8 @@ def test_funnel_on_a_hand_computed_fixture(platform, make_session, make_booking,
     )
     l0, l1, l2, l3 = platform["learners"]
     ada, bo = platform["ada"], platform["bo"]
-    s = make_session(ada, "S")
-    t = make_session(bo, "T", capacity=10)
+    s = make_session(ada, "S", in_hours=100)  # clear of the platform's sessions (PostgreSQL refuses overlaps)
+    t = make_session(bo, "T", in_hours=110, capacity=10)
     now = timezone.now()
     Booking.objects.update(created_at=now - timedelta(days=10))  # the platform's own bookings predate it all
 
