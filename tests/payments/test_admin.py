@@ -120,12 +120,15 @@ def test_commission_setting_is_validated(admin_client):
     site = Site.objects.get(is_default_site=True)
     url = f"/admin/settings/payments/paymentsettings/{site.pk}/"
     assert admin_client.get(url).status_code == 200
-    refused = admin_client.post(url, {"commission_percent": "20", "late_payment_action": "refund"})
+    refused = admin_client.post(
+        url, {"commission_percent": "20", "late_payment_action": "refund", "manual_hold_hours": "72"}
+    )
     assert refused.status_code == 200 and "less than or equal to 15" in refused.content.decode()
-    admin_client.post(url, {"commission_percent": "10.5", "late_payment_action": "review"})
+    admin_client.post(url, {"commission_percent": "10.5", "late_payment_action": "review", "manual_hold_hours": "48"})
     from core.payments.models import PaymentSettings
 
     assert PaymentSettings.for_site(site).commission_bp == 1050
+    assert PaymentSettings.for_site(site).manual_hold_hours == 48
 
 
 def test_people_without_permission_are_refused(client, user_factory, stripe, booking_factory):
