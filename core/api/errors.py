@@ -7,10 +7,36 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from .refusals import Refusal
+
+#: PostgreSQL broke a lock cycle (40P01) or a lock wait timed out (55P03): nothing was saved, retrying may work.
+LOCK_FAILURES = ("40P01", "55P03")
+
+
+class RefusedError(exceptions.APIException):
+    """A domain :class:`Refusal` as an API error, with the refusal's status and code."""
+
+    def __init__(self, status: int, message: str, code: str) -> None:
+        self.status_code = status
+        super().__init__(detail=message, code=code)
+
+
+def as_api_exception(exc: Exception) -> Exception:
+    """The DRF exception a domain refusal or a lock failure stands for; anything else unchanged."""
+    if isinstance(exc, Refusal):
+        if exc.status == 400 and exc.field:
+            return exceptions.ValidationError({exc.field: [ErrorDetail(exc.message, code=exc.code)]})
+        return RefusedError(exc.status, exc.message, exc.code)
+    if isinstance(exc, OperationalError) and getattr(exc.__cause__, "pgcode", None) in LOCK_FAILURES:
+        return RefusedError(409, "Another request held what this one needed; try again.", "busy")
+    return exc
 
 
 def _first_code(codes: Any) -> str:
@@ -24,6 +50,7 @@ def _first_code(codes: Any) -> str:
 
 
 def exception_handler(exc: Exception, context: dict) -> Any:
+    exc = as_api_exception(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

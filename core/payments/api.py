@@ -7,12 +7,10 @@ the field, 403, 404, 409, or 502 when the gateway failed (nothing recorded).
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.exceptions import APIException, ErrorDetail, PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,7 +18,6 @@ from wagtail.models import Site
 
 from core.scheduling.models import Booking
 
-from .errors import PaymentError
 from .serializers import (
     BookingPaymentsSerializer,
     EarningsSerializer,
@@ -34,22 +31,6 @@ from .serializers import (
 from .services import checkout, gateways, payouts, refunds
 
 ERROR = OpenApiResponse(description='{"detail": ..., "code": ..., "errors"?: {field: [...]}}')
-
-
-class PaymentDomainError(APIException):
-    def __init__(self, exc: PaymentError) -> None:
-        self.status_code = exc.status
-        super().__init__(detail=exc.message, code=exc.code)
-
-
-@contextmanager
-def payment_errors():
-    try:
-        yield
-    except PaymentError as exc:
-        if exc.status == 400 and exc.field:
-            raise ValidationError({exc.field: [ErrorDetail(exc.message, code=exc.code)]}) from None
-        raise PaymentDomainError(exc) from None
 
 
 def _site_id(request: Request) -> int | None:
@@ -74,14 +55,13 @@ class GatewayListView(APIView):
     )
     def get(self, request: Request) -> Response:
         currency = request.query_params.get("currency", "").strip().upper()
-        with payment_errors():
-            if currency:
-                currency = payouts.parse_currency(currency)
-            routed = (
-                gateways.gateways_for(currency, _site_id(request))
-                if currency
-                else gateways.enabled_gateways(_site_id(request))
-            )
+        if currency:
+            currency = payouts.parse_currency(currency)
+        routed = (
+            gateways.gateways_for(currency, _site_id(request))
+            if currency
+            else gateways.enabled_gateways(_site_id(request))
+        )
         data = [
             {
                 "identifier": r.identifier,
@@ -111,10 +91,9 @@ class BookingPayView(APIView):
         booking = get_object_or_404(Booking.objects.filter(learner=request.user), pk=pk)
         serializer = PayRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with payment_errors():
-            started = checkout.start_payment(
-                booking, serializer.validated_data["gateway"], user=request.user, site_id=_site_id(request)
-            )
+        started = checkout.start_payment(
+            booking, serializer.validated_data["gateway"], user=request.user, site_id=_site_id(request)
+        )
         data = {
             "gateway": started.routed.identifier,
             "payment": PaymentLineSerializer(started.payment).data,
@@ -154,13 +133,12 @@ class BookingRefundView(APIView):
         booking = get_object_or_404(Booking, pk=pk)
         serializer = RefundRequestSerializer(data=request.data, context={"currency": booking.currency})
         serializer.is_valid(raise_exception=True)
-        with payment_errors():
-            refund = refunds.refund_booking(
-                booking,
-                serializer.validated_data.get("amount_minor"),
-                by=request.user,
-                note=serializer.validated_data.get("note", ""),
-            )
+        refund = refunds.refund_booking(
+            booking,
+            serializer.validated_data.get("amount_minor"),
+            by=request.user,
+            note=serializer.validated_data.get("note", ""),
+        )
         return Response(RefundResponseSerializer(refund).data)
 
 

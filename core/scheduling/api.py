@@ -8,10 +8,9 @@ Views parse and call :mod:`core.scheduling.services`; a refusal from a service
 from __future__ import annotations
 
 import zoneinfo
-from contextlib import contextmanager
 from datetime import UTC, timedelta
 
-from django.db import OperationalError, transaction
+from django.db import transaction
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
@@ -19,7 +18,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -47,33 +46,9 @@ from .serializers import (
     WaitlistEntrySerializer,
 )
 from .services import availability, bookings, rules, sessions, waitlist
-from .services.errors import Conflict, NotAllowed, SchedulingError
+from .services.errors import NotAllowed
 
 MAX_AVAILABILITY_DAYS = 62
-
-
-class DomainError(APIException):
-    """A service's refusal, with its status and code."""
-
-    def __init__(self, exc: SchedulingError) -> None:
-        self.status_code = exc.status
-        super().__init__(detail=exc.message, code=exc.code)
-
-
-@contextmanager
-def domain_errors():
-    """Turn a service's refusal into the API's JSON error (400 with the field, 403, 409)."""
-    try:
-        yield
-    except SchedulingError as exc:
-        if exc.status == 400 and exc.field:
-            raise ValidationError({exc.field: [ErrorDetail(exc.message, code=exc.code)]}) from None
-        raise DomainError(exc) from None
-    except OperationalError as exc:
-        # PostgreSQL broke a lock cycle (40P01) or a lock wait timed out (55P03): nothing was saved.
-        if getattr(getattr(exc, "__cause__", None), "pgcode", None) in ("40P01", "55P03"):
-            raise DomainError(Conflict("The calendar was busy; try again.", code="busy")) from None
-        raise
 
 
 class ZoneAwareAPIView(APIView):
@@ -220,22 +195,21 @@ class SessionCreateView(ZoneAwareAPIView):
     )
     def post(self, request: Request) -> Response:
         if not request.user.is_mentor:
-            raise DomainError(NotAllowed("Only mentors can publish sessions.", code="not_a_mentor"))
+            raise NotAllowed("Only mentors can publish sessions.", code="not_a_mentor")
         form = SessionCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        with domain_errors():
-            session = sessions.create_session(
-                request.user,
-                title=data["title"],
-                description=data.get("description", ""),
-                skills=data.get("skills", []),
-                start=data["start"],
-                duration_minutes=data["duration_minutes"],
-                capacity=data["capacity"],
-                price_minor=data["price_minor"],
-                currency=data["currency"],
-            )
+        session = sessions.create_session(
+            request.user,
+            title=data["title"],
+            description=data.get("description", ""),
+            skills=data.get("skills", []),
+            start=data["start"],
+            duration_minutes=data["duration_minutes"],
+            capacity=data["capacity"],
+            price_minor=data["price_minor"],
+            currency=data["currency"],
+        )
         return Response(SessionSerializer(session, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
@@ -252,8 +226,7 @@ class SessionBookView(ZoneAwareAPIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         session = get_object_or_404(_visible_sessions(request.user), pk=pk)
-        with domain_errors():
-            booking = bookings.book_session(session, request.user)
+        booking = bookings.book_session(session, request.user)
         return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
 
 
@@ -267,8 +240,7 @@ class SessionStartView(ZoneAwareAPIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         session = get_object_or_404(Session, pk=pk)
-        with domain_errors():
-            session = sessions.start_session(session, request.user)
+        session = sessions.start_session(session, request.user)
         return Response(
             {
                 "id": session.pk,
@@ -285,8 +257,7 @@ class SessionEndView(ZoneAwareAPIView):
     @extend_schema(summary="End a session in progress (its mentor)", request=None, responses=SessionSerializer)
     def post(self, request: Request, pk: int) -> Response:
         session = get_object_or_404(Session, pk=pk)
-        with domain_errors():
-            session = sessions.end_session(session, request.user)
+        session = sessions.end_session(session, request.user)
         return Response(SessionSerializer(session, context={"request": request}).data)
 
 
@@ -324,14 +295,13 @@ class SessionCancelView(ZoneAwareAPIView):
         form.is_valid(raise_exception=True)
         reason = form.validated_data["reason"]
         user = request.user
-        with domain_errors():
-            if user.pk == session.mentor_id or user.is_staff:
-                result = sessions.cancel_session(session, user, reason)
-                return _cancellation_response(result, "The session is cancelled for everyone.")
-            booking = Booking.objects.active().filter(session=session, learner=user).first()
-            if booking is None:
-                raise DomainError(NotAllowed("Only the mentor or a learner booked on this session can cancel it."))
-            result = bookings.cancel_booking(booking, user, reason)
+        if user.pk == session.mentor_id or user.is_staff:
+            result = sessions.cancel_session(session, user, reason)
+            return _cancellation_response(result, "The session is cancelled for everyone.")
+        booking = Booking.objects.active().filter(session=session, learner=user).first()
+        if booking is None:
+            raise NotAllowed("Only the mentor or a learner booked on this session can cancel it.")
+        result = bookings.cancel_booking(booking, user, reason)
         return _cancellation_response(result, "Your booking is cancelled.")
 
 
@@ -443,10 +413,9 @@ class MentorBookView(ZoneAwareAPIView):
         mentor = _mentor(pk)
         form = SlotBookSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        with domain_errors():
-            booking = bookings.book_slot(
-                mentor, request.user, form.validated_data["start"], form.validated_data["duration_minutes"]
-            )
+        booking = bookings.book_slot(
+            mentor, request.user, form.validated_data["start"], form.validated_data["duration_minutes"]
+        )
         return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
 
 
@@ -516,10 +485,9 @@ class BookingRescheduleView(ZoneAwareAPIView):
             target = Session.objects.filter(pk=form.validated_data["session"], origin=Session.PUBLISHED).first()
             if target is None:
                 raise ValidationError({"session": ["No such session."]})
-        with domain_errors():
-            booking = bookings.reschedule_booking(
-                booking, request.user, start=form.validated_data.get("start"), target_session=target
-            )
+        booking = bookings.reschedule_booking(
+            booking, request.user, start=form.validated_data.get("start"), target_session=target
+        )
         return Response(BookingSerializer(booking).data)
 
 
@@ -531,8 +499,7 @@ class BookingNoShowView(ZoneAwareAPIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         booking = _related_booking(request, pk)
-        with domain_errors():
-            booking = bookings.mark_no_show(booking, request.user)
+        booking = bookings.mark_no_show(booking, request.user)
         return Response(BookingSerializer(booking).data)
 
 
@@ -546,8 +513,7 @@ class WaitlistJoinView(ZoneAwareAPIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         session = get_object_or_404(_visible_sessions(request.user), pk=pk)
-        with domain_errors():
-            entry, created = waitlist.join_waitlist(session, request.user)
+        entry, created = waitlist.join_waitlist(session, request.user)
         return Response(
             WaitlistEntrySerializer(entry).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
@@ -557,8 +523,7 @@ class WaitlistJoinView(ZoneAwareAPIView):
         entry = get_object_or_404(
             WaitlistEntry, session_id=pk, learner=request.user, status__in=WaitlistEntry.OPEN_STATUSES
         )
-        with domain_errors():
-            entry = waitlist.leave_waitlist(entry, request.user)
+        entry = waitlist.leave_waitlist(entry, request.user)
         return Response(WaitlistEntrySerializer(entry).data)
 
 
@@ -582,14 +547,13 @@ class WaitlistAcceptView(ZoneAwareAPIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         entry = get_object_or_404(WaitlistEntry, pk=pk)
-        with domain_errors():
-            booking = waitlist.accept_offer(entry, request.user)
+        booking = waitlist.accept_offer(entry, request.user)
         return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
 
 
 def _mentor_only(request: Request) -> None:
     if not request.user.is_mentor:
-        raise DomainError(NotAllowed("Only mentors have availability.", code="not_a_mentor"))
+        raise NotAllowed("Only mentors have availability.", code="not_a_mentor")
 
 
 def _my_availability(user) -> dict:
@@ -633,7 +597,7 @@ class MyAvailabilityView(ZoneAwareAPIView):
         form = MyAvailabilitySerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        with domain_errors(), transaction.atomic():
+        with transaction.atomic():
             if "settings" in data:
                 rules.save_profile(request.user, **data["settings"])
             if "weekly" in data:
@@ -657,15 +621,14 @@ class MyOverridesView(ZoneAwareAPIView):
         form = OverrideSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        with domain_errors():
-            override = rules.add_override(
-                request.user,
-                day=data["date"],
-                kind=data["kind"],
-                start=data.get("start_time"),
-                end=data.get("end_time"),
-                note=data.get("note", ""),
-            )
+        override = rules.add_override(
+            request.user,
+            day=data["date"],
+            kind=data["kind"],
+            start=data.get("start_time"),
+            end=data.get("end_time"),
+            note=data.get("note", ""),
+        )
         return Response(OverrideSerializer(override).data, status=status.HTTP_201_CREATED)
 
 

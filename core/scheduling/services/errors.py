@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
+from core.api.refusals import Refusal
 
-class SchedulingError(Exception):
-    """A request the domain refuses; nothing was changed.
 
-    ``code`` is a stable machine-readable reason, ``field`` names the input at
-    fault (when one is), ``status`` is the HTTP status the API answers with.
-    """
-
-    status = 400
-    default_code = "invalid"
-
-    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code or self.default_code
-        self.field = field
+class SchedulingError(Refusal):
+    """A request the scheduling domain refuses; nothing was changed."""
 
 
 class InvalidRequest(SchedulingError):
