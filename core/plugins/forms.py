@@ -6,11 +6,19 @@ from typing import Any
 
 from django import forms
 
+from .encryption import SealedSecret
 from .meta import PluginMeta, SettingField
 from .models import PluginConfiguration
 
+_UNREADABLE_NOTE = (
+    "The stored value cannot be decrypted with the current keys (SECRET_KEY changed?): enter it again; "
+    "until then the plugin is off on this site."
+)
 
-def _field_for(setting: SettingField, has_stored_secret: bool) -> forms.Field:
+
+def _field_for(setting: SettingField, stored_secret: Any) -> forms.Field:
+    unreadable = isinstance(stored_secret, SealedSecret)
+    has_stored_secret = bool(stored_secret) and not unreadable
     common: dict[str, Any] = {
         "label": setting.label,
         "help_text": setting.help_text,
@@ -18,6 +26,7 @@ def _field_for(setting: SettingField, has_stored_secret: bool) -> forms.Field:
     }
     if setting.kind == "secret":
         note = "A value is stored; leave empty to keep it." if has_stored_secret else "Not set."
+        note = _UNREADABLE_NOTE if unreadable else note
         common["help_text"] = f"{setting.help_text} {note}".strip()
         # render_value=False: a stored secret is never sent back to the browser.
         return forms.CharField(widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}), **common)
@@ -47,7 +56,7 @@ class PluginConfigurationForm(forms.Form):
         self.fields["enabled"].initial = configuration.enabled
         for setting in meta.settings:
             stored = configuration.secrets.get(setting.name) if setting.is_secret else None
-            field = _field_for(setting, bool(stored))
+            field = _field_for(setting, stored)
             if not setting.is_secret:
                 value = configuration.settings.get(setting.name)
                 field.initial = value if value not in (None, "") else setting.initial()

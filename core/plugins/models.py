@@ -2,22 +2,60 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from wagtail.models import Site
+
+from . import encryption
+
+
+class EncryptedSecretsField(models.JSONField):
+    """A JSON object whose values are encrypted in the database (see :mod:`core.plugins.encryption`).
+
+    In Python it holds the plain values; whatever writes it (``save``,
+    ``update``, a migration, ``dumpdata``) writes ``fernet:`` tokens. A value no
+    configured key opens is read as a :class:`~core.plugins.encryption.SealedSecret`
+    and written back unchanged.
+    """
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        return self._open(super().from_db_value(value, expression, connection))
+
+    def to_python(self, value: Any) -> Any:  # loaddata hands back what value_to_string wrote
+        return self._open(super().to_python(value))
+
+    def get_prep_value(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            value = encryption.encrypt_values(value)
+        return super().get_prep_value(value)
+
+    def value_to_string(self, obj: models.Model) -> Any:
+        value = self.value_from_object(obj)
+        return encryption.encrypt_values(value) if isinstance(value, dict) else value
+
+    @staticmethod
+    def _open(value: Any) -> Any:
+        if isinstance(value, dict):
+            return encryption.decrypt_values(value)
+        if encryption.is_encrypted(value):  # one key read through a KeyTransform
+            return encryption.decrypt_values({"": value})[""]
+        return value
 
 
 class PluginConfiguration(models.Model):
     """Whether a plugin is enabled on a Wagtail site, and its settings there.
 
     ``secrets`` holds the values of the plugin's secret fields. They are
-    write-only in the admin and never serialised by the API.
+    write-only in the admin, never serialised by the API and encrypted in the
+    database.
     """
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="plugin_configurations")
     plugin = models.CharField(max_length=100)
     enabled = models.BooleanField(default=True)
     settings = models.JSONField(default=dict, blank=True)
-    secrets = models.JSONField(default=dict, blank=True, editable=False)
+    secrets = EncryptedSecretsField(default=dict, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
