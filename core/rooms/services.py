@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from wagtail.models import Site
 
@@ -29,6 +29,7 @@ from core.scheduling.services.policy import current_policy
 from core.scheduling.services.sessions import end_session, start_session
 
 from .models import CHAT_MAX_LENGTH, Attendance, ChatMessage, RoomSettings
+from .signals import room_left
 
 logger = logging.getLogger("peerlearn.rooms")
 
@@ -384,10 +385,8 @@ def join_room(
                 raise RoomRefused(CLOSE_GONE, exc.message, reason=exc.code) from None
         open_rows = Attendance.objects.open().filter(session=session)
         # A stay left open by a server process that died: it ended when it was last seen.
-        open_rows.filter(last_seen__lt=now - STALE_AFTER).update(left_at=F("last_seen"), leave_reason=Attendance.STALE)
-        replaced = list(open_rows.filter(user=user).values_list("peer_id", flat=True))
-        if replaced:
-            open_rows.filter(user=user).update(left_at=now, leave_reason=Attendance.REPLACED)
+        close_stays(open_rows.filter(last_seen__lt=now - STALE_AFTER), Attendance.STALE, at=None)
+        replaced = [row.peer_id for row in close_stays(open_rows.filter(user=user), Attendance.REPLACED, at=now)]
         present = set(open_rows.values_list("user_id", flat=True))
         if len(present) + 1 > grant.max_participants:
             raise RoomRefused(
@@ -415,12 +414,36 @@ def join_room(
     )
 
 
+def close_stays(rows: QuerySet[Attendance], reason: str, *, at: datetime | None, **extra: Any) -> list[Attendance]:
+    """Close the open stays among ``rows`` at ``at`` (``None``: each when it was last seen); returns them.
+
+    The rows are locked first, so two callers never close (and announce) the
+    same stay; ``room_left`` is sent for each one after the transaction commits.
+    """
+    with transaction.atomic():
+        closing = list(rows.filter(left_at__isnull=True).select_for_update())
+        if not closing:
+            return []
+        Attendance.objects.filter(pk__in=[row.pk for row in closing]).update(
+            left_at=F("last_seen") if at is None else at, leave_reason=reason, **extra
+        )
+        for row in closing:
+            row.left_at, row.leave_reason = (row.last_seen if at is None else at), reason
+            for name, value in extra.items():
+                setattr(row, name, value)
+        transaction.on_commit(lambda: _announce_left(closing))
+    return closing
+
+
+def _announce_left(rows: list[Attendance]) -> None:
+    for row in rows:
+        room_left.send(sender=Attendance, attendance=row)
+
+
 def leave_room(peer_id: str, reason: str, *, now: datetime | None = None) -> bool:
     """Close a stay; ``False`` when it was already closed (replaced, ended)."""
     now = now or timezone.now()
-    return bool(
-        Attendance.objects.open().filter(peer_id=peer_id).update(left_at=now, leave_reason=reason, last_seen=now)
-    )
+    return bool(close_stays(Attendance.objects.filter(peer_id=peer_id), reason, at=now, last_seen=now))
 
 
 def touch(peer_id: str, *, now: datetime | None = None) -> None:
@@ -438,7 +461,7 @@ def set_media(
 def close_open_stays(session: Session | int, reason: str = Attendance.ENDED, *, now: datetime | None = None) -> int:
     now = now or timezone.now()
     session_id = session if isinstance(session, int) else session.pk
-    return Attendance.objects.open().filter(session_id=session_id).update(left_at=now, leave_reason=reason)
+    return len(close_stays(Attendance.objects.filter(session_id=session_id), reason, at=now))
 
 
 @dataclass(frozen=True)
