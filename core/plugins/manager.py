@@ -38,6 +38,7 @@ from . import breaker, config, hookspecs
 from .contracts.events import DomainEvent
 from .markers import ENTRY_POINT_GROUP, PROJECT_NAME
 from .meta import PluginConfig, PluginMeta
+from .signals import domain_event_emitted
 from .typecheck import describe, matches, type_name
 
 logger = logging.getLogger("peerlearn.plugins")
@@ -251,8 +252,25 @@ class PluginManager:
         return value if ok else None
 
     def emit(self, event: DomainEvent) -> None:
-        """Tell listeners about ``event`` once the current transaction commits."""
-        transaction.on_commit(lambda: self.call("peerlearn_event", site_id=event.site_id, event=event))
+        """Tell listeners about ``event`` once the current transaction commits.
+
+        Plugins hear it through ``peerlearn_event``; the core's apps through the
+        ``domain_event_emitted`` signal, sent after the plugins were called (with
+        those that took it) and sent even when calling them failed.
+        """
+
+        def deliver() -> None:
+            delivered: list[str] = []
+            try:
+                delivered = [name for name, _ in self.call("peerlearn_event", site_id=event.site_id, event=event)]
+            finally:
+                for receiver, error in domain_event_emitted.send_robust(
+                    sender=DomainEvent, event=event, delivered_to=delivered
+                ):
+                    if isinstance(error, Exception):
+                        logger.error("domain_event_emitted receiver %r failed: %s", receiver, error)
+
+        transaction.on_commit(deliver)
 
     def _run(
         self,
