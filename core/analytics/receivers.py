@@ -1,5 +1,9 @@
 """What the event log hears: the core's signals, turned into events.
 
+Bookings, sessions, money, reviews, rooms (joins and leaves), recommendation
+feedback, sign-ups, searches over the API (the page search is logged in
+``wagtail_hooks``) and every domain event the plugins are told about.
+
 Every receiver is best effort: an analytics failure is logged and never
 reaches the action that caused the signal. Scheduling's signals arrive after
 their transaction committed; ``post_save`` receivers go through ``record()``,
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from typing import Any
 
 from allauth.account.signals import user_signed_up
 from celery.signals import task_postrun, task_prerun
@@ -19,10 +24,14 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from core.catalogue.api import MentorListView, mentors_searched
 from core.catalogue.models import Review
 from core.payments.models import LedgerEntry
+from core.plugins import DomainEvent
+from core.plugins.signals import domain_event_emitted
 from core.recommendations.models import RecommendationEvent
 from core.rooms.models import Attendance
+from core.rooms.signals import room_left
 from core.scheduling.models import Booking, Session
 from core.scheduling.signals import booking_transitioned, session_changed
 
@@ -170,7 +179,27 @@ def on_attendance(sender, instance: Attendance, created: bool, raw: bool = False
         user_id=instance.user_id,
         session_id=instance.session_id,
         role=instance.role,
+        attendance_id=instance.pk,
     )
+
+
+@receiver(room_left, sender=Attendance, dispatch_uid="analytics-room-left")
+@best_effort
+def on_room_left(sender, attendance: Attendance, **kwargs) -> None:
+    record("room.left", **room_left_data(attendance))
+
+
+def room_left_data(attendance: Attendance) -> dict[str, Any]:
+    """What ``room.left`` keeps about a closed stay (the backfill writes the same)."""
+    return {
+        "occurred_at": attendance.left_at,
+        "user_id": attendance.user_id,
+        "session_id": attendance.session_id,
+        "role": attendance.role,
+        "reason": attendance.leave_reason,
+        "seconds": attendance.seconds(),
+        "attendance_id": attendance.pk,
+    }
 
 
 @receiver(post_save, sender=RecommendationEvent, dispatch_uid="analytics-recommendation-event")
@@ -178,14 +207,72 @@ def on_attendance(sender, instance: Attendance, created: bool, raw: bool = False
 def on_recommendation_event(sender, instance: RecommendationEvent, created: bool, raw: bool = False, **kwargs):
     if not created or raw:
         return
+    record(f"recommendation.{instance.kind}", **recommendation_data(instance))
+
+
+def recommendation_data(event: RecommendationEvent) -> dict[str, Any]:
+    """What ``recommendation.<kind>`` keeps (the backfill writes the same)."""
+    return {
+        "occurred_at": event.created_at,
+        "user_id": event.user_id,
+        "site_id": event.site_id,
+        "item": event.item,
+        "surface": event.surface,
+        "position": event.position,
+        "impression_id": str(event.impression_id),
+        "experiment_id": event.experiment_id,
+        "variant": event.variant,
+    }
+
+
+# --- searches over the API and plugins' domain events ------------------------------------------
+
+
+@receiver(mentors_searched, sender=MentorListView, dispatch_uid="analytics-api-search")
+@best_effort
+def on_api_search(sender, filters, user_id: int | None, page: str, **kwargs) -> None:
+    """The API's search is logged like the mentor index page's, so search-to-booking counts both."""
     record(
-        f"recommendation.{instance.kind}",
-        occurred_at=instance.created_at,
-        user_id=instance.user_id,
-        site_id=instance.site_id,
-        item=instance.item,
-        surface=instance.surface,
-        position=instance.position,
+        "search.performed",
+        user_id=user_id,
+        skill_ids=[s.pk for s in filters.skills],
+        q=filters.q[:200],
+        page=str(page)[:6],
+        via="api",
+    )
+
+
+#: Domain-event payload keys that become event columns when they hold an id or an amount.
+DOMAIN_ID_COLUMNS = {
+    "user_id": "user_id",
+    "learner_id": "user_id",
+    "mentor_id": "mentor_id",
+    "booking_id": "booking_id",
+    "session_id": "session_id",
+    "amount_minor": "amount_minor",
+}
+
+
+@receiver(domain_event_emitted, sender=DomainEvent, dispatch_uid="analytics-domain-event")
+@best_effort
+def on_domain_event(sender, event: DomainEvent, delivered_to=(), **kwargs) -> None:
+    """A domain event the plugins were told about, as ``domain.<name>`` (the core logs its own facts
+    under the plain names; a second ``booking.created`` would count every booking twice)."""
+    payload = dict(event.payload)
+    columns: dict[str, Any] = {}
+    for key, column in DOMAIN_ID_COLUMNS.items():
+        value = payload.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and column not in columns:
+            columns[column] = value
+    if isinstance(payload.get("currency"), str):
+        columns["currency"] = payload["currency"]
+    record(
+        f"domain.{event.name}",
+        occurred_at=event.occurred_at,
+        site_id=event.site_id,
+        payload=payload,
+        delivered_to=sorted(delivered_to),
+        **columns,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.dispatch import Signal
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import exceptions, serializers, status
@@ -21,6 +22,10 @@ from .search import FilterError, parse_filters, search_mentors
 from .services import live_mentor_pages, upcoming_sessions
 
 PHOTO_RENDITION = "fill-256x256"
+
+#: ``mentors_searched(sender=MentorListView, filters, user_id, page)``: a search with at least one
+#: filter was answered (never for a refused one). Analytics logs it like the mentor index page's search.
+mentors_searched = Signal()
 
 
 class CataloguePagination(PageNumberPagination):
@@ -140,6 +145,10 @@ class MentorListView(APIView):
             raise serializers.ValidationError({exc.param: [exc.message]}) from exc
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(search_mentors(filters), request, view=self)
+        if filters.active:
+            user_id = request.user.pk if request.user.is_authenticated else None
+            page_number = str(request.query_params.get(paginator.page_query_param, "1"))
+            mentors_searched.send(sender=MentorListView, filters=filters, user_id=user_id, page=page_number)
         return paginator.get_paginated_response(MentorSerializer(page, many=True, context={"request": request}).data)
 
 

@@ -1,22 +1,31 @@
-"""Rebuild the business events of history that happened before the log existed (or outside it).
+"""Rebuild the events of history that happened before the log existed (or outside it).
 
-Idempotent: a sign-up, a booking state, a payment or a review that already has
-its event is skipped, so the command can run again after an import.
+Business events (sign-ups, booking states, payments, reviews) and the behaviour
+kept in other apps' tables: recommendation feedback and room stays (joins and
+leaves), e.g. the demo's, which is bulk-created and so sends no signal.
+Idempotent: a fact that already has its event is skipped, so the command can
+run again after an import. Nothing older than its retention is written back
+(the nightly prune would only delete it again).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from core.accounts.models import User
 from core.catalogue.models import Review
 from core.payments.models import LedgerEntry
+from core.recommendations.models import RecommendationEvent
+from core.rooms.models import Attendance
 from core.scheduling.models import Booking, Session
 
-from ..models import Event
-from .events import build
+from ..models import AnalyticsSettings, Event
+from ..receivers import recommendation_data, room_left_data
+from .events import BUSINESS_EVENTS, build
 
 BATCH = 1000
 
@@ -27,12 +36,29 @@ def _existing(name_prefix: str, column: str) -> set[tuple[str, int]]:
     )
 
 
-def backfill() -> dict[str, int]:
-    """Write the missing events for users, bookings, payments and reviews; returns counts written."""
+def _seen(name_prefix: str) -> set[tuple[str, int | None, int | None, datetime]]:
+    """(name, user, session, time) of the events already logged under ``name_prefix``."""
+    return set(
+        Event.objects.filter(name__startswith=name_prefix).values_list("name", "user_id", "session_id", "occurred_at")
+    )
+
+
+def backfill(now: datetime | None = None) -> dict[str, int]:
+    """Write the missing events for users, bookings, payments, reviews, recommendations and rooms.
+
+    Returns the counts written per event name.
+    """
+    now = now or timezone.now()
+    conf = AnalyticsSettings.load()
+    behaviour_cutoff = now - timedelta(days=conf.retention_days)
+    business_cutoff = now - timedelta(days=conf.business_retention_days) if conf.business_retention_days else None
     written: dict[str, int] = defaultdict(int)
     pending: list[Event] = []
 
     def add(event: Event) -> None:
+        cutoff = business_cutoff if event.name in BUSINESS_EVENTS else behaviour_cutoff
+        if cutoff is not None and event.occurred_at < cutoff:
+            return
         pending.append(event)
         written[event.name] += 1
         if len(pending) >= BATCH:
@@ -122,6 +148,30 @@ def backfill() -> dict[str, int]:
                     via="backfill",
                 )
             )
+        seen = _seen("recommendation.")
+        for feedback in RecommendationEvent.objects.filter(created_at__gte=behaviour_cutoff).iterator(chunk_size=BATCH):
+            name = f"recommendation.{feedback.kind}"
+            if (name, feedback.user_id, None, feedback.created_at) not in seen:
+                add(build(name, via="backfill", **recommendation_data(feedback)))
+        seen = _seen("room.")
+        stays = Attendance.objects.filter(joined_at__gte=behaviour_cutoff) | Attendance.objects.filter(
+            left_at__gte=behaviour_cutoff
+        )
+        for stay in stays.iterator(chunk_size=BATCH):
+            if ("room.joined", stay.user_id, stay.session_id, stay.joined_at) not in seen:
+                add(
+                    build(
+                        "room.joined",
+                        occurred_at=stay.joined_at,
+                        user_id=stay.user_id,
+                        session_id=stay.session_id,
+                        role=stay.role,
+                        attendance_id=stay.pk,
+                        via="backfill",
+                    )
+                )
+            if stay.left_at is not None and ("room.left", stay.user_id, stay.session_id, stay.left_at) not in seen:
+                add(build("room.left", via="backfill", **room_left_data(stay)))
         if pending:
             Event.objects.bulk_create(pending)
     return dict(written)

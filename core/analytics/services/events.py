@@ -18,7 +18,8 @@ Well-known keys become columns (``user_id``, ``mentor_id``, ``booking_id``,
 ``session_id``, ``amount_minor``, ``currency``, ``skill_ids``, ``site_id``,
 ``occurred_at``); everything else is kept in ``data``, which must be JSON.
 Business events are kept as long as ``AnalyticsSettings.business_retention_days``
-says (forever by default), behaviour events for ``retention_days``.
+says (forever by default); every other event (behaviour, and the ``domain.*``
+copies of the domain events plugins are told about) for ``retention_days``.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ BUSINESS_EVENTS = frozenset(
         "review.submitted",
     }
 )
-#: Events about what people looked at and did (kept per ``retention_days``).
+#: Events about what people looked at and did (kept per ``retention_days``, like any name not in BUSINESS_EVENTS).
 BEHAVIOUR_EVENTS = frozenset(
     {
         "search.performed",
