@@ -26,6 +26,7 @@ from .contracts.payments import (
 )
 from .contracts.recommenders import (
     SIGNAL_WEIGHTS,
+    Candidates,
     Interaction,
     ItemFeatures,
     Recommender,
@@ -43,6 +44,7 @@ __all__ = [
     "EVENT_NAMES",
     "PROJECT_NAME",
     "SIGNAL_WEIGHTS",
+    "Candidates",
     "CheckoutContext",
     "DomainEvent",
     "GatewayError",

@@ -38,7 +38,13 @@ def peerlearn_recommenders(config: PluginConfig) -> Sequence[Recommender]:
     Serving never fits: each recommender is fitted by the refit task, its
     ``dumps()`` stored, and every process ``loads()`` a fresh instance from
     this hook. ``score`` gets the user's live history in
-    ``UserFeatures.history`` and must score all candidates in one call.
+    ``UserFeatures.history`` and must score all candidates in one call: it
+    receives a :class:`~core.plugins.contracts.recommenders.Candidates`
+    sequence (the same object for every request until the catalogue changes)
+    and returns ``RecommenderScores.scores`` as a NumPy array aligned with it,
+    NaN where it has no score. ``Candidates.take(index, values)`` aligns
+    values computed over the recommender's own items, remembering the
+    look-ups per index mapping, so per-request work stays in NumPy.
     """
 
 

@@ -4,15 +4,22 @@ Items are named by string keys ``"<kind>:<id>"`` such as ``"mentor:12"`` or
 ``"session:7"`` (the offline benchmark uses ``"movie:1"``). The core's hybrid
 ranker normalises each recommender's scores, blends them (by ``family`` and
 ``weight``), filters what cannot be booked, diversifies and explains.
+
+Scoring is vectorised end to end: the core hands a recommender a
+:class:`Candidates` sequence and takes back a NumPy array aligned with it, so
+a request over ten thousand items builds no per-item Python objects.
 """
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, overload
+
+import numpy as np
 
 Family = Literal["content", "collaborative", "popularity", "trending"]
 InteractionKind = Literal["view", "click", "dismiss", "book", "attend", "rate", "impression"]
@@ -77,20 +84,97 @@ class TrainingData:
     now: datetime
 
 
+class Candidates(Sequence[str]):
+    """The item keys one ``score`` call is about, in order (a read-only ``Sequence[str]``).
+
+    A recommender answers with scores aligned with it. :meth:`rows` and
+    :meth:`take` map the recommender's own item index (``{item key: row}``)
+    onto candidate positions; the answer is remembered per index mapping, and
+    the core builds one ``Candidates`` per catalogue snapshot, so the
+    dictionary look-ups over the whole catalogue happen once per snapshot and
+    fitted model rather than on every request. A recommender must therefore
+    treat an index it passes here as immutable (refitting or loading builds a
+    new mapping).
+    """
+
+    __slots__ = ("_keys", "_aligned", "_lock")
+    MAX_ALIGNMENTS: ClassVar[int] = 32  # distinct index mappings remembered (models reloaded since evict the oldest)
+
+    def __init__(self, keys: Iterable[str] = ()) -> None:
+        self._keys: tuple[str, ...] = tuple(keys)
+        self._aligned: dict[int, tuple[Mapping[str, int], np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    @overload
+    def __getitem__(self, position: int) -> str: ...
+    @overload
+    def __getitem__(self, position: slice) -> tuple[str, ...]: ...
+    def __getitem__(self, position: int | slice) -> str | tuple[str, ...]:
+        return self._keys[position]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __repr__(self) -> str:
+        head = ", ".join(self._keys[:3])
+        return f"Candidates([{head}{', ...' if len(self._keys) > 3 else ''}], n={len(self._keys)})"
+
+    def _alignment(self, index: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        hit = self._aligned.get(id(index))
+        if hit is not None and hit[0] is index:  # the mapping itself is held, so its id is not reused
+            return hit[1], hit[2], hit[3]
+        get = index.get
+        rows = np.fromiter((get(k, -1) for k in self._keys), dtype=np.intp, count=len(self._keys))
+        positions = np.flatnonzero(rows >= 0)
+        known = rows[positions]
+        for array in (rows, positions, known):
+            array.flags.writeable = False
+        with self._lock:
+            while len(self._aligned) >= self.MAX_ALIGNMENTS:
+                self._aligned.pop(next(iter(self._aligned)))
+            self._aligned[id(index)] = (index, rows, positions, known)
+        return rows, positions, known
+
+    def rows(self, index: Mapping[str, int]) -> np.ndarray:
+        """Each candidate's row in ``index`` (``-1`` where the recommender does not know it); read-only."""
+        return self._alignment(index)[0]
+
+    def take(self, index: Mapping[str, int], values: np.ndarray) -> np.ndarray:
+        """``values[index[c]]`` for every candidate ``c``, NaN where ``index`` lacks it: a ready ``scores`` array.
+
+        ``values`` holds one number per row of the recommender's own index.
+        """
+        _rows, positions, known = self._alignment(index)
+        out = np.full(len(self._keys), np.nan, dtype=np.float64)
+        out[positions] = np.asarray(values)[known]
+        return out
+
+
 @dataclass(frozen=True)
 class RecommenderScores:
     """Raw scores (any scale: the core normalises) and short reasons per item.
+
+    ``scores`` is a 1-D float array aligned with the candidates ``score`` was
+    given (``scores[n]`` is for ``candidates[n]``), NaN for a candidate the
+    recommender does not score; an array with no finite value means "nothing
+    to say for this user". A ``Mapping[str, float]`` of item to score is still
+    accepted from older plugins, at the cost of a dictionary per request.
 
     A reason is a phrase the core shows under the item ("popular this week").
     It may contain the marker ``{because}``, which the core replaces with
     the display names of the items listed in ``because`` for that item (items
     of the user's own history the score rests on), giving for example
-    "learners who booked Django with Ada also booked this". Reasons may cover
-    only the recommender's strongest items: the core shows one where present.
-    Items with no score are simply absent from ``scores``.
+    "learners who booked Django with Ada also booked this". ``reasons`` and
+    ``because`` are looked up by item key for the few items the core shows:
+    they may cover only the recommender's strongest items, and a reason that
+    depends on the item alone may come from one mapping built at fit time
+    (entries for items that are not candidates are never read).
     """
 
-    scores: Mapping[str, float]
+    scores: np.ndarray | Mapping[str, float]
     reasons: Mapping[str, str] = field(default_factory=dict)
     because: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
@@ -112,8 +196,14 @@ class Recommender(ABC):
     def fit(self, data: TrainingData) -> None: ...
 
     @abstractmethod
-    def score(self, user: UserFeatures, candidates: Sequence[str]) -> RecommenderScores:
-        """Score every candidate in one (vectorised) call; never fits."""
+    def score(self, user: UserFeatures, candidates: Candidates) -> RecommenderScores:
+        """Score every candidate in one vectorised call; never fits.
+
+        Return ``scores`` as an array aligned with ``candidates`` (NaN where
+        not scored), typically ``candidates.take(self.index, values)`` with
+        ``values`` computed over the recommender's own items. Anything that
+        does not depend on the user belongs in ``fit``/``loads``.
+        """
 
     @abstractmethod
     def dumps(self) -> bytes:
