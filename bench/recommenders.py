@@ -50,6 +50,7 @@ import numpy as np
 
 from core.plugins import (
     ENTRY_POINT_GROUP,
+    Candidates,
     Interaction,
     ItemFeatures,
     PluginConfig,
@@ -334,14 +335,18 @@ def fit_all(
     return fitted
 
 
-def score_users(split: Split, fitted: Sequence[Fitted]) -> Iterable[tuple[int, list[str], list[RecommenderOutput]]]:
-    """Per evaluated user: candidates and every recommender's answer."""
+def score_users(split: Split, fitted: Sequence[Fitted]) -> Iterable[tuple[int, Candidates, list[RecommenderOutput]]]:
+    """Per evaluated user: candidates and every recommender's answer, aligned with them as the site aligns it."""
     for user in split.users:
-        candidates = split.candidates(user)
+        candidates = Candidates(split.candidates(user))
         features = split.user(user)
         outputs = [
-            RecommenderOutput(
-                f.recommender.key, f.recommender.family, f.recommender.weight, f.recommender.score(features, candidates)
+            RecommenderOutput.of(
+                f.recommender.key,
+                f.recommender.family,
+                f.recommender.weight,
+                f.recommender.score(features, candidates),
+                candidates,
             )
             for f in fitted
         ]
@@ -349,7 +354,14 @@ def score_users(split: Split, fitted: Sequence[Fitted]) -> Iterable[tuple[int, l
 
 
 def normalised_parts(candidates: Sequence[str], outputs: Sequence[RecommenderOutput]) -> dict[str, np.ndarray]:
-    return {o.key: normalise(raw_vector(candidates, o.result.scores)).astype(np.float32) for o in outputs}
+    return {o.key: normalise(o.scores).astype(np.float32) for o in outputs}
+
+
+def ranked_alone(candidates: Sequence[str], output: RecommenderOutput, k: int) -> list[str]:
+    """One recommender's own top ``k`` (nothing when it has nothing to say)."""
+    if not output.speaks:
+        return []
+    return top_k(candidates, np.where(np.isnan(output.scores), -np.inf, output.scores), k)
 
 
 def hybrid_total(
@@ -386,9 +398,7 @@ def evaluate(
         lists: dict[str, list[str]] = {"most_popular": top_k(candidates, raw_vector(candidates, popular), k)}
         parts = normalised_parts(candidates, outputs)
         for o in outputs:
-            raw = raw_vector(candidates, o.result.scores)
-            raw[~np.isfinite(raw)] = -np.inf
-            lists[o.key] = top_k(candidates, raw, k) if o.result.scores else []
+            lists[o.key] = ranked_alone(candidates, o, k)
         hybrid_pool: list[tuple[str, float]] = []
         for name, (weights, shares) in weight_sets.items():
             adjusted = [replace(o, weight=shares.get(o.key, o.weight)) for o in outputs]
@@ -462,10 +472,7 @@ def tune(
             cards = {f.recommender.key: Scorecard(k) for f in fitted}
             for user, candidates, outputs in score_users(split, fitted):
                 for o in outputs:
-                    raw = raw_vector(candidates, o.result.scores)
-                    raw[~np.isfinite(raw)] = -np.inf
-                    ranked = top_k(candidates, raw, k) if o.result.scores else []
-                    cards[o.key].add(ranked, split.relevant[user], items)
+                    cards[o.key].add(ranked_alone(candidates, o, k), split.relevant[user], items)
             value = max(c.result(len(catalogue))[f"precision@{k}"] or 0.0 for c in cards.values())
             log(f"  validation {plugin.name} {combo}: best P@{k} {value:.4f}")
             report["settings"].setdefault(plugin.name, []).append({"settings": combo, f"precision@{k}": value})
@@ -481,7 +488,7 @@ def tune(
     for user, candidates, outputs in score_users(split, fitted):
         parts = normalised_parts(candidates, outputs)
         rows.append((candidates, outputs, parts, split.relevant[user]))
-    speaking = {o.family for _, outputs, _, _ in rows for o in outputs if o.result.scores}
+    speaking = {o.family for _, outputs, _, _ in rows for o in outputs if o.speaks}
 
     def validate(weights: Weights, shares: Mapping[str, float]) -> float:
         hits = 0.0

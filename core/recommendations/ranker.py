@@ -1,15 +1,21 @@
 """The hybrid ranker: blend, filter, diversify and explain (no Django, no I/O).
 
-The services module gathers the data (candidates, fitted recommenders, the
+The services module gathers the data (the catalogue, fitted recommenders, the
 user) and hands them here; the offline benchmark (``bench/recommenders.py``)
-calls the same :func:`normalise` and :func:`blend` so the figures it prints
-are those of the code that serves the site.
+calls the same :func:`normalise` and :func:`raw_vector` so the figures it
+prints are those of the code that serves the site.
+
+Everything that does not depend on the user (keys, parent links, owners, the
+"new" flags) is laid out as arrays once per catalogue snapshot
+(:class:`Catalogue`); a request does NumPy over the whole catalogue and
+touches Python objects only for the few dozen items it considers showing.
 
 Steps, in order:
 
-1. each recommender's raw scores are min-max normalised over the items it
-   scored (an item it did not score counts 0); a session a recommender did
-   not score inherits ``PARENT_SHARE`` of its mentor's score;
+1. each recommender's raw scores are min-max normalised over the catalogue
+   items it scored (an item it did not score counts 0; the range is the same
+   for every user, whatever they dismissed); a session a recommender did not
+   score inherits ``PARENT_SHARE`` of its mentor's score;
 2. the site's weight of a family is split between the family's recommenders
    that had anything to say for this user, in proportion to their ``weight``
    (so a learner with no ratings gets all the collaborative weight through the
@@ -23,14 +29,15 @@ Steps, in order:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 from itertools import repeat
 
 import numpy as np
 
-from core.plugins import RecommenderScores
+from core.plugins import Candidates, RecommenderScores
 
 FAMILIES = ("content", "collaborative", "popularity", "trending")
 PARENT_SHARE = 0.8
@@ -76,14 +83,84 @@ class Candidate:
     image_url: str = ""
 
 
+@dataclass(frozen=True, eq=False)
+class Catalogue:
+    """The candidates as arrays, built once per catalogue snapshot rather than per request.
+
+    ``keys`` is what recommenders score: the candidates' keys (rows
+    ``0..len(items) - 1``), then the parents (mentors) that sessions inherit
+    from but that are not candidates themselves.
+    """
+
+    items: tuple[Candidate, ...]
+    keys: Candidates
+    parents: np.ndarray  # per row of ``keys``: the row of its parent, -1 without one
+    owners: np.ndarray  # per candidate: the owner's user id, -1 without one
+    new: np.ndarray  # per candidate: a new mentor's item (exploration)
+    rows: Mapping[str, int]  # key -> row of ``keys``
+
+    @classmethod
+    def of(cls, candidates: Iterable[Candidate]) -> Catalogue:
+        items = tuple(candidates)
+        keys = [c.key for c in items]
+        known = set(keys)
+        keys += sorted({c.parent for c in items if c.parent} - known)
+        rows = {k: n for n, k in enumerate(keys)}
+        parents = np.full(len(keys), -1, dtype=np.intp)
+        for n, c in enumerate(items):
+            if c.parent is not None:
+                parents[n] = rows[c.parent]
+        owners = np.fromiter(
+            (-1 if c.owner_user_id is None else c.owner_user_id for c in items), dtype=np.int64, count=len(items)
+        )
+        new = np.fromiter((c.is_new for c in items), dtype=bool, count=len(items))
+        for array in (parents, owners, new):
+            array.flags.writeable = False
+        return cls(items, Candidates(keys), parents, owners, new, rows)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def allowed(self, exclude: Collection[str], user_id: int | None) -> np.ndarray:
+        """Candidates that are neither excluded (dismissed) nor the user's own."""
+        mask = np.ones(len(self.items), dtype=bool) if user_id is None else self.owners != user_id
+        for key in exclude:
+            row = self.rows.get(key, -1)
+            if 0 <= row < len(self.items):
+                mask[row] = False
+        return mask
+
+
 @dataclass(frozen=True)
 class RecommenderOutput:
-    """One recommender's answer for this user."""
+    """One recommender's answer for this user; ``result.scores`` is aligned with the scored keys.
+
+    Build it with :meth:`of`, which aligns and checks what the recommender returned.
+    """
 
     key: str
     family: str
     weight: float
     result: RecommenderScores
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.result.scores, np.ndarray):
+            raise TypeError("RecommenderOutput needs aligned array scores; build it with RecommenderOutput.of()")
+
+    @classmethod
+    def of(
+        cls, key: str, family: str, weight: float, result: RecommenderScores, keys: Sequence[str]
+    ) -> RecommenderOutput:
+        return cls(key, family, weight, replace(result, scores=raw_vector(keys, result.scores)))
+
+    @property
+    def scores(self) -> np.ndarray:
+        return self.result.scores  # type: ignore[return-value]  # aligned by __post_init__'s check
+
+    @cached_property
+    def speaks(self) -> bool:
+        """Whether it scored anything for this user."""
+        return bool(np.isfinite(self.scores).any())
 
 
 @dataclass
@@ -98,7 +175,6 @@ class RankedItem:
 
 @dataclass
 class Blend:
-    keys: list[str]
     total: np.ndarray
     parts: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -121,57 +197,56 @@ def normalise(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def raw_vector(keys: Sequence[str], scores: Mapping[str, float]) -> np.ndarray:
-    """Scores aligned with ``keys`` (NaN where missing)."""
-    values = np.fromiter(map(scores.get, keys, repeat(math.nan)), dtype=np.float64, count=len(keys))
+def raw_vector(keys: Sequence[str], scores: np.ndarray | Mapping[str, float]) -> np.ndarray:
+    """A recommender's scores as a new float64 array aligned with ``keys``, NaN where it gave none.
+
+    The one place an answer is checked and converted: an array must be 1-D and
+    as long as ``keys``; a mapping (older plugins) is looked up key by key.
+    """
+    if isinstance(scores, Mapping):
+        values = np.fromiter(map(scores.get, keys, repeat(math.nan)), dtype=np.float64, count=len(keys))
+    else:
+        values = np.array(scores, dtype=np.float64)
+        if values.shape != (len(keys),):
+            raise ValueError(f"scores must be one number per candidate ({len(keys)}), got shape {values.shape}")
     values[~np.isfinite(values)] = math.nan
     return values
 
 
 def family_shares(outputs: Sequence[RecommenderOutput], weights: Weights) -> dict[str, float]:
     """Each recommender's weight: its family's weight split among the family's speakers."""
-    speaking = [o for o in outputs if o.result.scores and o.weight > 0]
+    speaking = [o for o in outputs if o.weight > 0 and o.speaks]
     per_family: dict[str, float] = {}
     for o in speaking:
         per_family[o.family] = per_family.get(o.family, 0.0) + o.weight
     return {o.key: weights.of(o.family) * o.weight / per_family[o.family] for o in speaking}
 
 
-def blend(
-    keys: Sequence[str],
-    outputs: Sequence[RecommenderOutput],
-    weights: Weights,
-    parents: Mapping[str, str] | None = None,
-) -> Blend:
-    """Normalised, weighted sum of every recommender's scores over ``keys``.
+def blend(outputs: Sequence[RecommenderOutput], weights: Weights, parents: np.ndarray | None = None) -> Blend:
+    """Normalised, weighted sum of every recommender's scores (all aligned with the same keys).
 
-    ``parents`` maps an item (a session) to the item whose score it inherits
-    when a recommender did not score it (its mentor); parents need not be in
-    ``keys`` but must have been scored for the inheritance to happen.
+    ``parents[n]`` is the row whose score row ``n`` inherits (``PARENT_SHARE``
+    of it, a session from its mentor) where a recommender did not score row
+    ``n``; -1 where there is none.
     """
     shares = family_shares(outputs, weights)
-    parents = parents or {}
-    total = np.zeros(len(keys), dtype=np.float64)
+    size = len(outputs[0].scores) if outputs else (0 if parents is None else len(parents))
+    total = np.zeros(size, dtype=np.float64)
     parts: dict[str, np.ndarray] = {}
-    extra = sorted({p for k in keys if (p := parents.get(k)) is not None} - set(keys))
-    all_keys = list(keys) + extra
-    position = {k: n for n, k in enumerate(all_keys)}
-    pairs = [(n, position[p]) for n, k in enumerate(keys) if (p := parents.get(k)) is not None and p in position]
-    children = np.fromiter((c for c, _ in pairs), dtype=np.intp, count=len(pairs))
-    parent_rows = np.fromiter((p for _, p in pairs), dtype=np.intp, count=len(pairs))
+    children = np.flatnonzero(parents >= 0) if parents is not None else np.empty(0, dtype=np.intp)
     for o in outputs:
         share = shares.get(o.key, 0.0)
         if share <= 0:
             continue
-        raw = raw_vector(all_keys, o.result.scores)
+        raw = o.scores
         norm = normalise(raw)
         if len(children):
-            unscored = ~np.isfinite(raw[children])
-            norm[children[unscored]] = PARENT_SHARE * norm[parent_rows[unscored]]
-        contribution = share * norm[: len(keys)]
-        parts[o.key] = contribution
-        total += contribution
-    return Blend(keys=list(keys), total=total, parts=parts)
+            unscored = children[np.isnan(raw[children])]
+            norm[unscored] = PARENT_SHARE * norm[parents[unscored]]
+        norm *= share
+        parts[o.key] = norm
+        total += norm
+    return Blend(total=total, parts=parts)
 
 
 def item_similarity(a: Candidate, b: Candidate) -> float:
@@ -253,9 +328,15 @@ def _join(names: Sequence[str]) -> str:
 
 @dataclass
 class RankRequest:
-    """Everything one ranking needs; built by the services from the database."""
+    """Everything one ranking needs; built by the services from the database.
 
-    candidates: Sequence[Candidate]
+    ``outputs`` are aligned with ``catalogue.keys``. ``bookable`` gets a
+    batch of candidates, best first, and answers the keys the user can book;
+    ``titles`` gets the item keys an explanation names and answers their
+    display names (called once, for the items shown).
+    """
+
+    catalogue: Catalogue
     outputs: Sequence[RecommenderOutput]
     weights: Weights
     limit: int = 10
@@ -264,41 +345,53 @@ class RankRequest:
     exclude: frozenset[str] = frozenset()
     user_id: int | None = None
     bookable: Callable[[Sequence[Candidate]], Iterable[str]] | None = None
-    title_of: Callable[[str], str] = lambda key: ""
+    titles: Callable[[Collection[str]], Mapping[str, str]] = lambda keys: {}
     pool_factor: int = 3
+
+
+def top_rows(values: np.ndarray, n: int) -> np.ndarray:
+    """Rows of the ``n`` largest values, largest first, ties by row (a stable sort's order, without the sort)."""
+    n = min(max(n, 0), len(values))
+    if n == 0:
+        return np.empty(0, dtype=np.intp)
+    if n == len(values):
+        return np.argsort(-values, kind="stable")
+    part = np.argpartition(-values, n - 1)[:n]
+    edge = values[part].min()
+    above = np.flatnonzero(values > edge)
+    tied = np.flatnonzero(values == edge)[: n - len(above)]
+    rows = np.concatenate([above, tied])
+    return rows[np.lexsort((rows, -values[rows]))]
 
 
 def rank(request: RankRequest) -> list[RankedItem]:
     """The hybrid list for one user (see the module docstring for the steps)."""
     limit = max(int(request.limit), 0)
-    if limit == 0:
+    catalogue = request.catalogue
+    if limit == 0 or not len(catalogue):
         return []
-    candidates = [
-        c
-        for c in request.candidates
-        if c.key not in request.exclude and (request.user_id is None or c.owner_user_id != request.user_id)
-    ]
-    if not candidates:
+    allowed = catalogue.allowed(request.exclude, request.user_id)
+    n_allowed = int(allowed.sum())
+    if not n_allowed:
         return []
-    keys = [c.key for c in candidates]
-    parents = {c.key: c.parent for c in candidates if c.parent}
-    blended = blend(keys, request.outputs, request.weights, parents)
-    order = np.argsort(-blended.total, kind="stable")
+    blended = blend(request.outputs, request.weights, catalogue.parents)
+    total = blended.total[: len(catalogue)]
+    score = np.where(allowed, total, -np.inf)
+    check = request.bookable or (lambda batch: [c.key for c in batch])
     pool_size = limit * max(request.pool_factor, 1)
     n_explore = exploration_slots(limit, request.exploration_share)
 
-    pool, later_new = _bookable_pool(candidates, blended.total, order, pool_size, request.bookable, n_explore > 0)
-    diversified = mmr(pool, limit, request.diversity_lambda)
+    pool, checked, bookable = _bookable_pool(catalogue, score, n_allowed, pool_size, check)
+    diversified = mmr(
+        [(catalogue.items[i], float(total[i])) for i in pool[:pool_size]], limit, request.diversity_lambda
+    )
 
     explore_keys: set[str] = set()
     if n_explore:
-        chosen_keys = {c.key for c, _ in diversified}
         wanted = max(n_explore - sum(1 for c, _ in diversified if c.is_new), 0)
-        content = _content_parts(blended, request.outputs)
-        extra = sorted(
-            ((c, s) for c, s in [*pool, *later_new] if c.is_new and c.key not in chosen_keys),
-            key=lambda cs: (-content.get(cs[0].key, 0.0), -cs[1]),
-        )[:wanted]
+        eligible = catalogue.new & allowed
+        eligible[[catalogue.rows[c.key] for c, _ in diversified]] = False
+        extra = _new_items(request, blended, score, eligible, checked, bookable, wanted, check)
         if extra:
             keep = diversified[: limit - len(extra)]
             length = len(keep) + len(extra)
@@ -307,13 +400,14 @@ def rank(request: RankRequest) -> list[RankedItem]:
             diversified = keep
             explore_keys = {c.key for c, _ in extra}
 
-    index = {k: n for n, k in enumerate(keys)}
+    shown = diversified[:limit]
+    named = _named(shown, request.outputs)
+    titles = request.titles(named) if named else {}
     ranked: list[RankedItem] = []
-    for candidate, relevance in diversified[:limit]:
-        row = index[candidate.key]
+    for candidate, relevance in shown:
+        row = catalogue.rows[candidate.key]
         parts = {k: float(v[row]) for k, v in blended.parts.items() if v[row] > 0}
-        explanation = explain(candidate.key, parts, request.outputs, candidate.parent, request.title_of)
-        exploring = candidate.key in explore_keys
+        explanation = explain(candidate.key, parts, request.outputs, candidate.parent, titles.get)
         if not explanation and candidate.is_new:
             explanation = NEW_ITEM_REASON[:1].upper() + NEW_ITEM_REASON[1:]
         ranked.append(
@@ -322,51 +416,86 @@ def rank(request: RankRequest) -> list[RankedItem]:
                 score=float(relevance),
                 parts=parts,
                 explanation=explanation,
-                exploration=exploring,
+                exploration=candidate.key in explore_keys,
                 relevance=float(relevance),
             )
         )
     return ranked
 
 
-def _content_parts(blended: Blend, outputs: Sequence[RecommenderOutput]) -> dict[str, float]:
-    content_keys = [o.key for o in outputs if o.family == "content" and o.key in blended.parts]
-    if not content_keys:
-        return {}
-    summed = sum(blended.parts[k] for k in content_keys)
-    return {blended.keys[i]: float(summed[i]) for i in np.flatnonzero(summed > 0)}
+def _named(shown: Sequence[tuple[Candidate, float]], outputs: Sequence[RecommenderOutput]) -> set[str]:
+    """The history items explanations of the shown items may name ("learners who booked X")."""
+    named: set[str] = set()
+    for candidate, _ in shown:
+        for o in outputs:
+            for item in (candidate.key, candidate.parent):
+                if item is not None:
+                    named.update(o.result.because.get(item, ()))
+    return named
 
 
 def _bookable_pool(
-    candidates: Sequence[Candidate],
-    total: np.ndarray,
-    order: np.ndarray,
+    catalogue: Catalogue,
+    score: np.ndarray,
+    n_allowed: int,
     size: int,
-    bookable: Callable[[Sequence[Candidate]], Iterable[str]] | None,
-    want_new: bool,
-) -> tuple[list[tuple[Candidate, float]], list[tuple[Candidate, float]]]:
-    """The best ``size`` bookable candidates, and the bookable new ones below them.
+    check: Callable[[Sequence[Candidate]], Iterable[str]],
+) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """Rows of the best bookable candidates (``size`` of them when there are), best first.
 
     Availability is checked a chunk at a time, best first, so a long catalogue
-    costs a few checks rather than one per item. New items below the pool are
-    returned too (checked in one go) so exploration has some to choose from.
+    costs a few checks rather than one per item, and only the best rows are
+    ever sorted. Also returns which rows were checked and which of those
+    were bookable (masks over the candidates).
     """
-    check = bookable or (lambda batch: [c.key for c in batch])
-    pool: list[tuple[Candidate, float]] = []
+    pool: list[int] = []
     chunk = max(size, 16)
-    start = 0
-    while len(pool) < size and start < len(order):
-        rows = order[start : start + chunk]
-        batch = [candidates[i] for i in rows]
+    rows = np.empty(0, dtype=np.intp)
+    while len(pool) < size and len(rows) < n_allowed:
+        done = len(rows)
+        rows = top_rows(score, min(done + chunk, n_allowed))
+        batch = [catalogue.items[i] for i in rows[done:]]
         ok = set(check(batch))
-        pool.extend((c, float(total[i])) for c, i in zip(batch, rows, strict=True) if c.key in ok)
-        start += chunk
+        pool.extend(int(i) for i, c in zip(rows[done:], batch, strict=True) if c.key in ok)
         chunk *= 2
-    later = [(c, s) for c, s in pool[size:] if c.is_new]
-    pool = pool[:size]
-    if want_new:
-        rest = [i for i in order[start:] if candidates[i].is_new]
-        if rest:
-            ok = set(check([candidates[i] for i in rest]))
-            later.extend((candidates[i], float(total[i])) for i in rest if candidates[i].key in ok)
-    return pool, later
+    checked = np.zeros(len(score), dtype=bool)
+    checked[rows] = True
+    bookable = np.zeros(len(score), dtype=bool)
+    bookable[pool] = True
+    return pool, checked, bookable
+
+
+def _new_items(
+    request: RankRequest,
+    blended: Blend,
+    score: np.ndarray,
+    eligible: np.ndarray,
+    checked: np.ndarray,
+    bookable: np.ndarray,
+    wanted: int,
+    check: Callable[[Sequence[Candidate]], Iterable[str]],
+) -> list[tuple[Candidate, float]]:
+    """Up to ``wanted`` bookable items among ``eligible``: closest in content first, then best scored.
+
+    Rows already ``checked`` count only if found ``bookable``; the others are
+    checked here, a batch at a time, in that order.
+    """
+    rows = np.flatnonzero(eligible & (bookable | ~checked))
+    if wanted <= 0 or not len(rows):
+        return []
+    content = np.zeros(len(rows))
+    for o in request.outputs:
+        if o.family == "content" and o.key in blended.parts:
+            content += blended.parts[o.key][rows]
+    rows = rows[np.lexsort((rows, -score[rows], -np.maximum(content, 0.0)))]
+    items = request.catalogue.items
+    out: list[tuple[Candidate, float]] = []
+    step = max(4 * wanted, 16)
+    start = 0
+    while len(out) < wanted and start < len(rows):
+        batch = rows[start : start + step]
+        ok = set(check([items[i] for i in batch if not checked[i]]))
+        out.extend((items[i], float(score[i])) for i in batch if checked[i] or items[i].key in ok)
+        start += step
+        step *= 2
+    return out[:wanted]

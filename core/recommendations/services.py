@@ -16,7 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.plugins import RecommenderScores, UserFeatures
+from core.plugins import Candidates, Recommender, RecommenderScores, UserFeatures
 from core.plugins.config import default_site_id
 from core.plugins.manager import get_manager
 
@@ -73,13 +73,21 @@ def _read_settings(site_id: int | None) -> RecommendationSettings:
     return RecommendationSettings.for_site(site)
 
 
+def _score(rec: Recommender, user: UserFeatures, candidates: Candidates) -> RecommenderOutput:
+    """One recommender's answer, aligned and checked (inside the manager's isolation: a bad answer is its failure)."""
+    result = rec.score(user, candidates)
+    if not isinstance(result, RecommenderScores):
+        raise TypeError(f"score() returned {type(result).__name__}; expected RecommenderScores")
+    return RecommenderOutput.of(rec.key, rec.family, float(getattr(rec, "weight", 1.0)), result, candidates)
+
+
 def _score_all(
     site_id: int | None,
     user: UserFeatures,
-    keys: list[str],
+    candidates: Candidates,
     families: set[str] | None,
     only: frozenset[str] | None = None,
-):
+) -> list[RecommenderOutput]:
     """Every loaded recommender's answer (``only`` these keys, if given), each isolated by the manager."""
     manager = get_manager()
     outputs: list[RecommenderOutput] = []
@@ -89,28 +97,20 @@ def _score_all(
             continue
         if only is not None and rec.key not in only:
             continue
-        result = manager.invoke(
+        output = manager.invoke(
             entry.plugin,
             f"score {rec.key}",
-            rec.score,
-            expect=RecommenderScores,
+            _score,
+            expect=RecommenderOutput,
             budget=store.score_budget(),
             site_id=site_id,
+            rec=rec,
             user=user,
-            candidates=keys,
+            candidates=candidates,
         )
-        if result is not None:
-            outputs.append(RecommenderOutput(rec.key, rec.family, float(getattr(rec, "weight", 1.0)), result))
+        if output is not None:
+            outputs.append(output)
     return outputs
-
-
-def _titles_for(outputs: list[RecommenderOutput], view: sources.CatalogueView):
-    """Titles of the items explanations name ("learners who booked X"), looked up only for those."""
-    named = {k for o in outputs for items in o.result.because.values() for k in items}
-    known = {k: view.titles[k] for k in named if k in view.titles}
-    missing = named - set(known)
-    known.update(sources.titles(missing) if missing else {})
-    return lambda key: known.get(key, "")
 
 
 def recommend(
@@ -143,12 +143,12 @@ def recommend(
     else:
         features, exclude, user_id = UserFeatures(user_id=0), frozenset(), None
     view = sources.catalogue_view(conf.new_mentor_days, kinds)
-    pool, keys = view.pool, view.score_keys
-    outputs = _score_all(site_id, features, keys, families, assignment.recommenders) if pool else []
+    catalogue = view.catalogue
+    outputs = _score_all(site_id, features, catalogue.keys, families, assignment.recommenders) if catalogue else []
     horizon = conf.availability_horizon_days
     ranked = rank(
         RankRequest(
-            candidates=pool,
+            catalogue=catalogue,
             outputs=outputs,
             weights=weights or conf.weights,
             limit=limit,
@@ -157,13 +157,13 @@ def recommend(
             exclude=exclude,
             user_id=user_id,
             bookable=lambda batch: sources.bookable(batch, user_id, horizon),
-            title_of=_titles_for(outputs, view),
+            titles=view.titles_of,
         )
     )
     return RecommendationList(
         items=[Recommendation(item=r, position=n + 1) for n, r in enumerate(ranked)],
         generated_at=timezone.now(),
-        models=[o.key for o in outputs if o.result.scores],
+        models=[o.key for o in outputs if o.speaks],
         personalised=signed_in,
         experiment_id=assignment.experiment_id,
         variant=assignment.variant,

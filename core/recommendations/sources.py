@@ -25,7 +25,7 @@ from django.utils.html import strip_tags
 from core.plugins import Interaction, ItemFeatures, TrainingData, UserFeatures
 
 from .models import RecommendationEvent
-from .ranker import Candidate
+from .ranker import Candidate, Catalogue
 
 TRAINING_DAYS = 365
 _memo: dict[str, tuple[float, str, Any]] = {}
@@ -164,11 +164,19 @@ def candidates(new_mentor_days: int, now: datetime | None = None) -> list[Candid
 
 @dataclass(frozen=True)
 class CatalogueView:
-    """The candidates of some kinds, with what every request would otherwise rebuild from them."""
+    """The candidates of some kinds laid out for ranking, with what every request would otherwise rebuild."""
 
-    pool: list[Candidate]
-    score_keys: list[str]  # the pool's keys, then the parents (mentors) sessions inherit from
-    titles: dict[str, str]
+    catalogue: Catalogue  # keys, parent links, owners, new flags as arrays; its ``keys`` is what is scored
+    titles: dict[str, str]  # display names of every candidate, and of other items once looked up
+
+    def titles_of(self, keys: Iterable[str]) -> dict[str, str]:
+        """Display names of ``keys`` (past sessions too), each looked up at most once per snapshot."""
+        missing = {k for k in keys if k not in self.titles}
+        if missing:
+            found = titles(missing)
+            self.titles.update(found)
+            self.titles.update((k, "") for k in missing - set(found))
+        return {k: self.titles[k] for k in keys if k in self.titles}
 
 
 def catalogue_view(new_mentor_days: int, kinds: tuple[str, ...]) -> CatalogueView:
@@ -176,10 +184,8 @@ def catalogue_view(new_mentor_days: int, kinds: tuple[str, ...]) -> CatalogueVie
 
     def build() -> CatalogueView:
         everything = candidates(new_mentor_days)
-        pool = [c for c in everything if c.kind in kinds]
-        keys = [c.key for c in pool]
-        keys += sorted({c.parent for c in pool if c.parent} - set(keys))
-        return CatalogueView(pool, keys, {c.key: c.title for c in everything})
+        catalogue = Catalogue.of(c for c in everything if c.kind in kinds)
+        return CatalogueView(catalogue, {c.key: c.title for c in everything})
 
     return _memoised(f"view:{new_mentor_days}:{','.join(kinds)}", CANDIDATES_CACHE_SECONDS, build)
 
