@@ -1,10 +1,13 @@
 """Razorpay orders, paid through Razorpay Checkout on our own page.
 
-The flow: ``start_payment`` creates an order (its id is our reference);
-Checkout collects the payment in the browser and hands back
-``razorpay_payment_id``, ``razorpay_order_id`` and ``razorpay_signature``,
-which ``verify_return`` checks with the SDK; the booking is confirmed only by
-the signed ``payment.captured`` webhook. Refunds go to the captured payment
+The flow: ``start_payment`` creates an order (its id is our reference).
+Razorpay's orders API takes no idempotency key, so the order's ``receipt`` is
+our key, and an order already made for it (a retry after a lost answer) is
+found by its receipt and reused instead of creating a second one. Checkout
+collects the payment in the browser and hands back ``razorpay_payment_id``,
+``razorpay_order_id`` and ``razorpay_signature``, which ``verify_return``
+checks with the SDK; the booking is confirmed only by the signed
+``payment.captured`` webhook. Refunds go to the captured payment
 (``pay_...``) with Razorpay's ``X-Refund-Idempotency`` header.
 
 ``api_base`` points the SDK's HTTP calls at another server (tests run a
@@ -62,6 +65,17 @@ def _explain(exc: Exception) -> GatewayError:
     return GatewayError(f"Razorpay answered something unexpected ({type(exc).__name__}).")
 
 
+def receipt_for(idempotency_key: str) -> str:
+    """The order's ``receipt``: our idempotency key, cut to Razorpay's 40 characters."""
+    return idempotency_key[:40]
+
+
+def _made_for(order: Mapping[str, Any], receipt: str, idempotency_key: str) -> bool:
+    notes = order.get("notes")
+    notes = notes if isinstance(notes, Mapping) else {}  # Razorpay sends [] for no notes
+    return order.get("receipt") == receipt and notes.get("idempotency_key", idempotency_key) == idempotency_key
+
+
 _ERRORS = (requests.RequestException, BadRequestError, RazorpayGatewayError, ServerError, ValueError, KeyError)
 
 
@@ -93,24 +107,7 @@ class RazorpayGateway(PaymentGateway):
 
     def start_payment(self, request: PaymentRequest) -> PaymentStart:
         try:
-            if request.existing_reference:
-                order = self._client.order.fetch(request.existing_reference, timeout=self._timeout)
-            else:
-                # Orders have no idempotency key at Razorpay; an order left unpaid
-                # after a timeout is never charged, so a retry may create another.
-                order = self._client.order.create(
-                    {
-                        "amount": request.amount_minor,
-                        "currency": request.currency.upper(),
-                        "receipt": request.idempotency_key[:40],
-                        "notes": {
-                            **{str(k): str(v) for k, v in request.metadata.items()},
-                            "booking_id": str(request.booking_id),
-                            "idempotency_key": request.idempotency_key,
-                        },
-                    },
-                    timeout=self._timeout,
-                )
+            order = self._order_for(request)
             reference = str(order["id"])
             amount = int(order["amount"])
             currency = str(order["currency"]).upper()
@@ -136,6 +133,44 @@ class RazorpayGateway(PaymentGateway):
                 "prefill_email": request.customer_email,
                 "checkout_js_url": self.checkout_js_url,
             },
+        )
+
+    def _order_for(self, request: PaymentRequest) -> Mapping[str, Any]:
+        """The order of this payment attempt: the one we were told, one already made for its key, or a new one."""
+        if request.existing_reference:
+            return self._client.order.fetch(request.existing_reference, timeout=self._timeout)
+        receipt = receipt_for(request.idempotency_key)
+        existing = self._order_with_receipt(receipt, request.idempotency_key)
+        if existing is not None:
+            return existing
+        return self._client.order.create(
+            {
+                "amount": request.amount_minor,
+                "currency": request.currency.upper(),
+                "receipt": receipt,
+                "notes": {
+                    **{str(k): str(v) for k, v in request.metadata.items()},
+                    "booking_id": str(request.booking_id),
+                    "idempotency_key": request.idempotency_key,
+                },
+            },
+            timeout=self._timeout,
+        )
+
+    def _order_with_receipt(self, receipt: str, idempotency_key: str) -> Mapping[str, Any] | None:
+        """An order made earlier for this key (its answer may have been lost), best first.
+
+        A paid order wins, then one the learner already tried to pay, then the
+        oldest. The full key in the notes guards against two keys whose first 40
+        characters (a receipt's limit) are the same.
+        """
+        found = self._client.order.all({"receipt": receipt, "count": 100}, timeout=self._timeout)
+        orders = [order for order in found.get("items") or [] if _made_for(order, receipt, idempotency_key)]
+        if not orders:
+            return None
+        return min(
+            orders,
+            key=lambda o: (o.get("status") != "paid", o.get("status") != "attempted", int(o.get("created_at") or 0)),
         )
 
     def verify_return(self, reference: str, params: Mapping[str, str]) -> PaymentReturn:

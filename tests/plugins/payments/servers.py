@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -106,6 +107,9 @@ class FakeRazorpay:
         #: "processed" (instant) or "pending" (settled later by refund.processed).
         self.refund_status = "processed"
         self.requests: list[tuple[str, str]] = []
+        #: seconds to hold back the answer to each of the next order creations (the order is made
+        #: at once): a client with a shorter timeout gives up, as when an answer is lost in an outage
+        self.stalled_creates: list[float] = []
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self.server: ThreadingHTTPServer | None = None
@@ -132,7 +136,11 @@ class FakeRazorpay:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 status, body = fake.handle(method, self.path, dict(self.headers), raw)
-                self._answer(status, body)
+                stall = fake.take_stall(method, self.path, status)
+                if stall:
+                    time.sleep(stall)
+                with contextlib.suppress(OSError):  # the client may have given up meanwhile
+                    self._answer(status, body)
 
             def do_GET(self) -> None:  # noqa: N802
                 self._handle("GET")
@@ -158,8 +166,20 @@ class FakeRazorpay:
 
     # --- the HTTP API -------------------------------------------------------------
 
+    def take_stall(self, method: str, path: str, status: int) -> float:
+        """How long to hold back this answer (a successful order creation while stalls are queued)."""
+        with self._lock:
+            if method == "POST" and path.split("?")[0].rstrip("/") == "/v1/orders" and status == 200:
+                return self.stalled_creates.pop(0) if self.stalled_creates else 0.0
+        return 0.0
+
+    def orders_with_receipt(self, receipt: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [order for order in self.orders.values() if order["receipt"] == receipt]
+
     def handle(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, Any]]:
         self.requests.append((method, path.split("?")[0]))
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
         expected = "Basic " + base64.b64encode(f"{self.key_id}:{self.key_secret}".encode()).decode()
         if {k.lower(): v for k, v in headers.items()}.get("authorization") != expected:
             return 401, _error("BAD_REQUEST_ERROR", "The api key provided is invalid")
@@ -171,6 +191,8 @@ class FakeRazorpay:
         with self._lock:
             if method == "POST" and path == "/v1/orders":
                 return self._create_order(data)
+            if method == "GET" and path == "/v1/orders":
+                return self._list_orders(query)
             if match := re.fullmatch(r"/v1/orders/(order_\w+)", path):
                 return self._found(self.orders.get(match[1]))
             if match := re.fullmatch(r"/v1/orders/(order_\w+)/payments", path):
@@ -212,6 +234,20 @@ class FakeRazorpay:
         }
         self.orders[order["id"]] = order
         return 200, order
+
+    def _list_orders(self, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
+        """``GET /v1/orders``: newest first, filtered by ``receipt``, paged by ``count`` (at most 100) and ``skip``."""
+        try:
+            count, skip = int(query.get("count", ["10"])[0]), int(query.get("skip", ["0"])[0])
+        except ValueError:
+            return 400, _error("BAD_REQUEST_ERROR", "The count must be an integer.")
+        if not 1 <= count <= 100 or skip < 0:
+            return 400, _error("BAD_REQUEST_ERROR", "The count may not be greater than 100.")
+        orders = sorted(self.orders.values(), key=lambda o: (o["created_at"], o["id"]), reverse=True)
+        if "receipt" in query:
+            orders = [order for order in orders if order["receipt"] == query["receipt"][0]]
+        items = orders[skip : skip + count]
+        return 200, {"entity": "collection", "count": len(items), "items": items}
 
     def _refund(self, payment_id: str, data: dict[str, Any], key: str) -> tuple[int, dict[str, Any]]:
         payment = self.payments.get(payment_id)
