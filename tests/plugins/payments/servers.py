@@ -50,7 +50,13 @@ def _wait_for_port(port: int, timeout: float = 20.0, process: subprocess.Popen |
 
 
 class LocalStripe:
-    """``localstripe --port N`` in a subprocess."""
+    """``localstripe --port N --from-scratch`` in a subprocess.
+
+    ``--from-scratch``: localstripe otherwise loads its state from the one file
+    ``/tmp/localstripe.pickle`` that every instance on the machine rewrites, so
+    two test runs at once (or one killed mid-write) start from another run's
+    state or fail on a truncated file.
+    """
 
     def __init__(self) -> None:
         self.port = free_port()
@@ -61,7 +67,7 @@ class LocalStripe:
     def start(self) -> LocalStripe:
         for attempt in range(3):  # another process may take the free port first
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "localstripe", "--port", str(self.port)],
+                [sys.executable, "-m", "localstripe", "--port", str(self.port), "--from-scratch"],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
