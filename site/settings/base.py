@@ -41,6 +41,11 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
 
 
 SECRET_KEY = env("SECRET_KEY", "")
+# Rotation: the previous keys, comma-separated, still verify signatures and decrypt plugin secrets.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
+# Plugin secrets are encrypted with this key when set (else with SECRET_KEY); see core/plugins/encryption.py.
+PEERLEARN_SECRETS_KEY = env("PEERLEARN_SECRETS_KEY", "")
+PEERLEARN_SECRETS_KEY_FALLBACKS = env_list("PEERLEARN_SECRETS_KEY_FALLBACKS")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+SECRET_ENV = ("SECRET_KEY_FALLBACKS", "PEERLEARN_SECRETS_KEY", "PEERLEARN_SECRETS_KEY_FALLBACKS")
 
 PROBE = """
 import json, django
@@ -28,12 +29,19 @@ print(json.dumps({
     "app": app.main,
     "debug": settings.DEBUG,
     "verification": settings.ACCOUNT_EMAIL_VERIFICATION,
+    "fallbacks": settings.SECRET_KEY_FALLBACKS,
+    "secrets_key": settings.PEERLEARN_SECRETS_KEY,
+    "secrets_fallbacks": settings.PEERLEARN_SECRETS_KEY_FALLBACKS,
 }))
 """
 
 
 def probe(module: str, **env: str) -> dict:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", *SECRET_ENV}
+    }
     clean.update(DJANGO_SETTINGS_MODULE=module, **env)
     out = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=clean, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -48,6 +56,21 @@ def test_nothing_set_gives_the_embedded_default():
     assert conf["app"] == "peerlearn"
     assert conf["debug"] is True
     assert conf["verification"] == "optional"
+
+
+def test_key_rotation_comes_from_the_environment():
+    assert probe("peerlearn.settings.dev")["fallbacks"] == []
+    conf = probe(
+        "peerlearn.settings.dev",
+        SECRET_KEY_FALLBACKS="old-one, old-two",
+        PEERLEARN_SECRETS_KEY="dedicated",
+        PEERLEARN_SECRETS_KEY_FALLBACKS="older",
+    )
+    assert (conf["fallbacks"], conf["secrets_key"], conf["secrets_fallbacks"]) == (
+        ["old-one", "old-two"],
+        "dedicated",
+        ["older"],
+    )
 
 
 def test_database_and_redis_urls_give_the_real_stack():
