@@ -11,7 +11,7 @@ from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.models import Site
 
-from . import breaker
+from . import breaker, config
 from .forms import PluginConfigurationForm
 from .manager import get_manager
 from .models import PluginConfiguration, PluginError
@@ -54,6 +54,7 @@ class PluginIndexView(PluginAdminMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         manager = get_manager()
+        stored = config.stored_for_site(self.site.id)
         rows = []
         for plugin in sorted(manager.plugins.values(), key=lambda p: p.name):
             errors = PluginError.objects.filter(plugin=plugin.name)
@@ -61,6 +62,7 @@ class PluginIndexView(PluginAdminMixin, TemplateView):
                 {
                     "plugin": plugin,
                     "enabled": manager.is_enabled(plugin.name, self.site.id),
+                    "unreadable": (stored.get(plugin.name) or {}).get("unreadable") or [],
                     "breaker_open": breaker.is_open(plugin.name),
                     "error_count": errors.count(),
                     "recent_errors": list(errors[:3]),

@@ -144,7 +144,10 @@ def test_a_value_sealed_with_an_unknown_key_is_logged_and_the_plugin_left_unconf
     url = reverse("plugins_admin:edit", args=["test_raises"])
     page = admin_client.get(url)
     assert page.status_code == 200 and "cannot be decrypted" in page.content.decode()
-    assert admin_client.get(reverse("plugins_admin:index")).status_code == 200
+    index = admin_client.get(reverse("plugins_admin:index"))
+    assert index.status_code == 200
+    listing = index.content.decode()
+    assert "Off: secret unreadable" in listing and "api_key cannot be decrypted" in listing
 
     # Saving other settings writes the unreadable value back as it was; entering it again repairs the plugin.
     assert admin_client.post(url, {"enabled": "on", "setting_api_key": ""}).status_code == 302
