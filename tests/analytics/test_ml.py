@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pytest
 
+from core.analytics.ml.boosting import DEFAULT_PARAMS, BoostedModel
 from core.analytics.ml.linear import LogisticModel, NotEnoughData
 from core.analytics.ml.paths import SkillPathModel
 from core.analytics.ml.pricing import DemandModel, Observation
@@ -47,6 +49,76 @@ def test_logistic_orders_by_the_informative_feature_and_explains_it():
     assert [c.feature for c in model.explain([5.0, 0.0], direction=-1)][:1] == ["idle_days"]
     copy = LogisticModel.from_dict(model.to_dict())
     assert np.allclose(copy.predict_proba(X), model.predict_proba(X))
+
+
+def test_logistic_contributions_add_up_to_the_log_odds():
+    X, y = _churn_like()
+    model = LogisticModel.fit(X, y, ["idle_days", "noise"])
+    parts, base = model.contributions(X)
+    p = model.predict_proba(X)
+    assert np.allclose(1 / (1 + np.exp(-(parts.sum(axis=1) + base))), p)
+
+
+def _interaction(n: int = 2000, seed: int = 5):
+    """Learners leave when idle for long *and* nothing is booked ahead: either alone does little."""
+    rng = np.random.default_rng(seed)
+    idle = rng.uniform(0, 120, n)
+    booked_ahead = rng.integers(0, 2, n).astype(float)
+    noise = rng.normal(0, 1, n)
+    risk = np.where((idle > 60) & (booked_ahead == 0), 0.9, 0.1)
+    return np.column_stack([idle, booked_ahead, noise]), (rng.random(n) < risk).astype(int)
+
+
+NAMES = ["idle_days", "booked_ahead", "noise"]
+
+
+def test_boosted_trees_learn_an_interaction_and_explain_it():
+    X, y = _interaction()
+    model = BoostedModel.fit(X, y, NAMES)
+    gone, idle_but_booked, active, active_unbooked = model.predict_proba(
+        [[100.0, 0.0, 0.0], [100.0, 1.0, 0.0], [10.0, 1.0, 0.0], [10.0, 0.0, 0.0]]
+    )
+    assert gone > 0.7 and max(idle_but_booked, active, active_unbooked) < 0.3
+    # per-person reasons: the two real causes, never the noise, and they add up to the log-odds
+    reasons = model.explain([100.0, 0.0, 0.0], top=3)
+    assert {c.feature for c in reasons[:2]} == {"idle_days", "booked_ahead"}
+    assert all(c.contribution > 0 for c in reasons[:2])
+    assert model.explain([100.0, 1.0, 0.0], top=1, direction=-1)[0].feature == "booked_ahead"
+    parts, base = model.contributions(X[:50])
+    assert np.allclose(parts.sum(axis=1) + base, model.decision_function(X[:50]))
+    assert np.abs(parts[:, 2]).mean() < 0.2 * np.abs(parts[:, :2]).mean()  # the noise matters far less
+    # stored as plain JSON, and the copy scores the same
+    copy = BoostedModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert np.allclose(copy.predict_proba(X), model.predict_proba(X))
+    with pytest.raises(ValueError):
+        LogisticModel.from_dict(model.to_dict())
+
+
+def test_boosted_trees_score_as_scikit_learn_does_with_missing_values():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X, y = _interaction(n=1500, seed=9)
+    X[::5, 0] = np.nan  # idle unknown for some
+    model = BoostedModel.fit(X, y, NAMES, seed=3)
+    reference = HistGradientBoostingClassifier(
+        **DEFAULT_PARAMS, early_stopping=True, validation_fraction=0.1, n_iter_no_change=20, random_state=3
+    ).fit(X, y)
+    assert len(model.trees) == reference.n_iter_
+    assert np.allclose(model.decision_function(X), reference.decision_function(X))
+
+
+def test_boosted_trees_on_a_tiny_set_and_bad_input():
+    X, y = _churn_like()  # 60 rows: no rows to spare for early stopping
+    model = BoostedModel.fit(X, y, ["idle_days", "noise"])
+    low, high = model.predict_proba([[5.0, 0.0], [95.0, 0.0]])
+    assert low < 0.3 < 0.7 < high
+    assert model.explain([95.0, 0.0], top=1)[0].feature == "idle_days"
+    with pytest.raises(NotEnoughData):
+        BoostedModel.fit([[1.0], [2.0], [3.0]], [0, 0, 0], ["x"])
+    with pytest.raises(ValueError):
+        BoostedModel.fit(X, y, ["only_one_name"])
+    with pytest.raises(ValueError):
+        model.predict_proba([[1.0, 2.0, 3.0]])
 
 
 def test_logistic_refuses_one_sided_data():
@@ -121,3 +193,4 @@ def test_demand_model_without_data():
     assert not empty.knows("anything") and empty.n_observations == 0
     full = DemandModel.fit([Observation("s", "m", 100.0, 10, 10), Observation("s", "n", 120.0, 10, 10)])
     assert full.knows("s") and not full.sensitivity_measured
+

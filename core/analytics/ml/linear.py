@@ -1,9 +1,10 @@
 """A standardised logistic regression that can say *why* it scored a case high.
 
 Used for churn and session success. A linear model is chosen on purpose: on the
-offline evaluation it is as accurate as gradient boosting (see the README of the
-benchmark) and each prediction splits into per-feature contributions, which is
-what an editor needs to decide how to reach out.
+offline evaluation (``bench/analytics.py``, which fits both on the same rows)
+it is at least as accurate as gradient boosting (``ml.boosting``), and each
+prediction splits into per-feature contributions, which is what an editor needs
+to decide how to reach out.
 """
 
 from __future__ import annotations
@@ -89,10 +90,13 @@ class LogisticModel:
         logits = self._z(np.asarray(X, dtype=float)) @ self.coef + self.intercept
         return 1.0 / (1.0 + np.exp(-np.clip(logits, -40, 40)))
 
+    def contributions(self, X: np.ndarray | Sequence[Sequence[float]]) -> tuple[np.ndarray, float]:
+        """Per-row, per-feature log-odds contributions and the intercept; they add up to the log-odds."""
+        return self._z(np.asarray(X, dtype=float)) * self.coef, self.intercept
+
     def explain(self, row: Sequence[float], top: int = 3, *, direction: int = 1) -> list[Contribution]:
         """The features that pushed this row's score the most in ``direction`` (+1 up, -1 down)."""
-        z = self._z(np.asarray(row, dtype=float))[0]
-        parts = self.coef * z
+        parts = self.contributions([row])[0][0]
         order = np.argsort(-direction * parts, kind="mergesort")
         out = []
         for index in order[:top]:
