@@ -194,3 +194,170 @@ def test_demand_model_without_data():
     full = DemandModel.fit([Observation("s", "m", 100.0, 10, 10), Observation("s", "n", 120.0, 10, 10)])
     assert full.knows("s") and not full.sensitivity_measured
 
+
+# --- the offline evaluation's OULAD cohort: nothing after the cut-off day ------------------------
+
+
+def _write(path, rows: list[dict]) -> None:
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _tiny_oulad(folder, late_rows: list[dict]):
+    demographics = {
+        "gender": "F",
+        "region": "Wales",
+        "highest_education": "A Level",
+        "imd_band": "20-30%",
+        "age_band": "0-35",
+        "disability": "N",
+    }
+    students = {  # id -> (presentation, unregistration day, final result)
+        "1": ("2013J", "", "Pass"),
+        "2": ("2013J", "150", "Withdrawn"),
+        "3": ("2013J", "", "Fail"),
+        "4": ("2013J", "30", "Withdrawn"),
+        "5": ("2014J", "", "Pass"),
+        "6": ("2014J", "110", "Withdrawn"),
+        "7": ("2014J", "-5", "Withdrawn"),  # left before the course began
+    }
+    _write(
+        folder / "courses.csv",
+        [
+            {"code_module": "AAA", "code_presentation": p, "module_presentation_length": "200"}
+            for p in ("2013J", "2014J")
+        ],
+    )
+    _write(
+        folder / "assessments.csv",
+        [
+            {
+                "code_module": "AAA",
+                "code_presentation": p,
+                "id_assessment": f"{p[:4]}{n}",
+                "assessment_type": kind,
+                "date": day,
+                "weight": w,
+            }
+            for p in ("2013J", "2014J")
+            for n, kind, day, w in ((1, "TMA", "20", "40"), (2, "TMA", "100", "60"), (3, "Exam", "", "100"))
+        ],
+    )
+    _write(
+        folder / "studentInfo.csv",
+        [
+            {
+                "code_module": "AAA",
+                "code_presentation": p,
+                "id_student": s,
+                **demographics,
+                "num_of_prev_attempts": "0",
+                "studied_credits": "60",
+                "final_result": result,
+            }
+            for s, (p, _, result) in students.items()
+        ],
+    )
+    _write(
+        folder / "studentRegistration.csv",
+        [
+            {
+                "code_module": "AAA",
+                "code_presentation": p,
+                "id_student": s,
+                "date_registration": "-20",
+                "date_unregistration": unreg,
+            }
+            for s, (p, unreg, _) in students.items()
+        ],
+    )
+    on_time = [
+        {"id_assessment": a, "id_student": s, "date_submitted": day, "is_banked": "0", "score": score}
+        for a, s, day, score in (
+            ("20131", "1", "18", "80"),
+            ("20131", "3", "25", "35"),
+            ("20141", "5", "19", "70"),
+            ("20141", "6", "20", "50"),
+        )
+    ]
+    _write(folder / "studentAssessment.csv", on_time + late_rows)
+
+
+def test_oulad_cohort_uses_only_what_is_known_by_the_cut_off(tmp_path):
+    from bench.analytics import LEVER_GROUPS, load_oulad, read_oulad
+
+    plain, later = tmp_path / "plain", tmp_path / "later"
+    plain.mkdir()
+    later.mkdir()
+    _tiny_oulad(plain, [])
+    # the same data plus what happened after day 60: a second assessment, and a late first one
+    _tiny_oulad(
+        later,
+        [
+            {"id_assessment": "20132", "id_student": "1", "date_submitted": "98", "is_banked": "0", "score": "10"},
+            {"id_assessment": "20131", "id_student": "2", "date_submitted": "70", "is_banked": "0", "score": "90"},
+        ],
+    )
+    day60, day60_later = load_oulad(read_oulad(plain), 60), load_oulad(read_oulad(later), 60)
+    all_groups = list(LEVER_GROUPS)
+    assert np.array_equal(day60.matrix(all_groups)[0], day60_later.matrix(all_groups)[0])
+    # student 7 left before the start; student 4 left on day 30, so is no longer registered on day 60
+    assert len(day60.withdrew) == 6
+    assert day60.still_registered.tolist() == [True, True, True, False, True, True]
+    assert day60.train.tolist() == [True] * 4 + [False] * 2
+    X, names = day60.matrix(all_groups)
+    row = dict(zip(names, X[1], strict=True))  # student 2: missed the only assessment due by day 60
+    assert row["assessments_due"] == 1 and row["assessments_missed"] == 1 and row["first_due_missed"] == 1
+    assert row["missed_what_most_did"] == pytest.approx(2 / 4)  # 2 of the 4 who started had sent it in
+    assert row["course_left_share"] == pytest.approx(1 / 4)
+    # by day 120 the later facts are known, and change the rows
+    day120 = load_oulad(read_oulad(later), 120)
+    assert not np.array_equal(day120.matrix(all_groups)[0], load_oulad(read_oulad(plain), 120).matrix(all_groups)[0])
+    assert day120.still_registered.tolist() == [True, True, True, False, True, False]
+
+
+def _synthetic_cohort(seed: int = 1):
+    """Withdrawal driven by one lever column (late submissions vs the cohort); everything else is noise."""
+    from bench.analytics import LEVER_NAMES, Cohort
+
+    rng = np.random.default_rng(seed)
+    n = 2500  # at least 1000 rows in each fit, so the boosted trees stop early
+    course = np.asarray(["AAA-2013B"] * 1000 + ["AAA-2013J"] * 1000 + ["AAA-2014J"] * 500)
+    levers = rng.normal(0, 1, (n, len(LEVER_NAMES)))
+    lateness = levers[:, LEVER_NAMES.index("submission_day_vs_cohort")]
+    withdrew = (lateness + rng.normal(0, 0.7, n) > 1.0).astype(int)
+    D = np.eye(2)[rng.integers(0, 2, n)]
+    return Cohort(
+        features=["noise_a", "noise_b"],
+        demo_features=["gender=F", "gender=M"],
+        X=np.hstack([rng.normal(0, 1, (n, 2)), D]),
+        D=D,
+        withdrew=withdrew,
+        passed=1 - withdrew,
+        course=course,
+        train=np.char.startswith(course, "AAA-2013"),
+        still_registered=np.ones(n, dtype=bool),
+        levers=levers,
+        cutoff=60,
+    )
+
+
+def test_churn_choice_finds_the_useful_features_and_never_looks_at_the_test_year():
+    from bench.analytics import _churn_scores, choose_churn_model
+
+    cohort = _synthetic_cohort()
+    choice = choose_churn_model(cohort, seed=7)
+    assert choice.groups[:1] == ["timeliness"] and choice.kind == "logistic"
+    assert all(len(aucs) == 2 for aucs in choice.validation.values())
+    scores = _churn_scores(cohort, cohort.still_registered, choice, seed=7)
+    assert scores["model"]["roc_auc"] > 0.85 > 0.6 > scores["baseline"]["roc_auc"]
+    # shuffling the 2014 outcomes changes the test figures, never the choice
+    shuffled = _synthetic_cohort()
+    test = ~shuffled.train
+    shuffled.withdrew[test] = np.random.default_rng(0).permutation(shuffled.withdrew[test])
+    again = choose_churn_model(shuffled, seed=7)
+    assert (again.kind, again.groups, again.validation) == (choice.kind, choice.groups, choice.validation)
