@@ -1,4 +1,4 @@
-"""Small pieces the built-in recommenders share: signal weights, matrices, blobs.
+"""Small pieces the built-in recommenders share: settings, signal weights, matrices, blobs, item indexes.
 
 Only NumPy/SciPy and ``core.plugins``: a third-party recommender would carry
 its own copy of whatever it needs from here.
@@ -7,13 +7,23 @@ its own copy of whatever it needs from here.
 from __future__ import annotations
 
 import io
+import math
+from abc import abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from scipy import sparse
 
-from core.plugins import SIGNAL_WEIGHTS, Interaction
+from core.plugins import (
+    SIGNAL_WEIGHTS,
+    Candidates,
+    Interaction,
+    PluginMeta,
+    Recommender,
+    RecommenderScores,
+    UserFeatures,
+)
 
 KIND_VERBS = {"mentor": "teaches", "session": "covers"}
 
@@ -97,6 +107,13 @@ def top_indices(values: np.ndarray, n: int) -> np.ndarray:
     return part[np.argsort(-values[part], kind="stable")]
 
 
+def strongest(scores: np.ndarray, n: int, above: float = -math.inf) -> np.ndarray:
+    """Positions of the ``n`` highest scores above ``above``, highest first; NaN (not scored) never counts."""
+    values = np.where(np.isnan(scores), -np.inf, scores)
+    top = top_indices(values, n)
+    return top[values[top] > above]
+
+
 def dump_arrays(compress: bool = True, **arrays: Any) -> bytes:
     """NumPy arrays (and lists of strings) as one ``.npz`` blob: no pickle, safe to load.
 
@@ -133,3 +150,63 @@ def setting(config: Mapping[str, Any], name: str, default: Any) -> Any:
     """A plugin setting, or ``default`` when it is unset (``None`` or empty)."""
     value = config.get(name)
     return default if value is None or value == "" else value
+
+
+def settings(config: Mapping[str, Any], meta: PluginMeta) -> dict[str, Any]:
+    """Every setting ``meta`` declares: the configured value, or the declared default when unset."""
+    return {field.name: setting(config, field.name, field.initial()) for field in meta.settings}
+
+
+class IndexedRecommender(Recommender):
+    """A recommender whose fitted state is arrays over its own list of items.
+
+    Keeps ``items`` and the ``index`` (item key -> row) that
+    :meth:`Candidates.take` aligns with; a new index is built on every fit or
+    load, so alignments remembered for the old one are never reused. The
+    blob is an ``.npz`` of ``items`` plus :meth:`state`.
+    """
+
+    compress_blob = True  # dense float matrices barely compress: subclasses holding one switch it off
+
+    def _set_items(self, items: Iterable[str]) -> None:
+        self.items: list[str] = list(items)
+        self.index: dict[str, int] = {item: n for n, item in enumerate(self.items)}
+
+    @abstractmethod
+    def state(self) -> dict[str, Any]:
+        """The arrays (besides ``items``) that make up the fitted model."""
+
+    @abstractmethod
+    def restore(self, items: list[str], arrays: Mapping[str, np.ndarray]) -> None:
+        """Set the fitted state from what :meth:`state` saved."""
+
+    def dumps(self) -> bytes:
+        return dump_arrays(compress=self.compress_blob, items=np.asarray(self.items, dtype=str), **self.state())
+
+    def loads(self, blob: bytes) -> None:
+        arrays = load_arrays(blob)
+        self.restore([str(x) for x in arrays.pop("items")], arrays)
+
+
+def unscored(candidates: Candidates) -> RecommenderScores:
+    """The answer of a recommender with nothing to say for this user: every candidate NaN."""
+    return RecommenderScores(scores=np.full(len(candidates), np.nan))
+
+
+class VectorRecommender(IndexedRecommender):
+    """The same answer for everyone: one value per item and a reason per item, both fixed at fit/load time."""
+
+    def __init__(self) -> None:
+        self._set_vector([], np.zeros(0))
+
+    def _set_vector(self, items: Iterable[str], values: np.ndarray) -> None:
+        self._set_items(items)
+        self.values = np.asarray(values, dtype=np.float64)
+        self.reasons: dict[str, str] = {item: self.reason(n) for n, item in enumerate(self.items)}
+
+    @abstractmethod
+    def reason(self, row: int) -> str:
+        """The phrase shown for the item in ``row``."""
+
+    def score(self, user: UserFeatures, candidates: Candidates) -> RecommenderScores:
+        return RecommenderScores(scores=candidates.take(self.index, self.values), reasons=self.reasons)

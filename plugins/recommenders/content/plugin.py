@@ -14,13 +14,14 @@ interests) and a brand-new mentor (from their skills and description).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from core.plugins import (
+    Candidates,
     PluginConfig,
     PluginMeta,
     Recommender,
@@ -31,16 +32,16 @@ from core.plugins import (
     hookimpl,
 )
 from plugins.recommenders.common import (
-    dump_arrays,
+    IndexedRecommender,
     dump_csr,
     history_vector,
     human_list,
     item_phrase,
-    load_arrays,
     load_csr,
-    setting,
+    settings,
     signal_weights,
-    top_indices,
+    strongest,
+    unscored,
 )
 
 peerlearn_meta = PluginMeta(
@@ -73,16 +74,16 @@ peerlearn_meta = PluginMeta(
 )
 
 _TOKEN_PATTERN = r"(?u)\b\w[\w+#.-]*\w\b|\b\w\b"
+_TEXT_OPTIONS = {"lowercase": True, "stop_words": "english", "token_pattern": _TOKEN_PATTERN}
+_QUERY_MEMO = 4096  # interest phrases whose terms are remembered (the skill taxonomy is far smaller)
 
 
-def _text_vectorizer(vocabulary: dict[str, int] | None = None, max_features: int | None = None) -> CountVectorizer:
-    options = {"lowercase": True, "stop_words": "english", "token_pattern": _TOKEN_PATTERN}
-    if vocabulary is not None:
-        return CountVectorizer(vocabulary=vocabulary, **options)
-    return TfidfVectorizer(sublinear_tf=True, max_features=max_features, **options)
+def _analyser() -> Callable[[str], list[str]]:
+    """The tokeniser the TF-IDF vocabulary was fitted with (lower case, English stop words dropped)."""
+    return CountVectorizer(**_TEXT_OPTIONS).build_analyzer()
 
 
-class ContentRecommender(Recommender):
+class ContentRecommender(IndexedRecommender):
     key = "content"
     family = "content"
     label = "Content similarity (skills and descriptions)"
@@ -106,17 +107,27 @@ class ContentRecommender(Recommender):
         self._set_state([], [], sparse.csr_matrix((0, 0)), [], np.zeros(0), sparse.csr_matrix((0, 0)), [])
 
     def _set_state(self, items, skill_names, skills, terms, idf, tfidf, languages) -> None:
-        self.items: list[str] = list(items)
-        self.index = {item: n for n, item in enumerate(self.items)}
+        self._set_items(items)
         self.skill_names: list[str] = list(skill_names)  # display names, vocabulary order
         self.skill_index = {name.lower(): n for n, name in enumerate(self.skill_names)}
         self.skills = skills.tocsr().astype(np.float32)  # items x skills, binary
         self.skill_counts = np.asarray(self.skills.sum(axis=1)).ravel()
         self.terms: list[str] = list(terms)
+        self.term_index = {t: n for n, t in enumerate(self.terms)}
         self.idf = np.asarray(idf, dtype=np.float32)
         self.tfidf = tfidf.tocsr().astype(np.float32)  # items x terms, rows L2-normalised
         self.languages: list[frozenset[str]] = list(languages)
-        self._query = _text_vectorizer({t: n for n, t in enumerate(self.terms)}) if self.terms else None
+        # items x languages, so "shares no language with the learner" is one sparse product per request
+        names = sorted({x for langs in self.languages for x in langs})
+        self.language_index = {x: n for n, x in enumerate(names)}
+        pairs = [(row, self.language_index[x]) for row, langs in enumerate(self.languages) for x in langs]
+        self.language_matrix = sparse.csr_matrix(
+            (np.ones(len(pairs), dtype=np.float32), ([r for r, _ in pairs], [c for _, c in pairs])),
+            shape=(len(self.items), len(names)),
+        )
+        self.has_language = np.fromiter((bool(x) for x in self.languages), dtype=bool, count=len(self.languages))
+        self._analyse = _analyser() if self.terms else None
+        self._phrase_terms: dict[str, list[int]] = {}
 
     # --- fitting -----------------------------------------------------------
 
@@ -141,7 +152,7 @@ class ContentRecommender(Recommender):
         idf = np.zeros(0, dtype=np.float32)
         tfidf = sparse.csr_matrix((len(items), 0), dtype=np.float32)
         if any(t.strip() for t in texts):
-            vectorizer = _text_vectorizer(max_features=self.max_features)
+            vectorizer = TfidfVectorizer(sublinear_tf=True, max_features=self.max_features, **_TEXT_OPTIONS)
             try:
                 tfidf = vectorizer.fit_transform(texts)
             except ValueError:  # only stop words: no vocabulary
@@ -154,22 +165,32 @@ class ContentRecommender(Recommender):
 
     # --- scoring -----------------------------------------------------------
 
+    def _terms_of(self, phrase: str) -> list[int]:
+        """Vocabulary ids of a phrase's tokens, remembered (interests repeat across learners)."""
+        ids = self._phrase_terms.get(phrase)
+        if ids is None:
+            assert self._analyse is not None
+            ids = [self.term_index[t] for t in self._analyse(phrase) if t in self.term_index]
+            if len(self._phrase_terms) < _QUERY_MEMO:
+                self._phrase_terms[phrase] = ids
+        return ids
+
     def _query_vector(self, words: Sequence[str]) -> np.ndarray | None:
-        if self._query is None or not words:
+        """The TF-IDF vector of ``words`` read as one query (sublinear tf, the fitted idf, L2-normalised)."""
+        if self._analyse is None or not words:
             return None
-        counts = self._query.transform([" ".join(words)]).astype(np.float32)
-        if counts.nnz == 0:
+        ids, counts = np.unique(
+            np.asarray([t for w in words for t in self._terms_of(w)], dtype=np.intp), return_counts=True
+        )
+        if not len(ids):
             return None
-        counts.data = 1.0 + np.log(counts.data)  # sublinear tf, as in fitting
-        vector = np.asarray(counts.multiply(self.idf).todense()).ravel()
+        vector = np.zeros(len(self.terms), dtype=np.float32)
+        vector[ids] = (1.0 + np.log(counts.astype(np.float32))) * self.idf[ids]
         return vector / (np.linalg.norm(vector) or 1.0)
 
-    def score(self, user: UserFeatures, candidates: Sequence[str]) -> RecommenderScores:
-        known = [(c, self.index[c]) for c in candidates if c in self.index]
-        if not known or not self.items:
-            return RecommenderScores(scores={})
-        keys = [c for c, _ in known]
-        cand = np.fromiter((i for _, i in known), dtype=np.int64, count=len(known))
+    def score(self, user: UserFeatures, candidates: Candidates) -> RecommenderScores:
+        if not self.items:
+            return unscored(candidates)
         hist_idx, hist_w = history_vector(user.history, self.index, self.signals)
 
         interests = {s.lower(): s for s in user.interests}
@@ -182,18 +203,18 @@ class ContentRecommender(Recommender):
                 strong = np.nonzero(mass >= self.profile_share * mass.max())[0]
                 for col in strong:
                     profile.setdefault(self.skill_names[col].lower(), self.skill_names[col])
-        total = np.zeros(len(keys), dtype=np.float32)
-        jaccard = np.zeros(len(keys), dtype=np.float32)
+        # everything below is over the model's own items, aligned with the candidates at the end
+        total = np.zeros(len(self.items), dtype=np.float32)
+        jaccard = np.zeros(len(self.items), dtype=np.float32)
         if profile and self.skill_names:
             in_vocab = [self.skill_index[s] for s in profile if s in self.skill_index]
             user_vec = np.zeros(len(self.skill_names), dtype=np.float32)
             user_vec[in_vocab] = 1.0
-            inter = (self.skills @ user_vec)[cand]
-            union = self.skill_counts[cand] + len(profile) - inter
+            inter = self.skills @ user_vec
+            union = self.skill_counts + len(profile) - inter
             jaccard = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
             total += self.jaccard_weight * jaccard
 
-        cosine = np.zeros(len(keys), dtype=np.float32)
         text_profile = self._query_vector(list(interests.values()))
         if hist_idx.size and self.terms:
             mean = np.asarray(self.tfidf[hist_idx].T @ hist_w).ravel()
@@ -202,67 +223,65 @@ class ContentRecommender(Recommender):
                 mean /= norm
                 text_profile = mean if text_profile is None else (text_profile + mean) / 2.0
         if text_profile is not None:
-            cosine = (self.tfidf @ text_profile)[cand]
-            total += self.tfidf_weight * cosine
+            total += self.tfidf_weight * (self.tfidf @ text_profile)
 
         if user.languages and self.language_penalty != 1.0:
-            spoken = {x.lower() for x in user.languages}
-            mismatch = np.fromiter(
-                (bool(self.languages[i]) and not (self.languages[i] & spoken) for i in cand),
-                dtype=bool,
-                count=len(cand),
-            )
-            total[mismatch] *= self.language_penalty
+            spoken = np.zeros(len(self.language_index), dtype=np.float32)
+            spoken[
+                [self.language_index[x] for x in {x.lower() for x in user.languages} if x in self.language_index]
+            ] = 1
+            total[self.has_language & ~(self.language_matrix @ spoken > 0)] *= self.language_penalty
 
-        if not total.any():
-            return RecommenderScores(scores={})
-        scores = {k: float(v) for k, v in zip(keys, total, strict=True) if v > 0}
-        reasons, because = self._explain(keys, cand, total, jaccard, interests, hist_idx)
+        scores = candidates.take(self.index, np.where(total > 0, total, np.nan))
+        reasons, because = self._explain(candidates, scores, jaccard, interests, hist_idx)
         return RecommenderScores(scores=scores, reasons=reasons, because=because)
 
-    def _explain(self, keys, cand, total, jaccard, interests, hist_idx):
+    def _explain(self, candidates, scores, jaccard, interests, hist_idx):
+        """Reasons for the strongest items: the listed interests they cover, else the history item most like them."""
         reasons: dict[str, str] = {}
         because: dict[str, list[str]] = {}
-        top = [int(p) for p in top_indices(total, self.explained_items) if total[p] > 0]
-        if not top:
-            return reasons, because
-        rows = cand[top]
-        # history x top-items similarity in one product, for "similar to X" reasons
-        similar = None
-        if hist_idx.size:
-            similar = (self.tfidf[hist_idx] @ self.tfidf[rows].T).toarray()
-            similar += (self.skills[hist_idx] @ self.skills[rows].T).toarray()
-            similar[hist_idx[:, np.newaxis] == rows[np.newaxis, :]] = 0.0  # never "similar to itself"
-        for n, pos in enumerate(top):
-            key = keys[pos]
+        top = strongest(scores, self.explained_items, above=0.0)
+        indptr, indices = self.skills.indptr, self.skills.indices
+        unexplained: list[tuple[str, int]] = []
+        for pos, row in zip(top.tolist(), candidates.rows(self.index)[top].tolist(), strict=True):
+            key = candidates[pos]
             shared = []
-            if jaccard[pos] > 0 and interests:
-                cols = self.skills[cand[pos]].indices
+            if jaccard[row] > 0 and interests:
+                cols = indices[indptr[row] : indptr[row + 1]]
                 shared = sorted(self.skill_names[c] for c in cols if self.skill_names[c].lower() in interests)
             if shared:
                 reasons[key] = f"{item_phrase(key)} {human_list(shared)}, which you listed"
-            elif similar is not None and similar[:, n].max() > 0:
-                reasons[key] = "similar to {because}"
-                because[key] = [self.items[hist_idx[int(np.argmax(similar[:, n]))]]]
+            elif hist_idx.size:
+                unexplained.append((key, row))
+        if unexplained:
+            # history x items similarity in one product, for "similar to X" reasons
+            rows = np.fromiter((row for _, row in unexplained), dtype=np.intp, count=len(unexplained))
+            similar = (self.tfidf[hist_idx] @ self.tfidf[rows].T).toarray()
+            similar += (self.skills[hist_idx] @ self.skills[rows].T).toarray()
+            similar[hist_idx[:, np.newaxis] == rows[np.newaxis, :]] = 0.0  # never "similar to itself"
+            closest = np.argmax(similar, axis=0)
+            for n, (key, _) in enumerate(unexplained):
+                if similar[closest[n], n] > 0:
+                    reasons[key] = "similar to {because}"
+                    because[key] = [self.items[hist_idx[closest[n]]]]
         return reasons, because
 
     # --- persistence -------------------------------------------------------
 
-    def dumps(self) -> bytes:
-        return dump_arrays(
-            items=np.asarray(self.items, dtype=str),
-            skill_names=np.asarray(self.skill_names, dtype=str),
-            terms=np.asarray(self.terms, dtype=str),
-            idf=self.idf,
-            languages=np.asarray([",".join(sorted(x)) for x in self.languages], dtype=str),
+    def state(self) -> dict[str, np.ndarray]:
+        return {
+            "skill_names": np.asarray(self.skill_names, dtype=str),
+            "terms": np.asarray(self.terms, dtype=str),
+            "idf": self.idf,
+            "languages": np.asarray([",".join(sorted(x)) for x in self.languages], dtype=str),
             **dump_csr("skills", self.skills),
             **dump_csr("tfidf", self.tfidf),
-        )
+        }
 
-    def loads(self, blob: bytes) -> None:
-        a = load_arrays(blob)
+    def restore(self, items: list[str], arrays) -> None:
+        a = arrays
         self._set_state(
-            [str(x) for x in a["items"]],
+            items,
             [str(x) for x in a["skill_names"]],
             load_csr("skills", a),
             [str(x) for x in a["terms"]],
@@ -274,13 +293,4 @@ class ContentRecommender(Recommender):
 
 @hookimpl
 def peerlearn_recommenders(config: PluginConfig) -> list[Recommender]:
-    return [
-        ContentRecommender(
-            jaccard_weight=setting(config, "jaccard_weight", 0.6),
-            tfidf_weight=setting(config, "tfidf_weight", 0.4),
-            language_penalty=setting(config, "language_penalty", 0.5),
-            profile_share=setting(config, "profile_share", 0.3),
-            max_features=setting(config, "max_features", 50000),
-            explained_items=setting(config, "explained_items", 50),
-        )
-    ]
+    return [ContentRecommender(**settings(config, peerlearn_meta))]

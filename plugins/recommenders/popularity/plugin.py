@@ -9,21 +9,11 @@ that always has an answer, for anonymous visitors and brand-new learners alike.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 
 import numpy as np
 
-from core.plugins import (
-    PluginConfig,
-    PluginMeta,
-    Recommender,
-    RecommenderScores,
-    SettingField,
-    TrainingData,
-    UserFeatures,
-    hookimpl,
-)
-from plugins.recommenders.common import dump_arrays, load_arrays, setting, signal_weights
+from core.plugins import PluginConfig, PluginMeta, Recommender, SettingField, TrainingData, hookimpl
+from plugins.recommenders.common import VectorRecommender, settings, signal_weights
 
 peerlearn_meta = PluginMeta(
     name="Popularity",
@@ -55,7 +45,9 @@ def decay_factor(age_days: float, half_life_days: float) -> float:
     return float(0.5 ** (max(age_days, 0.0) / half_life_days))
 
 
-class PopularityRecommender(Recommender):
+class PopularityRecommender(VectorRecommender):
+    """Scores are the fitted popularity of each item, the same for every learner."""
+
     key = "popularity"
     family = "popularity"
     label = "Popularity with temporal decay"
@@ -63,8 +55,8 @@ class PopularityRecommender(Recommender):
     def __init__(self, half_life_days: float = 30.0, click_weight: float = 0.3, view_weight: float = 0.1) -> None:
         self.half_life_days = float(half_life_days)
         self.signals = signal_weights({"click": click_weight, "view": view_weight})
-        self.popularity: dict[str, float] = {}
-        self.bookers: dict[str, int] = {}
+        self.bookers = np.zeros(0, dtype=np.int64)
+        super().__init__()
 
     def fit(self, data: TrainingData) -> None:
         popularity: dict[str, float] = defaultdict(float)
@@ -77,38 +69,22 @@ class PopularityRecommender(Recommender):
             popularity[it.item] += weight * decay_factor(age, self.half_life_days)
             if it.kind in _BOOKED:
                 bookers[it.item].add(it.user_id)
-        self.popularity = dict(popularity)
-        self.bookers = {item: len(users) for item, users in bookers.items()}
+        items = sorted(popularity)
+        self.bookers = np.asarray([len(bookers.get(i, ())) for i in items], dtype=np.int64)
+        self._set_vector(items, np.asarray([popularity[i] for i in items], dtype=np.float64))
 
-    def score(self, user: UserFeatures, candidates: Sequence[str]) -> RecommenderScores:
-        scores = {c: self.popularity[c] for c in candidates if c in self.popularity}
-        reasons = {}
-        for item in scores:
-            n = self.bookers.get(item, 0)
-            reasons[item] = f"booked by {n} learners" if n >= 2 else "popular with learners"
-        return RecommenderScores(scores=scores, reasons=reasons)
+    def reason(self, row: int) -> str:
+        n = int(self.bookers[row])
+        return f"booked by {n} learners" if n >= 2 else "popular with learners"
 
-    def dumps(self) -> bytes:
-        items = sorted(self.popularity)
-        return dump_arrays(
-            items=np.asarray(items, dtype=str),
-            popularity=np.asarray([self.popularity[i] for i in items], dtype=np.float64),
-            bookers=np.asarray([self.bookers.get(i, 0) for i in items], dtype=np.int64),
-        )
+    def state(self) -> dict[str, np.ndarray]:
+        return {"popularity": self.values, "bookers": self.bookers}
 
-    def loads(self, blob: bytes) -> None:
-        a = load_arrays(blob)
-        items = [str(x) for x in a["items"]]
-        self.popularity = dict(zip(items, a["popularity"].tolist(), strict=True))
-        self.bookers = {i: n for i, n in zip(items, a["bookers"].tolist(), strict=True) if n}
+    def restore(self, items: list[str], arrays) -> None:
+        self.bookers = arrays["bookers"].astype(np.int64)
+        self._set_vector(items, arrays["popularity"])
 
 
 @hookimpl
 def peerlearn_recommenders(config: PluginConfig) -> list[Recommender]:
-    return [
-        PopularityRecommender(
-            half_life_days=setting(config, "half_life_days", 30.0),
-            click_weight=setting(config, "click_weight", 0.3),
-            view_weight=setting(config, "view_weight", 0.1),
-        )
-    ]
+    return [PopularityRecommender(**settings(config, peerlearn_meta))]

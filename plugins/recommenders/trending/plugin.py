@@ -11,22 +11,12 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
 from datetime import timedelta
 
 import numpy as np
 
-from core.plugins import (
-    PluginConfig,
-    PluginMeta,
-    Recommender,
-    RecommenderScores,
-    SettingField,
-    TrainingData,
-    UserFeatures,
-    hookimpl,
-)
-from plugins.recommenders.common import dump_arrays, load_arrays, setting, signal_weights
+from core.plugins import PluginConfig, PluginMeta, Recommender, SettingField, TrainingData, hookimpl
+from plugins.recommenders.common import VectorRecommender, settings, signal_weights
 
 peerlearn_meta = PluginMeta(
     name="Trending",
@@ -54,7 +44,9 @@ def growth_score(recent: float, previous: float, prior: float) -> float:
     return (recent - previous) / math.sqrt(previous + max(prior, 1e-9))
 
 
-class TrendingRecommender(Recommender):
+class TrendingRecommender(VectorRecommender):
+    """Scores are the fitted growth of the items that grew, the same for every learner."""
+
     key = "trending"
     family = "trending"
     label = "Trending (growth of recent interest)"
@@ -71,7 +63,7 @@ class TrendingRecommender(Recommender):
         self.min_recent = float(min_recent)
         self.prior = float(prior)
         self.signals = signal_weights({"click": click_weight, "view": view_weight})
-        self.trend: dict[str, float] = {}
+        super().__init__()
 
     def fit(self, data: TrainingData) -> None:
         window = timedelta(days=self.window_days)
@@ -86,40 +78,25 @@ class TrendingRecommender(Recommender):
                 recent[it.item] += weight
             elif age < 2 * window:
                 previous[it.item] += weight
-        self.trend = {}
+        trend: dict[str, float] = {}
         for item, r in recent.items():
             if r >= self.min_recent:
                 value = growth_score(r, previous.get(item, 0.0), self.prior)
                 if value > 0:
-                    self.trend[item] = value
+                    trend[item] = value
+        items = sorted(trend)
+        self._set_vector(items, np.asarray([trend[i] for i in items], dtype=np.float64))
 
-    @property
-    def reason(self) -> str:
+    def reason(self, row: int) -> str:
         return "popular this week" if self.window_days == 7 else f"trending over the last {self.window_days} days"
 
-    def score(self, user: UserFeatures, candidates: Sequence[str]) -> RecommenderScores:
-        scores = {c: self.trend[c] for c in candidates if c in self.trend}
-        return RecommenderScores(scores=scores, reasons=dict.fromkeys(scores, self.reason))
+    def state(self) -> dict[str, np.ndarray]:
+        return {"trend": self.values}
 
-    def dumps(self) -> bytes:
-        items = sorted(self.trend)
-        return dump_arrays(
-            items=np.asarray(items, dtype=str), trend=np.asarray([self.trend[i] for i in items], dtype=np.float64)
-        )
-
-    def loads(self, blob: bytes) -> None:
-        a = load_arrays(blob)
-        self.trend = dict(zip((str(x) for x in a["items"]), a["trend"].tolist(), strict=True))
+    def restore(self, items: list[str], arrays) -> None:
+        self._set_vector(items, arrays["trend"])
 
 
 @hookimpl
 def peerlearn_recommenders(config: PluginConfig) -> list[Recommender]:
-    return [
-        TrendingRecommender(
-            window_days=setting(config, "window_days", 7),
-            min_recent=setting(config, "min_recent", 2.0),
-            prior=setting(config, "prior", 1.0),
-            click_weight=setting(config, "click_weight", 0.3),
-            view_weight=setting(config, "view_weight", 0.1),
-        )
-    ]
+    return [TrendingRecommender(**settings(config, peerlearn_meta))]

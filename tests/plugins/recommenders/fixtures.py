@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
-from core.plugins import Interaction, ItemFeatures, TrainingData, UserFeatures
+from core.plugins import Candidates, Interaction, ItemFeatures, RecommenderScores, TrainingData, UserFeatures
+from core.recommendations.ranker import raw_vector
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -62,4 +64,10 @@ def learner(user_id: int = 100, **extra) -> UserFeatures:
     return UserFeatures(user_id=user_id, **extra)
 
 
-CANDIDATES = [item.item for item in ITEMS]
+CANDIDATES = Candidates(item.item for item in ITEMS)
+
+
+def scored(candidates, result: RecommenderScores) -> dict[str, float]:
+    """The candidates a recommender scored, with their scores (its answer read back as a dict)."""
+    values = raw_vector(candidates, result.scores)
+    return {key: float(v) for key, v in zip(candidates, values, strict=True) if not math.isnan(v)}

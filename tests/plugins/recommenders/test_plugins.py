@@ -9,13 +9,22 @@ import numpy as np
 import pytest
 from surprise import SVD, Dataset, Reader
 
-from core.plugins import Interaction, ItemFeatures, TrainingData, UserFeatures
+from core.plugins import Candidates, Interaction, ItemFeatures, TrainingData, UserFeatures
 from plugins.recommenders.collaborative.plugin import EaseRecommender, SurpriseSVDRecommender, ease_weights
 from plugins.recommenders.content.plugin import ContentRecommender
 from plugins.recommenders.popularity.plugin import PopularityRecommender, decay_factor
 from plugins.recommenders.trending.plugin import TrendingRecommender, growth_score
 
-from .fixtures import CANDIDATES, ITEMS, NOW, days_ago, learner, training_data
+from .fixtures import CANDIDATES, ITEMS, NOW, days_ago, learner, scored, training_data
+
+
+def answer(rec, user, keys):
+    """What ``rec`` scores of ``keys`` as a dict, and its full answer."""
+    candidates = Candidates(keys)
+    result = rec.score(user, candidates)
+    assert result.scores.shape == (len(keys),)
+    return scored(candidates, result), result
+
 
 # --- content ------------------------------------------------------------------
 
@@ -24,10 +33,9 @@ def test_jaccard_ranks_the_mentor_sharing_the_learners_interests_first():
     rec = ContentRecommender(jaccard_weight=1.0, tfidf_weight=0.0)
     rec.fit(training_data())
     user = UserFeatures(user_id=1, interests=frozenset({"Python", "Django"}))
-    result = rec.score(user, CANDIDATES)
+    scores, result = answer(rec, user, CANDIDATES)
     # |{Python, Django} & skills| / |union|: mentor 1 2/2, mentor 2 1/3, session 10 1/2, others 0.
-    assert result.scores == pytest.approx({"mentor:1": 1.0, "mentor:2": 1 / 3, "session:10": 0.5})
-    assert max(result.scores, key=result.scores.get) == "mentor:1"
+    assert scores == pytest.approx({"mentor:1": 1.0, "mentor:2": 1 / 3, "session:10": 0.5})
     assert result.reasons["mentor:1"] == "teaches Django and Python, which you listed"
     assert result.reasons["session:10"] == "covers Django, which you listed"
 
@@ -40,22 +48,24 @@ def test_tfidf_cosine_matches_a_hand_computation():
     ]
     rec = ContentRecommender(jaccard_weight=0.0, tfidf_weight=1.0)
     rec.fit(TrainingData(interactions=[], items=items, users=[], now=NOW))
-    result = rec.score(UserFeatures(user_id=1, interests=frozenset({"Guitar"})), ["mentor:1", "mentor:2", "mentor:3"])
+    scores, _ = answer(
+        rec, UserFeatures(user_id=1, interests=frozenset({"Guitar"})), ["mentor:1", "mentor:2", "mentor:3"]
+    )
     # smooth idf = ln((1 + n) / (1 + df)) + 1, sublinear tf = 1 + ln(tf), rows L2-normalised;
     # the query "guitar" is the unit vector on "guitar", so the cosine is each row's guitar weight.
     idf_shared, idf_single = math.log(4 / 3) + 1, math.log(4 / 2) + 1
     first = idf_shared / math.hypot(idf_shared, idf_shared)
     tf = 1 + math.log(2)
     third = tf * idf_shared / math.hypot(tf * idf_shared, idf_single)
-    assert result.scores == pytest.approx({"mentor:1": first, "mentor:3": third}, rel=1e-5)
+    assert scores == pytest.approx({"mentor:1": first, "mentor:3": third}, rel=1e-5)
 
 
 def test_history_builds_a_profile_and_names_the_similar_item():
     rec = ContentRecommender(jaccard_weight=1.0, tfidf_weight=0.0)
     rec.fit(training_data())
     user = UserFeatures(user_id=7, history=(Interaction(7, "mentor:1", "book", NOW),))
-    result = rec.score(user, ["mentor:1", "mentor:2", "session:10", "mentor:3"])
-    assert "mentor:3" not in result.scores
+    scores, result = answer(rec, user, ["mentor:1", "mentor:2", "session:10", "mentor:3"])
+    assert "mentor:3" not in scores
     assert "mentor:1" not in result.because  # an item is never "similar to" itself
     assert result.reasons["session:10"] == "similar to {because}"
     assert result.because["session:10"] == ["mentor:1"]
@@ -65,9 +75,9 @@ def test_language_penalty_lowers_items_in_languages_the_learner_does_not_speak()
     rec = ContentRecommender(jaccard_weight=1.0, tfidf_weight=0.0, language_penalty=0.5)
     rec.fit(training_data())
     user = UserFeatures(user_id=1, interests=frozenset({"Guitar", "Spanish"}), languages=frozenset({"en"}))
-    result = rec.score(user, ["mentor:3", "mentor:4"])
-    assert result.scores["mentor:3"] == pytest.approx(0.5 * 0.5)  # Jaccard 1/2, speaks only "es"
-    assert result.scores["mentor:4"] == pytest.approx(0.5)
+    scores, _ = answer(rec, user, ["mentor:3", "mentor:4"])
+    assert scores["mentor:3"] == pytest.approx(0.5 * 0.5)  # Jaccard 1/2, speaks only "es"
+    assert scores["mentor:4"] == pytest.approx(0.5)
 
 
 # --- popularity ----------------------------------------------------------------
@@ -91,8 +101,9 @@ def test_popularity_sums_decayed_signals():
     ]
     rec = PopularityRecommender(half_life_days=10)
     rec.fit(TrainingData(interactions=rows, items=ITEMS, users=[], now=NOW))
-    result = rec.score(UserFeatures(user_id=9), ["mentor:1", "mentor:2", "mentor:3"])
-    assert result.scores == pytest.approx({"mentor:1": 1.5, "mentor:2": 0.3})
+    scores, result = answer(rec, UserFeatures(user_id=9), ["mentor:1", "mentor:2", "mentor:3"])
+    assert scores == pytest.approx({"mentor:1": 1.5, "mentor:2": 0.3})
+    assert result.scores == pytest.approx([1.5, 0.3, math.nan], nan_ok=True)  # aligned; never seen: NaN
     assert result.reasons["mentor:1"] == "booked by 2 learners"
     assert result.reasons["mentor:2"] == "popular with learners"
 
@@ -113,11 +124,11 @@ def test_trending_scores_growth_against_the_previous_period():
     rows.append(Interaction(5, "mentor:4", "book", days_ago(20)))  # D: older than both periods
     rec = TrendingRecommender(window_days=7, min_recent=2, prior=1)
     rec.fit(TrainingData(interactions=rows, items=ITEMS, users=[], now=NOW))
-    result = rec.score(UserFeatures(user_id=1), CANDIDATES)
-    assert result.scores == pytest.approx({"mentor:1": (3 - 1) / math.sqrt(1 + 1)})
+    scores, result = answer(rec, UserFeatures(user_id=1), CANDIDATES)
+    assert scores == pytest.approx({"mentor:1": (3 - 1) / math.sqrt(1 + 1)})
     assert result.reasons == {"mentor:1": "popular this week"}
     assert growth_score(1, 0, 1) < growth_score(30, 10, 1)  # 10 -> 30 beats 0 -> 1
-    assert TrendingRecommender(window_days=3).reason == "trending over the last 3 days"
+    assert TrendingRecommender(window_days=3).reason(0) == "trending over the last 3 days"
 
 
 # --- collaborative -------------------------------------------------------------
@@ -140,24 +151,42 @@ def test_ease_scores_from_live_history_and_explains_with_the_item():
     rec.fit(TrainingData(interactions=rows, items=ITEMS, users=[], now=NOW))
     # A learner the model never saw, who just booked mentor 1:
     user = UserFeatures(user_id=50, history=(Interaction(50, "mentor:1", "book", NOW),))
-    result = rec.score(user, ["mentor:2", "mentor:3"])
-    assert result.scores == pytest.approx({"mentor:2": 1 / 3})
+    scores, result = answer(rec, user, ["mentor:2", "mentor:3"])
+    assert scores == pytest.approx({"mentor:2": 1 / 3}, rel=1e-3)  # B is kept at half precision
     assert result.reasons["mentor:2"] == "learners who booked {because} also booked this"
     assert result.because["mentor:2"] == ["mentor:1"]
-    assert rec.score(UserFeatures(user_id=51), ["mentor:2"]).scores == {}  # no history, no opinion
+    assert answer(rec, UserFeatures(user_id=51), ["mentor:2"])[0] == {}  # no history, no opinion
 
 
 def test_ease_keeps_the_most_interacted_items_within_its_limit():
     rec = EaseRecommender(lam=1.0, max_items=2)
     rec.fit(training_data())
     assert len(rec.items) == 2 and set(rec.items) == {"mentor:1", "mentor:2"}
+    assert rec.b.shape == (2, 2) and rec.b.dtype == np.float16
+    # an item beyond the limit has no score of its own (a session then inherits its mentor's)
+    scores, _ = answer(rec, learner(100), ["mentor:1", "mentor:2", "mentor:3"])
+    assert set(scores) == {"mentor:1", "mentor:2"}
+
+
+def test_ease_weights_fill_both_triangles_of_a_larger_matrix():
+    rng = np.random.default_rng(5)
+    x = (rng.random((300, 700)) < 0.05).astype(np.float64)  # wider than one block of the in-place mirroring
+    gram = x.T @ x
+    p = np.linalg.inv(gram + 10.0 * np.eye(700))
+    expected = -p / np.diag(p)[np.newaxis, :]
+    np.fill_diagonal(expected, 0.0)
+    b = ease_weights(gram, 10.0)
+    assert b.dtype == np.float32 and b.flags.c_contiguous
+    assert np.abs(b - expected).max() < 1e-4
+    fortran = np.asfortranarray(gram, dtype=np.float32)
+    assert np.abs(ease_weights(fortran, 10.0, overwrite=True) - expected).max() < 1e-4
 
 
 def test_svd_scores_all_candidates_at_once_exactly_as_surprise_predicts():
     data = training_data()
     rec = SurpriseSVDRecommender(n_factors=4, n_epochs=30, seed=3)
     rec.fit(data)
-    result = rec.score(UserFeatures(user_id=100), CANDIDATES)
+    scores, _ = answer(rec, UserFeatures(user_id=100), CANDIDATES)
 
     latest = {}
     for it in sorted(data.interactions, key=lambda i: i.at):
@@ -169,16 +198,16 @@ def test_svd_scores_all_candidates_at_once_exactly_as_surprise_predicts():
     algo.fit(trainset)
     rated = {item for _, item, _, _ in raw}
     expected = {i: algo.predict(100, i, clip=False).est for i in CANDIDATES if i in rated}
-    assert set(result.scores) == set(expected)
-    assert result.scores == pytest.approx(expected, rel=1e-4)
-    assert rec.score(UserFeatures(user_id=12345), CANDIDATES).scores == {}  # unknown learner
+    assert set(scores) == set(expected)
+    assert scores == pytest.approx(expected, rel=1e-4)
+    assert answer(rec, UserFeatures(user_id=12345), CANDIDATES)[0] == {}  # unknown learner
 
 
 def test_dismissal_cancels_a_users_positive_signal():
     rows = [Interaction(1, "mentor:1", "click", NOW), Interaction(1, "mentor:1", "dismiss", NOW + timedelta(1))]
     rec = PopularityRecommender(half_life_days=0)
     rec.fit(TrainingData(interactions=rows, items=ITEMS, users=[], now=NOW))
-    assert rec.score(UserFeatures(user_id=2), ["mentor:1"]).scores == pytest.approx({"mentor:1": 0.3})
+    assert answer(rec, UserFeatures(user_id=2), ["mentor:1"])[0] == pytest.approx({"mentor:1": 0.3})
     ease = EaseRecommender(lam=1.0)
     ease.fit(TrainingData(interactions=rows, items=ITEMS, users=[], now=NOW))
     assert ease.items == []
