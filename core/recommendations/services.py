@@ -137,8 +137,7 @@ def recommend(
         assignment = experiments.assign(user.pk, site_id)
         weights = assignment.weights
     if signed_in:
-        features = sources.user_features(user, with_history=True)
-        exclude = sources.dismissed(user.pk, conf.dismiss_days)
+        features, exclude = sources.learner(user, conf.dismiss_days)
         user_id = user.pk
     else:
         features, exclude, user_id = UserFeatures(user_id=0), frozenset(), None

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from core.plugins.models import PluginError
 from core.recommendations import services, sources, store
@@ -159,3 +163,42 @@ def test_a_failed_refit_keeps_the_previous_model(fitted, monkeypatch):
 @pytest.mark.parametrize("limit", [1, 50])
 def test_limit_bounds_the_list(fitted, limit):
     assert len(services.recommend(fitted["newcomer"], limit=limit).items) <= limit
+
+
+def test_the_served_learner_is_read_as_the_orm_reads_it(fitted, skills):
+    """``sources.learner`` (prepared SQL) gives the same history and dismissals as the ORM queries."""
+    learner = fitted["learners"][0]
+    learner.skills.set([skills["pandas"]])
+    RecommendationEvent.objects.create(user=learner, item=f"mentor:{fitted['bo'].pk}", kind="click")
+    recent, old = f"mentor:{fitted['cy'].pk}", f"mentor:{fitted['di'].pk}"
+    for item in (recent, old):
+        services.record_feedback(learner, impression_id=uuid.uuid4(), item=item, kind="dismiss")
+    RecommendationEvent.objects.filter(user=learner, item=old).update(created_at=timezone.now() - timedelta(days=40))
+
+    features, dismissed = sources.learner(learner, dismiss_days=30)
+    expected = sources.interactions(user_id=learner.pk, limit=sources.HISTORY_LIMIT)
+    assert expected and list(features.history) == expected
+    assert all(it.at.tzinfo is not None for it in features.history)  # rows converted as the ORM converts them
+    assert features.skills == {"Pandas"} and features.interests == frozenset()
+    assert dismissed == sources.dismissed(learner.pk, 30) == {recent}
+    assert sources.learner(learner, dismiss_days=0)[1] == frozenset()
+    newcomer = sources.learner(fitted["newcomer"], 30)[0]  # the same prepared SQL for another user
+    assert newcomer.interests == {"Python", "Django"} and newcomer.history == ()
+
+
+def test_a_dismissal_behind_a_long_history_is_still_read(fitted):
+    """When the events history is cut at its limit, the dismissals come from their own query."""
+    learner = fitted["learners"][2]
+    ada = f"mentor:{fitted['ada'].pk}"
+    services.record_feedback(learner, impression_id=uuid.uuid4(), item=ada, kind="dismiss")
+    RecommendationEvent.objects.filter(user=learner, kind="dismiss").update(
+        created_at=timezone.now() - timedelta(days=1)
+    )
+    bo = f"mentor:{fitted['bo'].pk}"
+    RecommendationEvent.objects.bulk_create(
+        [RecommendationEvent(user=learner, item=bo, kind="view") for _ in range(sources.HISTORY_LIMIT)]
+    )
+    features, dismissed = sources.learner(learner, dismiss_days=30)
+    assert sum(1 for it in features.history if it.kind in {"view", "dismiss"}) == sources.HISTORY_LIMIT
+    assert not any(it.kind == "dismiss" for it in features.history)
+    assert dismissed == {ada}
