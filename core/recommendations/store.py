@@ -41,6 +41,11 @@ def fit_budget() -> float:
     return _conf("FIT_BUDGET", 900.0)
 
 
+def load_budget() -> float:
+    """Seconds one recommender may take to load its stored model (an item-item model reads a few hundred MB)."""
+    return _conf("LOAD_BUDGET", 60.0)
+
+
 def score_budget() -> float:
     """Seconds one recommender may spend scoring one request before it is left out."""
     return _conf("SCORE_BUDGET", 1.0)
@@ -191,7 +196,10 @@ def loaded(site_id: int | None) -> list[Loaded]:
             except OSError:
                 logger.exception("Stored model of %s is missing: %s", rec.key, row.blob.name)
                 continue
-            if manager.invoke(plugin, f"load {rec.key}", _load, expect=bool, site_id=site_id, rec=rec, blob=blob):
+            loaded_ok = manager.invoke(
+                plugin, f"load {rec.key}", _load, expect=bool, budget=load_budget(), site_id=site_id, rec=rec, blob=blob
+            )
+            if loaded_ok:
                 result.append(Loaded(plugin, rec, row.fitted_at))
         _loaded[site_id] = (stamp, now, result)
         return result

@@ -224,9 +224,11 @@ class EaseRecommender(IndexedRecommender):
         # Kept at half precision: half the memory (and blob) of float32, and rankings that do not move
         # (the offline benchmark's figures are the same to four decimals); scoring sums in float32.
         b = np.asarray(b)
-        half = np.finfo(np.float16).max
-        fits = not b.size or (float(b.max()) <= half and float(b.min()) >= -half)
-        self.b = np.ascontiguousarray(b, dtype=np.float16 if fits else np.float32)
+        if b.dtype != np.float16:  # a fresh fit (a loaded model is float16 already): only if every value fits
+            half = float(np.finfo(np.float16).max)
+            if not b.size or (float(b.max()) <= half and float(b.min()) >= -half):
+                b = b.astype(np.float16)
+        self.b = np.ascontiguousarray(b)
 
     def fit(self, data: TrainingData) -> None:
         pairs = positive_signals(data.interactions, self.signals)
