@@ -1,9 +1,11 @@
-"""Recommender plugins that fail while scoring: one raises, one overruns its time budget."""
+"""Recommender plugins that fail while scoring: one raises, one overruns its time budget, one answers misaligned."""
 
 from __future__ import annotations
 
 import threading
 from types import SimpleNamespace
+
+import numpy as np
 
 from core.plugins import PluginMeta, Recommender, RecommenderScores, hookimpl
 
@@ -40,6 +42,13 @@ class Hanging(_Stored):
         return RecommenderScores(scores=dict.fromkeys(candidates, 1.0))
 
 
+class Misaligned(_Stored):
+    key = "test_misaligned"
+
+    def score(self, user, candidates) -> RecommenderScores:
+        return RecommenderScores(scores=np.ones(len(candidates) + 1))  # one score too many
+
+
 def _plugin(name: str, cls: type[Recommender]) -> SimpleNamespace:
     meta = PluginMeta(name=name, version="1.0", author="tests", description=name, kind="recommender")
 
@@ -52,3 +61,4 @@ def _plugin(name: str, cls: type[Recommender]) -> SimpleNamespace:
 
 raising = _plugin("Raises while scoring", Raising)
 hanging = _plugin("Hangs while scoring", Hanging)
+misaligned = _plugin("Answers one score too many", Misaligned)

@@ -135,13 +135,17 @@ def test_trending_is_open_to_visitors(fitted):
 
 def test_a_failing_recommender_is_skipped_and_the_list_still_comes_back(fitted, broken_plugins):
     outcomes = {o.key: o.ok for o in store.refit()}
-    assert outcomes["test_raises"] and outcomes["test_hangs"]
+    assert outcomes["test_raises"] and outcomes["test_hangs"] and outcomes["test_misaligned"]
     result = services.recommend(fitted["newcomer"], limit=5)
     assert result.items and result.items[0].candidate.key == f"mentor:{fitted['ada'].pk}"
-    assert "test_raises" not in result.models and "test_hangs" not in result.models
-    failures = set(PluginError.objects.values_list("plugin", "kind"))
-    assert ("test_recommender_raises", "exception") in failures
-    assert ("test_recommender_hangs", "timeout") in failures
+    assert not {"test_raises", "test_hangs", "test_misaligned"} & set(result.models)
+    failures = set(PluginError.objects.values_list("plugin", "kind", "message"))
+    assert {(plugin, kind) for plugin, kind, _ in failures} >= {
+        ("test_recommender_raises", "exception"),
+        ("test_recommender_hangs", "timeout"),
+        ("test_recommender_misaligned", "exception"),
+    }
+    assert any("one number per candidate" in message for plugin, _, message in failures if "misaligned" in plugin)
 
 
 def test_a_failed_refit_keeps_the_previous_model(fitted, monkeypatch):
