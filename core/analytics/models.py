@@ -153,7 +153,7 @@ class AnalyticsSettings(BaseGenericSetting):
         default=400,
         validators=[MinValueValidator(30), MaxValueValidator(3650)],
         help_text="Behaviour events (searches, page views, recommendation impressions and clicks, room joins and "
-        "leaves) older than this many days are deleted every night.",
+        "leaves, plugins' domain events) older than this many days are deleted every night.",
     )
     business_retention_days = models.PositiveIntegerField(
         default=0,

@@ -104,6 +104,7 @@ def log_page_use(page, request, serve_args, serve_kwargs):
                     skill_ids=[s.pk for s in filters.skills],
                     q=filters.q[:200],
                     page=str(request.GET.get("page", "1"))[:6],
+                    via="site",
                 )
     except Exception:
         logger.exception("could not log a page view")

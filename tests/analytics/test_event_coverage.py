@@ -75,7 +75,10 @@ def test_an_api_search_is_logged_like_the_page_search(
         [skills["python"].pk],
         {"q": "grace", "page": "1", "via": "api"},
     )
-    assert set(site.data) == {"q", "page"} and (site.user_id, site.skill_ids) == (visitor.pk, api.skill_ids)
+    assert site.data == {"q": "grace", "page": "1", "via": "site"} and (site.user_id, site.skill_ids) == (
+        visitor.pk,
+        api.skill_ids,
+    )
 
 
 def test_an_anonymous_api_search_is_logged_without_a_user(api_client, skills, django_capture_on_commit_callbacks):

@@ -22,4 +22,9 @@ def test_mentor_page_view_and_search_are_logged(
     viewed = Event.objects.get(name="mentor.viewed")
     assert (viewed.user_id, viewed.mentor_id, viewed.skill_ids) == (visitor.pk, mentor.pk, [skills["python"].pk])
     search = Event.objects.get(name="search.performed")
-    assert (search.user_id, search.skill_ids, search.data["q"]) == (visitor.pk, [skills["python"].pk], "django")
+    assert (search.user_id, search.skill_ids, search.data["q"], search.data["via"]) == (
+        visitor.pk,
+        [skills["python"].pk],
+        "django",
+        "site",
+    )
