@@ -10,7 +10,9 @@ only reads them.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Iterable as IterableABC
@@ -29,30 +31,69 @@ from core.plugins import Interaction, ItemFeatures, TrainingData, UserFeatures
 from .models import RecommendationEvent
 from .ranker import Candidate, Catalogue
 
+logger = logging.getLogger("peerlearn.recommendations")
+
 TRAINING_DAYS = 365
 _memo: dict[str, tuple[float, str, Any]] = {}
 _GENERATION_KEY = "recommendations:snapshot-generation"
 
 
-def _memoised(key: str, seconds: float, build: Any) -> Any:
+def _memoised(key: str, seconds: float, build: Callable[[], Any], background: bool = False) -> Any:
     """A value rebuilt at most every ``seconds`` in this process, kept as objects (no unpickling per request).
 
     A generation token in the shared cache lets :func:`forget_memo` (or a
-    cleared cache) invalidate every process's snapshots at once.
+    cleared cache) invalidate every process's snapshots at once; such a value
+    is rebuilt before it is used again. With ``background``, a value that is
+    merely older than ``seconds`` is still returned while a thread rebuilds it,
+    so no request waits the seconds a 10,000-item snapshot takes.
     """
-    import time
-
     now = time.monotonic()
     generation = cache.get(_GENERATION_KEY)
     if generation is None:
         generation = uuid.uuid4().hex
         cache.set(_GENERATION_KEY, generation, None)
     hit = _memo.get(key)
-    if hit is not None and hit[1] == generation and now - hit[0] < seconds:
-        return hit[2]
+    if hit is not None and hit[1] == generation:
+        if now - hit[0] < seconds:
+            return hit[2]
+        if background and not getattr(_refreshing, "inside", False):
+            _refresh_later(key, generation, build)
+            return hit[2]
     value = build()
     _memo[key] = (now, generation, value)
     return value
+
+
+_refreshing = threading.local()  # ``inside``: this thread is a refresh (the snapshots it reads are built, not deferred)
+_refresh_threads: dict[str, threading.Thread] = {}
+_refresh_lock = threading.Lock()
+
+
+def _refresh_later(key: str, generation: str, build: Callable[[], Any]) -> None:
+    """Rebuild ``key`` in a thread of its own, one at a time per key."""
+    with _refresh_lock:
+        running = _refresh_threads.get(key)
+        if running is not None and running.is_alive():
+            return
+        thread = threading.Thread(
+            target=_refresh, args=(key, generation, build), name=f"recommendations-refresh {key}", daemon=True
+        )
+        _refresh_threads[key] = thread
+    thread.start()
+
+
+def _refresh(key: str, generation: str, build: Callable[[], Any]) -> None:
+    _refreshing.inside = True
+    started = time.monotonic()
+    try:
+        _memo[key] = (started, generation, build())
+    except Exception:
+        logger.exception("Rebuilding the %s snapshot failed; the previous one is kept for now", key)
+        hit = _memo.get(key)
+        if hit is not None and hit[1] == generation:  # try again in ``seconds``, not on every request
+            _memo[key] = (started, generation, hit[2])
+    finally:
+        connections.close_all()  # this thread's own database connections
 
 
 def forget_memo() -> None:
@@ -160,7 +201,10 @@ def item_features(now: datetime | None = None) -> list[ItemFeatures]:
 def candidates(new_mentor_days: int, now: datetime | None = None) -> list[Candidate]:
     """Everything that may be recommended now (cached briefly: it changes slowly)."""
     return _memoised(
-        f"candidates:{new_mentor_days}", CANDIDATES_CACHE_SECONDS, lambda: _build_candidates(new_mentor_days, now)
+        f"candidates:{new_mentor_days}",
+        CANDIDATES_CACHE_SECONDS,
+        lambda: _build_candidates(new_mentor_days, now),
+        background=True,
     )
 
 
@@ -189,7 +233,7 @@ def catalogue_view(new_mentor_days: int, kinds: tuple[str, ...]) -> CatalogueVie
         catalogue = Catalogue.of(c for c in everything if c.kind in kinds)
         return CatalogueView(catalogue, {c.key: c.title for c in everything})
 
-    return _memoised(f"view:{new_mentor_days}:{','.join(kinds)}", CANDIDATES_CACHE_SECONDS, build)
+    return _memoised(f"view:{new_mentor_days}:{','.join(kinds)}", CANDIDATES_CACHE_SECONDS, build, background=True)
 
 
 def _build_candidates(new_mentor_days: int, now: datetime | None) -> list[Candidate]:
@@ -286,7 +330,7 @@ def free_mentors(horizon_days: int) -> set[int]:
         ids = list(_mentor_pages().values_list("user_id", flat=True))
         return set(mentors_with_free_time(ids, horizon_days)) if ids else set()
 
-    return _memoised(f"free-mentors:{horizon_days}", FREE_TIME_CACHE_SECONDS, build)
+    return _memoised(f"free-mentors:{horizon_days}", FREE_TIME_CACHE_SECONDS, build, background=True)
 
 
 def open_sessions() -> frozenset[int]:
@@ -302,7 +346,7 @@ def open_sessions() -> frozenset[int]:
         )
         return frozenset(pk for pk, capacity, taken in rows if taken < capacity)
 
-    return _memoised("open-sessions", FREE_TIME_CACHE_SECONDS, build)
+    return _memoised("open-sessions", FREE_TIME_CACHE_SECONDS, build, background=True)
 
 
 def bookable(items: Sequence[Candidate], user_id: int | None, horizon_days: int) -> set[str]:

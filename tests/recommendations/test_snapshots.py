@@ -1,0 +1,61 @@
+"""Per-process snapshots (catalogue, availability): stale ones are served while a thread rebuilds them."""
+
+from __future__ import annotations
+
+import threading
+
+from core.recommendations import sources
+
+
+def _age(key: str, seconds: float) -> None:
+    stamp, generation, value = sources._memo[key]
+    sources._memo[key] = (stamp - seconds, generation, value)
+
+
+def test_a_stale_snapshot_is_served_while_a_thread_rebuilds_it():
+    built: list[str] = []
+    release = threading.Event()
+
+    def build() -> int:
+        built.append(threading.current_thread().name)
+        if len(built) == 2:
+            release.wait(5)
+        return len(built)
+
+    assert sources._memoised("test", 60, build, background=True) == 1  # the first build is the caller's
+    assert sources._memoised("test", 60, build, background=True) == 1 and len(built) == 1  # fresh: kept
+    _age("test", 61)
+    assert sources._memoised("test", 60, build, background=True) == 1  # stale: answered at once
+    assert sources._memoised("test", 60, build, background=True) == 1  # one rebuild at a time
+    release.set()
+    sources._refresh_threads["test"].join(5)
+    assert sources._memoised("test", 60, build, background=True) == 2
+    assert len(built) == 2 and built[1].startswith("recommendations-refresh")
+
+    sources.forget_memo()  # invalidated: rebuilt before it is used again, by the caller
+    assert sources._memoised("test", 60, build, background=True) == 3
+    assert built[2] == threading.current_thread().name
+
+
+def test_a_failed_rebuild_keeps_the_previous_snapshot_and_waits_before_trying_again():
+    calls: list[int] = []
+
+    def build() -> str:
+        calls.append(1)
+        if len(calls) > 1:
+            raise RuntimeError("database went away")
+        return "first"
+
+    assert sources._memoised("flaky", 60, build, background=True) == "first"
+    _age("flaky", 61)
+    assert sources._memoised("flaky", 60, build, background=True) == "first"
+    sources._refresh_threads["flaky"].join(5)
+    assert sources._memoised("flaky", 60, build, background=True) == "first"
+    assert len(calls) == 2  # not retried on every request
+
+
+def test_without_background_a_stale_value_is_rebuilt_in_the_caller():
+    values = iter([1, 2])
+    assert sources._memoised("plain", 5, lambda: next(values)) == 1
+    _age("plain", 6)
+    assert sources._memoised("plain", 5, lambda: next(values)) == 2
