@@ -57,6 +57,24 @@ def positive_signals(interactions: Iterable[Interaction], weights: Mapping[str, 
     return best
 
 
+def signal_times(interactions: Iterable[Interaction], weights: Mapping[str, float]) -> dict[tuple[int, str], float]:
+    """When each (user, item) pair's strongest positive signal happened (Unix seconds, the latest of ties).
+
+    The companion of :func:`positive_signals`: the time of the interaction whose weight it kept.
+    """
+    best: dict[tuple[int, str], tuple[float, float]] = {}
+    for it in interactions:
+        w = weights.get(it.kind, 0.0)
+        if w <= 0:
+            continue
+        pair = (it.user_id, it.item)
+        seconds = it.at.timestamp()
+        held = best.get(pair)
+        if held is None or (w, seconds) > held:
+            best[pair] = (w, seconds)
+    return {pair: seconds for pair, (_w, seconds) in best.items()}
+
+
 def history_vector(
     history: Sequence[Interaction], index: Mapping[str, int], weights: Mapping[str, float]
 ) -> tuple[np.ndarray, np.ndarray]:

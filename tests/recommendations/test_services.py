@@ -51,7 +51,7 @@ def test_refit_stores_every_model_and_serving_loads_without_fitting(fitted):
     assert {"content", "ease", "svd", "popularity", "trending"} <= set(rows)
     ease = rows["ease"]
     assert ease.is_fitted and ease.size_bytes > 0 and ease.n_interactions > 0 and ease.n_users == 3
-    assert ease.config["ease_lambda"] == 250.0
+    assert ease.config["ease_lambda"] == 100.0
     loaded = {entry.recommender.key for entry in store.loaded(ease.site_id)}
     assert {"content", "ease", "popularity"} <= loaded
 

@@ -10,7 +10,14 @@ import pytest
 from surprise import SVD, Dataset, Reader
 
 from core.plugins import Candidates, Interaction, ItemFeatures, TrainingData, UserFeatures
-from plugins.recommenders.collaborative.plugin import EaseRecommender, SurpriseSVDRecommender, ease_weights
+from plugins.recommenders.collaborative.plugin import (
+    EaseRecommender,
+    SurpriseSVDRecommender,
+    content_gram,
+    ease_weights,
+    session_gram,
+)
+from plugins.recommenders.common import signal_times, signal_weights, user_item_matrix
 from plugins.recommenders.content.plugin import ContentRecommender
 from plugins.recommenders.popularity.plugin import PopularityRecommender, decay_factor
 from plugins.recommenders.trending.plugin import TrendingRecommender, growth_score
@@ -147,7 +154,7 @@ def test_ease_scores_from_live_history_and_explains_with_the_item():
         Interaction(1, "mentor:2", "book", NOW),
         Interaction(2, "mentor:1", "book", NOW),
     ]
-    rec = EaseRecommender(lam=1.0)
+    rec = EaseRecommender(lam=1.0, session_minutes=0, visit_minutes=0, text_weight=0, skill_weight=0)  # plain
     rec.fit(TrainingData(interactions=rows, items=ITEMS, users=[], now=NOW))
     # A learner the model never saw, who just booked mentor 1:
     user = UserFeatures(user_id=50, history=(Interaction(50, "mentor:1", "book", NOW),))
@@ -156,6 +163,99 @@ def test_ease_scores_from_live_history_and_explains_with_the_item():
     assert result.reasons["mentor:2"] == "learners who booked {because} also booked this"
     assert result.because["mentor:2"] == ["mentor:1"]
     assert answer(rec, UserFeatures(user_id=51), ["mentor:2"])[0] == {}  # no history, no opinion
+
+
+def test_signal_times_are_those_of_the_strongest_signal():
+    rows = [
+        Interaction(1, "mentor:1", "view", NOW),
+        Interaction(1, "mentor:1", "book", NOW - timedelta(hours=2)),
+        Interaction(1, "mentor:1", "click", NOW - timedelta(hours=1)),
+        Interaction(1, "mentor:2", "rate", NOW - timedelta(days=2), 2.0),
+        Interaction(1, "mentor:2", "rate", NOW - timedelta(days=1), 4.0),  # a tie: the latest counts
+        Interaction(1, "mentor:3", "impression", NOW),  # weight 0: no signal
+    ]
+    seconds = signal_times(rows, signal_weights())
+    assert seconds == {
+        (1, "mentor:1"): (NOW - timedelta(hours=2)).timestamp(),
+        (1, "mentor:2"): (NOW - timedelta(days=1)).timestamp(),
+    }
+
+
+def test_session_gram_counts_a_pair_by_how_close_in_time_it_was_chosen():
+    # Learner 1 booked A and B a minute apart; learner 2 booked A, and C a day later.
+    rows = [
+        Interaction(1, "mentor:1", "book", NOW),
+        Interaction(1, "mentor:2", "book", NOW + timedelta(minutes=1)),
+        Interaction(2, "mentor:1", "book", NOW),
+        Interaction(2, "mentor:3", "click", NOW + timedelta(days=1)),
+    ]
+    weights = signal_weights()
+    pairs = {(it.user_id, it.item): weights[it.kind] for it in rows}
+    matrix, users, items = user_item_matrix(pairs)
+    seconds = signal_times(rows, weights)
+    gram = session_gram(matrix, users, items, seconds, [(60.0, 1.0)], block=1)
+    a, b, c = (items.index(k) for k in ("mentor:1", "mentor:2", "mentor:3"))
+    assert gram[a, b] == pytest.approx(math.exp(-1)) and gram[b, a] == pytest.approx(math.exp(-1))
+    assert gram[a, c] == pytest.approx(0.0, abs=1e-12)
+    # The diagonal is the plain co-occurrence one: the squared signal weights (a click is 0.3).
+    assert np.diag(gram) == pytest.approx([2.0, 1.0, 0.09])
+    assert gram == pytest.approx(session_gram(matrix, users, items, seconds, [(60.0, 1.0)]))
+    # Two windows add up, each with its share: a minute apart is e^-1 of the first and e^-0.1 of the second.
+    both = session_gram(matrix, users, items, seconds, [(60.0, 0.5), (600.0, 0.2)])
+    assert both[a, b] == pytest.approx(0.5 * math.exp(-1) + 0.2 * math.exp(-0.1))
+    assert np.diag(both) == pytest.approx(0.7 * np.array([2.0, 1.0, 0.09]))
+
+
+def test_content_gram_adds_description_cosine_and_shared_skills():
+    items = [
+        ItemFeatures("mentor:1", frozenset({"Guitar", "Theory"}), "guitar lessons"),
+        ItemFeatures("mentor:2", frozenset({"guitar"}), "piano lessons"),
+        ItemFeatures("mentor:3", frozenset(), "guitar theory"),
+    ]
+    gram = content_gram(["mentor:1", "mentor:2", "mentor:3", "mentor:9"], items, text_weight=2.0, skill_weight=0.5)
+    # Only words in at least two items count: guitar (1, 3) and lessons (1, 2), with the same idf. Item 1 is
+    # (1, 1) / sqrt 2, item 2 (0, 1), item 3 (1, 0): cosine 1/sqrt 2 between 1 and either, 0 between 2 and 3.
+    # Skills (case-insensitive): 1 and 2 share "guitar".
+    half = 1 / math.sqrt(2)
+    expected = np.array(
+        [
+            [2.0 + 0.5 * 2, 2.0 * half + 0.5, 2.0 * half, 0.0],
+            [2.0 * half + 0.5, 2.0 + 0.5, 0.0, 0.0],
+            [2.0 * half, 0.0, 2.0, 0.0],
+            [0.0, 0.0, 0.0, 0.0],  # an item without features adds nothing
+        ]
+    )
+    assert gram == pytest.approx(expected, abs=1e-6)
+    assert not content_gram(["mentor:1"], items, text_weight=0.0, skill_weight=0.0).any()
+
+
+def test_sessions_tell_ease_which_of_two_equally_co_booked_items_goes_with_one():
+    # Every learner booked mentor 1 with both 2 and 3; mentor 2 in the same sitting, mentor 3 months apart.
+    rows = []
+    for user in range(1, 6):
+        start = NOW - timedelta(days=30 * user)
+        rows.append(Interaction(user, "mentor:1", "book", start))
+        rows.append(Interaction(user, "mentor:2", "book", start + timedelta(minutes=2)))
+        rows.append(Interaction(user, "mentor:3", "book", start + timedelta(days=90)))
+    data = TrainingData(interactions=rows, items=ITEMS, users=[], now=NOW)
+    user = UserFeatures(user_id=50, history=(Interaction(50, "mentor:1", "book", NOW),))
+    plain = EaseRecommender(lam=1.0, session_minutes=0, visit_minutes=0, text_weight=0, skill_weight=0)
+    plain.fit(data)
+    pair = Candidates(["mentor:2", "mentor:3"])
+    scores = plain.score(user, pair).scores
+    assert scores[0] == pytest.approx(scores[1])
+    timed = EaseRecommender(lam=1.0, session_minutes=5, visit_minutes=0, text_weight=0, skill_weight=0)
+    timed.fit(data)
+    scores = timed.score(user, pair).scores
+    assert scores[0] > scores[1]
+
+
+def test_ease_scales_session_shares_adding_up_to_more_than_one_down_to_one():
+    rec = EaseRecommender(session_minutes=2, session_share=1.5, visit_minutes=30, visit_share=0.5)
+    assert np.array(rec.windows) == pytest.approx(np.array([[120.0, 0.75], [1800.0, 0.25]]))
+    # A window that is off has no share; shares below 1 are kept as they are.
+    assert EaseRecommender(session_share=0.8, visit_share=0.3, visit_minutes=0).windows == [(60.0, 0.8)]
+    assert np.array(EaseRecommender().windows) == pytest.approx(np.array([[60.0, 0.5], [600.0, 0.2]]))
 
 
 def test_ease_keeps_the_most_interacted_items_within_its_limit():
