@@ -240,7 +240,8 @@ async def test_a_flood_is_rate_limited_and_the_room_survives(world):
             assert message["code"] == "rate_limited" and message["retry_after"] >= 0
             limited += 1
     assert limited >= 1
-    assert consumers.BURST <= pongs < sent
+    # the join spent one token of the burst; the bucket may refill a little while the flood is read
+    assert consumers.BURST - 1 <= pongs < sent
     await asyncio.sleep(0.3)  # the bucket refills
     await learner.send({"type": "offer", "to": mentor.peer_id, "sdp": SDP})
     assert (await mentor.recv_type("offer"))["from"] == learner.peer_id
