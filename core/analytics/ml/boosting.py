@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .linear import Contribution, NotEnoughData
+from .linear import Contribution, NotEnoughData, strongest_contributions
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "learning_rate": 0.05,
@@ -186,14 +186,7 @@ class BoostedModel:
 
     def explain(self, row: Sequence[float], top: int = 3, *, direction: int = 1) -> list[Contribution]:
         """The features that pushed this row's score the most in ``direction`` (+1 up, -1 down)."""
-        parts = self.contributions([row])[0][0]
-        order = np.argsort(-direction * parts, kind="mergesort")
-        out = []
-        for index in order[:top]:
-            if direction * parts[index] <= 0:
-                break
-            out.append(Contribution(self.features[index], float(row[index]), float(parts[index])))
-        return out
+        return strongest_contributions(self.features, row, self.contributions([row])[0][0], top, direction)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -27,6 +27,22 @@ class Contribution:
     contribution: float  # in log-odds; positive pushes the probability up
 
 
+def strongest_contributions(
+    features: Sequence[str], row: Sequence[float], parts: np.ndarray, top: int, direction: int
+) -> list[Contribution]:
+    """The ``top`` features whose log-odds ``parts`` push furthest in ``direction`` (+1 up, -1 down).
+
+    Every model with per-feature contributions explains a person's score this way.
+    """
+    order = np.argsort(-direction * parts, kind="mergesort")
+    out = []
+    for index in order[:top]:
+        if direction * parts[index] <= 0:
+            break
+        out.append(Contribution(features[index], float(row[index]), float(parts[index])))
+    return out
+
+
 @dataclass
 class LogisticModel:
     features: list[str]
@@ -96,14 +112,7 @@ class LogisticModel:
 
     def explain(self, row: Sequence[float], top: int = 3, *, direction: int = 1) -> list[Contribution]:
         """The features that pushed this row's score the most in ``direction`` (+1 up, -1 down)."""
-        parts = self.contributions([row])[0][0]
-        order = np.argsort(-direction * parts, kind="mergesort")
-        out = []
-        for index in order[:top]:
-            if direction * parts[index] <= 0:
-                break
-            out.append(Contribution(self.features[index], float(row[index]), float(parts[index])))
-        return out
+        return strongest_contributions(self.features, row, self.contributions([row])[0][0], top, direction)
 
     # --- storage -------------------------------------------------------------
 
