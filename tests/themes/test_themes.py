@@ -64,3 +64,16 @@ def test_the_cached_loader_keys_templates_by_theme():
         assert loader.cache_key("base.html") != key_default
     finally:
         registry.active_theme.reset(token)
+
+
+@pytest.mark.django_db
+def test_the_home_page_offers_sign_up_to_visitors_and_the_search_to_people_signed_in(client, django_user_model):
+    from core.demo.seed import seed_pages
+
+    seed_pages()
+    visitor = client.get("/").content.decode()
+    assert "Create your free account" in visitor and 'href="/accounts/signup/" class="btn btn-primary' in visitor
+    client.force_login(django_user_model.objects.create_user(email="back@example.com", password="pw-123456789"))
+    member = client.get("/").content.decode()
+    assert "Create your free account" not in member
+    assert '<a href="/mentors/" class="btn btn-primary btn-lg">Find a mentor</a>' in member
