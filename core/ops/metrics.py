@@ -39,13 +39,19 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_REGEX_MARKS = frozenset("^$()[]\\*+?")
 
 
 def route_label(request: HttpRequest) -> str:
-    """The URL pattern that answered (`mentors/<slug:slug>/`), never the raw path: labels stay few."""
+    """The URL pattern that answered (`mentors/<slug:slug>/`), never the raw path: labels stay few.
+
+    A regular-expression pattern (Wagtail's page catch-all) is named by its view (`wagtail_serve`).
+    """
     match = getattr(request, "resolver_match", None)
     if match is not None:
-        return match.route or match.view_name or "<unnamed>"
+        if match.route and not _REGEX_MARKS.intersection(match.route):
+            return match.route
+        return match.view_name or "<unnamed>"
     if request.path.startswith(settings.STATIC_URL):
         return "<static>"
     return "<unmatched>"

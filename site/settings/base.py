@@ -8,6 +8,7 @@ eager mode. ``DATABASE_URL`` and ``REDIS_URL`` switch to the real stack.
 
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
 
@@ -404,9 +405,17 @@ if METRICS_ENABLED and len(METRICS_TOKEN) < 32:
 
 
 def require_secret_key(key: str | None) -> str:
-    if not key or len(key) < 50 or len(set(key)) < 5:
+    # Render's generated secrets are 256 random bits in 44 base64 characters: strong, though short.
+    if not key or (len(key) < 50 and not _is_256_bit_base64(key)) or len(set(key)) < 5:
         raise ImproperlyConfigured("Set SECRET_KEY to a random string of 50 characters or more.")
     return key
+
+
+def _is_256_bit_base64(key: str) -> bool:
+    try:
+        return len(base64.b64decode(key, validate=True)) >= 32
+    except ValueError:
+        return False
 
 
 # WhiteNoise serves collected files in production; in dev and tests it finds them
