@@ -219,10 +219,14 @@ def compose_variables() -> set[str]:
     return set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", (ROOT / "compose.yaml").read_text()))
 
 
+def procfile_variables() -> set[str]:
+    return set(re.findall(r"\$\{?([A-Z][A-Z0-9_]*)", (ROOT / "Procfile").read_text()))
+
+
 def test_env_example_lists_every_variable_read():
-    read = settings_variables() | plugin_variables() | compose_variables()
-    read |= {"PORT", "WEB_CONCURRENCY", "DJANGO_SETTINGS_MODULE", "PROMETHEUS_MULTIPROC_DIR"}
+    read = settings_variables() | plugin_variables() | compose_variables() | procfile_variables()
+    read |= {"DJANGO_SETTINGS_MODULE", "PROMETHEUS_MULTIPROC_DIR"}
     read |= {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}  # read by django-storages / boto3 themselves
-    assert {"SECRET_KEY", "DATABASE_URL", "AWS_STORAGE_BUCKET_NAME", "METRICS_TOKEN", "TURN_SECRET"} <= read
+    assert {"SECRET_KEY", "DATABASE_URL", "AWS_STORAGE_BUCKET_NAME", "METRICS_TOKEN", "TURN_SECRET", "PORT"} <= read
     missing = read - env_example_names()
     assert not missing, f".env.example lacks {sorted(missing)}"

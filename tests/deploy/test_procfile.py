@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def run(*args: str, procfile: Path, **env: str) -> subprocess.CompletedProcess:
 def test_the_procfile_has_the_four_process_types_and_web_takes_port_and_concurrency():
     entries = procfile_types()
     assert set(entries) == PROCESS_TYPES
-    assert "$PORT" in entries["web"] and "$WEB_CONCURRENCY" in entries["web"]
+    assert re.search(r"\$\{?PORT\b", entries["web"]) and re.search(r"\$\{?WEB_CONCURRENCY\b", entries["web"])
     assert "migrate" in entries["release"]
 
 
