@@ -8,6 +8,7 @@ eager mode. ``DATABASE_URL`` and ``REDIS_URL`` switch to the real stack.
 
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
 
@@ -101,6 +102,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: /healthz and /readyz answer before host checks, HTTPS redirects and sessions.
     "core.health.middleware.HealthCheckMiddleware",
+    # Times everything after the probes; not loaded unless METRICS_ENABLED (see Metrics below).
+    "core.ops.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -294,6 +297,25 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Uploads (profile photos, Wagtail images and documents) go to an S3-compatible bucket when one
+# is named (AWS S3, MinIO, Ceph, Cloudflare R2...), else to MEDIA_ROOT. Credentials come from
+# AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, read by django-storages and boto3 themselves.
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME")
+if AWS_STORAGE_BUCKET_NAME:
+    _s3_options = {
+        "bucket_name": AWS_STORAGE_BUCKET_NAME,
+        "endpoint_url": env("AWS_S3_ENDPOINT_URL"),
+        "region_name": env("AWS_S3_REGION_NAME"),
+        "custom_domain": env("AWS_S3_CUSTOM_DOMAIN"),
+        "location": env("AWS_LOCATION"),
+        # Private objects, links signed for an hour; False for a public bucket or a CDN domain.
+        "querystring_auth": env_bool("AWS_QUERYSTRING_AUTH", True),
+        "file_overwrite": False,
+    }
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {key: value for key, value in _s3_options.items() if value is not None},
+    }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 PROFILE_PHOTO_MAX_BYTES = 2 * 1024 * 1024
 
@@ -352,11 +374,19 @@ PEERLEARN_PLUGINS = {
     "ERRORS_KEPT": 200,
 }
 
+# --- Logging ----------------------------------------------------------------
+# LOG_FORMAT=json: one JSON object per line, for a log collector; `plain` for people.
+LOG_FORMAT = env("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'plain' or 'json', not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "core.ops.jsonlog.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -364,11 +394,28 @@ LOGGING = {
     },
 }
 
+# --- Metrics ----------------------------------------------------------------
+# Prometheus at /metrics, off by default and never public: a scraper sends
+# `Authorization: Bearer $METRICS_TOKEN`. Several worker processes share figures
+# through PROMETHEUS_MULTIPROC_DIR (read by prometheus_client itself).
+METRICS_ENABLED = env_bool("METRICS_ENABLED", False)
+METRICS_TOKEN = env("METRICS_TOKEN", "")
+if METRICS_ENABLED and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_ENABLED needs METRICS_TOKEN, a random string of 32 characters or more.")
+
 
 def require_secret_key(key: str | None) -> str:
-    if not key or len(key) < 50 or len(set(key)) < 5:
+    # Render's generated secrets are 256 random bits in 44 base64 characters: strong, though short.
+    if not key or (len(key) < 50 and not _is_256_bit_base64(key)) or len(set(key)) < 5:
         raise ImproperlyConfigured("Set SECRET_KEY to a random string of 50 characters or more.")
     return key
+
+
+def _is_256_bit_base64(key: str) -> bool:
+    try:
+        return len(base64.b64decode(key, validate=True)) >= 32
+    except ValueError:
+        return False
 
 
 # WhiteNoise serves collected files in production; in dev and tests it finds them
