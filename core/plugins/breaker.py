@@ -38,9 +38,20 @@ def open_until(plugin: str, site_id: int | None = None) -> float | None:
     return until if until is not None and until > time.time() else None
 
 
-def record_failure(plugin: str, site_id: int | None = None) -> bool:
-    """Count a failure; return True when this failure opened the breaker."""
-    key = _failures_key(plugin, site_id)
+def _faults_key(plugin: str, site_id: int | None = None) -> str:
+    site_id = default_site_id() if site_id is None else site_id
+    return f"plugins:breaker:faults:{site_id}:{plugin}"
+
+
+def record_failure(plugin: str, site_id: int | None = None, *, after_return: bool = False) -> bool:
+    """Count a failure; return True when this failure opened the breaker.
+
+    ``after_return`` marks a fault the core found in an answer after the call
+    itself returned (and was counted a success): those are counted apart, and
+    successes do not clear them, or a plugin that always answers garbage would
+    never be switched off. They expire with the count's timeout instead.
+    """
+    key = (_faults_key if after_return else _failures_key)(plugin, site_id)
     cooldown = _conf("BREAKER_COOLDOWN")
     cache.add(key, 0, timeout=cooldown * 10)
     try:
@@ -60,4 +71,4 @@ def record_success(plugin: str, site_id: int | None = None) -> None:
 
 
 def reset(plugin: str, site_id: int | None = None) -> None:
-    cache.delete_many([_failures_key(plugin, site_id), _open_key(plugin, site_id)])
+    cache.delete_many([_failures_key(plugin, site_id), _faults_key(plugin, site_id), _open_key(plugin, site_id)])

@@ -281,7 +281,9 @@ class PluginManager:
             message, trace = error, ""
         site_id = self._site(site_id)
         plugin_config = self.config_for(plugin, site_id) if plugin in self.plugins else None
-        self._failed(plugin, label, "bad_result", message, trace, plugin_config, site_id, raise_errors)
+        self._failed(
+            plugin, label, "bad_result", message, trace, plugin_config, site_id, raise_errors, after_return=True
+        )
 
     def close(self) -> None:
         """Stop the bulkheads' threads once their calls return (tests reload the manager)."""
@@ -357,12 +359,13 @@ class PluginManager:
         config: PluginConfig | None,
         site_id: int | None,
         raise_errors: bool,
+        after_return: bool = False,
     ) -> None:
         secrets = config.secret_values() if config is not None else []
         message, trace = _redact(message, secrets), _redact(trace, secrets)
         logger.warning("Plugin %s failed in %s (%s): %s", plugin, hook, kind, message)
         _record_error(plugin, hook, kind, message, trace, site_id)
-        if breaker.record_failure(plugin, site_id):
+        if breaker.record_failure(plugin, site_id, after_return=after_return):
             cooldown = settings.PEERLEARN_PLUGINS["BREAKER_COOLDOWN"]
             note = f"switched off for {cooldown}s after repeated failures"
             logger.error("Plugin %s %s", plugin, note)
