@@ -11,8 +11,9 @@ A :class:`~core.plugins.GatewayError` (the gateway said no, or was
 unreachable) or a :class:`~core.plugins.WebhookError` (a forged webhook) is
 an *answer*, not a plugin malfunction: it is returned past the manager so it
 never counts towards the plugin's circuit breaker (forged webhooks must not
-be able to switch a gateway off). Exceptions of any other kind and timeouts
-do count.
+be able to switch a gateway off). Exceptions of any other kind, timeouts and
+calls refused because the gateway's plugin has every call slot taken by
+earlier calls ("busy": nothing reached the gateway) do count.
 """
 
 from __future__ import annotations
@@ -109,6 +110,7 @@ def _guarded(method: Callable[..., Any], args: tuple) -> Any:
 
 _MESSAGES = {
     "timeout": "The payment provider did not answer in time.",
+    "busy": "The payment provider is still busy with earlier requests that have not returned.",
     "breaker": "The payment provider is switched off for a minute after repeated failures.",
     "bad_result": "The payment provider answered something unexpected.",
     "exception": "The payment provider failed.",
