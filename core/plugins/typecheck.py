@@ -1,11 +1,12 @@
 """A small runtime check of a plugin's answer against a hook's return annotation.
 
 Enough for the shapes hooks use: a class, ``None``, unions, ``Literal``,
-``Sequence[X]``, ``list[X]``, ``tuple[X, ...]``, ``Mapping[K, V]``, ``Any``,
-and dataclasses, whose fields are checked against their own annotations, so
-a contract type carrying garbage (a number where the core expects text) is
-refused at the boundary and charged to the plugin, not found later by the
-core while it renders a page.
+``Sequence[X]``, ``list[X]``, ``tuple[X, ...]``, ``Mapping[K, V]``, ``Any``.
+An instance of a contract type is checked against what the type promises:
+a dataclass's fields, an abstract provider's annotated attributes (a
+gateway's ``identifier``, a recommender's ``family``). So an answer carrying
+garbage (a number where the core expects text) is refused at the boundary and
+charged to the plugin, not found later by the core while it renders a page.
 
 Containers are checked entry by entry up to :data:`ENTRIES_CHECKED` entries:
 an answer may carry a mapping over the whole catalogue (a recommender's
@@ -16,6 +17,7 @@ found there is charged to the plugin too (``PluginManager.blame``).
 
 from __future__ import annotations
 
+import abc
 import collections.abc as cabc
 import dataclasses
 import functools
@@ -23,9 +25,10 @@ import re
 import types
 import typing
 from itertools import islice
-from typing import Any
+from typing import Any, ClassVar
 
 ENTRIES_CHECKED = 64
+_MISSING = object()
 
 
 def matches(value: Any, annotation: Any) -> bool:
@@ -58,7 +61,9 @@ def matches(value: Any, annotation: Any) -> bool:
     if annotation is int:
         return isinstance(value, int) and not isinstance(value, bool)
     if isinstance(annotation, type):
-        return isinstance(value, annotation) and _fields_match(value)
+        return isinstance(value, annotation) and all(
+            matches(getattr(value, name, _MISSING), hint) for name, hint in _promised(annotation)
+        )
     return True
 
 
@@ -69,6 +74,10 @@ def mismatch(value: Any, annotation: Any) -> str:
 
 def _why(value: Any, annotation: Any, where: str) -> str:
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        classes = [arg for arg in args if isinstance(arg, type) and isinstance(value, arg)]
+        if len(classes) == 1:  # the member it claims to be: say what is wrong inside it
+            return _why(value, classes[0], where)
     if origin in (list, tuple, cabc.Sequence) and isinstance(value, (list, tuple)) and args:
         for n, item in enumerate(islice(value, ENTRIES_CHECKED)):
             if not matches(item, args[0]):
@@ -79,28 +88,36 @@ def _why(value: Any, annotation: Any, where: str) -> str:
                 return f"{where} has the key {describe(key)}; expected {type_name(args[0])}"
             if not matches(item, args[1]):
                 return _why(item, args[1], f"{where}[{key!r}]")
-    if isinstance(annotation, type) and isinstance(value, annotation) and dataclasses.is_dataclass(value):
-        for name, hint in _field_hints(type(value)):
-            field_value = getattr(value, name, None)
-            if not matches(field_value, hint):
-                return _why(field_value, hint, f"{where}.{name}")
+    if isinstance(annotation, type) and isinstance(value, annotation):
+        for name, hint in _promised(annotation):
+            attribute = getattr(value, name, _MISSING)
+            if attribute is _MISSING:
+                return f"{where} has no {name}; expected {type_name(hint)}"
+            if not matches(attribute, hint):
+                return _why(attribute, hint, f"{where}.{name}")
     return f"{where} is {describe(value)}; expected {type_name(annotation)}"
 
 
-def _fields_match(value: Any) -> bool:
-    if not dataclasses.is_dataclass(value):
-        return True
-    return all(matches(getattr(value, name, None), hint) for name, hint in _field_hints(type(value)))
-
-
 @functools.cache
-def _field_hints(cls: type) -> tuple[tuple[str, Any], ...]:
-    """The dataclass's fields and their resolved annotations (none when they cannot be resolved)."""
+def _promised(cls: type) -> tuple[tuple[str, Any], ...]:
+    """What ``cls`` promises about an instance: a dataclass's fields, an ABC's annotated attributes.
+
+    Empty for other classes, and when an annotation cannot be resolved (a name imported only for type checkers).
+    """
+    if not dataclasses.is_dataclass(cls) and not isinstance(cls, abc.ABCMeta):
+        return ()
     try:
         hints = typing.get_type_hints(cls)
-    except Exception:  # an annotation naming something only imported for type checkers
+    except Exception:
         return ()
-    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls) if f.name in hints)
+    names = [f.name for f in dataclasses.fields(cls)] if dataclasses.is_dataclass(cls) else list(hints)
+    promised = []
+    for name in names:
+        hint = hints.get(name, Any)
+        if typing.get_origin(hint) is ClassVar:
+            hint = typing.get_args(hint)[0] if typing.get_args(hint) else Any
+        promised.append((name, hint))
+    return tuple(promised)
 
 
 def describe(value: Any) -> str:

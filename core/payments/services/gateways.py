@@ -79,7 +79,19 @@ def enabled_gateways(site_id: int | None = None) -> list[Routed]:
 
 def gateways_for(currency: str, site_id: int | None = None) -> list[Routed]:
     """The gateways a learner may choose for a price in ``currency``."""
-    return [r for r in enabled_gateways(site_id) if r.gateway.supports(currency)]
+    return [r for r in enabled_gateways(site_id) if supports(r, currency, site_id)]
+
+
+def supports(routed: Routed, currency: str, site_id: int | None = None) -> bool:
+    """Whether the gateway takes ``currency``; one whose ``supports`` fails is charged with it and says no."""
+    answer = get_manager().invoke(
+        routed.plugin,
+        f"{routed.identifier}.supports",
+        lambda: routed.gateway.supports(currency),
+        expect=bool,
+        site_id=site_id,
+    )
+    return answer is True
 
 
 def route(identifier: str, site_id: int | None = None) -> Routed:
