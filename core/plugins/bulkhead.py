@@ -4,13 +4,17 @@ Python cannot stop a thread, so a call that overruns its time budget keeps
 running, and keeps its slot, until the plugin returns. With one pool shared by
 every plugin, a plugin that hangs fills the pool and healthy plugins queue
 behind it until they time out too. Here a hung or slow plugin fills only its
-own slots; further calls to it are refused at once (:class:`Busy`) and the
-manager counts them against that plugin alone.
+own slots. A call that finds every slot taken waits for one within its own
+budget while some running call is still within its budget (a busy, healthy
+plugin frees slots in milliseconds), and is refused at once (:class:`Busy`)
+when every slot is held by a call already past its budget (a hung plugin);
+the manager counts refusals against that plugin alone.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -27,22 +31,42 @@ class Bulkhead:
         self.slots = max(int(slots), 1)
         self._free = threading.BoundedSemaphore(self.slots)
         self._executor = ThreadPoolExecutor(max_workers=self.slots, thread_name_prefix=f"plugin-{name}")
+        self._deadlines: dict[object, float] = {}  # running call -> when its caller stops waiting (monotonic)
+        self._lock = threading.Lock()
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
-        """Start ``fn(*args)`` on a free slot, or raise :class:`Busy` without waiting.
+    def submit(self, fn: Callable[..., Any], *args: Any, deadline: float) -> Future:
+        """Start ``fn(*args)`` on a free slot, waiting for one until ``deadline`` (``time.monotonic()``).
 
-        The slot is given back when ``fn`` returns, not when the caller stops
-        waiting for it: that is what keeps a hung plugin inside its own share.
+        Raises :class:`Busy` at once when every slot is held by a call past its
+        own deadline, or at ``deadline`` when none came free. The slot is given
+        back when ``fn`` returns, not when the caller stops waiting for it:
+        that is what keeps a hung plugin inside its own share.
         """
         if not self._free.acquire(blocking=False):
-            raise Busy(f"all {self.slots} of its call slots are taken by calls that have not returned")
+            if self._all_overdue():
+                raise Busy(f"all {self.slots} of its call slots are held by calls past their time budget")
+            if not self._free.acquire(timeout=max(deadline - time.monotonic(), 0)):
+                raise Busy(f"none of its {self.slots} call slots came free within the time budget")
+        call = object()
+        with self._lock:
+            self._deadlines[call] = deadline
         try:
             future = self._executor.submit(fn, *args)
         except BaseException:
-            self._free.release()
+            self._release(call)
             raise
-        future.add_done_callback(lambda _: self._free.release())
+        future.add_done_callback(lambda _: self._release(call))
         return future
+
+    def _release(self, call: object) -> None:
+        with self._lock:
+            self._deadlines.pop(call, None)
+        self._free.release()
+
+    def _all_overdue(self) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            return len(self._deadlines) >= self.slots and all(d <= now for d in self._deadlines.values())
 
     def shutdown(self) -> None:
         """Stop accepting calls; running ones finish on their own."""

@@ -26,6 +26,7 @@ import contextvars
 import importlib.metadata
 import logging
 import threading
+import time
 import traceback
 import typing
 from collections.abc import Callable, Iterable, Mapping
@@ -324,14 +325,16 @@ class PluginManager:
         raise_errors: bool = False,
     ) -> tuple[bool, Any]:
         budget = self.default_budget if budget is None else budget
+        deadline = time.monotonic() + budget
         context = contextvars.copy_context()
+        bulkhead = self._bulkheads.of(plugin, site_id)
         try:
-            future = self._bulkheads.of(plugin, site_id).submit(context.run, _run_in_thread, fn, kwargs)
+            future = bulkhead.submit(context.run, _run_in_thread, fn, kwargs, deadline=deadline)
         except Busy as exc:
             self._failed(plugin, hook, "busy", str(exc), "", config, site_id, raise_errors)
             return False, None
         try:
-            value = future.result(timeout=budget)
+            value = future.result(timeout=max(deadline - time.monotonic(), 0))
         except FutureTimeout:
             future.cancel()
             self._failed(

@@ -14,23 +14,36 @@ from core.plugins.models import PluginError
 from tests.plugins import sample_plugins
 
 
-def test_a_bulkhead_refuses_past_its_slots_at_once_and_frees_a_slot_when_the_call_returns():
+def test_a_bulkhead_refuses_at_once_when_its_slots_are_held_by_overdue_calls():
     gate = threading.Event()
     bulkhead, neighbour = Bulkhead("hung", 2), Bulkhead("healthy", 2)
     try:
-        hung = [bulkhead.submit(gate.wait, 5) for _ in range(2)]
+        past_budget = time.monotonic()
+        hung = [bulkhead.submit(gate.wait, 5, deadline=past_budget) for _ in range(2)]
         started = time.monotonic()
-        with pytest.raises(Busy, match="all 2 of its call slots"):
-            bulkhead.submit(gate.wait, 5)
-        assert time.monotonic() - started < 0.05, "a full bulkhead refuses without waiting"
-        assert neighbour.submit(lambda: "fine").result(timeout=1) == "fine", "the neighbour keeps its own threads"
+        with pytest.raises(Busy, match="all 2 of its call slots are held by calls past their time budget"):
+            bulkhead.submit(gate.wait, 5, deadline=time.monotonic() + 5)
+        assert time.monotonic() - started < 1, "refused without waiting out the caller's budget"
+        soon = time.monotonic() + 1
+        assert neighbour.submit(lambda: "fine", deadline=soon).result(timeout=1) == "fine", "its own threads"
         gate.set()
         assert all(f.result(timeout=1) for f in hung)
-        assert bulkhead.submit(lambda: "again").result(timeout=1) == "again"
+        assert bulkhead.submit(lambda: "again", deadline=time.monotonic() + 1).result(timeout=1) == "again"
     finally:
         gate.set()
         bulkhead.shutdown()
         neighbour.shutdown()
+
+
+def test_a_busy_healthy_plugin_gets_a_slot_when_one_frees_within_the_budget():
+    bulkhead = Bulkhead("busy", 2)
+    try:
+        deadline = time.monotonic() + 5
+        running = [bulkhead.submit(time.sleep, 0.05, deadline=deadline) for _ in range(2)]
+        assert bulkhead.submit(lambda: "waited", deadline=deadline).result(timeout=5) == "waited"
+        assert any(f.done() for f in running), "it ran in a slot a finished call gave back"
+    finally:
+        bulkhead.shutdown()
 
 
 @pytest.fixture
