@@ -370,6 +370,8 @@ PEERLEARN_PLUGINS = {
     # Failures in a row that open a plugin's circuit breaker, and for how long.
     "BREAKER_THRESHOLD": int(env("PLUGIN_BREAKER_THRESHOLD", "5")),
     "BREAKER_COOLDOWN": int(env("PLUGIN_BREAKER_COOLDOWN", "60")),
+    # Calls one plugin may have running at once per site and process (its bulkhead).
+    "CONCURRENCY": int(env("PLUGIN_CONCURRENCY", "4")),
     # Plugin errors kept for the admin page.
     "ERRORS_KEPT": 200,
 }
