@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.http import require_POST
 
 from core.accounts.models import User
+from core.api.inputs import clamp_date
 
 from . import currency as money
 from .forms import OverrideForm, SchedulingProfileForm, SessionForm
@@ -231,7 +232,8 @@ def group_by_day(slots, zone: ZoneInfo) -> list[dict]:
 
 def _picker_context(request: HttpRequest, mentor: User, *, exclude_session_id: int | None = None) -> dict:
     zone = viewer_zone()
-    lengths = list(availability.Settings.of(availability.profile_for(mentor)).lengths)
+    booking_rules = availability.Settings.of(availability.profile_for(mentor))
+    lengths = list(booking_rules.lengths)
     try:
         length = int(request.GET.get("length", lengths[0]))
     except ValueError:
@@ -243,7 +245,7 @@ def _picker_context(request: HttpRequest, mentor: User, *, exclude_session_id: i
         start_day = parse_date(request.GET.get("week", "") or "") or today
     except ValueError:  # well formed but not a date, e.g. 2026-02-31
         start_day = today
-    start_day = max(start_day, today)
+    start_day = clamp_date(start_day, today, past_days=0, future_days=booking_rules.horizon.days)
     window_start = datetime.combine(start_day, time(0), zone).astimezone(UTC)
     window_end = datetime.combine(start_day + timedelta(days=PICKER_DAYS), time(0), zone).astimezone(UTC)
     slots = availability.free_slots(mentor, window_start, window_end, length, exclude_session_id=exclude_session_id)

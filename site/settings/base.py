@@ -116,6 +116,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.accounts.middleware.UserTimezoneMiddleware",
     "core.themes.middleware.ActiveThemeMiddleware",
+    "core.api.middleware.InputGuardMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -317,6 +318,9 @@ if AWS_STORAGE_BUCKET_NAME:
         "OPTIONS": {key: value for key, value in _s3_options.items() if value is not None},
     }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# The API's JSON bodies (core/api/parsers.py): larger gets 413, deeper nesting 400.
+API_JSON_MAX_BYTES = 1024 * 1024
+API_JSON_MAX_DEPTH = 32
 PROFILE_PHOTO_MAX_BYTES = 2 * 1024 * 1024
 
 # --- Wagtail --------------------------------------------------------------
@@ -334,7 +338,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "core.api.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
