@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "core.analytics",
     "core.demo",
     "core.api",
+    "core.security",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
