@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "core.analytics",
     "core.demo",
     "core.api",
+    "core.security",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -263,6 +264,12 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[PeerLearn] "
+# Sign-up never says "already registered": the owner gets a mail instead (needs mandatory verification).
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_ADAPTER = "core.accounts.adapter.AccountAdapter"
+# Reverse proxies in front of the site that append to X-Forwarded-For (0: the header is ignored).
+# Every per-address limit keys on the client they saw: core/security/client_ip.py.
+TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
 
 # --- Email ----------------------------------------------------------------
 EMAIL_HOST = env("EMAIL_HOST")
@@ -345,6 +352,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth": "30/min"},
+    # DRF's own reading of X-Forwarded-For, for any throttle that does not use core.security.client_ip.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "PeerLearn API",
