@@ -23,7 +23,7 @@ from core.scheduling.services import bookings as booking_services
 from core.scheduling.services import sessions as session_services
 from core.scheduling.services.errors import SchedulingError
 
-from . import services
+from . import onboarding, services
 
 REASON_MAX = 255
 
@@ -43,6 +43,8 @@ def _reason(request: HttpRequest) -> str:
 @require_GET
 def learner_dashboard(request: HttpRequest) -> HttpResponse:
     context = services.learner_overview(request.user)
+    context["learner_checklist"] = onboarding.learner_checklist(request.user)
+    context["mentor_checklist"] = onboarding.mentor_checklist(request.user)
     return render(request, "dashboards/learner.html", context)
 
 
@@ -52,6 +54,7 @@ def mentor_dashboard(request: HttpRequest) -> HttpResponse:
     if not request.user.is_mentor:
         return render(request, "dashboards/not_mentor.html", status=403)
     context = services.mentor_overview(request.user)
+    context["mentor_checklist"] = onboarding.mentor_checklist(request.user)
     return render(request, "dashboards/mentor.html", context)
 
 
