@@ -23,7 +23,7 @@ from core.scheduling.services import bookings as booking_services
 from core.scheduling.services import sessions as session_services
 from core.scheduling.services.errors import SchedulingError
 
-from . import onboarding, services
+from . import services
 
 REASON_MAX = 255
 
@@ -43,8 +43,6 @@ def _reason(request: HttpRequest) -> str:
 @require_GET
 def learner_dashboard(request: HttpRequest) -> HttpResponse:
     context = services.learner_overview(request.user)
-    context["learner_checklist"] = onboarding.learner_checklist(request.user)
-    context["mentor_checklist"] = onboarding.mentor_checklist(request.user)
     return render(request, "dashboards/learner.html", context)
 
 
@@ -54,7 +52,6 @@ def mentor_dashboard(request: HttpRequest) -> HttpResponse:
     if not request.user.is_mentor:
         return render(request, "dashboards/not_mentor.html", status=403)
     context = services.mentor_overview(request.user)
-    context["mentor_checklist"] = onboarding.mentor_checklist(request.user)
     return render(request, "dashboards/mentor.html", context)
 
 
