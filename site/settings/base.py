@@ -335,6 +335,9 @@ WAGTAIL_SITE_NAME = "PeerLearn"
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
+# The admin loads nothing from other sites: initials instead of Gravatar, no release check.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 
 # --- REST API -------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -364,6 +367,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # No validator badge from validator.swagger.io; Redoc in the theme's own font (see the theme's
+    # drf_spectacular/redoc.html, which also keeps Redoc's attribution logo off its CDN).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "REDOC_UI_SETTINGS": {
+        "theme": {
+            "typography": {
+                "fontFamily": "Inter, system-ui, sans-serif",
+                "headings": {"fontFamily": "Inter, system-ui, sans-serif"},
+                "code": {"fontFamily": "ui-monospace, SFMono-Regular, Menlo, monospace"},
+            }
+        }
+    },
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["core.api.schema.only_public_api"],
     "ENUM_NAME_OVERRIDES": {
