@@ -108,7 +108,7 @@ def test_dashboard_shows_metrics_charts_tiles_and_tables(client, superuser, log_
     response = login(client, superuser).get(DASHBOARD, {"granularity": "week"})
     assert response.status_code == 200
     html = response.content.decode()
-    for text in ("Bookings today", "Sessions in progress", "Revenue today", 'data-tile="bookings_today"'):
+    for text in ("Bookings made today", "Sessions in progress", "Revenue today", 'data-tile="bookings_today"'):
         assert text in html
     assert "analytics/vendor/chart.umd.min.js" in html and "cdn" not in html.lower()
     assert 'id="analytics-chart-data"' in html
