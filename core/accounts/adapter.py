@@ -18,7 +18,7 @@ class PublicSite:
 
 class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        """ "Hello from PeerLearn!" and the public address (``PEERLEARN_BASE_URL``), whatever host served the request."""
+        """Greet as the site's name at the public address (``PEERLEARN_BASE_URL``), whatever host served it."""
         from core.notifications.links import public_site
 
         return super().send_mail(template_prefix, email, {**context, "current_site": PublicSite(*public_site())})
