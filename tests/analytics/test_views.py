@@ -261,3 +261,16 @@ def test_api_schema_documents_the_endpoints(api_client, db):
     schema = api_client.get("/api/schema/", {"format": "json"}).json()
     for path in ("metrics/", "price-suggestion/", "bookings/{id}/success/", "learning-path/", "at-risk/", "live/"):
         assert f"/api/analytics/{path}" in schema["paths"], path
+
+
+def test_model_facts_read_as_words_not_a_python_dict():
+    from core.analytics.templatetags.analytics import facts
+
+    lines = facts(
+        {"EUR": {"observations": 12, "price_sensitivity": -0.1234, "sensitivity_measured": True}, "base_rate": 0.25}
+    )
+    assert lines == [
+        ("EUR", "observations 12; price sensitivity -0.123; sensitivity measured yes"),
+        ("Base rate", "0.25"),
+    ]
+    assert not any("{" in text for _, text in lines)

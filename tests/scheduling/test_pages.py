@@ -313,3 +313,12 @@ def test_picker_tolerates_odd_input(client, mentor_factory, learner):
         response = client.post(f"/mentors/{mentor.pk}/book/", {"start": start, "duration_minutes": length})
         assert response.status_code in (400, 409), (start, length)
     assert not Booking.objects.exists()
+
+
+def test_a_session_starting_soon_shows_no_past_cancellation_deadline(client, mentor_factory, learner, session_factory):
+    session = session_factory(mentor_factory(), hours=0.5, price_minor=0)
+    booking = svc.book_session(session, learner)
+    client.force_login(learner)
+    html = client.get(f"/schedule/bookings/{booking.pk}/").content.decode()
+    assert "Cancel by" not in html
+    assert "free-cancellation window has closed" in html
