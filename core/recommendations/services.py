@@ -248,7 +248,7 @@ def record_feedback(
         raise FeedbackError("event", f"Unknown event {kind!r}; expected one of {', '.join(FEEDBACK_KINDS)}.")
     if sources.parse_key(item) is None:
         raise FeedbackError("item", 'Expected an item key such as "mentor:12" or "session:7".')
-    if not sources.item_exists(item):
+    if not sources.item_exists(item, viewer=user):
         raise FeedbackError("item", f"No mentor or session {item!r}.", code="unknown_item")
     site_id = site_id if site_id is not None else default_site_id()
     assignment = experiments.assign(user.pk, site_id)
