@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
@@ -36,7 +37,30 @@ def as_api_exception(exc: Exception) -> Exception:
         return RefusedError(exc.status, exc.message, exc.code)
     if isinstance(exc, OperationalError) and getattr(exc.__cause__, "pgcode", None) in LOCK_FAILURES:
         return RefusedError(409, "Another request held what this one needed; try again.", "busy")
+    if unavailable(exc):
+        return RefusedError(503, UNAVAILABLE, "unavailable")
     return exc
+
+
+UNAVAILABLE = "The service is briefly unavailable (a restart); please try again in a few seconds."
+
+
+def unavailable(exc: BaseException | None) -> bool:
+    """A lost or refused connection to the database (or Redis, the broker): 503, retrying helps.
+
+    A database error counts when the server never answered (no SQLSTATE), or
+    answered with a connection (08) or shutdown (57P) code: a restarted
+    PostgreSQL. Lock failures are 409 (above); anything else stays a 500.
+    """
+    from kombu.exceptions import OperationalError as BrokerUnavailable
+    from redis.exceptions import ConnectionError as RedisUnavailable
+
+    if isinstance(exc, InterfaceError | RedisUnavailable | BrokerUnavailable):
+        return True
+    if not isinstance(exc, OperationalError) or exc.__cause__ is None:
+        return False
+    code = getattr(exc.__cause__, "pgcode", None)
+    return code is None or code.startswith(("08", "57P"))
 
 
 def _first_code(codes: Any) -> str:
@@ -78,6 +102,14 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Http
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
+    if unavailable(sys.exc_info()[1]):
+        if _is_api(request):
+            response = JsonResponse({"detail": UNAVAILABLE, "code": "unavailable"}, status=503)
+        else:
+            response = defaults.server_error(request, template_name="503.html")
+            response.status_code = 503
+        response["Retry-After"] = "5"
+        return response
     if _is_api(request):
         return JsonResponse({"detail": "Server error: it has been logged.", "code": "server_error"}, status=500)
     return defaults.server_error(request)
