@@ -149,6 +149,8 @@ class PrivateRedis:
     """A ``redis-server`` on a free port that keeps nothing on disk (like the machine's own)."""
 
     def __init__(self, workdir: Path) -> None:
+        if shutil.which("redis-server") is None:
+            pytest.skip("redis-server is not installed")
         self.port = free_port()
         self.dir = workdir
         self.process: subprocess.Popen | None = None

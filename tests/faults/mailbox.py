@@ -19,8 +19,8 @@ class FileMailbox(BaseEmailBackend):
         for message in email_messages:
             time.sleep(delay)
             name = f"{uuid.uuid4().hex}.txt"
-            (folder / f".{name}").write_text(f"{','.join(message.to)}\n{message.subject}\n")
-            os.replace(folder / f".{name}", folder / name)  # whole or absent, even under SIGKILL
+            (folder / f"{name}.part").write_text(f"{','.join(message.to)}\n{message.subject}\n")
+            os.replace(folder / f"{name}.part", folder / name)  # whole or absent, even under SIGKILL
         return len(email_messages)
 
 
