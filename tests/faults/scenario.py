@@ -129,7 +129,12 @@ def reminders_sent() -> dict:
 
 
 def room(**_: object) -> dict:
-    """A session starting in 5 minutes (its room open) with its mentor and one confirmed learner."""
+    """A session starting in 5 minutes (its room open) with its mentor and one confirmed learner.
+
+    Also a free group session in two days and someone with an API token who has not booked it yet.
+    """
+    from rest_framework.authtoken.models import Token
+
     from core.scheduling.services.bookings import book_session
 
     now = datetime.now(UTC)
@@ -137,7 +142,11 @@ def room(**_: object) -> dict:
     learner = _user("learner@faults.test")
     session = _session(mentor, start=now + timedelta(minutes=5), capacity=2, now=now - timedelta(hours=1))
     book_session(session, learner, now=now - timedelta(hours=1))
+    other = _session(_mentor("mentor2@faults.test"), start=now + timedelta(days=2), capacity=3)
+    booker = _user("booker@faults.test")
     return {
+        "other_session": other.pk,
+        "booker_token": Token.objects.create(user=booker).key,
         "session": session.pk,
         "mentor": mentor.pk,
         "learner": learner.pk,
