@@ -16,14 +16,16 @@ from core.api.errors import as_api_exception, handler500, unavailable
 
 
 class _Driver(Exception):
-    def __init__(self, pgcode: str | None) -> None:
+    """What psycopg 3 raises: the SQLSTATE in ``sqlstate`` (None when the server never answered)."""
+
+    def __init__(self, sqlstate: str | None) -> None:
         super().__init__("driver error")
-        self.pgcode = pgcode
+        self.sqlstate = sqlstate
 
 
-def _wrapped(pgcode: str | None) -> OperationalError:
+def _wrapped(sqlstate: str | None) -> OperationalError:
     exc = OperationalError("database error")
-    exc.__cause__ = _Driver(pgcode)
+    exc.__cause__ = _Driver(sqlstate)
     return exc
 
 
