@@ -205,10 +205,6 @@ class Stack:
             REDIS_URL=self.redis.url,
             PEERLEARN_FAULT_MAIL_DIR=str(self.workdir / "mail"),
             PYTHONUNBUFFERED="1",
-            # A connection per request, no psycopg pool: under daphne the pool (8 per process) was
-            # exhausted after ~15 webhook deliveries from 8 clients and never recovered (every request
-            # a PoolTimeout 503). Set PEERLEARN_FAULTS_DB_POOL=8 to reproduce it with the storm test.
-            DATABASE_POOL_MAX_SIZE=os.environ.get("PEERLEARN_FAULTS_DB_POOL", "0"),
             **self.extra_env,
             **extra,
         )
