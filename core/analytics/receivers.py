@@ -20,6 +20,7 @@ from allauth.account.signals import user_signed_up
 from celery.signals import task_postrun, task_prerun
 from django.conf import settings
 from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -40,8 +41,22 @@ from .services.events import enter_scope, leave_scope, record, record_signup_onc
 
 logger = logging.getLogger("peerlearn.analytics")
 
+
+def leave_request(**kwargs: Any) -> None:
+    """Write the request's events, then hand back the connection the write used.
+
+    Django's own ``close_old_connections`` ran earlier on ``request_finished``,
+    so the flush opens a fresh connection; under ASGI each request runs on a
+    thread of its own that never comes back, and with the psycopg pool that
+    connection was lost to the pool for good (found by tests/faults: the pool
+    ran dry after a few dozen requests and every later one answered 503).
+    """
+    leave_scope(**kwargs)
+    close_old_connections()
+
+
 request_started.connect(enter_scope, dispatch_uid="analytics-request-started")
-request_finished.connect(leave_scope, dispatch_uid="analytics-request-finished")
+request_finished.connect(leave_request, dispatch_uid="analytics-request-finished")
 task_prerun.connect(enter_scope, dispatch_uid="analytics-task-prerun", weak=False)
 task_postrun.connect(leave_scope, dispatch_uid="analytics-task-postrun", weak=False)
 

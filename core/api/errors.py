@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.core.exceptions import (
@@ -14,7 +15,7 @@ from django.core.exceptions import (
     TooManyFieldsSent,
     TooManyFilesSent,
 )
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
@@ -41,11 +42,40 @@ def as_api_exception(exc: Exception) -> Exception:
         if exc.status == 400 and exc.field:
             return exceptions.ValidationError({exc.field: [ErrorDetail(exc.message, code=exc.code)]})
         return RefusedError(exc.status, exc.message, exc.code)
-    if isinstance(exc, OperationalError) and getattr(exc.__cause__, "pgcode", None) in LOCK_FAILURES:
+    if isinstance(exc, OperationalError) and _sqlstate(exc) in LOCK_FAILURES:
         return RefusedError(409, "Another request held what this one needed; try again.", "busy")
     if isinstance(exc, SuspiciousOperation):
         return RefusedError(*_guard_refusal(exc))
+    if unavailable(exc):
+        return RefusedError(503, UNAVAILABLE, "unavailable")
     return exc
+
+
+UNAVAILABLE = "The service is briefly unavailable (a restart); please try again in a few seconds."
+
+
+def unavailable(exc: BaseException | None) -> bool:
+    """A lost or refused connection to the database (or Redis, the broker): 503, retrying helps.
+
+    A database error counts when the server never answered (no SQLSTATE), or
+    answered with a connection (08) or shutdown (57P) code: a restarted
+    PostgreSQL. Lock failures are 409 (above); anything else stays a 500.
+    """
+    from kombu.exceptions import OperationalError as BrokerUnavailable
+    from redis.exceptions import ConnectionError as RedisUnavailable
+
+    if isinstance(exc, InterfaceError | RedisUnavailable | BrokerUnavailable):
+        return True
+    if not isinstance(exc, OperationalError) or exc.__cause__ is None:
+        return False
+    code = _sqlstate(exc)
+    return code is None or code.startswith(("08", "57P"))
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    """PostgreSQL's error code behind a Django database error (psycopg 3 ``sqlstate``, psycopg2 ``pgcode``)."""
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
 
 
 def _guard_refusal(exc: Exception) -> tuple[int, str, str]:
@@ -137,6 +167,14 @@ def render_bad_request(request: HttpRequest, reason: str, *, status: int = 400) 
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
+    if unavailable(sys.exc_info()[1]):
+        if _is_api(request):
+            response = JsonResponse({"detail": UNAVAILABLE, "code": "unavailable"}, status=503)
+        else:
+            response = defaults.server_error(request, template_name="503.html")
+            response.status_code = 503
+        response["Retry-After"] = "5"
+        return response
     if _is_api(request):
         return JsonResponse({"detail": "Server error: it has been logged.", "code": "server_error"}, status=500)
     return defaults.server_error(request)

@@ -287,7 +287,10 @@ class ReconcileView(PermissionMixin, View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         report = reconcile.reconcile(site_id=_site_id(request))
-        text = f"Checked {report.checked} payments at their gateways: {len(report.flagged)} flagged for review"
+        text = (
+            f"Checked {report.checked} payments at their gateways: {len(report.recovered)} paid without a "
+            f"webhook recorded now, {len(report.flagged)} flagged for review"
+        )
         if report.errors:
             text += f", {len(report.errors)} could not be checked ({report.errors[0]})"
         (messages.warning if report.flagged or report.errors else messages.success)(request, text + ".")

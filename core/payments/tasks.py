@@ -29,8 +29,13 @@ def refund_by_policy(booking_id: int) -> int | None:
 
 @shared_task(name="core.payments.tasks.reconcile_payments", ignore_result=True)
 def reconcile_payments() -> dict:
-    """Compare the last days' payments at their gateways with the ledger; flag differences."""
+    """Compare the last days' payments at their gateways with the ledger; recover lost successes, flag the rest."""
     from .services.reconcile import reconcile
 
     report = reconcile()
-    return {"checked": report.checked, "flagged": len(report.flagged), "errors": len(report.errors)}
+    return {
+        "checked": report.checked,
+        "recovered": len(report.recovered),
+        "flagged": len(report.flagged),
+        "errors": len(report.errors),
+    }

@@ -182,20 +182,41 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, cache, Celery ------------------------------------
 REDIS_URL = env("REDIS_URL")
+
+
+def default_instance(database: dict) -> str:
+    """A name for this site derived from its database, so two sites on one Redis never meet.
+
+    The Redis database number does not separate pub/sub channels (they are
+    server-wide), so every Redis name this site uses carries this prefix.
+    """
+    import hashlib
+    import re
+
+    where = f"{database.get('HOST') or ''}:{database.get('PORT') or ''}/{database.get('NAME') or ''}"
+    label = re.sub(r"[^a-z0-9]+", "-", Path(str(database.get("NAME") or "site")).stem.lower()).strip("-")[:24]
+    return f"pl-{label or 'site'}-{hashlib.sha256(where.encode()).hexdigest()[:8]}"
+
+
+# Prefix of every channel-layer group and channel, cache key, Celery queue and
+# broker key of this site; set it when two deployments share one database name.
+PEERLEARN_INSTANCE = env("PEERLEARN_INSTANCE") or default_instance(DATABASES["default"])
 if REDIS_URL:
     # The pub/sub layer: the default RedisChannelLayer stops near 100 sockets
     # per process (its connection pool), the pub/sub one held 1,000.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": PEERLEARN_INSTANCE},
         }
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis down: a cache miss and a log line, never a failed page.
+            "BACKEND": "peerlearn.cache.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "peerlearn",
+            "KEY_PREFIX": PEERLEARN_INSTANCE,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     }
     CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
@@ -206,6 +227,19 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CELERY_BROKER_URL = env("CELERY_BROKER_URL", "memory://")
     CELERY_TASK_ALWAYS_EAGER = True
+# Queues and every broker/result key carry the site's prefix: a worker consumes its own site's tasks only.
+CELERY_TASK_DEFAULT_QUEUE = PEERLEARN_INSTANCE
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "global_keyprefix": f"{PEERLEARN_INSTANCE}:",
+    # A task a killed worker held comes back after this many seconds (acks are late, below).
+    "visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT", "3600")),
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"global_keyprefix": f"{PEERLEARN_INSTANCE}:"}
+# A task is acknowledged when it has finished, not when it was received: a worker
+# killed mid-task leaves it to the next one. Every task is safe to run twice.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

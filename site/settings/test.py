@@ -3,7 +3,15 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import CACHES, CHANNEL_LAYERS, MEDIA_ROOT, REDIS_URL, STATIC_ROOT, env
+from .base import (
+    CACHES,
+    CELERY_BROKER_TRANSPORT_OPTIONS,
+    CHANNEL_LAYERS,
+    MEDIA_ROOT,
+    REDIS_URL,
+    STATIC_ROOT,
+    env,
+)
 
 SECRET_KEY = "test-only-key-5c1d7e9f3a5b7c9d1e3f5a7b9c1d3e5f7a9b1c3d5e7f9a1b3c5d"
 DEBUG = False
@@ -20,9 +28,13 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
-# Test runs may share one Redis: keep each run's cache keys and channel groups apart.
+# Test runs may share one Redis: each run is a site of its own (see PEERLEARN_INSTANCE
+# in base.py), so its cache keys, channel groups and Celery queues stay apart.
 # Servers and workers a test starts inherit the variable, so they share the run's prefix.
 if REDIS_URL:
-    _prefix = os.environ.setdefault("PEERLEARN_TEST_REDIS_PREFIX", f"peerlearn-test-{os.getpid()}")
-    CACHES["default"]["KEY_PREFIX"] = _prefix
-    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = _prefix
+    PEERLEARN_INSTANCE = os.environ.setdefault("PEERLEARN_TEST_REDIS_PREFIX", f"peerlearn-test-{os.getpid()}")
+    CACHES["default"]["KEY_PREFIX"] = PEERLEARN_INSTANCE
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = PEERLEARN_INSTANCE
+    CELERY_TASK_DEFAULT_QUEUE = PEERLEARN_INSTANCE
+    CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "global_keyprefix": f"{PEERLEARN_INSTANCE}:"}
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"global_keyprefix": f"{PEERLEARN_INSTANCE}:"}

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from core.payments.models import LedgerEntry, Payment, Payout, Refund
-from core.payments.services import checkout
+from core.payments.services import checkout, events
 from core.scheduling.models import Booking
 
 pytestmark = pytest.mark.django_db
@@ -102,16 +102,32 @@ def test_revenue_csv_export(admin_client, stripe, booking_factory, deliver):
     assert b"commission,6.00,EUR,600" in csv.content
 
 
-def test_reconcile_flags_a_lost_webhook(admin_client, stripe, booking_factory):
+def test_reconcile_recovers_a_lost_webhook_once(admin_client, stripe, booking_factory):
     booking = booking_factory()
     started = checkout.start_payment(booking, "stripe", user=booking.learner)
     stripe.complete(started.start)  # paid at Stripe, but the webhook never arrives
     response = admin_client.post("/admin/payments-admin/reconcile/", follow=True)
     assert response.status_code == 200
+    assert "1 paid without a webhook recorded now" in response.content.decode()
     payment = Payment.objects.get(pk=started.payment.pk)
-    assert payment.needs_review and "no success event" in payment.review_reason
+    assert payment.status == Payment.SUCCEEDED and not payment.needs_review
+    booking.refresh_from_db()
+    assert booking.status == Booking.CONFIRMED
+    admin_client.post("/admin/payments-admin/reconcile/")  # a second run, then the late webhook: nothing twice
+    deliver_late = stripe.succeeded_event(started.start)
+    assert events.handle_webhook("stripe", *deliver_late).status in ("duplicate", "processed")
+    assert LedgerEntry.objects.filter(booking=booking, kind="charge").count() == 1
+
+
+def test_reconcile_flags_an_amount_the_gateway_disagrees_with(admin_client, stripe, booking_factory):
+    booking = booking_factory()
+    started = checkout.start_payment(booking, "stripe", user=booking.learner)
+    stripe.complete(started.start)
+    Payment.objects.filter(pk=started.payment.pk).update(amount_minor=started.payment.amount_minor + 1)
+    admin_client.post("/admin/payments-admin/reconcile/")
     admin_client.post("/admin/payments-admin/reconcile/")  # the same difference is not appended twice
-    assert Payment.objects.get(pk=payment.pk).review_reason.count("no success event") == 1
+    payment = Payment.objects.get(pk=started.payment.pk)
+    assert payment.needs_review and payment.review_reason.count("The gateway's payment is") == 1
 
 
 def test_commission_setting_is_validated(admin_client):

@@ -11,6 +11,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 
 pytestmark = pytest.mark.realstack
@@ -25,7 +26,7 @@ def test_database_is_postgresql():
 def test_cache_is_redis():
     cache.set("realstack-probe", {"ok": 1}, 30)
     assert cache.get("realstack-probe") == {"ok": 1}
-    assert type(caches["default"]).__name__ == "RedisCache"
+    assert isinstance(caches["default"], RedisCache)
 
 
 def test_channel_layer_carries_messages_through_redis():

@@ -82,7 +82,7 @@ def test_database_and_redis_urls_give_the_real_stack():
     assert conf["engine"] == "django.db.backends.postgresql"
     assert conf["db_name"] == "test"
     assert conf["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
-    assert conf["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert conf["cache"] == "peerlearn.cache.FailSoftRedisCache"
     assert conf["eager"] is False
     assert conf["broker"] == "redis://127.0.0.1:6379/0"
 

@@ -1,9 +1,13 @@
 """Reconciliation: compare recent payments at their gateways with the ledger, flag differences.
 
 Run by Celery beat (``core.payments.tasks.reconcile_payments``) and from the
-admin. It only *flags* (``Payment.needs_review`` with the reason): what to do
-about a difference (a lost webhook, a refund made in the gateway's dashboard)
-is an editor's decision, and the admin shows flagged payments first.
+admin. A payment the gateway took but whose success never reached our ledger
+(the webhook was lost, or the process died between the charge and its commit)
+is applied as an event from source ``reconcile``, through the same code as the
+webhook: the booking is confirmed, or a late payment refunded, and a refund
+the gateway already reports is recorded. Any other difference is only
+*flagged* (``Payment.needs_review`` with the reason): what to do about it is an
+editor's decision, and the admin shows flagged payments first.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from core.plugins import PaymentState
+from core.plugins import PaymentState, WebhookEvent
 
 from ..errors import GatewayUnavailable, UnknownGateway
 from ..models import LedgerEntry, Payment
@@ -28,6 +32,7 @@ logger = logging.getLogger("peerlearn.payments")
 class ReconcileReport:
     checked: int = 0
     flagged: list[int] = field(default_factory=list)
+    recovered: list[int] = field(default_factory=list)
     skipped: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -50,6 +55,39 @@ def compare(payment: Payment, state: PaymentState) -> str:
     if payment.status == Payment.SUCCEEDED:
         return f"The ledger records the payment, but the gateway says it is {state.status}."
     return ""
+
+
+def recover(payment: Payment, state: PaymentState) -> bool:
+    """Apply a success (and refunds) the gateway reports but the ledger lacks; True if it did.
+
+    The event ids are fixed per payment, so a second run, or the webhook that
+    arrives late after all, is a duplicate and changes nothing.
+    """
+    if state.status != "succeeded" or payment.status == Payment.SUCCEEDED:
+        return False
+    if state.amount_minor != payment.amount_minor or state.currency.upper() != payment.currency:
+        return False  # compare() flags it: an editor decides
+    common = {
+        "reference": payment.reference,
+        "amount_minor": state.amount_minor,
+        "currency": state.currency.upper(),
+        "charge_reference": state.charge_reference,
+    }
+    events.process_event(
+        payment.gateway,
+        WebhookEvent(event_id=f"reconcile-{payment.pk}-succeeded", kind="succeeded", raw_type="reconcile", **common),
+        source="reconcile",
+    )
+    if state.refunded_minor:
+        refunded = WebhookEvent(
+            event_id=f"reconcile-{payment.pk}-refunded-{state.refunded_minor}",
+            kind="refunded",
+            raw_type="reconcile",
+            refunded_total_minor=state.refunded_minor,
+            **common,
+        )
+        events.process_event(payment.gateway, refunded, source="reconcile")
+    return True
 
 
 def reconcile(*, since: datetime | None = None, site_id: int | None = None) -> ReconcileReport:
@@ -77,6 +115,9 @@ def reconcile(*, since: datetime | None = None, site_id: int | None = None) -> R
             report.skipped += 1
             continue
         report.checked += 1
+        if recover(payment, state):
+            report.recovered.append(payment.pk)
+            payment.refresh_from_db()
         difference = compare(payment, state)
         if difference:
             with transaction.atomic():
@@ -85,8 +126,9 @@ def reconcile(*, since: datetime | None = None, site_id: int | None = None) -> R
                     events.flag(locked, f"Reconciliation: {difference}")
             report.flagged.append(payment.pk)
     logger.info(
-        "Reconciled %s payments: %s flagged, %s skipped, %s errors",
+        "Reconciled %s payments: %s recovered, %s flagged, %s skipped, %s errors",
         report.checked,
+        len(report.recovered),
         len(report.flagged),
         report.skipped,
         len(report.errors),
