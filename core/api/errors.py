@@ -15,8 +15,9 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.db import OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -45,6 +46,10 @@ def as_api_exception(exc: Exception) -> Exception:
         return RefusedError(409, "Another request held what this one needed; try again.", "busy")
     if isinstance(exc, SuspiciousOperation):
         return RefusedError(*_guard_refusal(exc))
+    if isinstance(exc, Http404):  # get_object_or_404 in a view
+        return exceptions.NotFound(str(exc) or "Not found.")
+    if isinstance(exc, PermissionDenied):
+        return exceptions.PermissionDenied(str(exc) or None)
     return exc
 
 
@@ -89,6 +94,12 @@ def exception_handler(exc: Exception, context: dict) -> Any:
 
 def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
+
+
+@csrf_exempt
+def api_not_found(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    """Any path under /api/ that no endpoint has, whatever the method: JSON 404, never a page."""
+    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
