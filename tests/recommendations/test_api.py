@@ -139,6 +139,22 @@ def test_a_broken_recommender_leaves_the_api_working(signed_in, fitted, broken_p
     assert body["results"] and "test_raises" not in body["models"]
 
 
+def test_a_reason_that_is_not_text_is_recorded_against_its_plugin_and_the_api_answers(
+    signed_in, fitted, broken_plugins
+):
+    from core.plugins.models import PluginError
+    from core.recommendations import store
+
+    store.refit()
+    response = signed_in.get("/api/recommendations/")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["results"] and all(isinstance(r["explanation"], str) for r in body["results"])
+    assert "test_late_garbage_reason" not in body["models"]
+    error = PluginError.objects.get(plugin="test_recommender_late_garbage_reason")
+    assert error.kind == "bad_result" and "not text" in error.message
+
+
 def test_endpoints_are_in_the_schema(api_client, db):
     schema = api_client.get("/api/schema/?format=json").json()
     for path in ["recommendations/", "recommendations/mentors/", "recommendations/trending/"]:
