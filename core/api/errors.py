@@ -96,15 +96,15 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
-@csrf_exempt
-def api_not_found(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    """Any path under /api/ that no endpoint has, whatever the method: JSON 404, never a page."""
-    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+@csrf_exempt  # a POST or DELETE to an unknown path is a 404 too, not a CSRF page
+def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+    """No endpoint at this address under /api/, whatever the method."""
+    return JsonResponse({"detail": f"No API endpoint at {request.path}.", "code": "not_found"}, status=404)
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
-        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+        return not_found(request)
     return defaults.page_not_found(request, exception)
 
 

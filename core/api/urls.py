@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from core.accounts import api as accounts_api
 
-from . import errors as api_errors
+from . import errors
 
 urlpatterns = [
     path("auth/register/", accounts_api.RegisterView.as_view(), name="api-register"),
@@ -23,6 +23,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
-    # Last: an unknown /api/ path is a JSON 404 for every method (not Wagtail's page tree, not a CSRF page).
-    re_path(r"", api_errors.api_not_found),
+    # Last: anything else under /api/ is a JSON 404, in development too (DEBUG's page lists every URL pattern).
+    re_path(r"^(?:.*/)?$", errors.not_found, name="api-not-found"),
 ]

@@ -97,7 +97,7 @@ def test_paginated_lists_are_documented_as_pages(schema, path):
 def test_unknown_api_paths_are_json_404_for_every_method(client, method):
     response = getattr(client, method)("/api/schedule/overrides/not-a-number/")
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found.", "code": "not_found"}
+    assert response.json()["code"] == "not_found", "JSON, not Wagtail's page tree nor a CSRF page"
 
 
 def test_an_id_too_large_for_the_database_is_404(client):
@@ -120,3 +120,14 @@ def test_notification_paging_is_strict(api_client, user_factory, query):
     api_client.force_authenticate(user_factory())
     response = api_client.get(f"/api/notifications/?{query}")
     assert response.status_code == 400, response.content
+
+
+def test_unknown_api_url_is_json_in_development_too(client, settings):
+    """Under DEBUG Django's own 404 page lists every URL pattern; /api/ answers JSON instead."""
+    settings.DEBUG = True
+    response = client.get("/api/nonexistent/")
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "No API endpoint at /api/nonexistent/.", "code": "not_found"}
+    assert "urlpatterns" not in response.content.decode() and "django-admin" not in response.content.decode()
+    moved = client.get("/api/nonexistent", follow=True)  # no slash: APPEND_SLASH, then the same JSON
+    assert moved.status_code == 404 and moved.json()["code"] == "not_found"
