@@ -80,7 +80,11 @@ class PriceSuggestionView(APIView):
         "the skills, with the reasoning. Amounts are in the mentor's currency, per session of the given length.",
         parameters=[
             OpenApiParameter("skills", str, description="Skill slugs or ids, comma-separated (default: my skills)."),
-            OpenApiParameter("duration_minutes", int, description="Length of the session, 15 to 480 (default 60)."),
+            OpenApiParameter(
+                "duration_minutes",
+                {"type": "integer", "minimum": 15, "maximum": 480},
+                description="Length of the session, 15 to 480 (default 60).",
+            ),
         ],
         responses={200: s.PriceSuggestionSerializer, 400: ERROR, 401: ERROR, 403: ERROR},
     )
@@ -135,7 +139,11 @@ class BookingSuccessView(APIView):
 class LearningPathView(APIView):
     @extend_schema(
         summary="My learning path to a goal skill",
-        parameters=[OpenApiParameter("goal", str, required=True, description="The goal skill's slug.")],
+        parameters=[
+            OpenApiParameter(
+                "goal", {"type": "string", "minLength": 1}, required=True, description="The goal skill's slug."
+            )
+        ],
         responses={200: s.LearningPathSerializer, 400: ERROR, 401: ERROR},
     )
     def get(self, request: Request) -> Response:

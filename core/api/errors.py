@@ -16,8 +16,9 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -48,6 +49,10 @@ def as_api_exception(exc: Exception) -> Exception:
         return RefusedError(*_guard_refusal(exc))
     if unavailable(exc):
         return RefusedError(503, UNAVAILABLE, "unavailable")
+    if isinstance(exc, Http404):  # get_object_or_404 in a view
+        return exceptions.NotFound(str(exc) or "Not found.")
+    if isinstance(exc, PermissionDenied):
+        return exceptions.PermissionDenied(str(exc) or None)
     return exc
 
 
@@ -121,8 +126,9 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
+@csrf_exempt  # a POST or DELETE to an unknown path is a 404 too, not a CSRF page
 def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
-    """No endpoint at this address under /api/."""
+    """No endpoint at this address under /api/, whatever the method."""
     return JsonResponse({"detail": f"No API endpoint at {request.path}.", "code": "not_found"}, status=404)
 
 

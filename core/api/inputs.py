@@ -4,8 +4,8 @@ One place decides what hostile input is, so no view, form or serializer has
 to remember it: :class:`core.api.middleware.InputGuardMiddleware` applies it
 to query strings and form bodies, :class:`core.api.parsers.JSONParser` to
 JSON bodies. Refused: a NUL character (PostgreSQL cannot store it in text,
-and no person types it), and a value made only of digits and punctuation
-that uses non-ASCII digits (``²``, ``٣``): ``isdigit()`` says yes to them and
+and no person types it), and a number written with non-ASCII digits
+(``²``, ``٣``, ``1²``: digits, signs and separators only): ``isdigit()`` says yes to them and
 ``int()`` then fails or reads another number than the one shown.
 :func:`clamp_date` keeps dates from query strings inside a range where date
 arithmetic cannot overflow.
@@ -30,13 +30,19 @@ class BadInput(Exception):
     code: str
 
 
+#: What may stand beside digits in a number as people type it: sign, separators, spaces.
+NUMBER_PUNCTUATION = frozenset("+-.,'_ \t")
+
+
 def refusal(value: str) -> tuple[str, str] | None:
     """``(code, message)`` when ``value`` breaks a rule every input follows, else None."""
     if "\x00" in value:
         return "nul_character", "NUL characters are not accepted."
     if value.isascii():
         return None
-    if any(ch.isnumeric() and not ch.isascii() for ch in value) and not any(ch.isalpha() for ch in value):
+    if any(ch.isnumeric() and not ch.isascii() for ch in value) and all(
+        ch.isnumeric() or ch in NUMBER_PUNCTUATION for ch in value
+    ):
         return "non_ascii_digits", "Write numbers with the digits 0-9."
     return None
 

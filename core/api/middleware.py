@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 
 from .errors import api_error, render_bad_request
 from .inputs import BadInput, check_pairs
 
+#: The largest id a database row can have (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class InputGuardMiddleware:
     """Query strings and form fields with a NUL character or non-ASCII digits get a 400.
+
+    An id in the path past what a database integer holds is a 404 (no such object).
 
     Under /api/ the answer is the API's JSON error (``{"detail","code","errors"}``);
     on pages it is the 400 page with the reason. JSON bodies are checked by the
@@ -26,6 +30,15 @@ class InputGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if any(
+            part.isascii() and part.isdigit() and int(part) > MAX_ID
+            for part in request.path.split("/")
+            if len(part) > 18
+        ):
+            # No row has such an id, and the database cannot even compare it: not found.
+            if request.path.startswith("/api/"):
+                return api_error(404, "Not found.", "not_found")
+            raise Http404("No such object.")
         try:
             check_pairs(_pairs(request.GET))
             if request.method == "POST" and request.content_type in FORM_TYPES:

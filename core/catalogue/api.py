@@ -6,19 +6,26 @@ from typing import Any
 
 from django.dispatch import Signal
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import exceptions, serializers, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.pagination import PageNumberPagination
+from core.api.schema import ErrorSerializer
 from core.taxonomy.models import Skill
 
 from .models import MentorPage
 from .reviews import MAX_COMMENT, ReviewError, approved_reviews, submit_review
-from .search import FilterError, parse_filters, search_mentors
+from .search import MAX_FREE_WITHIN_DAYS, FilterError, parse_filters, search_mentors
 from .services import live_mentor_pages, upcoming_sessions
 
 PHOTO_RENDITION = "fill-256x256"
@@ -29,9 +36,7 @@ mentors_searched = Signal()
 
 
 class CataloguePagination(PageNumberPagination):
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
+    """Mentors and reviews: 20 a page."""
 
 
 @extend_schema_serializer(component_name="MentorSkill")
@@ -125,8 +130,14 @@ SEARCH_PARAMETERS = [
     ),
     OpenApiParameter("min_price", OpenApiTypes.DECIMAL, description="Lowest hourly rate in major units"),
     OpenApiParameter("max_price", OpenApiTypes.DECIMAL, description="Highest hourly rate in major units"),
-    OpenApiParameter("min_rating", OpenApiTypes.DECIMAL, description="Lowest average rating, 0 to 5"),
-    OpenApiParameter("free_within_days", OpenApiTypes.INT, description="Has a free slot in the next N days (1 to 90)"),
+    OpenApiParameter(
+        "min_rating", {"type": "number", "minimum": 0, "maximum": 5}, description="Lowest average rating, 0 to 5"
+    ),
+    OpenApiParameter(
+        "free_within_days",
+        {"type": "integer", "minimum": 1, "maximum": MAX_FREE_WITHIN_DAYS},
+        description=f"Has a free slot in the next N days (1 to {MAX_FREE_WITHIN_DAYS})",
+    ),
 ]
 
 
@@ -198,7 +209,10 @@ class ReviewCreateView(APIView):
 
     @extend_schema(
         request=ReviewSerializer,
-        responses={201: ReviewSerializer},
+        responses={
+            201: ReviewSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="No booking of yours with this id."),
+        },
         summary="Review a completed booking",
         description="Only the learner of a completed booking, only once: 403 for someone else's booking, "
         "404 for an unknown one, 409 when it is not completed or already reviewed. The review shows on the "
@@ -231,12 +245,13 @@ class MentorReviewsView(APIView):
     """A mentor's approved reviews, newest first."""
 
     permission_classes = [AllowAny]
+    pagination_class = CataloguePagination
 
     @extend_schema(responses=PublicReviewSerializer(many=True), summary="A mentor's reviews")
     def get(self, request: Request, user_id: int) -> Response:
         if not live_mentor_pages().filter(user_id=user_id).exists():
             raise exceptions.NotFound("No mentor with this id.")
-        paginator = CataloguePagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(approved_reviews(user_id), request, view=self)
         return paginator.get_paginated_response(PublicReviewSerializer(page, many=True).data)
 

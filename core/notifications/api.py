@@ -5,10 +5,11 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from core.api.pagination import LimitOffsetPagination
 
 from . import services
 from .models import Notification
@@ -22,9 +23,6 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class NotificationPagination(LimitOffsetPagination):
-    default_limit = 20
-    max_limit = 100
-
     def get_paginated_response(self, data):
         response = super().get_paginated_response(data)
         response.data["unread_count"] = self.unread_count
@@ -68,8 +66,10 @@ class NotificationListView(APIView):
         summary="List my notifications",
         parameters=[
             OpenApiParameter("unread", bool, description="Only unread notifications when true."),
-            OpenApiParameter("limit", int, description="Page size (default 20, at most 100)."),
-            OpenApiParameter("offset", int, description="How many to skip."),
+            OpenApiParameter(
+                "limit", {"type": "integer", "minimum": 1, "maximum": 100}, description="Page size (default 20)."
+            ),
+            OpenApiParameter("offset", {"type": "integer", "minimum": 0}, description="How many to skip."),
         ],
         responses={200: NotificationSerializer(many=True)},
         tags=["notifications"],

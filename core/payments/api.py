@@ -50,7 +50,13 @@ def _booking_for(request: Request, pk: int) -> Booking:
 class GatewayListView(APIView):
     @extend_schema(
         summary="Payment gateways enabled on this site",
-        parameters=[OpenApiParameter("currency", str, description="Only gateways that take this ISO currency.")],
+        parameters=[
+            OpenApiParameter(
+                "currency",
+                {"type": "string", "pattern": "^([A-Za-z]{3})?$"},
+                description="Only gateways that take this ISO currency.",
+            )
+        ],
         responses={200: GatewaySerializer(many=True)},
         tags=["payments"],
     )

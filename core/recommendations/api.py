@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ValidationError
@@ -70,7 +69,11 @@ class RecommendationListSerializer(serializers.Serializer):
     )
 
 
-LIMIT = OpenApiParameter("limit", OpenApiTypes.INT, description=f"How many items, 1 to {services.MAX_LIMIT} (10).")
+LIMIT = OpenApiParameter(
+    "limit",
+    {"type": "integer", "minimum": 1, "maximum": services.MAX_LIMIT},
+    description=f"How many items, 1 to {services.MAX_LIMIT} (10).",
+)
 
 
 def _limit(request: Request) -> int:

@@ -19,7 +19,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,6 +26,7 @@ from rest_framework.views import APIView
 
 from core.accounts.models import User
 from core.accounts.validators import available_time_zones
+from core.api.pagination import PageNumberPagination
 
 from . import currency as money
 from .models import Booking, DateOverride, SchedulingProfile, Session, WaitlistEntry, WeeklyRule
@@ -65,9 +65,7 @@ class ZoneAwareAPIView(APIView):
 
 
 class Pagination(PageNumberPagination):
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
+    """Sessions and bookings: 20 a page."""
 
 
 def _seat_annotations(queryset):
@@ -105,7 +103,7 @@ class SessionFilterSerializer(serializers.Serializer):
     mentor = serializers.IntegerField(required=False, min_value=1)
     skill = serializers.SlugField(required=False)
     status = serializers.CharField(required=False, help_text="Comma-separated: scheduled,in_progress,...")
-    has_seats = serializers.BooleanField(required=False, allow_null=True, default=None)
+    has_seats = serializers.BooleanField(required=False)
     # "from" is a keyword: declared below
     to = BoundField(required=False)
 
@@ -124,19 +122,24 @@ class SessionFilterSerializer(serializers.Serializer):
 
 
 SESSION_FILTERS = [
-    OpenApiParameter("mentor", OpenApiTypes.INT, description="Mentor's user id"),
+    OpenApiParameter("mentor", {"type": "integer", "minimum": 1}, description="Mentor's user id"),
     OpenApiParameter("skill", OpenApiTypes.STR, description="Skill slug"),
     OpenApiParameter("from", OpenApiTypes.DATETIME, description="Sessions ending after (date or date-time)"),
     OpenApiParameter("to", OpenApiTypes.DATETIME, description="Sessions starting before"),
-    OpenApiParameter("status", OpenApiTypes.STR, description="Comma-separated statuses (default: upcoming)"),
+    OpenApiParameter(
+        "status",
+        {"type": "array", "items": {"type": "string", "enum": [key for key, _ in Session.STATUS_CHOICES]}},
+        style="form",
+        explode=False,
+        description="Comma-separated statuses (default: upcoming)",
+    ),
     OpenApiParameter("has_seats", OpenApiTypes.BOOL, description="Only sessions with a free seat"),
-    OpenApiParameter("page", OpenApiTypes.INT),
-    OpenApiParameter("page_size", OpenApiTypes.INT),
 ]
 
 
 class SessionListView(ZoneAwareAPIView):
     permission_classes = [AllowAny]
+    pagination_class = Pagination
 
     @extend_schema(
         summary="List sessions",
@@ -146,7 +149,7 @@ class SessionListView(ZoneAwareAPIView):
         "`status`: upcoming sessions that are scheduled or in progress.",
     )
     def get(self, request: Request) -> Response:
-        params = SessionFilterSerializer(data=request.query_params)
+        params = SessionFilterSerializer(data=request.query_params.dict())  # "to=" is a bad date, not no date
         params.is_valid(raise_exception=True)
         data = params.validated_data
         queryset = _visible_sessions(request.user)
@@ -169,7 +172,7 @@ class SessionListView(ZoneAwareAPIView):
         elif data.get("has_seats") is False:
             queryset = queryset.filter(capacity__lte=F("seats_taken"))
         queryset = queryset.order_by("starts_at", "pk")
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(SessionSerializer(page, many=True, context={"request": request}).data)
 
@@ -284,7 +287,7 @@ class SessionCancelView(ZoneAwareAPIView):
     @extend_schema(
         summary="Cancel a session (its mentor) or one's own booking (a booked learner)",
         request=CancelSerializer,
-        responses=CancellationSerializer,
+        responses={200: CancellationSerializer},
         description="The mentor (or staff) cancels the session for everyone with full refunds; a learner with a "
         "seat cancels that booking, refunded per the site's policy (`refund_percent`, `refund_minor`). "
         "Anyone else: 403.",
@@ -310,7 +313,9 @@ AVAILABILITY_PARAMS = [
     OpenApiParameter(
         "to", OpenApiTypes.DATETIME, description=f"End (default: 14 days on; {MAX_AVAILABILITY_DAYS} max)"
     ),
-    OpenApiParameter("length", OpenApiTypes.INT, description="One of the mentor's slot lengths, in minutes"),
+    OpenApiParameter(
+        "length", {"type": "integer", "minimum": 1}, description="One of the mentor's slot lengths, in minutes"
+    ),
     OpenApiParameter("tz", OpenApiTypes.STR, description="Show local times in this IANA zone instead of yours"),
 ]
 
@@ -377,7 +382,7 @@ class MentorAvailabilityView(ZoneAwareAPIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         mentor = _mentor(pk)
-        query = AvailabilityQuerySerializer(data=request.query_params)
+        query = AvailabilityQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         data = query.validated_data
         lengths = list(availability.Settings.of(availability.profile_for(mentor)).lengths)
@@ -421,16 +426,22 @@ class MentorBookView(ZoneAwareAPIView):
 
 class BookingListView(ZoneAwareAPIView):
     permission_classes = [IsAuthenticated]
+    pagination_class = Pagination
 
     @extend_schema(
         summary="Your bookings",
         parameters=[
-            OpenApiParameter("status", OpenApiTypes.STR, description="Comma-separated booking statuses"),
+            OpenApiParameter(
+                "status",
+                {"type": "array", "items": {"type": "string", "enum": [key for key, _ in Booking.STATUS_CHOICES]}},
+                style="form",
+                explode=False,
+                description="Comma-separated booking statuses",
+            ),
             OpenApiParameter(
                 "as", OpenApiTypes.STR, enum=["learner", "mentor"], description="mentor: on your sessions"
             ),
             OpenApiParameter("upcoming", OpenApiTypes.BOOL),
-            OpenApiParameter("page", OpenApiTypes.INT),
         ],
         responses=BookingSerializer(many=True),
     )
@@ -448,13 +459,24 @@ class BookingListView(ZoneAwareAPIView):
             raise ValidationError({"status": [f"Use some of {', '.join(sorted(known))}."]})
         if wanted:
             queryset = queryset.filter(status__in=wanted)
-        if request.query_params.get("upcoming") in ("1", "true", "yes"):
+        if _flag(request, "upcoming"):
             queryset = queryset.filter(ends_at__gt=timezone.now()).order_by("starts_at", "pk")
         else:
             queryset = queryset.order_by("-starts_at", "-pk")
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(BookingSerializer(page, many=True).data)
+
+
+def _flag(request: Request, name: str) -> bool:
+    """A boolean query parameter (true/false, 1/0, yes/no); anything else is a 400 naming it."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return False
+    try:
+        return serializers.BooleanField().to_internal_value(raw)
+    except ValidationError as exc:
+        raise ValidationError({name: exc.detail}) from None
 
 
 def _related_booking(request: Request, pk: int) -> Booking:
@@ -518,7 +540,7 @@ class WaitlistJoinView(ZoneAwareAPIView):
             WaitlistEntrySerializer(entry).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
 
-    @extend_schema(request=None, responses=WaitlistEntrySerializer)
+    @extend_schema(request=None, responses={200: WaitlistEntrySerializer})
     def delete(self, request: Request, pk: int) -> Response:
         entry = get_object_or_404(
             WaitlistEntry, session_id=pk, learner=request.user, status__in=WaitlistEntry.OPEN_STATUSES

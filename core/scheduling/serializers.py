@@ -7,6 +7,7 @@ decimal string with exactly the currency's places plus the integer minor units.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from django.utils import timezone
@@ -328,7 +329,7 @@ class WaitlistEntrySerializer(serializers.ModelSerializer):
     session = SessionBriefSerializer(read_only=True)
     position = serializers.SerializerMethodField()
     offer_expires_at = serializers.SerializerMethodField()
-    booking = serializers.PrimaryKeyRelatedField(read_only=True)
+    booking = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = WaitlistEntry
@@ -351,18 +352,36 @@ class StartSerializer(serializers.Serializer):
     room_url = serializers.CharField()
 
 
+WALL_CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+
+
+@extend_schema_field({"type": "string", "pattern": WALL_CLOCK, "example": "09:00"})
+class WallClockField(serializers.TimeField):
+    """A time of day as ``hh:mm`` (seconds allowed on input), answered as ``hh:mm``."""
+
+    default_error_messages = {"invalid": "Use a time of day as hh:mm, e.g. 09:00."}
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(format="%H:%M", **kwargs)
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not re.match(WALL_CLOCK, value):
+            self.fail("invalid")
+        return super().to_internal_value(value)
+
+
 class RangeSerializer(serializers.Serializer):
     weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 = Monday")
-    start = serializers.TimeField(format="%H:%M", help_text="Wall-clock time in the mentor's zone")
-    end = serializers.TimeField(format="%H:%M", help_text="00:00 means midnight")
+    start = WallClockField(help_text="Wall-clock time in the mentor's zone")
+    end = WallClockField(help_text="00:00 means midnight")
 
 
 class OverrideSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     date = serializers.DateField(help_text="A date on the mentor's calendar")
     kind = serializers.ChoiceField(choices=["available", "unavailable"])
-    start = serializers.TimeField(format="%H:%M", required=False, allow_null=True, source="start_time")
-    end = serializers.TimeField(format="%H:%M", required=False, allow_null=True, source="end_time")
+    start = WallClockField(required=False, allow_null=True, source="start_time")
+    end = WallClockField(required=False, allow_null=True, source="end_time")
     note = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
 
 
