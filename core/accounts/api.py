@@ -70,8 +70,12 @@ class UserSerializer(serializers.ModelSerializer):
         return services.email_verified(user)
 
 
+#: The longest address the database stores (and RFC 5321 allows); longer is refused as bad input.
+EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length
+
+
 class RegisterSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH)
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
     display_name = serializers.CharField(max_length=80)
     time_zone = serializers.CharField(default="UTC", validators=[_django_validator(validate_time_zone)])
@@ -94,7 +98,7 @@ class RegisterSerializer(serializers.Serializer):
 
 
 class LoginSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH)
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
 
 

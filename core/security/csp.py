@@ -18,10 +18,8 @@ attributes, and this is all the project needs.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
-from functools import wraps
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
@@ -62,21 +60,6 @@ def policy_for(request: HttpRequest) -> str:
         unique = list(dict.fromkeys(sources))
         parts.append(" ".join([name, *unique]) if unique else name)
     return "; ".join(parts)
-
-
-def allowing(extra: Mapping[str, Iterable[str]]) -> Callable:
-    """Decorate a view so that its responses' policy also allows ``extra`` (directive -> sources)."""
-
-    def decorate(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            for directive, sources in extra.items():
-                allow(request, directive, sources)
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorate
 
 
 class ContentSecurityPolicyMiddleware:

@@ -8,6 +8,7 @@ eager mode. ``DATABASE_URL`` and ``REDIS_URL`` switch to the real stack.
 
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
 
@@ -100,6 +101,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: /healthz and /readyz answer before host checks, HTTPS redirects and sessions.
+    "core.health.middleware.HealthCheckMiddleware",
+    # Times everything after the probes; not loaded unless METRICS_ENABLED (see Metrics below).
+    "core.ops.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.security.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -113,6 +118,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.accounts.middleware.UserTimezoneMiddleware",
     "core.themes.middleware.ActiveThemeMiddleware",
+    "core.api.middleware.InputGuardMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -145,8 +151,24 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------
 DATABASE_URL = env("DATABASE_URL")
+# PostgreSQL connections one process may hold, whatever its concurrency: a psycopg 3
+# pool (Django's own, CONN_MAX_AGE=0 hands connections back after each request).
+# Without it an ASGI process kept one connection per worker thread and ran
+# PostgreSQL out of connections under load (see README, "Database connections").
+DATABASE_POOL_MIN_SIZE = int(env("DATABASE_POOL_MIN_SIZE", "1"))
+DATABASE_POOL_MAX_SIZE = int(env("DATABASE_POOL_MAX_SIZE", "8"))
+# Seconds a request waits for a free connection before it fails (503).
+DATABASE_POOL_TIMEOUT = float(env("DATABASE_POOL_TIMEOUT", "10"))
+# Seconds each /readyz check may take before it counts as failed.
+HEALTH_CHECK_TIMEOUT = float(env("HEALTH_CHECK_TIMEOUT", "2"))
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL_MAX_SIZE > 0:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(DATABASE_POOL_MIN_SIZE, DATABASE_POOL_MAX_SIZE),
+            "max_size": DATABASE_POOL_MAX_SIZE,
+            "timeout": DATABASE_POOL_TIMEOUT,
+        }
 else:
     DATABASES = {
         "default": {
@@ -307,7 +329,29 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Uploads (profile photos, Wagtail images and documents) go to an S3-compatible bucket when one
+# is named (AWS S3, MinIO, Ceph, Cloudflare R2...), else to MEDIA_ROOT. Credentials come from
+# AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, read by django-storages and boto3 themselves.
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME")
+if AWS_STORAGE_BUCKET_NAME:
+    _s3_options = {
+        "bucket_name": AWS_STORAGE_BUCKET_NAME,
+        "endpoint_url": env("AWS_S3_ENDPOINT_URL"),
+        "region_name": env("AWS_S3_REGION_NAME"),
+        "custom_domain": env("AWS_S3_CUSTOM_DOMAIN"),
+        "location": env("AWS_LOCATION"),
+        # Private objects, links signed for an hour; False for a public bucket or a CDN domain.
+        "querystring_auth": env_bool("AWS_QUERYSTRING_AUTH", True),
+        "file_overwrite": False,
+    }
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {key: value for key, value in _s3_options.items() if value is not None},
+    }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# The API's JSON bodies (core/api/parsers.py): larger gets 413, deeper nesting 400.
+API_JSON_MAX_BYTES = 1024 * 1024
+API_JSON_MAX_DEPTH = 32
 PROFILE_PHOTO_MAX_BYTES = 2 * 1024 * 1024
 
 # --- Wagtail --------------------------------------------------------------
@@ -317,6 +361,9 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 # No avatars from gravatar.com: the admin loads nothing from elsewhere (CSP img-src, offline sites).
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
+# The admin loads nothing from other sites: initials instead of Gravatar, no release check.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 
 # --- REST API -------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -327,7 +374,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "core.api.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
@@ -346,6 +393,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # No validator badge from validator.swagger.io; Redoc in the theme's own font (see the theme's
+    # drf_spectacular/redoc.html, which also keeps Redoc's attribution logo off its CDN).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "REDOC_UI_SETTINGS": {
+        "theme": {
+            "typography": {
+                "fontFamily": "Inter, system-ui, sans-serif",
+                "headings": {"fontFamily": "Inter, system-ui, sans-serif"},
+                "code": {"fontFamily": "ui-monospace, SFMono-Regular, Menlo, monospace"},
+            }
+        }
+    },
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["core.api.schema.only_public_api"],
     "ENUM_NAME_OVERRIDES": {
@@ -365,15 +424,25 @@ PEERLEARN_PLUGINS = {
     # Failures in a row that open a plugin's circuit breaker, and for how long.
     "BREAKER_THRESHOLD": int(env("PLUGIN_BREAKER_THRESHOLD", "5")),
     "BREAKER_COOLDOWN": int(env("PLUGIN_BREAKER_COOLDOWN", "60")),
+    # Calls one plugin may have running at once per site and process (its bulkhead).
+    "CONCURRENCY": int(env("PLUGIN_CONCURRENCY", "4")),
     # Plugin errors kept for the admin page.
     "ERRORS_KEPT": 200,
 }
 
+# --- Logging ----------------------------------------------------------------
+# LOG_FORMAT=json: one JSON object per line, for a log collector; `plain` for people.
+LOG_FORMAT = env("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'plain' or 'json', not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "core.ops.jsonlog.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -381,11 +450,28 @@ LOGGING = {
     },
 }
 
+# --- Metrics ----------------------------------------------------------------
+# Prometheus at /metrics, off by default and never public: a scraper sends
+# `Authorization: Bearer $METRICS_TOKEN`. Several worker processes share figures
+# through PROMETHEUS_MULTIPROC_DIR (read by prometheus_client itself).
+METRICS_ENABLED = env_bool("METRICS_ENABLED", False)
+METRICS_TOKEN = env("METRICS_TOKEN", "")
+if METRICS_ENABLED and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_ENABLED needs METRICS_TOKEN, a random string of 32 characters or more.")
+
 
 def require_secret_key(key: str | None) -> str:
-    if not key or len(key) < 50 or len(set(key)) < 5:
+    # Render's generated secrets are 256 random bits in 44 base64 characters: strong, though short.
+    if not key or (len(key) < 50 and not _is_256_bit_base64(key)) or len(set(key)) < 5:
         raise ImproperlyConfigured("Set SECRET_KEY to a random string of 50 characters or more.")
     return key
+
+
+def _is_256_bit_base64(key: str) -> bool:
+    try:
+        return len(base64.b64decode(key, validate=True)) >= 32
+    except ValueError:
+        return False
 
 
 # WhiteNoise serves collected files in production; in dev and tests it finds them

@@ -117,12 +117,22 @@ def test_theme_pages_and_their_alpine_bits(live_server, page: Page, user_factory
     before = ranges.count()
     monday.get_by_role("button", name="+ Add a range").click()  # Alpine: extra++ and x-for
     expect(ranges).to_have_count(before + 1)
+    monday.locator("input[type=time]").nth(0).fill("09:00")
+    monday.locator("input[type=time]").nth(1).fill("10:00")
+    page.get_by_role("button", name="Save weekly hours").click()
+    monday = page.locator("fieldset.sched-day").first
+    ranges = monday.locator(".sched-range")
+    saved = ranges.count()
+    monday.get_by_role("button", name="Remove").first.click()  # Alpine: $el.closest(...).remove()
+    expect(ranges).to_have_count(saved - 1)
     watcher.collect(page)
 
     page.goto("/schedule/sessions/new/")
     widget = page.locator("[data-price-widget]")
-    expect(widget.get_by_text("Suggested price")).to_be_visible()
-    expect(widget.get_by_text("Working it out…")).to_be_hidden()  # the component asked the API and answered
+    expect(widget.get_by_text("Price advice")).to_be_visible()
+    expect(widget.get_by_text("Looking at similar sessions…")).to_be_hidden()  # the component asked the API
+    answer = widget.locator("strong:visible, summary:visible, p[role=alert]:visible")
+    expect(answer.first).to_be_visible()  # and shows the answer
     watcher.collect(page)
     watcher.assert_clean()
 

@@ -114,3 +114,65 @@ def test_production_refuses_a_missing_or_weak_secret(secret):
     result = deploy_check(SECRET_KEY=secret, ALLOWED_HOSTS="peerlearn.example.org")
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+ENTRY_POINT_PROBE = """
+import importlib, json, sys
+module = importlib.import_module(sys.argv[1])
+from django.conf import settings
+print(json.dumps({"module": settings.SETTINGS_MODULE, "debug": settings.DEBUG, "hosts": settings.ALLOWED_HOSTS}))
+"""
+
+
+def run_entry_point(module: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG"}
+    }
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", ENTRY_POINT_PROBE, module], cwd=ROOT, env=clean, capture_output=True, text=True
+    )
+
+
+@pytest.mark.parametrize("module", ["peerlearn.wsgi", "peerlearn.asgi", "peerlearn.celery"])
+def test_server_entry_points_default_to_production(module):
+    result = run_entry_point(module, SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="peerlearn.example.org")
+    assert result.returncode == 0, result.stderr
+    conf = json.loads(result.stdout.strip().splitlines()[-1])
+    assert conf == {"module": "peerlearn.settings.production", "debug": False, "hosts": ["peerlearn.example.org"]}
+
+
+@pytest.mark.parametrize("module", ["peerlearn.wsgi", "peerlearn.asgi", "peerlearn.celery"])
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"ALLOWED_HOSTS": "peerlearn.example.org"}, "SECRET_KEY"),
+        ({"SECRET_KEY": "k" * 30 + "abcdefghij" * 3}, "ALLOWED_HOSTS"),
+    ],
+)
+def test_server_entry_points_refuse_to_start_without_production_settings(module, env, named):
+    result = run_entry_point(module, **env)
+    assert result.returncode != 0
+    message = result.stderr.strip().splitlines()[-1]
+    assert "ImproperlyConfigured" in message and named in message
+
+
+def test_manage_py_stays_on_dev():
+    clean = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL"}}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.conf import settings; print(settings.SETTINGS_MODULE)",
+        ],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "peerlearn.settings.dev"

@@ -38,10 +38,12 @@
           if (form) form.addEventListener("change", function () { self.ask(); });
         },
         hasSuggestion: function () { return Boolean(this.data && this.data.suggested); },
+        noSuggestion: function () { return !this.hasSuggestion(); },
+        hasReasoning: function () { return this.reasoning().length > 0; },
         suggestedText: function () { return this.data ? this.data.suggested + " " + this.data.currency : ""; },
         rangeText: function () {
           var d = this.data;
-          return d ? "(range " + d.low + " \u2013 " + d.high + " " + d.currency + ")" : "";
+          return d ? "anything from " + d.low + " to " + d.high + " " + d.currency + " is in line with the market." : "";
         },
         reasoning: function () { return (this.data && this.data.reasoning) || []; },
         ask: async function () {
