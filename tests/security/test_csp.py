@@ -148,3 +148,27 @@ def test_wagtail_choosers_inline_script_gets_the_nonce(admin_client):
     finally:
         csp._nonce.reset(token)
     assert '<script nonce="abc123">' in html and "<script>" not in html
+
+
+ROOT = Path(__file__).resolve().parents[2]
+INLINE_HANDLER = re.compile(r"<[^>]*\son[a-z]+\s*=", re.I)
+UN_NONCED_SCRIPT = re.compile(r"<script(?![^>]*\b(src|nonce|type)=)[^>]*>", re.I)
+
+
+def project_templates():
+    for folder in ("themes", "core", "plugins"):
+        for path in (ROOT / folder).rglob("*.html"):
+            if "node_modules" not in path.parts:
+                yield path
+
+
+def test_no_template_has_an_inline_handler_or_an_inline_script_without_nonce():
+    """The policy refuses both: `onclick=` never runs, a `<script>` without the nonce neither."""
+    problems = []
+    for path in project_templates():
+        text = path.read_text(encoding="utf-8")
+        for pattern, what in ((INLINE_HANDLER, "inline handler"), (UN_NONCED_SCRIPT, "script without nonce")):
+            for match in pattern.finditer(text):
+                line = text.count("\n", 0, match.start()) + 1
+                problems.append(f"{path.relative_to(ROOT)}:{line}: {what}")
+    assert problems == [], "\n".join(problems)
