@@ -1,7 +1,7 @@
 """All REST endpoints under /api/, with the OpenAPI schema and its docs."""
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from core.accounts import api as accounts_api
 
@@ -21,7 +21,7 @@ urlpatterns = [
     path("", include("core.notifications.api_urls")),
     path("", include("core.analytics.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     # Last: anything else under /api/ is a JSON 404, in development too (DEBUG's page lists every URL pattern).
     re_path(r"^(?:.*/)?$", errors.not_found, name="api-not-found"),

@@ -23,6 +23,7 @@ from wagtail.models import Site
 
 from core.scheduling.currency import format_money
 from core.scheduling.models import Booking
+from core.security import csp
 
 from .errors import PaymentError
 from .models import Payment
@@ -134,10 +135,13 @@ def pay_page(request: HttpRequest, booking_id: int, gateway: str) -> HttpRespons
         csrf_token=get_token(request),
         return_url=reverse("payments:return", args=[booking.pk, gateway]),
         result_url=reverse("payments:result", args=[booking.pk]),
+        csp_nonce=csp.current_nonce(),
     )
     widget = ""
     if started.payment.status not in (Payment.PROCESSING, Payment.SUCCEEDED):
         widget = checkout.checkout_html(started, context_for_widget)
+        for directive, sources in checkout.checkout_csp_sources(started).items():
+            csp.allow(request, directive, sources)
     context = {
         **_summary(booking),
         "started": started,

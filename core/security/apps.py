@@ -8,5 +8,7 @@ class SecurityConfig(AppConfig):
 
     def ready(self) -> None:
         from .spreadsheet import guard_wagtail_csv_exports
+        from .wagtail_admin import nonce_wagtail_chooser_scripts
 
         guard_wagtail_csv_exports()
+        nonce_wagtail_chooser_scripts()

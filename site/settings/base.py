@@ -106,6 +106,7 @@ MIDDLEWARE = [
     # Times everything after the probes; not loaded unless METRICS_ENABLED (see Metrics below).
     "core.ops.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "core.security.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -306,6 +307,29 @@ ACCOUNT_ADAPTER = "core.accounts.adapter.AccountAdapter"
 # Every per-address limit keys on the client they saw: core/security/client_ip.py.
 TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
 
+# --- Content-Security-Policy (core/security/csp.py) ------------------------
+# On every response. The middleware adds the request's nonce to script-src and
+# this host's ws:/wss: to connect-src; views add a payment gateway's sources.
+# Styles may be inline (Wagtail's admin, Alpine's x-show); scripts may not.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "font-src": ["'self'", "data:"],
+    # Wagtail's admin asks releases.wagtail.org whether a newer Wagtail is out.
+    "connect-src": ["'self'", "https://releases.wagtail.org"],
+    "media-src": ["'self'", "blob:"],
+    "worker-src": ["'self'", "blob:"],
+    "frame-src": ["'self'"],
+    "frame-ancestors": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+}
+# CSP_REPORT_ONLY=1 sends Content-Security-Policy-Report-Only instead (to try a stricter policy first).
+CONTENT_SECURITY_POLICY_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
+
 # --- Email ----------------------------------------------------------------
 EMAIL_HOST = env("EMAIL_HOST")
 if EMAIL_HOST:
@@ -374,6 +398,8 @@ PEERLEARN_BASE_URL = (
 ).rstrip("/")
 WAGTAILADMIN_BASE_URL = PEERLEARN_BASE_URL
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# No avatars from gravatar.com: the admin loads nothing from elsewhere (CSP img-src, offline sites).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 # The admin loads nothing from other sites: initials instead of Gravatar, no release check.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None

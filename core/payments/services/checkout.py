@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -216,7 +216,9 @@ def record_return(
     return answer
 
 
-def checkout_context(booking: Booking, *, csrf_token: str, return_url: str, result_url: str) -> CheckoutContext:
+def checkout_context(
+    booking: Booking, *, csrf_token: str, return_url: str, result_url: str, csp_nonce: str = ""
+) -> CheckoutContext:
     return CheckoutContext(
         booking_id=booking.pk,
         amount_minor=booking.price_minor,
@@ -227,6 +229,7 @@ def checkout_context(booking: Booking, *, csrf_token: str, return_url: str, resu
         csrf_token=csrf_token,
         return_url=return_url,
         result_url=result_url,
+        csp_nonce=csp_nonce,
     )
 
 
@@ -241,3 +244,16 @@ def checkout_html(started: StartedPayment, context: CheckoutContext) -> str:
         expect=str,
     )
     return html or ""
+
+
+def checkout_csp_sources(started: StartedPayment) -> dict[str, list[str]]:
+    """What the gateway's widget needs in the page's Content-Security-Policy ({} when it fails)."""
+    from core.plugins.manager import get_manager
+
+    sources = get_manager().invoke(
+        started.routed.plugin,
+        f"{started.routed.identifier}.content_security_sources",
+        started.routed.gateway.content_security_sources,
+        expect=Mapping[str, Sequence[str]],
+    )
+    return {str(name): [str(source) for source in values] for name, values in (sources or {}).items()}

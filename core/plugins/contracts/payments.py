@@ -25,7 +25,7 @@ What the core guarantees a gateway, so a plugin stays small:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -165,6 +165,9 @@ class CheckoutContext:
     return_url: str
     #: The page that waits for the webhook and shows the booking's status.
     result_url: str
+    #: The page's Content-Security-Policy nonce: write ``<script nonce="{{ context.csp_nonce }}">``
+    #: on the widget's inline scripts, or they do not run.
+    csp_nonce: str = ""
 
 
 class PaymentGateway(ABC):
@@ -213,3 +216,12 @@ class PaymentGateway(ABC):
         Render it from the plugin's own templates (see :func:`core.plugins.render_template`).
         """
         return ""
+
+    def content_security_sources(self) -> Mapping[str, Sequence[str]]:
+        """Origins the checkout widget loads or talks to, by CSP directive.
+
+        For example ``{"script-src": ["https://js.example.com"], "frame-src": [...],
+        "connect-src": [...]}``: the checkout page's Content-Security-Policy allows
+        them on that page only. Same-origin widgets keep this default.
+        """
+        return {}

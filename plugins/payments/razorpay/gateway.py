@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import razorpay
 import requests
@@ -310,6 +311,17 @@ class RazorpayGateway(PaymentGateway):
         )
 
     # --- browser --------------------------------------------------------------
+
+    def content_security_sources(self) -> Mapping[str, Sequence[str]]:
+        # Checkout's script, the payment window it opens (a frame of api.razorpay.com), its calls and images.
+        parts = urlsplit(self.checkout_js_url)
+        js = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+        return {
+            "script-src": [js],
+            "frame-src": ["https://api.razorpay.com"],
+            "connect-src": ["https://api.razorpay.com", "https://lumberjack.razorpay.com"],
+            "img-src": ["https://cdn.razorpay.com"],
+        }
 
     def checkout_html(self, start: PaymentStart, context: CheckoutContext) -> str:
         data = start.client_data

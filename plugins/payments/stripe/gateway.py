@@ -10,9 +10,10 @@ after a timeout returns the first intent or refund instead of a second one.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import stripe
 
@@ -246,6 +247,18 @@ class StripeGateway(PaymentGateway):
         )
 
     # --- browser --------------------------------------------------------------
+
+    def content_security_sources(self) -> Mapping[str, Sequence[str]]:
+        # Stripe's documented needs: Stripe.js and its frames from js.stripe.com, 3-D Secure
+        # frames from hooks.stripe.com, the browser's calls to api.stripe.com. A test copy
+        # (localstripe) serves the script and answers its calls from js_url's origin.
+        parts = urlsplit(self.js_url)
+        js = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+        return {
+            "script-src": [js],
+            "frame-src": [js, "https://hooks.stripe.com"],
+            "connect-src": [js, "https://api.stripe.com"],
+        }
 
     def checkout_html(self, start: PaymentStart, context: CheckoutContext) -> str:
         config = {

@@ -5,9 +5,85 @@
  *    so the server can show times in the visitor's zone.
  * 2. Pre-fill a <select name="time_zone"> that still says "UTC" with the
  *    browser's zone, unless it (or an ancestor) carries `data-keep`.
+ * 3. Behaviour that used to sit in inline handlers, which the Content-Security-Policy
+ *    blocks: `<form data-confirm="Question?">` asks before submitting, and
+ *    `<input data-select-on-click>` selects its text when clicked.
+ * 4. Alpine components (the CSP build evaluates no code written in attributes):
+ *    `x-data="priceSuggestion"` on the price suggestion box.
  */
 (function () {
   "use strict";
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (target && target.matches && target.matches("input[data-select-on-click]")) target.select();
+  });
+
+  document.addEventListener("alpine:init", function () {
+    // A live price suggestion for a session form: watches the form's skills and length fields.
+    window.Alpine.data("priceSuggestion", function () {
+      return {
+        data: null,
+        error: "",
+        busy: false,
+        init: function () {
+          var self = this;
+          var form = this.$el.closest("form");
+          this.ask();
+          if (form) form.addEventListener("change", function () { self.ask(); });
+        },
+        hasSuggestion: function () { return Boolean(this.data && this.data.suggested); },
+        noSuggestion: function () { return !this.hasSuggestion(); },
+        hasReasoning: function () { return this.reasoning().length > 0; },
+        suggestedText: function () { return this.data ? this.data.suggested + " " + this.data.currency : ""; },
+        rangeText: function () {
+          var d = this.data;
+          return d ? "anything from " + d.low + " to " + d.high + " " + d.currency + " is in line with the market." : "";
+        },
+        reasoning: function () { return (this.data && this.data.reasoning) || []; },
+        ask: async function () {
+          var form = this.$el.closest("form");
+          if (!form) return;
+          var skillsName = this.$el.dataset.skillsField;
+          var lengthName = this.$el.dataset.durationField;
+          var params = new URLSearchParams();
+          form.querySelectorAll('[name="' + skillsName + '"]').forEach(function (field) {
+            if (field.type === "checkbox" && !field.checked) return;
+            if (field.tagName === "SELECT") {
+              Array.prototype.forEach.call(field.selectedOptions, function (o) { params.append("skills", o.value); });
+            } else if (field.value) {
+              params.append("skills", field.value);
+            }
+          });
+          var length = form.querySelector('[name="' + lengthName + '"]');
+          if (length && length.value) params.set("duration_minutes", length.value);
+          this.busy = true;
+          try {
+            var response = await fetch(this.$el.dataset.url + "?" + params.toString(), {
+              credentials: "same-origin",
+              headers: { Accept: "application/json" }
+            });
+            var body = await response.json();
+            if (response.ok) {
+              this.data = body;
+              this.error = "";
+            } else {
+              this.data = null;
+              this.error = body.errors ? Object.values(body.errors).flat().join(" ") : body.detail;
+            }
+          } catch (e) {
+            this.error = "The price suggestion is unavailable right now.";
+          }
+          this.busy = false;
+        }
+      };
+    });
+  });
 
   var zone;
   try {
