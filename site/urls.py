@@ -33,6 +33,8 @@ if settings.DEBUG:
 
 urlpatterns += [path("", include(wagtail_urls))]
 
-# Under /api/ even a 404 or a crash answers JSON, never an HTML page.
+# Under /api/ even a 404, a refused body or a crash answers JSON, never an HTML page.
+handler400 = api_errors.handler400
+handler403 = api_errors.handler403
 handler404 = api_errors.handler404
 handler500 = api_errors.handler500

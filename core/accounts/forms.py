@@ -9,6 +9,7 @@ from core.taxonomy.models import Skill
 
 from .models import User
 from .validators import LANGUAGE_NAMES, available_time_zones
+from .widgets import ChipsSelectMultiple
 
 ROLE_CHOICES = [("learner", "Learn from mentors"), ("mentor", "Mentor others")]
 
@@ -40,9 +41,9 @@ class ProfileSignupForm(forms.Form):
     )
     roles = RolesField(initial=["learner"])
     interests = forms.ModelMultipleChoiceField(
-        queryset=Skill.objects.all(),
+        queryset=Skill.objects.order_by("name"),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=ChipsSelectMultiple(placeholder="Type a skill, e.g. Python or guitar"),
         label="What would you like to learn?",
     )
 
@@ -62,7 +63,7 @@ class ProfileForm(forms.ModelForm):
     languages = forms.MultipleChoiceField(
         choices=language_choices,
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        widget=ChipsSelectMultiple(attrs={"size": 6}, placeholder="Type a language, e.g. Spanish"),
         label="Languages you speak",
     )
 
@@ -71,8 +72,8 @@ class ProfileForm(forms.ModelForm):
         fields = ["display_name", "bio", "photo", "time_zone", "languages", "skills", "interests"]
         widgets = {
             "bio": forms.Textarea(attrs={"rows": 5}),
-            "skills": forms.CheckboxSelectMultiple,
-            "interests": forms.CheckboxSelectMultiple,
+            "skills": ChipsSelectMultiple(placeholder="Type a skill you teach"),
+            "interests": ChipsSelectMultiple(placeholder="Type a skill you want to learn"),
             "photo": forms.ClearableFileInput(attrs={"accept": "image/*"}),
         }
         labels = {"skills": "Skills you can teach", "interests": "Skills you want to learn"}

@@ -117,8 +117,13 @@ SEARCH_PARAMETERS = [
     OpenApiParameter("language", OpenApiTypes.STR, description="ISO 639-1 code the mentor teaches in, e.g. en"),
     OpenApiParameter("currency", OpenApiTypes.STR, description="Only mentors priced in this ISO 4217 currency"),
     OpenApiParameter(
-        "min_price", OpenApiTypes.DECIMAL, description="Lowest hourly rate in major units, in each mentor's currency"
+        "price_currency",
+        OpenApiTypes.STR,
+        description="Currency of min_price and max_price (default: `currency`, else the site's reference currency); "
+        "bounds are converted to each mentor's currency with the exchange rates of /api/exchange-rates/, and "
+        "mentors priced in a currency without a rate are left out of a price-bounded search",
     ),
+    OpenApiParameter("min_price", OpenApiTypes.DECIMAL, description="Lowest hourly rate in major units"),
     OpenApiParameter("max_price", OpenApiTypes.DECIMAL, description="Highest hourly rate in major units"),
     OpenApiParameter("min_rating", OpenApiTypes.DECIMAL, description="Lowest average rating, 0 to 5"),
     OpenApiParameter("free_within_days", OpenApiTypes.INT, description="Has a free slot in the next N days (1 to 90)"),
@@ -234,3 +239,28 @@ class MentorReviewsView(APIView):
         paginator = CataloguePagination()
         page = paginator.paginate_queryset(approved_reviews(user_id), request, view=self)
         return paginator.get_paginated_response(PublicReviewSerializer(page, many=True).data)
+
+
+class ExchangeRateSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    per_reference = serializers.DecimalField(max_digits=18, decimal_places=6, coerce_to_string=True)
+    updated_at = serializers.DateTimeField()
+
+
+class ExchangeRatesSerializer(serializers.Serializer):
+    reference = serializers.CharField(help_text="The currency every rate is relative to (worth 1)")
+    rates = ExchangeRateSerializer(many=True)
+
+
+class ExchangeRatesView(APIView):
+    """The editors' exchange rates the mentor search compares prices with."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=ExchangeRatesSerializer, summary="Exchange rates used to compare prices")
+    def get(self, request: Request) -> Response:
+        from .exchange import reference_currency
+        from .models import ExchangeRate
+
+        data = {"reference": reference_currency(), "rates": ExchangeRate.objects.all()}
+        return Response(ExchangeRatesSerializer(data).data)

@@ -12,4 +12,5 @@ urlpatterns = [
     path("mentors/<int:user_id>/", api.MentorDetailView.as_view(), name="api-mentor-detail"),
     path("mentors/<int:user_id>/reviews/", api.MentorReviewsView.as_view(), name="api-mentor-reviews"),
     path("reviews/", api.ReviewCreateView.as_view(), name="api-reviews"),
+    path("exchange-rates/", api.ExchangeRatesView.as_view(), name="api-exchange-rates"),
 ]

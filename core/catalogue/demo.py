@@ -11,7 +11,7 @@ from typing import Any
 
 from core.taxonomy.models import Skill
 
-from .models import MentorIndexPage, MentorPage, SkillsDirectoryPage, TopicPage
+from .models import ExchangeRate, MentorIndexPage, MentorPage, SkillsDirectoryPage, TopicPage
 from .profiles import _unique_slug, assign_workflow, bio_from_text
 
 # (currency, hourly rates in minor units to pick from): several currencies and exponents.
@@ -114,10 +114,31 @@ def seed_directory(home: Any) -> None:
         directory.save_revision().publish()
 
 
+# Units of each demo currency per US dollar (the default reference currency), as editors would enter them.
+DEMO_RATES: dict[str, str] = {"EUR": "0.92", "GBP": "0.79", "INR": "84.10", "JPY": "150"}
+
+
+def seed_exchange_rates() -> int:
+    """Rates for the demo's currencies (against the reference), so the price filter compares them all."""
+    from decimal import Decimal
+
+    from .models import default_currency
+
+    created = 0
+    for code, value in DEMO_RATES.items():
+        if code == default_currency():
+            continue
+        _, made = ExchangeRate.objects.get_or_create(currency=code, defaults={"per_reference": Decimal(value)})
+        created += made
+    return created
+
+
 def seed(context: Any) -> None:
+    seed_exchange_rates()
     index = seed_index(context.home)
     seed_mentor_pages(index, context.mentors)
     seed_topics(context.home)
     seed_directory(context.home)
     context.report.counts["mentor pages"] = MentorPage.objects.live().count()
     context.report.counts["topic pages"] = TopicPage.objects.live().count()
+    context.report.counts["exchange rates"] = ExchangeRate.objects.count()

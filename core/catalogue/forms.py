@@ -9,6 +9,7 @@ from django import forms
 from wagtail.images.fields import WagtailImageField
 
 from core.accounts.validators import LANGUAGE_NAMES
+from core.accounts.widgets import ChipsSelectMultiple
 from core.taxonomy.models import Skill
 
 LANGUAGE_CHOICES = sorted(LANGUAGE_NAMES.items(), key=lambda item: item[1])
@@ -33,12 +34,15 @@ class MentorProfileForm(forms.Form):
     )
     skills = SkillChoiceField(
         queryset=Skill.objects.order_by("category", "name"),
-        widget=forms.CheckboxSelectMultiple,
+        widget=ChipsSelectMultiple(placeholder="Type a skill, e.g. Python"),
         required=False,
         help_text="What you teach: learners find you by these.",
     )
     languages = forms.MultipleChoiceField(
-        choices=LANGUAGE_CHOICES, required=False, help_text="The languages you can teach in."
+        choices=LANGUAGE_CHOICES,
+        required=False,
+        widget=ChipsSelectMultiple(placeholder="Type a language, e.g. Hindi"),
+        help_text="The languages you can teach in.",
     )
     hourly_rate = forms.DecimalField(
         min_value=Decimal(0),
@@ -74,15 +78,23 @@ class MentorProfileForm(forms.Form):
 
 
 class MentorSearchForm(forms.Form):
-    """The filters of the search page; validation itself is :func:`core.catalogue.search.parse_filters`."""
+    """The filters of the search page; validation itself is :func:`core.catalogue.search.parse_filters`.
+
+    ``currencies`` are those prices can be compared in (the reference and every currency with a rate).
+    """
 
     q = forms.CharField(required=False, label="Search", max_length=200)
     skill = forms.ModelMultipleChoiceField(
-        queryset=Skill.objects.order_by("category", "name"), to_field_name="slug", required=False, label="Skills"
+        queryset=Skill.objects.order_by("category", "name"),
+        to_field_name="slug",
+        required=False,
+        label="Skills",
+        widget=ChipsSelectMultiple(placeholder="Type a skill"),
     )
     language = forms.ChoiceField(choices=[("", "Any language"), *LANGUAGE_CHOICES], required=False)
     min_price = forms.DecimalField(required=False, min_value=0, label="Min price / hour")
     max_price = forms.DecimalField(required=False, min_value=0, label="Max price / hour")
+    price_currency = forms.ChoiceField(required=False, label="Prices in", choices=())
     min_rating = forms.ChoiceField(
         required=False,
         label="Rating",
@@ -100,6 +112,14 @@ class MentorSearchForm(forms.Form):
             ("30", "In the next 30 days"),
         ],
     )
+
+    def __init__(self, *args: Any, currencies: list[str] | None = None, **kwargs: Any) -> None:
+        from .exchange import reference_currency
+
+        super().__init__(*args, **kwargs)
+        codes = currencies or [reference_currency()]
+        self.fields["price_currency"].choices = [(code, code) for code in codes]
+        self.fields["price_currency"].initial = reference_currency()
 
 
 class ReviewForm(forms.Form):

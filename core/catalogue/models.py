@@ -74,6 +74,11 @@ class MentorIndexPage(Page):
         context.update(search_context(request, index_page=self))
         return context
 
+    def serve(self, request, *args, **kwargs):
+        from .views import remember_price_currency
+
+        return remember_price_currency(request, super().serve(request, *args, **kwargs))
+
 
 class MentorPage(Page):
     """One mentor's public profile, owned by that mentor's account."""
@@ -219,10 +224,11 @@ class SkillsDirectoryPage(Page):
         verbose_name = "skills directory page"
 
     def get_context(self, request, *args, **kwargs):
-        from .services import skills_by_category
+        from .services import live_topics, skills_by_category
 
         context = super().get_context(request, *args, **kwargs)
         context["categories"] = skills_by_category()
+        context["topics"] = live_topics()
         return context
 
 
@@ -272,3 +278,37 @@ class Review(models.Model):
         """How the learner is named publicly: first name and initial of the last ("Ana S.")."""
         parts = (self.learner.display_name or "A learner").split()
         return f"{parts[0]} {parts[-1][0]}." if len(parts) > 1 else parts[0]
+
+
+class ExchangeRate(models.Model):
+    """What one unit of the reference currency (``PEERLEARN_DEFAULT_CURRENCY``) is worth in another currency.
+
+    Editors keep these in the admin; the mentor search uses them to compare prices across currencies
+    ("max 50 EUR" also finds an 800 INR mentor). Money itself is never converted: bookings are paid in
+    the mentor's own currency.
+    """
+
+    currency = models.CharField(max_length=3, unique=True, validators=[validate_currency])
+    per_reference = models.DecimalField(
+        "units per reference unit",
+        max_digits=18,
+        decimal_places=6,
+        validators=[MinValueValidator(Decimal("0.000001"))],
+        help_text="How many units of this currency one unit of the site's reference currency buys "
+        "(for a USD reference: EUR 0.92, INR 84.10, JPY 150).",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    panels = [FieldPanel("currency"), FieldPanel("per_reference")]
+
+    class Meta:
+        ordering = ["currency"]
+        verbose_name = "exchange rate"
+
+    def __str__(self) -> str:
+        return f"1 {default_currency()} = {self.per_reference.normalize():f} {self.currency}"
+
+    def clean(self) -> None:
+        self.currency = (self.currency or "").strip().upper()
+        if self.currency == default_currency():
+            raise ValidationError({"currency": "The reference currency is always worth 1: it needs no rate."})

@@ -1,8 +1,10 @@
 """Finding mentors: one parser of filters and one search, shared by the search page and the API.
 
 Filters combine with AND; several ``skill`` values mean the mentor teaches *all* of them. Price
-bounds are in major units (``12.50``) and apply in each mentor's own currency unless ``currency``
-narrows the search to one currency: the catalogue never converts between currencies.
+bounds are in major units (``12.50``) of ``price_currency`` (default: ``currency`` when the search is
+narrowed to one currency, else the site's reference currency), and are converted to each mentor's own
+currency with the editors' exchange rates: "max 50 EUR" keeps an 800 INR mentor and drops a 50 GBP one.
+Mentors priced in a currency without a rate are left out of a price-bounded search, never guessed at.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.db.models import Q, QuerySet
 
 from core.accounts.validators import LANGUAGE_NAMES
 
+from .exchange import Rates, convert, current_rates, reference_currency
 from .models import MentorPage
 from .services import live_mentor_pages
 
@@ -39,6 +42,7 @@ class MentorFilters:
     skills: list[Any] = field(default_factory=list)  # taxonomy.Skill instances
     language: str = ""
     currency: str = ""
+    price_currency: str = ""
     min_price: Decimal | None = None
     max_price: Decimal | None = None
     min_rating: Decimal | None = None
@@ -115,6 +119,11 @@ def parse_filters(params: Mapping[str, Any]) -> MentorFilters:
             raise FilterError("currency", f"“{currency}” is not an ISO 4217 currency code.")
         filters.currency = currency
 
+    price_currency = str(params.get("price_currency") or "").strip().upper()
+    if price_currency and price_currency not in MINOR_UNITS:
+        raise FilterError("price_currency", f"“{price_currency}” is not an ISO 4217 currency code.")
+    filters.price_currency = price_currency or filters.currency or reference_currency()
+
     ceiling = Decimal(10) ** 9
     filters.min_price = _decimal(params, "min_price", low=Decimal(0), high=ceiling)
     filters.max_price = _decimal(params, "max_price", low=Decimal(0), high=ceiling)
@@ -130,20 +139,43 @@ def parse_filters(params: Mapping[str, Any]) -> MentorFilters:
     return filters
 
 
-def _price_q(filters: MentorFilters, currencies: list[str]) -> Q:
-    """Price bounds in each currency's minor units: ``min`` rounds up, ``max`` rounds down."""
+def _price_q(filters: MentorFilters, currencies: list[str], rates: Rates) -> Q:
+    """Price bounds converted to each currency's minor units: ``min`` rounds up, ``max`` rounds down.
+
+    A currency that cannot be converted from ``filters.price_currency`` matches nothing.
+    """
     from core.scheduling.currency import MINOR_UNITS
 
     clauses = Q(pk__in=[])
     for code in currencies:
         places = MINOR_UNITS.get(code, 2)
         clause = Q(currency=code)
-        if filters.min_price is not None:
-            clause &= Q(hourly_rate_minor__gte=math.ceil(filters.min_price.scaleb(places)))
-        if filters.max_price is not None:
-            clause &= Q(hourly_rate_minor__lte=math.floor(filters.max_price.scaleb(places)))
-        clauses |= clause
+        for bound, lookup, rounding in (
+            (filters.min_price, "hourly_rate_minor__gte", math.ceil),
+            (filters.max_price, "hourly_rate_minor__lte", math.floor),
+        ):
+            if bound is None:
+                continue
+            converted = convert(bound, filters.price_currency, code, rates)
+            if converted is None:
+                clause = None
+                break
+            clause &= Q(**{lookup: rounding(converted.scaleb(places))})
+        if clause is not None:
+            clauses |= clause
     return clauses
+
+
+def uncomparable_currencies(filters: MentorFilters) -> list[str]:
+    """Currencies of live mentors a price-bounded search left out for want of an exchange rate."""
+    if filters.min_price is None and filters.max_price is None:
+        return []
+    rates = current_rates()
+    if filters.price_currency not in rates:
+        present = live_mentor_pages().exclude(currency=filters.price_currency)
+    else:
+        present = live_mentor_pages().exclude(currency__in=list(rates))
+    return sorted(set(present.values_list("currency", flat=True)))
 
 
 def filtered_mentors(filters: MentorFilters) -> QuerySet[MentorPage]:
@@ -160,7 +192,7 @@ def filtered_mentors(filters: MentorFilters) -> QuerySet[MentorPage]:
         currencies = (
             [filters.currency] if filters.currency else list(queryset.values_list("currency", flat=True).distinct())
         )
-        queryset = queryset.filter(_price_q(filters, currencies))
+        queryset = queryset.filter(_price_q(filters, currencies, current_rates()))
     if filters.min_rating is not None:
         queryset = queryset.filter(rating_count__gt=0, rating_average__gte=filters.min_rating)
     if filters.free_within_days:

@@ -87,7 +87,40 @@ def skills_by_category() -> list[dict[str, Any]]:
     for skill in skills:
         groups.setdefault(skill.category or "Other", []).append(skill)
     ordered = sorted(groups.items(), key=lambda item: (item[0] == "Other", item[0].lower()))
+    topic_for = _topic_urls_by_skill()
     return [
-        {"name": name, "skills": items, "mentor_count": sum(skill.mentor_count for skill in items)}
+        {
+            "name": name,
+            "skills": items,
+            "mentor_count": sum(skill.mentor_count for skill in items),
+            # The heading links to the topic page covering most of the category, else to a search of it.
+            "url": _best_topic_url(items, topic_for) or "/mentors/?skill=" + ",".join(s.slug for s in items),
+        }
         for name, items in ordered
     ]
+
+
+def live_topics() -> list[Any]:
+    """Published topic pages, by title: the entry points the navigation and the directory link to."""
+    from .models import TopicPage
+
+    return list(TopicPage.objects.live().public().order_by("title"))
+
+
+def _topic_urls_by_skill() -> dict[int, list[str]]:
+    urls: dict[int, list[str]] = {}
+    for topic in live_topics():
+        url = topic.get_url()
+        if not url:
+            continue
+        for skill_id in topic.skills.values_list("id", flat=True):
+            urls.setdefault(skill_id, []).append(url)
+    return urls
+
+
+def _best_topic_url(skills: list[Any], topic_for: dict[int, list[str]]) -> str | None:
+    votes: dict[str, int] = {}
+    for skill in skills:
+        for url in topic_for.get(skill.pk, []):
+            votes[url] = votes.get(url, 0) + 1
+    return max(votes, key=lambda url: votes[url]) if votes else None

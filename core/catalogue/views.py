@@ -18,19 +18,46 @@ from django.views.decorators.http import require_http_methods
 from wagtail.models import Site
 
 from . import profiles, reviews
+from .exchange import current_rates
 from .forms import MentorProfileForm, MentorSearchForm, ReviewForm
 from .models import MentorIndexPage, MentorPage, Review
-from .search import FilterError, parse_filters, search_mentors
+from .search import FilterError, parse_filters, search_mentors, uncomparable_currencies
 
 DEFAULT_PER_PAGE = 12
+CURRENCY_COOKIE = "peerlearn_currency"
+
+
+def _search_params(request: HttpRequest, rates: dict) -> Any:
+    """The query, with the visitor's remembered price currency when the query names none."""
+    params = request.GET.copy()
+    remembered = request.COOKIES.get(CURRENCY_COOKIE, "")
+    if not params.get("price_currency") and not params.get("currency") and remembered in rates:
+        params["price_currency"] = remembered
+    return params
+
+
+def remember_price_currency(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Keep the currency a visitor compared prices in for their next search (one year)."""
+    chosen = (request.GET.get("price_currency") or "").strip().upper()
+    if chosen and chosen in current_rates() and request.COOKIES.get(CURRENCY_COOKIE) != chosen:
+        response.set_cookie(CURRENCY_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
 
 
 def search_context(request: HttpRequest, index_page: MentorIndexPage | None = None) -> dict[str, Any]:
     """Everything the search template needs: the form, the filters' error if any, one page of results."""
-    form = MentorSearchForm(request.GET or None)
-    context: dict[str, Any] = {"search_form": form, "filter_error": None, "results": None, "filters": None}
+    rates = current_rates()
+    params = _search_params(request, rates)
+    form = MentorSearchForm(params or None, currencies=sorted(rates))
+    context: dict[str, Any] = {
+        "search_form": form,
+        "filter_error": None,
+        "results": None,
+        "filters": None,
+        "price_rates": rates,
+    }
     try:
-        filters = parse_filters(request.GET)
+        filters = parse_filters(params)
     except FilterError as exc:
         context["filter_error"] = exc
         return context
@@ -45,6 +72,7 @@ def search_context(request: HttpRequest, index_page: MentorIndexPage | None = No
             "results": results,
             "paginator": paginator,
             "querystring": query.urlencode(),
+            "uncomparable_currencies": uncomparable_currencies(filters),
         }
     )
     return context
@@ -63,7 +91,7 @@ def mentor_search(request: HttpRequest) -> HttpResponse:
 
         return serve(request, request.path)
     context = {"page": None, **search_context(request)}
-    return TemplateResponse(request, "catalogue/mentor_index_page.html", context)
+    return remember_price_currency(request, TemplateResponse(request, "catalogue/mentor_index_page.html", context))
 
 
 def mentor_by_user(request: HttpRequest, user_id: int) -> HttpResponse:

@@ -14,7 +14,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import EditView, IndexView, SnippetViewSet
 
-from .models import MentorIndexPage, Review
+from .models import ExchangeRate, MentorIndexPage, Review
 from .profiles import assign_workflow
 from .reviews import ReviewError, moderate_review
 
@@ -72,6 +72,21 @@ class ReviewViewSet(SnippetViewSet):
 
 
 register_snippet(ReviewViewSet)
+
+
+class ExchangeRateViewSet(SnippetViewSet):
+    """Editors keep the rates the mentor search compares prices with (Settings-like, under Snippets)."""
+
+    model = ExchangeRate
+    icon = "doc-full"
+    menu_label = "Exchange rates"
+    menu_order = 270
+    add_to_settings_menu = True
+    list_display = ["currency", "per_reference", "updated_at"]
+    ordering = ["currency"]
+
+
+register_snippet(ExchangeRateViewSet)
 
 
 def moderate_review_view(request, pk: int, action: str):

@@ -40,6 +40,7 @@ class SeatRow:
     cancel_note: str = ""
     can_reschedule: bool = False
     reschedule_note: str = ""
+    can_review: bool = False
 
 
 @dataclass
@@ -59,6 +60,8 @@ class SessionRow:
 def _seat_row(booking: Booking, now: datetime, policy) -> SeatRow:
     session = booking.session
     row = SeatRow(booking=booking, session=session)
+    # A completed seat not rated yet invites a review (the reverse one-to-one is selected with the row).
+    row.can_review = booking.status == Booking.COMPLETED and not hasattr(booking, "review")
     active = booking.status in Booking.ACTIVE_STATUSES
     opens, closes = start_window(session, policy)
     row.room_opens = opens
@@ -94,7 +97,11 @@ def learner_overview(user, now: datetime | None = None) -> dict:
         status__in=Booking.ACTIVE_STATUSES, session__status__in=Session.ACTIVE_STATUSES, ends_at__gt=now
     ).order_by("starts_at", "pk")
     upcoming = [_seat_row(b, now, policy) for b in upcoming_q]
-    past_q = bookings.exclude(pk__in=[row.booking.pk for row in upcoming]).order_by("-starts_at", "-pk")[:PAST_LIMIT]
+    past_q = (
+        bookings.exclude(pk__in=[row.booking.pk for row in upcoming])
+        .select_related("review")
+        .order_by("-starts_at", "-pk")[:PAST_LIMIT]
+    )
     past = [_seat_row(b, now, policy) for b in past_q]
     return {"upcoming": upcoming, "past": past, "policy": policy}
 

@@ -16,6 +16,7 @@ from core.pages.models import ContentPage, HomePage
 from core.taxonomy.models import Skill
 
 from . import data
+from .site_pages import SITE_PAGES
 
 DEMO_PASSWORD = "peerlearn-demo"
 
@@ -157,15 +158,22 @@ def seed_pages() -> HomePage:
         site.root_page = home
         site.site_name = "PeerLearn"
         site.save()
-    for slug, title, intro in (
-        ("about", "About PeerLearn", "PeerLearn is an open mentoring marketplace anyone can run."),
-        ("how-it-works", "How it works", "Find a mentor, book a time, pay, meet, and rate the session."),
-    ):
-        if not ContentPage.objects.filter(slug=slug).exists():
-            page = ContentPage(title=title, slug=slug, intro=intro, show_in_menus=True)
-            home.add_child(instance=page)
-            page.save_revision().publish()
+    seed_site_pages(home)
     return home
+
+
+def seed_site_pages(home: HomePage) -> None:
+    """How it works and About: created when missing, filled when their body is still empty."""
+    for spec in SITE_PAGES:
+        page = ContentPage.objects.filter(slug=spec["slug"]).first()
+        if page is None:
+            page = ContentPage(title=spec["title"], slug=spec["slug"], show_in_menus=True)
+            home.add_child(instance=page)
+        elif page.body:
+            continue  # an editor's content stays as it is
+        page.intro = page.intro or spec["intro"]
+        page.body = spec["body"]
+        page.save_revision().publish()
 
 
 @transaction.atomic

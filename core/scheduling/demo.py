@@ -30,11 +30,25 @@ PATTERNS = [
 ]
 LENGTHS = [[30, 60], [60], [45, 90], [30, 60, 90]]
 
+# (title, description, capacity, share of the mentor's hourly rate each seat pays, minutes)
 GROUP_TITLES = [
-    ("Weekly study circle", "Bring what you are working on; we solve problems together.", 6, 0, 90),
-    ("Hands-on workshop", "A guided build from scratch, with exercises you keep.", 8, 1500, 120),
-    ("Q&A clinic", "Short answers to your questions, one after another.", 3, 500, 60),
+    ("Weekly study circle", "Bring what you are working on; we solve problems together.", 6, 0.0, 90),
+    ("Hands-on workshop", "A guided build from scratch, with exercises you keep.", 8, 0.4, 120),
+    ("Q&A clinic", "Short answers to your questions, one after another.", 3, 0.3, 60),
 ]
+
+
+def _group_price(mentor, minutes: int, share: float) -> tuple[int, str]:
+    """A seat's price: ``share`` of the mentor's own hourly rate, in whole units of the mentor's currency."""
+    from core.catalogue.services import mentor_rate
+
+    from .currency import exponent
+
+    hourly, currency = mentor_rate(mentor) or (3000, "USD")  # a mentor without a priced page yet
+    if not share:
+        return 0, currency
+    unit = 10 ** exponent(currency)
+    return max(unit, round(hourly * share * minutes / 60 / unit) * unit), currency
 
 
 def _hm(value: str) -> time:
@@ -105,26 +119,29 @@ def seed_sessions(context) -> dict[str, int]:
     mentors, learners = context.mentors, context.learners
     if not mentors or len(learners) < 8:
         return {}
-    skills = list(context.skills)
     made = 0
-    # upcoming group sessions: free, priced, and one small one that fills up (waitlist)
+    # upcoming group sessions: free, priced, and one small one that fills up (waitlist). Each teaches
+    # one of its mentor's own skills, priced in the mentor's own currency.
     for index, mentor in enumerate(mentors[:8]):
-        for offset, (title, description, capacity, price, minutes) in enumerate(GROUP_TITLES):
+        own_skills = list(mentor.skills.order_by("name")) or list(context.skills)
+        for offset, (title, description, capacity, share, minutes) in enumerate(GROUP_TITLES):
             if (index + offset) % 2:
                 continue
-            full_title = f"{title}: {skills[(index + offset) % len(skills)].name}" if skills else title
+            skill = own_skills[offset % len(own_skills)] if own_skills else None
+            full_title = f"{title}: {skill.name}" if skill else title
+            price, currency = _group_price(mentor, minutes, share)
             before = Session.objects.filter(mentor=mentor, title=full_title).exists()
             try:
                 session = _session(
                     mentor,
                     full_title,
                     description=description,
-                    skills=[skills[(index + offset) % len(skills)]] if skills else [],
+                    skills=[skill] if skill else [],
                     start=_at(mentor, 3 + index + offset * 2, 17 + offset),
                     duration_minutes=minutes,
                     capacity=capacity,
                     price_minor=price,
-                    currency=["EUR", "USD", "INR", "GBP"][index % 4],
+                    currency=currency,
                 )
             except SchedulingError as exc:
                 logger.info("demo: no session %r for %s: %s", full_title, mentor, exc.message)
@@ -167,14 +184,15 @@ def seed_history(context) -> dict[str, int]:
     if past is None:
         start = _at(mentor, -6, 18)
         then = start - timedelta(days=3)
+        past_price, past_currency = _group_price(mentor, 60, 0.5)
         past = sessions.create_session(
             mentor,
             title=title,
             start=start,
             duration_minutes=60,
             capacity=6,
-            price_minor=2000,
-            currency="USD",
+            price_minor=past_price,
+            currency=past_currency,
             now=then,
         )
         attended = [bookings.book_session(past, learner, now=then) for learner in learners[:4]]

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.forms.fields import BaseTemporalField
 
+from core.accounts.widgets import ChipsSelectMultiple
 from core.taxonomy.models import Skill
 
 from . import currency as money
@@ -106,7 +107,11 @@ class LocalDateTimeField(forms.DateTimeField):
 class SessionForm(forms.Form):
     title = forms.CharField(max_length=140)
     description = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 5}))
-    skills = forms.ModelMultipleChoiceField(queryset=Skill.objects.all(), required=False)
+    skills = forms.ModelMultipleChoiceField(
+        queryset=Skill.objects.order_by("name"),
+        required=False,
+        widget=ChipsSelectMultiple(placeholder="Type a skill this session teaches"),
+    )
     start = LocalDateTimeField(
         label="Starts at",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.http import require_POST
 
 from core.accounts.models import User
+from core.api.inputs import clamp_date
 
 from . import currency as money
 from .forms import OverrideForm, SchedulingProfileForm, SessionForm
@@ -64,6 +65,30 @@ def _parse_week(post) -> tuple[dict[int, list[tuple[time, time]]], list[str]]:
     return week, errors
 
 
+def _saved_week(mentor) -> list[dict]:
+    rules_by_day: dict[int, list[WeeklyRule]] = {d: [] for d in range(7)}
+    for rule in WeeklyRule.objects.filter(mentor=mentor):
+        rules_by_day[rule.weekday].append(rule)
+    return [
+        {
+            "weekday": weekday,
+            "name": name,
+            "ranges": [{"start": f"{r.start_time:%H:%M}", "end": f"{r.end_time:%H:%M}"} for r in rules_by_day[weekday]],
+        }
+        for weekday, name in enumerate(rules.WEEKDAY_NAMES)
+    ]
+
+
+def _typed_week(post) -> list[dict]:
+    """The weekly ranges exactly as typed, to show again when they are refused: nothing typed is lost."""
+    week = []
+    for weekday, name in enumerate(rules.WEEKDAY_NAMES):
+        pairs = zip(post.getlist(f"start-{weekday}"), post.getlist(f"end-{weekday}"), strict=False)
+        ranges = [{"start": start, "end": end} for start, end in pairs if start or end]
+        week.append({"weekday": weekday, "name": name, "ranges": ranges})
+    return week
+
+
 @login_required
 def availability_editor(request: HttpRequest) -> HttpResponse:
     """Weekly hours, date overrides and booking settings of the signed-in mentor."""
@@ -73,8 +98,11 @@ def availability_editor(request: HttpRequest) -> HttpResponse:
     profile_form = SchedulingProfileForm(initial=SchedulingProfileForm.initial_for(profile))
     override_form = OverrideForm()
     status = 200
+    typed_week = None
     if request.method == "POST":
         action = request.POST.get("action")
+        if action == "weekly":
+            typed_week = _typed_week(request.POST)
         try:
             if action == "weekly":
                 week, errors = _parse_week(request.POST)
@@ -123,20 +151,7 @@ def availability_editor(request: HttpRequest) -> HttpResponse:
             status = 400
         if status == 400 and not any(True for _ in messages.get_messages(request)):
             messages.error(request, "Please correct the errors below; nothing was saved.")
-    week = []
-    rules_by_day: dict[int, list[WeeklyRule]] = {d: [] for d in range(7)}
-    for rule in WeeklyRule.objects.filter(mentor=mentor):
-        rules_by_day[rule.weekday].append(rule)
-    for weekday, name in enumerate(rules.WEEKDAY_NAMES):
-        week.append(
-            {
-                "weekday": weekday,
-                "name": name,
-                "ranges": [
-                    {"start": f"{r.start_time:%H:%M}", "end": f"{r.end_time:%H:%M}"} for r in rules_by_day[weekday]
-                ],
-            }
-        )
+    week = typed_week if status == 400 and typed_week is not None else _saved_week(mentor)
     zone = availability.zone_of(mentor)
     today = datetime.now(zone).date()
     overrides = DateOverride.objects.filter(mentor=mentor, date__gte=today).order_by("date", "start_time")
@@ -231,7 +246,8 @@ def group_by_day(slots, zone: ZoneInfo) -> list[dict]:
 
 def _picker_context(request: HttpRequest, mentor: User, *, exclude_session_id: int | None = None) -> dict:
     zone = viewer_zone()
-    lengths = list(availability.Settings.of(availability.profile_for(mentor)).lengths)
+    booking_rules = availability.Settings.of(availability.profile_for(mentor))
+    lengths = list(booking_rules.lengths)
     try:
         length = int(request.GET.get("length", lengths[0]))
     except ValueError:
@@ -243,7 +259,7 @@ def _picker_context(request: HttpRequest, mentor: User, *, exclude_session_id: i
         start_day = parse_date(request.GET.get("week", "") or "") or today
     except ValueError:  # well formed but not a date, e.g. 2026-02-31
         start_day = today
-    start_day = max(start_day, today)
+    start_day = clamp_date(start_day, today, past_days=0, future_days=booking_rules.horizon.days)
     window_start = datetime.combine(start_day, time(0), zone).astimezone(UTC)
     window_end = datetime.combine(start_day + timedelta(days=PICKER_DAYS), time(0), zone).astimezone(UTC)
     slots = availability.free_slots(mentor, window_start, window_end, length, exclude_session_id=exclude_session_id)

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "core.analytics",
     "core.demo",
     "core.api",
+    "core.security",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -116,6 +117,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.accounts.middleware.UserTimezoneMiddleware",
     "core.themes.middleware.ActiveThemeMiddleware",
+    "core.api.middleware.InputGuardMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -262,6 +264,12 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[PeerLearn] "
+# Sign-up never says "already registered": the owner gets a mail instead (needs mandatory verification).
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_ADAPTER = "core.accounts.adapter.AccountAdapter"
+# Reverse proxies in front of the site that append to X-Forwarded-For (0: the header is ignored).
+# Every per-address limit keys on the client they saw: core/security/client_ip.py.
+TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
 
 # --- Email ----------------------------------------------------------------
 EMAIL_HOST = env("EMAIL_HOST")
@@ -317,6 +325,9 @@ if AWS_STORAGE_BUCKET_NAME:
         "OPTIONS": {key: value for key, value in _s3_options.items() if value is not None},
     }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# The API's JSON bodies (core/api/parsers.py): larger gets 413, deeper nesting 400.
+API_JSON_MAX_BYTES = 1024 * 1024
+API_JSON_MAX_DEPTH = 32
 PROFILE_PHOTO_MAX_BYTES = 2 * 1024 * 1024
 
 # --- Wagtail --------------------------------------------------------------
@@ -324,6 +335,9 @@ WAGTAIL_SITE_NAME = "PeerLearn"
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
+# The admin loads nothing from other sites: initials instead of Gravatar, no release check.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 
 # --- REST API -------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -334,13 +348,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "core.api.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth": "30/min"},
+    # DRF's own reading of X-Forwarded-For, for any throttle that does not use core.security.client_ip.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "PeerLearn API",
@@ -351,6 +367,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # No validator badge from validator.swagger.io; Redoc in the theme's own font (see the theme's
+    # drf_spectacular/redoc.html, which also keeps Redoc's attribution logo off its CDN).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "REDOC_UI_SETTINGS": {
+        "theme": {
+            "typography": {
+                "fontFamily": "Inter, system-ui, sans-serif",
+                "headings": {"fontFamily": "Inter, system-ui, sans-serif"},
+                "code": {"fontFamily": "ui-monospace, SFMono-Regular, Menlo, monospace"},
+            }
+        }
+    },
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["core.api.schema.only_public_api"],
     "ENUM_NAME_OVERRIDES": {
@@ -370,6 +398,8 @@ PEERLEARN_PLUGINS = {
     # Failures in a row that open a plugin's circuit breaker, and for how long.
     "BREAKER_THRESHOLD": int(env("PLUGIN_BREAKER_THRESHOLD", "5")),
     "BREAKER_COOLDOWN": int(env("PLUGIN_BREAKER_COOLDOWN", "60")),
+    # Calls one plugin may have running at once per site and process (its bulkhead).
+    "CONCURRENCY": int(env("PLUGIN_CONCURRENCY", "4")),
     # Plugin errors kept for the admin page.
     "ERRORS_KEPT": 200,
 }

@@ -194,7 +194,8 @@ def test_suggested_price_from_peers_then_nothing(db, user_factory, skills, mento
     suggestion = suggest_price(me, ["sql"], 60, now=NOW)
     assert suggestion.basis == "peer_prices"
     assert (suggestion.low_minor, suggestion.suggested_minor, suggestion.high_minor) == (2800, 3500, 4300)
-    assert "4 other mentor(s)" in suggestion.reasoning[-1]
+    assert "4 other mentors of these skills charge" in suggestion.reasoning[-1]
+    assert not any("(s)" in line for line in suggestion.reasoning)
     nothing = suggest_price(me, ["guitar"], 45, now=NOW)
     assert nothing.basis == "none" and nothing.suggested_minor is None
     assert "no suggestion can be made" in nothing.reasoning[-1]

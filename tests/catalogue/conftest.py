@@ -134,3 +134,14 @@ def make_booking(make_session):
         )
 
     return make
+
+
+@pytest.fixture
+def exchange_rates(db) -> dict[str, Decimal]:
+    """Editors' rates against the reference currency (USD in the tests): EUR, INR and JPY."""
+    from core.catalogue.models import ExchangeRate
+
+    rates = {"EUR": Decimal("0.9"), "INR": Decimal("84"), "JPY": Decimal("150")}
+    for code, value in rates.items():
+        ExchangeRate.objects.create(currency=code, per_reference=value)
+    return rates

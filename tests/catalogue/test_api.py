@@ -72,21 +72,45 @@ FILTER_CASES = [
     ("skill=python&skill=calculus", ["kai"]),
     ("skill=python,calculus", ["kai"]),
     ("language=pt", ["ana"]),
+    # bounds in USD (the reference) by default: 30.50 USD, 20 EUR = 22.22 USD, 4500 JPY = 30 USD
     ("min_price=25", ["ana", "kai"]),
-    ("max_price=20", ["ben"]),
+    ("max_price=25", ["ben"]),
     ("min_price=30.50&max_price=30.50", ["ana"]),
     ("currency=JPY&max_price=5000", ["kai"]),
+    # in EUR: 27.45, 20 and 27 EUR
+    ("price_currency=EUR&max_price=21", ["ben"]),
+    ("price_currency=eur&min_price=27&max_price=28", ["ana", "kai"]),
     ("min_rating=4.5", ["ana"]),
     ("q=guitar", ["ben"]),
     ("q=Kai", ["kai"]),
 ]
 
 
-def test_filters(api_client, mentors):
+def test_filters(api_client, mentors, exchange_rates):
     for query, expected in FILTER_CASES:
         response = api_client.get(f"/api/mentors/?{query}")
         assert response.status_code == 200, response.json()
         assert sorted(ids(response)) == sorted(mentors[name].user_id for name in expected), query
+
+
+def test_a_currency_without_rate_is_left_out_of_price_bounds(api_client, mentors, exchange_rates):
+    from core.catalogue.models import ExchangeRate
+
+    ExchangeRate.objects.filter(currency="JPY").delete()
+    bounded = ids(api_client.get("/api/mentors/?min_price=1"))
+    assert sorted(bounded) == sorted([mentors["ana"].user_id, mentors["ben"].user_id])
+    # without a bound, every currency is listed
+    assert len(ids(api_client.get("/api/mentors/"))) == 3
+
+
+def test_exchange_rates_endpoint(api_client, exchange_rates):
+    body = api_client.get("/api/exchange-rates/").json()
+    assert body["reference"] == "USD"
+    assert {row["currency"]: row["per_reference"] for row in body["rates"]} == {
+        "EUR": "0.900000",
+        "INR": "84.000000",
+        "JPY": "150.000000",
+    }
 
 
 def test_free_within_days(api_client, mentors):

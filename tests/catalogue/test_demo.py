@@ -47,3 +47,40 @@ def test_seed_reviews_for_completed_bookings(context, make_booking):
     assert Review.objects.filter(status=Review.APPROVED).count() == 3
     page = MentorPage.objects.get(user=mentor)
     assert page.rating_count == 3 and page.rating_average > 0
+
+
+def test_seed_gives_the_demo_currencies_exchange_rates(client, context):
+    from core.catalogue.models import ExchangeRate
+
+    demo.seed(context)
+    demo.seed(context)
+    assert set(ExchangeRate.objects.values_list("currency", flat=True)) == {"EUR", "GBP", "INR", "JPY"}
+    # every demo mentor can be compared by price
+    listed = client.get("/mentors/?max_price=100000&price_currency=USD").content.decode().count("data-mentor=")
+    assert listed == 6
+
+
+def test_how_it_works_and_about_are_real_editable_pages(client):
+    from core.demo.seed import seed_pages
+    from core.pages.models import ContentPage
+
+    seed_pages()
+    for slug, words in (
+        ("how-it-works", ["For learners", "For mentors", "Create your public page"]),
+        ("about", ["Why PeerLearn", "Open source"]),
+    ):
+        page = ContentPage.objects.get(slug=slug)
+        assert page.live and len(page.body) >= 4
+        html = client.get(f"/{slug}/").content.decode()
+        for word in words:
+            assert word in html, (slug, word)
+    # an editor's change survives the next seeding; an empty page gets the content
+    about = ContentPage.objects.get(slug="about")
+    about.body = [("paragraph", "<p>Our own words.</p>")]
+    about.save_revision().publish()
+    how = ContentPage.objects.get(slug="how-it-works")
+    how.body = []
+    how.save_revision().publish()
+    seed_pages()
+    assert "Our own words." in client.get("/about/").content.decode()
+    assert "For learners" in client.get("/how-it-works/").content.decode()

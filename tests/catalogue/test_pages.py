@@ -95,9 +95,11 @@ SEARCH_CASES = [
     ("skill=python&skill=calculus", ["chi"]),  # all of the skills
     ("language=hi", ["chi"]),
     ("language=en", ["ana", "ben", "chi"]),
-    ("min_price=25", ["ana", "chi", "dan"]),  # each in its own currency: 30 USD, 1500 INR, 4000 JPY
-    ("max_price=25", ["ben"]),
-    ("min_price=21&max_price=35", ["ana"]),
+    # bounds in USD, the reference: 30 USD, 20 EUR = 22.22, 1500 INR = 17.86, 4000 JPY = 26.67 USD
+    ("min_price=25", ["ana", "dan"]),
+    ("max_price=25", ["ben", "chi"]),
+    ("min_price=21&max_price=35", ["ana", "ben", "dan"]),
+    ("price_currency=INR&max_price=1600", ["chi"]),  # 20 EUR = 1867 INR, 4000 JPY = 2240 INR
     ("currency=EUR", ["ben"]),
     ("min_rating=4", ["ana"]),
     ("min_rating=3.5", ["ana", "ben"]),
@@ -105,7 +107,7 @@ SEARCH_CASES = [
 ]
 
 
-def test_search_filters(client, catalogue):
+def test_search_filters(client, catalogue, exchange_rates):
     # One catalogue for all cases: building it is the slow part.
     for query, expected in SEARCH_CASES:
         response = client.get(f"/mentors/?{query}")

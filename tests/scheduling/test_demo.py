@@ -27,3 +27,24 @@ def test_seed_makes_every_booking_state_and_is_idempotent():
     demo.seed(context)
     assert (Session.objects.count(), Booking.objects.count(), WeeklyRule.objects.count()) == first
     assert context.report.counts["mentors with availability"] == 8
+
+
+def test_group_sessions_teach_the_mentors_own_skills_in_their_own_currency():
+    """A data-analysis mentor does not run a JavaScript workshop priced in another currency."""
+    from core.catalogue import demo as catalogue_demo
+    from core.catalogue.models import MentorPage
+    from core.demo.seed import SeedContext, SeedReport, seed_pages, seed_people, seed_skills
+    from core.scheduling import demo
+
+    skills = seed_skills()
+    mentors, learners = seed_people(skills, mentors=8, learners=10)
+    context = SeedContext(skills=skills, mentors=mentors, learners=learners, home=seed_pages(), report=SeedReport())
+    catalogue_demo.seed(context)
+    demo.seed(context)
+    groups = Session.objects.filter(capacity__gt=1, origin=Session.PUBLISHED).select_related("mentor")
+    assert groups.count() >= 8
+    for session in groups:
+        page = MentorPage.objects.get(user=session.mentor)
+        assert set(session.skills.all()) <= set(session.mentor.skills.all()), session.title
+        assert session.currency == page.currency, session.title
+        assert session.price_minor < page.hourly_rate_minor * session.duration_minutes / 60

@@ -44,6 +44,9 @@ def test_editor_saves_the_week_and_refuses_bad_ranges(client, mentor_factory):
     overlapping = {"action": "weekly", "start-1": ["09:00", "11:00"], "end-1": ["12:00", "13:00"]}
     response = client.post("/schedule/availability/", overlapping)
     assert response.status_code == 400 and "overlap" in response.content.decode()
+    # the refused ranges are shown again as typed, not replaced by the saved week
+    typed = re.findall(r'name="(?:start|end)-1" value="([^"]*)"', response.content.decode())
+    assert typed == ["09:00", "12:00", "11:00", "13:00"]
     backwards = {"action": "weekly", "start-2": ["17:00"], "end-2": ["09:00"]}
     assert client.post("/schedule/availability/", backwards).status_code == 400
     garbage = {"action": "weekly", "start-2": ["nine"], "end-2": ["ten"]}

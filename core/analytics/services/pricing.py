@@ -252,19 +252,33 @@ def skill_demand(skill: Skill, currency: str, now: datetime) -> SkillDemand:
     )
 
 
+def _count(n: int, word: str, plural: str | None = None) -> str:
+    """ "1 booking", "3 bookings": numbers read as words do, not as "booking(s)"."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
 def _demand_sentence(d: SkillDemand, currency: str) -> str:
-    parts = [
-        f"{d.skill}: {d.searches} search(es), {d.views} mentor page view(s) and {d.bookings} booking(s) "
-        f"in the last {DEMAND_DAYS} days"
-    ]
-    if d.mentors:
-        rate = f", median {_money(d.median_rate_minor, currency)}/h" if d.median_rate_minor else ""
-        parts.append(f"{d.mentors} mentor(s) teach it in {currency}{rate}")
+    """One plain sentence on a skill's market: interest, competition and how busy its mentors are."""
+    if d.searches or d.views or d.bookings:
+        interest = (
+            f"learners searched for it {_count(d.searches, 'time')}, opened its mentors' pages "
+            f"{_count(d.views, 'time')} and booked {_count(d.bookings, 'session')} in the last {DEMAND_DAYS} days"
+        )
     else:
-        parts.append(f"no other mentor teaches it in {currency}")
+        interest = f"nobody has searched for it or booked it in the last {DEMAND_DAYS} days yet"
+    if d.mentors:
+        median = d.median_rate_minor
+        rate = f", who charge {_money(median, currency)} an hour in the middle" if median else ""
+        others = f"{_count(d.mentors, 'other mentor')} teach it in {currency}{rate}"
+    else:
+        others = f"you would be the only mentor teaching it in {currency}"
+    sentence = f"{d.skill}: {interest}; {others}."
     if d.utilisation is not None:
-        parts.append(f"their calendars were {d.utilisation:.0%} booked over the last 90 days")
-    return "; ".join(parts) + "."
+        if d.utilisation == 0:
+            sentence += " None of the hours its mentors offered were booked over the last 90 days."
+        else:
+            sentence += f" About {d.utilisation:.0%} of the hours its mentors offered were booked in the last 90 days."
+    return sentence
 
 
 def suggest_price(
@@ -366,9 +380,9 @@ def suggest_price(
         suggestion.suggested_minor = _round_major(median * hours, currency)
         suggestion.high_minor = _round_major(q3 * hours, currency)
         reasoning.append(
-            f"Not enough bookings at different prices yet to measure demand, so this is what {len(peers)} other "
-            f"mentor(s) of these skills charge in {currency}: the middle half from {_money(q1, currency)} to "
-            f"{_money(q3, currency)} per hour, median {_money(median, currency)}."
+            f"There are not yet enough bookings at different prices to measure demand, so the suggestion follows "
+            f"what {_count(len(peers), 'other mentor')} of these skills charge in {currency}: most ask between "
+            f"{_money(q1, currency)} and {_money(q3, currency)} an hour, and {_money(median, currency)} in the middle."
         )
         return suggestion
     reasoning.append(

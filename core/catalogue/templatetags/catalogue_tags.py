@@ -54,3 +54,41 @@ def reviewable(booking: Any, user: Any) -> bool:
     from core.catalogue.reviews import review_block_reason
 
     return bool(getattr(user, "is_authenticated", False)) and review_block_reason(user, booking) is None
+
+
+@register.simple_tag
+def review_prompt(session: Any, user: Any) -> Any:
+    """``{% review_prompt session user as booking %}``: the seat of ``user`` on ``session`` that is, or
+    will be once the session ends, open to a rating; ``None`` otherwise (not a learner of it, cancelled,
+    or already rated). The room uses it to offer "Rate this session" the moment the session ends."""
+    from core.scheduling.models import Booking
+
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        Booking.objects.filter(
+            session=session,
+            learner=user,
+            status__in=(Booking.CONFIRMED, Booking.COMPLETED),
+            review__isnull=True,
+        )
+        .order_by("-pk")
+        .first()
+    )
+
+
+@register.simple_tag(takes_context=True)
+def approx_price(context: Any, amount_minor: int, currency: str) -> str:
+    """ "≈ 8.57 EUR" for a mentor's rate in the currency the search compares prices in; empty when it
+    is that currency already, unpriced, or cannot be converted (the search page puts the rates in
+    ``price_rates`` and the chosen currency in ``filters.price_currency``)."""
+    from core.catalogue.exchange import convert_minor
+    from core.scheduling.currency import format_money
+
+    rates = context.get("price_rates")
+    filters = context.get("filters")
+    target = getattr(filters, "price_currency", "")
+    if not rates or not target or not amount_minor or currency == target:
+        return ""
+    converted = convert_minor(int(amount_minor), currency, target, rates)
+    return f"≈ {format_money(converted, target)}" if converted else ""

@@ -133,7 +133,7 @@ def start_payment(
         with transaction.atomic():
             locked = lock_booking(booking_id)
             _check_payable(locked, user, now)
-            if not routed.gateway.supports(locked.currency):
+            if not gateways.supports(routed, locked.currency, site_id):
                 raise InvalidPayment(
                     f"{routed.display_name} does not take {locked.currency}.", code="currency", field="gateway"
                 )

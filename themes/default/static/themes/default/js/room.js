@@ -384,6 +384,7 @@
         return true;
       }
       if (body.state && body.state !== "ready") {
+        if (body.state === "ended") show(document.getElementById("rate-session"), true);
         finish(body.state === "ended" ? "The session has ended" : "The room is closed", body.message || "");
         return true;
       }
@@ -448,6 +449,8 @@
       case "end":
         state.ended = true;
         setStatus(message.status);
+        // A learner's seat is completed when the session ends: invite the rating right here.
+        if (message.status !== "cancelled") show(document.getElementById("rate-session"), true);
         finish(
           message.status === "cancelled" ? "The session was cancelled" : "The session has ended",
           "Thank you! The chat and attendance stay with the session."

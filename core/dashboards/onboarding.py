@@ -1,0 +1,152 @@
+"""First steps on the dashboards: what a new mentor or learner still has to do, with a link to each step.
+
+A checklist is computed from the data itself (a page, weekly hours, a booking), never from a stored
+"done" flag, so it is right for accounts made before it existed and disappears by itself once every
+step is done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import reverse
+
+TODO, WAITING, DONE = "todo", "waiting", "done"
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    title: str
+    text: str
+    url: str
+    action: str
+    state: str = TODO
+
+    @property
+    def done(self) -> bool:
+        return self.state == DONE
+
+
+@dataclass(frozen=True)
+class Checklist:
+    title: str
+    steps: list[Step]
+
+    @property
+    def done_count(self) -> int:
+        return sum(1 for step in self.steps if step.done)
+
+    @property
+    def complete(self) -> bool:
+        return self.done_count == len(self.steps)
+
+
+def _profile_step(user: Any) -> Step:
+    from core.catalogue.profiles import profile_status
+
+    status = profile_status(user)
+    url = reverse("catalogue:profile_edit")
+    if status.live:
+        return Step("profile", "Your public mentor page is live", "Learners find you in the search.", url, "Edit", DONE)
+    if status.state == "pending":
+        return Step(
+            "profile",
+            "Your mentor page is waiting for approval",
+            "The editors check new pages before they appear in the search; you get a notification.",
+            url,
+            "See your page",
+            WAITING,
+        )
+    if status.state == "changes_requested":
+        return Step(
+            "profile",
+            "The editors asked for changes to your mentor page",
+            status.comment or "Open your page to see what to change, then send it again.",
+            url,
+            "Make the changes",
+        )
+    return Step(
+        "profile",
+        "Create your public mentor page",
+        "A headline, your skills and languages, and your hourly rate: learners find you by these.",
+        url,
+        "Create your page",
+    )
+
+
+def _availability_step(user: Any) -> Step:
+    from core.scheduling.models import DateOverride, WeeklyRule
+
+    has_hours = (
+        WeeklyRule.objects.filter(mentor=user).exists()
+        or DateOverride.objects.filter(mentor=user, kind=DateOverride.AVAILABLE).exists()
+    )
+    return Step(
+        "availability",
+        "Set the hours you can teach",
+        "Give your weekly hours in your own time zone; learners only see times that are really free.",
+        "/schedule/availability/",
+        "Set your hours",
+        DONE if has_hours else TODO,
+    )
+
+
+def _first_session_step(user: Any) -> Step:
+    from core.scheduling.models import Booking, Session
+
+    booked = Booking.objects.filter(
+        session__mentor=user, status__in=(Booking.CONFIRMED, Booking.COMPLETED, Booking.NO_SHOW)
+    ).exists()
+    published = Session.objects.filter(mentor=user, origin=Session.PUBLISHED).exists()
+    return Step(
+        "first_session",
+        "Get your first session",
+        "Wait for a learner to book one of your hours, or publish a group session anyone can join.",
+        reverse("scheduling:session_new"),
+        "Publish a group session",
+        DONE if booked or published else TODO,
+    )
+
+
+def mentor_checklist(user: Any) -> Checklist | None:
+    """The new mentor's steps (public page, hours, first session), or ``None`` once all are done."""
+    if not getattr(user, "is_mentor", False):
+        return None
+    checklist = Checklist(
+        "Get ready to teach", [_profile_step(user), _availability_step(user), _first_session_step(user)]
+    )
+    return None if checklist.complete else checklist
+
+
+def learner_checklist(user: Any) -> Checklist | None:
+    """The new learner's steps (interests, first booking), or ``None`` once both are done."""
+    from core.scheduling.models import Booking
+
+    if not getattr(user, "is_learner", False):
+        return None
+    has_interests = user.interests.exists()
+    has_booked = Booking.objects.filter(learner=user).exists()
+    checklist = Checklist(
+        "Get started",
+        [
+            Step(
+                "interests",
+                "Tell us what you want to learn",
+                "Your interests shape the mentors and sessions we suggest for you.",
+                reverse("accounts:profile_edit"),
+                "Choose interests",
+                DONE if has_interests else TODO,
+            ),
+            Step(
+                "first_booking",
+                "Book your first session",
+                "Find a mentor, pick a time that is free in your time zone, and book it.",
+                "/mentors/",
+                "Find a mentor",
+                DONE if has_booked else TODO,
+            ),
+        ],
+    )
+    return None if checklist.complete else checklist
