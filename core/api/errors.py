@@ -91,9 +91,14 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
+def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+    """No endpoint at this address under /api/."""
+    return JsonResponse({"detail": f"No API endpoint at {request.path}.", "code": "not_found"}, status=404)
+
+
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
-        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+        return not_found(request)
     return defaults.page_not_found(request, exception)
 
 

@@ -265,7 +265,6 @@ class PluginManager:
         error: BaseException | str,
         *,
         site_id: int | None = None,
-        raise_errors: bool = False,
     ) -> None:
         """Charge ``plugin`` with a fault the core found while using its answer.
 
@@ -282,9 +281,7 @@ class PluginManager:
             message, trace = error, ""
         site_id = self._site(site_id)
         plugin_config = self.config_for(plugin, site_id) if plugin in self.plugins else None
-        self._failed(
-            plugin, label, "bad_result", message, trace, plugin_config, site_id, raise_errors, after_return=True
-        )
+        self._failed(plugin, label, "bad_result", message, trace, plugin_config, site_id, False, after_return=True)
 
     def close(self) -> None:
         """Stop the bulkheads' threads once their calls return (tests reload the manager)."""

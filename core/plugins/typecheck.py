@@ -24,47 +24,73 @@ import functools
 import re
 import types
 import typing
+from collections.abc import Callable
 from itertools import islice
 from typing import Any, ClassVar
 
-ENTRIES_CHECKED = 64
+ENTRIES_CHECKED = 32
 _MISSING = object()
 
 
 def matches(value: Any, annotation: Any) -> bool:
+    return _checker(annotation)(value)
+
+
+def _any(value: Any) -> bool:
+    return True
+
+
+@functools.cache
+def _checker(annotation: Any) -> Callable[[Any], bool]:
+    """A function that checks a value against ``annotation``, built once per annotation.
+
+    Answers are checked on every request (five recommenders' scores per list),
+    so the typing introspection happens here, once, not per value.
+    """
     if annotation is Any or annotation is typing.Any:
-        return True
+        return _any
     if annotation is None or annotation is type(None):
-        return value is None
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
+        return lambda value: value is None
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin in (typing.Union, types.UnionType):
-        return any(matches(value, arg) for arg in args)
+        members = tuple(_checker(arg) for arg in args)
+        return lambda value: any(check(value) for check in members)
     if origin is typing.Literal:
-        return value in args
+        return lambda value: any(value is arg or (type(value) is type(arg) and value == arg) for arg in args)
     if origin in (list, tuple, cabc.Sequence):
         container = {list: list, tuple: tuple}.get(origin, (list, tuple))
-        if not isinstance(value, container):
-            return False
-        return all(matches(item, args[0]) for item in islice(value, ENTRIES_CHECKED)) if args else True
-    if origin in (dict, cabc.Mapping):
-        if not isinstance(value, cabc.Mapping):
-            return False
         if not args:
-            return True
-        key_type, value_type = args
-        return all(matches(k, key_type) and matches(v, value_type) for k, v in islice(value.items(), ENTRIES_CHECKED))
-    if origin is not None:
-        return isinstance(value, origin)
-    if annotation is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if annotation is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if isinstance(annotation, type):
-        return isinstance(value, annotation) and all(
-            matches(getattr(value, name, _MISSING), hint) for name, hint in _promised(annotation)
+            return lambda value: isinstance(value, container)
+        item = _checker(args[0])
+        return lambda value: isinstance(value, container) and all(map(item, islice(value, ENTRIES_CHECKED)))
+    if origin in (dict, cabc.Mapping):
+        if not args:
+            return lambda value: isinstance(value, cabc.Mapping)
+        key, item = _checker(args[0]), _checker(args[1])
+        return lambda value: (
+            isinstance(value, cabc.Mapping)
+            and all(key(k) and item(v) for k, v in islice(value.items(), ENTRIES_CHECKED))
         )
-    return True
+    if origin is not None:
+        return lambda value: isinstance(value, origin)
+    if annotation is float:
+        return lambda value: isinstance(value, (int, float)) and not isinstance(value, bool)
+    if annotation is int:
+        return lambda value: isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(annotation, type):
+        if not _promised(annotation):
+            return lambda value: isinstance(value, annotation)
+
+        attributes: tuple[tuple[str, Callable[[Any], bool]], ...] | None = None
+
+        def check(value: Any) -> bool:
+            nonlocal attributes
+            if attributes is None:  # built on first use: a contract may refer to itself
+                attributes = tuple((name, _checker(hint)) for name, hint in _promised(annotation))
+            return isinstance(value, annotation) and all(ok(getattr(value, name, _MISSING)) for name, ok in attributes)
+
+        return check
+    return _any
 
 
 def mismatch(value: Any, annotation: Any) -> str:

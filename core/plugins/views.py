@@ -62,6 +62,9 @@ class PluginIndexView(PluginAdminMixin, TemplateView):
                 {
                     "plugin": plugin,
                     "enabled": manager.is_enabled(plugin.name, self.site.id),
+                    "missing": plugin.meta.missing_settings(manager.config_for(plugin.name, self.site.id))
+                    if plugin.loaded and plugin.meta
+                    else [],
                     "unreadable": (stored.get(plugin.name) or {}).get("unreadable") or [],
                     "breaker_open": breaker.is_open(plugin.name, self.site.id),
                     "error_count": errors.count(),

@@ -309,6 +309,11 @@ def slot_picker(request: HttpRequest, pk: int) -> HttpResponse:
         status = 400
         if start is None or not 0 < length <= 24 * 60:
             messages.error(request, "Pick one of the slots below.")
+        elif request.POST.get("confirmed") != "1":
+            if availability.is_bookable(mentor, start, start + timedelta(minutes=length)):
+                return _confirm_slot(request, mentor, start, length)
+            messages.error(request, "That time was just taken or is no longer offered; pick another.")
+            status = 409
         else:
             try:
                 booking = bookings.book_slot(mentor, request.user, start, length)
@@ -320,6 +325,34 @@ def slot_picker(request: HttpRequest, pk: int) -> HttpResponse:
         context = _picker_context(request, mentor)
         return render(request, "scheduling/slot_picker.html", context, status=status)
     return render(request, "scheduling/slot_picker.html", _picker_context(request, mentor))
+
+
+def _confirm_slot(
+    request: HttpRequest, mentor: User, start: datetime, length: int, *, booking: Booking | None = None
+) -> HttpResponse:
+    """One more look before a slot is booked (or a booking moved): what, when, how much, the rules."""
+    zone = viewer_zone()
+    policy = current_policy()
+    price = None
+    if booking is None:
+        try:
+            minor, currency = bookings.slot_price(mentor, length)
+            price = money.format_money(minor, currency) if minor else None
+        except Exception:  # the catalogue may be unreachable: the booking itself prices it again
+            price = None
+    context = {
+        "mentor": mentor,
+        "booking": booking,
+        "start": start.astimezone(zone),
+        "end": (start + timedelta(minutes=length)).astimezone(zone),
+        "start_iso": request.POST.get("start", ""),
+        "length": length,
+        "zone": str(zone),
+        "price": price,
+        "policy": policy,
+        "back": request.get_full_path(),
+    }
+    return render(request, "scheduling/slot_confirm.html", context)
 
 
 # --- bookings ---------------------------------------------------------------------
@@ -337,6 +370,8 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The booking confirmation: what, when (in your zone), the price and what happens next."""
     booking = _my_booking(request, pk)
     policy = current_policy()
+    now = timezone.now()
+    free_cancel_until = booking.starts_at - timedelta(hours=policy.free_cancellation_hours)
     return render(
         request,
         "scheduling/booking_detail.html",
@@ -348,7 +383,9 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if booking.refund_minor is None
             else money.format_money(booking.refund_minor, booking.currency),
             "policy": policy,
-            "free_cancel_until": booking.starts_at - timedelta(hours=policy.free_cancellation_hours),
+            "free_cancel_until": free_cancel_until,
+            "free_cancel_open": free_cancel_until > now,
+            "started": booking.starts_at <= now,
             "is_learner": booking.learner_id == request.user.pk,
             "can_reschedule": booking.is_active
             and booking.session.capacity == 1
@@ -389,6 +426,12 @@ def booking_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
         start = _parse_aware(request.POST.get("start", ""))
         if start is None:
             messages.error(request, "Pick one of the slots below.")
+            status = 400
+        elif request.POST.get("confirmed") != "1":
+            end = start + timedelta(minutes=session.duration_minutes)
+            if availability.is_bookable(session.mentor, start, end, exclude_session_id=session.pk):
+                return _confirm_slot(request, session.mentor, start, session.duration_minutes, booking=booking)
+            messages.error(request, "The new start is not one of the mentor's free slots.")
             status = 400
         else:
             try:

@@ -116,6 +116,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.accounts.middleware.UserTimezoneMiddleware",
+    "core.scheduling.middleware.ExpireLapsedHoldsMiddleware",
     "core.themes.middleware.ActiveThemeMiddleware",
     "core.api.middleware.InputGuardMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -332,7 +333,12 @@ PROFILE_PHOTO_MAX_BYTES = 2 * 1024 * 1024
 
 # --- Wagtail --------------------------------------------------------------
 WAGTAIL_SITE_NAME = "PeerLearn"
-WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
+# The one public root of every absolute link (emails, .ics invitations and feeds, Wagtail's admin mails,
+# the Wagtail Site's hostname and port). Unset, it follows the development server (PORT, as scripts/dev serves).
+PEERLEARN_BASE_URL = (
+    env("PEERLEARN_BASE_URL") or env("WAGTAILADMIN_BASE_URL") or f"http://127.0.0.1:{env('PORT', '8000')}"
+).rstrip("/")
+WAGTAILADMIN_BASE_URL = PEERLEARN_BASE_URL
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 # The admin loads nothing from other sites: initials instead of Gravatar, no release check.

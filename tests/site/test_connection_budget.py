@@ -43,7 +43,7 @@ def test_two_hundred_concurrent_requests_stay_within_the_pool(transactional_db):
     port = free_port()
     command = [
         str(Path(sys.executable).parent / "granian"),
-        *("--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"),
+        *("--interface", "asginl", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"),
         "peerlearn.asgi:application",
     ]
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

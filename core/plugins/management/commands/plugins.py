@@ -31,6 +31,8 @@ class Command(BaseCommand):
                 state = "breaker open"
             else:
                 state = "enabled" if manager.is_enabled(plugin.name, site_id) else "disabled"
+                if state == "enabled" and meta and meta.missing_settings(manager.config_for(plugin.name, site_id)):
+                    state = "not configured"
             rows.append(
                 {
                     "name": plugin.name,
