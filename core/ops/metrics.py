@@ -29,6 +29,11 @@ from prometheus_client import (
     multiprocess,
 )
 
+# In multiprocess mode every process writes its figures there from the first metric on,
+# worker and beat included (they may import this module): the folder must exist.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
 REQUESTS = Counter(
     "peerlearn_http_requests", "HTTP requests answered, by route, method and status.", ["route", "method", "status"]
 )

@@ -490,6 +490,9 @@ LOGGING = {
     },
 }
 
+# Celery's worker and beat log through the same handlers (else they install their own format).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
 # --- Metrics ----------------------------------------------------------------
 # Prometheus at /metrics, off by default and never public: a scraper sends
 # `Authorization: Bearer $METRICS_TOKEN`. Several worker processes share figures

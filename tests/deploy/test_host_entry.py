@@ -1,9 +1,10 @@
 """The image's entry commands, run on the host (no image can be built on this machine).
 
 The Dockerfile's build step (deploy/collectstatic) collects static files under the production
-settings; then `scripts/procfile web` (the image's CMD) serves them with two worker processes,
-answers the image's HEALTHCHECK (deploy/healthcheck.py), writes JSON logs and adds up both
-workers' Prometheus figures. No database is reached: every request here is answered before one.
+settings; `scripts/procfile release` migrates a fresh database (SQLite here: PostgreSQL is
+tests/production's part); then `scripts/procfile web` (the image's CMD) serves the files with
+two worker processes, answers the image's HEALTHCHECK (deploy/healthcheck.py), writes JSON
+logs and adds up both workers' Prometheus figures.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def web(collected, tmp_path_factory):
         PORT=str(port),
         WEB_CONCURRENCY="2",
         STATIC_ROOT=str(collected),
-        SQLITE_PATH=str(workdir / "unused.sqlite3"),
+        SQLITE_PATH=str(workdir / "db.sqlite3"),
         METRICS_ENABLED="true",
         METRICS_TOKEN=TOKEN,
         PROMETHEUS_MULTIPROC_DIR=str(workdir / "prometheus"),
@@ -70,6 +71,10 @@ def web(collected, tmp_path_factory):
     )
     env.pop("VIRTUAL_ENV", None)
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
+    release = subprocess.run(
+        [str(ROOT / "scripts" / "procfile"), "release"], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert release.returncode == 0, release.stderr[-3000:]
     process = subprocess.Popen([str(ROOT / "scripts" / "procfile"), "web"], env=env, stdout=log, stderr=log)
     deadline = time.monotonic() + 90
     while healthcheck(port).returncode != 0:

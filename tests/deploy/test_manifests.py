@@ -70,6 +70,20 @@ def test_dockerfile_honours_port_checks_health_and_starts_through_the_procfile()
     assert "EXPOSE 8000" in final
 
 
+def test_every_runtime_dependency_is_pinned_for_the_image():
+    """The image installs pyproject's dependencies constrained by requirements.txt: all pinned."""
+    import tomllib
+
+    def name(requirement: str) -> str:
+        return re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+    runtime = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    pins = {name(line) for line in (ROOT / "requirements.txt").read_text().splitlines() if "==" in line}
+    unpinned = {name(requirement) for requirement in runtime} - pins
+    assert not unpinned, f"requirements.txt pins none of {sorted(unpinned)}"
+    assert {"django-storages", "prometheus-client", "boto3"} <= pins
+
+
 def test_dockerignore_keeps_everything_the_image_needs():
     patterns = [
         line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines() if line.strip()[:1] not in {"", "#"}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from asgiref.sync import sync_to_async
+from django.db import connections
 from django.test import Client, override_settings
 
 from core.ops.metrics import REQUESTS
@@ -65,5 +67,7 @@ def test_requests_are_counted_and_timed_by_route_and_status():
 async def test_an_async_stack_is_timed_too(async_client):
     before = count("metrics", "GET", "401")
     response = await async_client.get("/metrics")
+    # The sync middleware ran in asgiref's thread: hand its database connection back there.
+    await sync_to_async(connections.close_all)()
     assert response.status_code == 401
     assert count("metrics", "GET", "401") == before + 1
