@@ -91,7 +91,7 @@ SERVERS: dict[str, str] = {
     " --no-access-log --lifespan off",
     "gunicorn+uvicorn": "gunicorn peerlearn.asgi:application -k uvicorn_worker.UvicornWorker"
     " -b 127.0.0.1:{port} -w {workers}",
-    "granian": "granian --interface asgi --host 127.0.0.1 --port {port} --workers {workers} peerlearn.asgi:application",
+    "granian": "granian --interface asginl --host 127.0.0.1 --port {port} --workers {workers} peerlearn.asgi:application",
     "daphne": "daphne -b 127.0.0.1 -p {port} peerlearn.asgi:application",
 }
 

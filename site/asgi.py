@@ -8,6 +8,8 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from . import daphne_forms  # noqa: F401  (Twisted must not refuse form bodies Django can read)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peerlearn.settings.production")
 
 # Django must be set up before the routing imports models.

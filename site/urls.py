@@ -6,8 +6,10 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from core.api import errors as api_errors
+from core.ops.metrics import metrics_view
 
 urlpatterns = [
+    path("metrics", metrics_view, name="metrics"),
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
@@ -31,6 +33,8 @@ if settings.DEBUG:
 
 urlpatterns += [path("", include(wagtail_urls))]
 
-# Under /api/ even a 404 or a crash answers JSON, never an HTML page.
+# Under /api/ even a 404, a refused body or a crash answers JSON, never an HTML page.
+handler400 = api_errors.handler400
+handler403 = api_errors.handler403
 handler404 = api_errors.handler404
 handler500 = api_errors.handler500

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from core.security.client_ip import client_ip
 from core.taxonomy.models import Skill
 
 from . import services
@@ -69,8 +70,12 @@ class UserSerializer(serializers.ModelSerializer):
         return services.email_verified(user)
 
 
+#: The longest address the database stores (and RFC 5321 allows); longer is refused as bad input.
+EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length
+
+
 class RegisterSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH)
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
     display_name = serializers.CharField(max_length=80)
     time_zone = serializers.CharField(default="UTC", validators=[_django_validator(validate_time_zone)])
@@ -80,10 +85,8 @@ class RegisterSerializer(serializers.Serializer):
     interests = serializers.SlugRelatedField(slug_field="slug", queryset=Skill.objects.all(), many=True, required=False)
 
     def validate_email(self, value: str) -> str:
-        value = value.lower()
-        if User.objects.filter(email__iexact=value).exists():
-            raise serializers.ValidationError("A user is already registered with this email address.")
-        return value
+        # No "already registered" error: that would tell anyone who has an account.
+        return value.lower()
 
     def validate(self, attrs: dict) -> dict:
         candidate = User(email=attrs["email"], display_name=attrs["display_name"])
@@ -95,7 +98,7 @@ class RegisterSerializer(serializers.Serializer):
 
 
 class LoginSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH)
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
 
 
@@ -124,10 +127,29 @@ class ProfileUpdateSerializer(serializers.ModelSerializer):
 class AuthThrottle(ScopedRateThrottle):
     scope_attr = "throttle_scope"
 
+    def get_ident(self, request: Request) -> str:
+        """Per client behind the trusted proxies, never per proxy nor per forged header."""
+        return client_ip(request._request)
 
-@extend_schema(tags=["auth"], request=RegisterSerializer, responses={201: UserSerializer})
+
+class RegistrationAcceptedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    email = serializers.EmailField()
+
+
+REGISTRATION_ACCEPTED = (
+    "Check your inbox: we sent a message to {email}. Follow its link to confirm the address, then log in."
+)
+
+
+@extend_schema(tags=["auth"], request=RegisterSerializer, responses={202: RegistrationAcceptedSerializer})
 class RegisterView(APIView):
-    """Create an account; a verification email is sent to the address."""
+    """Create an account; a verification email is sent to the address.
+
+    The answer is the same whether or not the address already has an account (so
+    nobody learns who is registered): an existing owner gets a mail saying so, with
+    links to log in and to reset the password. Log in afterwards for a token.
+    """
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -137,8 +159,10 @@ class RegisterView(APIView):
     def post(self, request: Request) -> Response:
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = services.register_user(request._request, **serializer.validated_data)
-        return Response(UserSerializer(user, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        services.request_registration(request._request, **serializer.validated_data)
+        email = serializer.validated_data["email"]
+        body = {"detail": REGISTRATION_ACCEPTED.format(email=email), "email": email}
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
 @extend_schema(

@@ -90,7 +90,7 @@ class PriceSuggestionView(APIView):
         raw = request.query_params.getlist("skills")
         skills = [part.strip() for value in raw for part in value.split(",") if part.strip()]
         duration = (request.query_params.get("duration_minutes") or "60").strip()
-        if not duration.isdigit():
+        if not (duration.isascii() and duration.isdigit()):
             raise _invalid("duration_minutes", f"“{duration}” is not a whole number of minutes.")
         try:
             suggestion = pricing.suggest_price(request.user, skills, int(duration))

@@ -1,12 +1,25 @@
-"""``ws/dashboard/``: live tiles for the people allowed to see the analytics dashboard."""
+"""``ws/dashboard/``: live tiles for the people allowed to see the analytics dashboard.
+
+Clients may send ``ping`` and ``refresh``. Frames are read like the room's
+(:func:`core.rooms.protocol.parse`): a malformed, binary, oversized or unknown
+frame earns an ``error`` message and the socket stays open.
+"""
 
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from core.rooms import protocol
+
 from .permissions import can_view_dashboard
 from .services.live import GROUP, live_tiles
+
+CLIENT_MESSAGES = {
+    "ping": protocol.message_schema("ping", "Keep-alive; the server answers pong."),
+    "refresh": protocol.message_schema("refresh", "Ask for the tiles now; the server answers tiles."),
+}
+_CHECKS = protocol.validators(CLIENT_MESSAGES)
 
 
 class DashboardConsumer(AsyncJsonWebsocketConsumer):
@@ -27,13 +40,16 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
         if getattr(self, "joined", False):
             await self.channel_layer.group_discard(GROUP, self.channel_name)
 
-    async def receive_json(self, content, **kwargs) -> None:
-        if isinstance(content, dict) and content.get("type") == "refresh":
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs) -> None:
+        try:
+            message = protocol.parse(text_data, bytes_data, _CHECKS)
+        except protocol.ProtocolError as error:
+            await self.send_json(error.as_message())
+            return
+        if message["type"] == "refresh":
             await self.send_json({"type": "tiles", "tiles": await database_sync_to_async(live_tiles)()})
-        elif isinstance(content, dict) and content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
         else:
-            await self.send_json({"type": "error", "reason": "This socket accepts only ping and refresh."})
+            await self.send_json({"type": "pong"})
 
     async def tiles(self, event: dict) -> None:
         await self.send_json({"type": "tiles", "tiles": event["tiles"]})

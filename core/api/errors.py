@@ -7,6 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
@@ -36,7 +43,20 @@ def as_api_exception(exc: Exception) -> Exception:
         return RefusedError(exc.status, exc.message, exc.code)
     if isinstance(exc, OperationalError) and getattr(exc.__cause__, "pgcode", None) in LOCK_FAILURES:
         return RefusedError(409, "Another request held what this one needed; try again.", "busy")
+    if isinstance(exc, SuspiciousOperation):
+        return RefusedError(*_guard_refusal(exc))
     return exc
+
+
+def _guard_refusal(exc: Exception) -> tuple[int, str, str]:
+    """Status, message and code for what Django's own guards raise (body size, field count, bad host...)."""
+    if isinstance(exc, RequestDataTooBig):
+        return 413, "The request body is too large.", "too_large"
+    if isinstance(exc, TooManyFieldsSent):
+        return 400, "The request has too many fields.", "too_many_fields"
+    if isinstance(exc, TooManyFilesSent):
+        return 400, "The request has too many files.", "too_many_files"
+    return 400, "The request was refused as malformed.", "bad_request"
 
 
 def _first_code(codes: Any) -> str:
@@ -71,10 +91,49 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
+def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+    """No endpoint at this address under /api/."""
+    return JsonResponse({"detail": f"No API endpoint at {request.path}.", "code": "not_found"}, status=404)
+
+
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
-        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+        return not_found(request)
     return defaults.page_not_found(request, exception)
+
+
+def api_error(status: int, detail: str, code: str, errors: dict | None = None) -> JsonResponse:
+    """The JSON error body of every refusal under /api/ that happens outside a DRF view."""
+    body: dict[str, Any] = {"detail": detail, "code": code}
+    if errors:
+        body["errors"] = errors
+    return JsonResponse(body, status=status)
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's guards (body too large, too many fields, bad host) end here: 400 or 413."""
+    if _is_api(request):
+        return api_error(*_guard_refusal(exception or SuspiciousOperation()))
+    if isinstance(exception, RequestDataTooBig):
+        return render_bad_request(request, "The form sent was too large.", status=413)
+    return render_bad_request(request, "The request could not be understood.")
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return api_error(403, "You do not have permission to perform this action.", "permission_denied")
+    return defaults.permission_denied(request, exception or PermissionDenied())
+
+
+def render_bad_request(request: HttpRequest, reason: str, *, status: int = 400) -> HttpResponse:
+    """The page a person sees for input the site refuses, with the reason."""
+    from django.template import loader
+
+    try:
+        html = loader.render_to_string("400.html", {"reason": reason, "status": status}, request)
+    except Exception:  # a broken request must still get an answer
+        html = f"<h1>Bad request</h1><p>{reason}</p>"
+    return HttpResponse(html, status=status)
 
 
 def handler500(request: HttpRequest) -> HttpResponse:

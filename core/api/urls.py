@@ -1,9 +1,11 @@
 """All REST endpoints under /api/, with the OpenAPI schema and its docs."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core.accounts import api as accounts_api
+
+from . import errors
 
 urlpatterns = [
     path("auth/register/", accounts_api.RegisterView.as_view(), name="api-register"),
@@ -21,4 +23,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # Last: anything else under /api/ is a JSON 404, in development too (DEBUG's page lists every URL pattern).
+    re_path(r"^(?:.*/)?$", errors.not_found, name="api-not-found"),
 ]

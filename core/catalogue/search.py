@@ -128,7 +128,7 @@ def parse_filters(params: Mapping[str, Any]) -> MentorFilters:
     filters.min_price = _decimal(params, "min_price", low=Decimal(0), high=ceiling)
     filters.max_price = _decimal(params, "max_price", low=Decimal(0), high=ceiling)
     if filters.min_price is not None and filters.max_price is not None and filters.min_price > filters.max_price:
-        raise FilterError("max_price", "Must not be below min_price.")
+        raise FilterError("max_price", "The highest price must not be below the lowest price.")
     filters.min_rating = _decimal(params, "min_rating", low=Decimal(0), high=Decimal(5))
 
     days = str(params.get("free_within_days") or "").strip()

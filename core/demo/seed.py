@@ -5,8 +5,10 @@ from __future__ import annotations
 import importlib
 import random
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from wagtail.models import Page, Site
@@ -151,12 +153,20 @@ def seed_pages() -> HomePage:
         if old_home is not None:
             Site.objects.filter(root_page=old_home).update(root_page=home)
             old_home.delete()
+    # The Wagtail site answers at the public address (PEERLEARN_BASE_URL) under its own name.
+    public = urlsplit(settings.PEERLEARN_BASE_URL)
+    address = {
+        "hostname": public.hostname or "localhost",
+        "port": public.port or (443 if public.scheme == "https" else 80),
+        "site_name": "PeerLearn",
+        "root_page": home,
+    }
     site = Site.objects.filter(is_default_site=True).first()
     if site is None:
-        Site.objects.create(hostname="localhost", port=80, root_page=home, is_default_site=True, site_name="PeerLearn")
-    elif site.root_page_id != home.id:
-        site.root_page = home
-        site.site_name = "PeerLearn"
+        Site.objects.create(is_default_site=True, **address)
+    elif any(getattr(site, key) != value for key, value in address.items()):
+        for key, value in address.items():
+            setattr(site, key, value)
         site.save()
     seed_site_pages(home)
     return home

@@ -33,7 +33,7 @@ def uid_domain() -> str:
     configured = getattr(settings, "PEERLEARN_CALENDAR_UID_DOMAIN", "")
     if configured:
         return configured
-    host = urlsplit(getattr(settings, "WAGTAILADMIN_BASE_URL", "") or "").hostname
+    host = urlsplit(links.base_url()).hostname
     return host or "peerlearn.local"
 
 

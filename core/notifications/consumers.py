@@ -1,10 +1,20 @@
-"""``ws/notifications/``: one socket per open page of a signed-in user."""
+"""``ws/notifications/``: one socket per open page of a signed-in user.
+
+Clients may send only ``ping``. Frames are read like the room's
+(:func:`core.rooms.protocol.parse`): a malformed, binary, oversized or unknown
+frame earns an ``error`` message and the socket stays open.
+"""
 
 from __future__ import annotations
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from core.rooms import protocol
+
 from .services import user_group
+
+CLIENT_MESSAGES = {"ping": protocol.message_schema("ping", "Keep-alive; the server answers pong.")}
+_CHECKS = protocol.validators(CLIENT_MESSAGES)
 
 
 class NotificationConsumer(AsyncJsonWebsocketConsumer):
@@ -21,11 +31,13 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
-    async def receive_json(self, content, **kwargs) -> None:
-        if isinstance(content, dict) and content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
-        else:
-            await self.send_json({"type": "error", "reason": "This socket only accepts ping."})
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs) -> None:
+        try:
+            protocol.parse(text_data, bytes_data, _CHECKS)
+        except protocol.ProtocolError as error:
+            await self.send_json(error.as_message())
+            return
+        await self.send_json({"type": "pong"})
 
     async def notify(self, event: dict) -> None:
         """A new notification (``payload`` is its JSON form with ``unread_count``)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import datetime
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
@@ -12,13 +12,20 @@ from django.utils import dateformat, timezone
 
 
 def base_url() -> str:
-    """Absolute root for links in emails and feeds: the deployment's public URL.
+    """Absolute root for links in emails and feeds: ``settings.PEERLEARN_BASE_URL``, the one public address.
 
-    ``PEERLEARN_BASE_URL`` if set, else ``WAGTAILADMIN_BASE_URL`` (which a
-    deployment sets to its public address for Wagtail's own emails).
+    It follows the development server's port when unset (see ``site/settings/base.py``).
     """
-    root = getattr(settings, "PEERLEARN_BASE_URL", "") or getattr(settings, "WAGTAILADMIN_BASE_URL", "")
-    return (root or "http://localhost:8000").rstrip("/") + "/"
+    return settings.PEERLEARN_BASE_URL.rstrip("/") + "/"
+
+
+def public_site() -> tuple[str, str]:
+    """``(name, host[:port])`` of the site as people know it: the Wagtail site's name, the public address."""
+    from wagtail.models import Site
+
+    site = Site.objects.filter(is_default_site=True).only("site_name").first()
+    name = (site.site_name if site else "") or settings.WAGTAIL_SITE_NAME
+    return name, urlsplit(base_url()).netloc
 
 
 def learner_dashboard() -> str:

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from core.scheduling.currency import format_money
 from core.scheduling.models import Booking, Session, WaitlistEntry
-from core.scheduling.signals import booking_transitioned, session_changed, waitlist_offered
+from core.scheduling.signals import booking_transitioned, hold_extended, session_changed, waitlist_offered
 
 from . import calendar, ical, links, services
 from .tasks import send_session_email
@@ -188,6 +188,22 @@ def on_booking_transitioned(sender, booking: Booking, old_status, new_status, ac
 
 
 # --- sessions ------------------------------------------------------------------------
+
+
+@receiver(hold_extended, dispatch_uid="notifications.hold_extended")
+@guarded
+def on_hold_extended(sender, booking: Booking, **kwargs) -> None:
+    """The payment deadline moved (a bank transfer): the learner hears the one deadline that holds now."""
+    learner = booking.learner
+    services.notify(
+        learner,
+        "booking.hold_extended",
+        f"Pay by {links.time_only(booking.hold_expires_at, learner)}: {booking.session.title}",
+        f"Your seat is held until {links.time_only(booking.hold_expires_at, learner)} for your payment to arrive.",
+        links.booking_page(booking),
+    )
+
+
 @receiver(session_changed, dispatch_uid="notifications.session_changed")
 @guarded
 def on_session_changed(sender, session: Session, change: str, booking=None, previous=None, **kwargs) -> None:

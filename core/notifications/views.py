@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import calendar, services
+from . import calendar, links, services
 from .models import Notification
 
 PAGE_SIZE = 30
@@ -98,7 +98,7 @@ def _calendar_context(request: HttpRequest) -> dict:
     feed = calendar.feed_of(request.user)
     context: dict = {"feed": feed}
     if feed is not None:
-        https_url = request.build_absolute_uri(reverse("notifications:calendar_feed", args=[feed.token]))
+        https_url = links.absolute(reverse("notifications:calendar_feed", args=[feed.token]))
         context["feed_url"] = https_url
         context["webcal_url"] = "webcal://" + https_url.split("://", 1)[1]
     return context
@@ -110,9 +110,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     user = calendar.user_for_token(token)
     if user is None:
         raise Http404("Unknown or revoked calendar address.")
-    response = HttpResponse(
-        calendar.render_feed(user, root=request.build_absolute_uri("/")), content_type="text/calendar; charset=utf-8"
-    )
+    response = HttpResponse(calendar.render_feed(user), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="peerlearn.ics"'
     response["Cache-Control"] = "private, max-age=300"
     response["X-Robots-Tag"] = "noindex"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ErrorDetail, PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,6 +18,7 @@ from wagtail.models import Site
 
 from core.scheduling.models import Booking
 
+from .errors import UnknownGateway
 from .serializers import (
     BookingPaymentsSerializer,
     EarningsSerializer,
@@ -91,9 +92,12 @@ class BookingPayView(APIView):
         booking = get_object_or_404(Booking.objects.filter(learner=request.user), pk=pk)
         serializer = PayRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        started = checkout.start_payment(
-            booking, serializer.validated_data["gateway"], user=request.user, site_id=_site_id(request)
-        )
+        try:
+            started = checkout.start_payment(
+                booking, serializer.validated_data["gateway"], user=request.user, site_id=_site_id(request)
+            )
+        except UnknownGateway as exc:  # named in the body, not the URL: bad input, not a missing resource
+            raise ValidationError({"gateway": [ErrorDetail(exc.message, code=exc.code)]}) from exc
         data = {
             "gateway": started.routed.identifier,
             "payment": PaymentLineSerializer(started.payment).data,

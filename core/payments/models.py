@@ -38,6 +38,19 @@ def _money(amount_minor: int, currency: str) -> str:
         return f"{amount_minor} {currency} (minor units)"
 
 
+class MoneyDisplay:
+    """``amount``: the minor units formatted with their currency, as the admin shows them."""
+
+    amount_minor: int
+    currency: str
+
+    @property
+    def amount(self) -> str:
+        return _money(self.amount_minor, self.currency)
+
+    amount.fget.short_description = "Amount"  # type: ignore[attr-defined]
+
+
 class LedgerImmutableError(Exception):
     """Ledger entries are append-only: correct a mistake with a new entry."""
 
@@ -103,7 +116,7 @@ class BookingCommission(models.Model):
         return f"{self.rate_bp / 100:.2f} % on booking {self.booking_id}"
 
 
-class Payment(models.Model):
+class Payment(MoneyDisplay, models.Model):
     """One attempt to take a booking's price through one gateway.
 
     A booking may have several (another gateway, a new attempt after the
@@ -162,8 +175,16 @@ class Payment(models.Model):
     def __str__(self) -> str:
         return f"{self.gateway} {self.reference or '(no reference yet)'}: {_money(self.amount_minor, self.currency)}"
 
+    @property
+    def commission(self) -> str:
+        """The frozen commission rate as a percentage (1200 basis points: "12 %")."""
+        percent = Decimal(self.commission_bp) / 100
+        return f"{percent.normalize():f} %"
 
-class Refund(models.Model):
+    commission.fget.short_description = "Commission"  # type: ignore[attr-defined]
+
+
+class Refund(MoneyDisplay, models.Model):
     """Money going back to the learner, through the payment's gateway."""
 
     REQUESTED = "requested"
@@ -215,7 +236,7 @@ class Refund(models.Model):
         return f"Refund of {_money(self.amount_minor, self.currency)} ({self.get_status_display().lower()})"
 
 
-class WebhookEventRecord(models.Model):
+class WebhookEventRecord(MoneyDisplay, models.Model):
     """Every verified event from a gateway, processed at most once per (gateway, event id)."""
 
     PROCESSED = "processed"
@@ -252,7 +273,7 @@ class WebhookEventRecord(models.Model):
         return f"{self.gateway} {self.raw_type} {self.event_id} ({self.status})"
 
 
-class Payout(models.Model):
+class Payout(MoneyDisplay, models.Model):
     """Money sent to a mentor: the sum of its ledger entries (one per booking)."""
 
     mentor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts")
@@ -284,7 +305,7 @@ class LedgerQuerySet(models.QuerySet):
         return int(self.aggregate(total=models.Sum("amount_minor"))["total"] or 0)
 
 
-class LedgerEntry(models.Model):
+class LedgerEntry(MoneyDisplay, models.Model):
     """One movement of money. Append-only."""
 
     CHARGE = "charge"

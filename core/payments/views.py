@@ -95,13 +95,14 @@ def checkout_page(request: HttpRequest, booking_id: int) -> HttpResponse:
     choices = gateways.gateways_for(booking.currency, _site_id(request))
     error = ""
     status = 200
+    chosen = request.GET.get("gateway", "")
     if request.method == "POST":
         chosen = request.POST.get("gateway", "")
         if chosen in {c.identifier for c in choices}:
             return redirect("payments:pay", booking_id=booking.pk, gateway=chosen)
         error = "Choose one of the ways to pay below."
         status = 400
-    context = {**_summary(booking), "choices": choices, "error": error}
+    context = {**_summary(booking), "choices": choices, "chosen": chosen, "error": error}
     return render(request, "payments/checkout.html", context, status=status)
 
 
@@ -121,10 +122,13 @@ def pay_page(request: HttpRequest, booking_id: int, gateway: str) -> HttpRespons
             site_id=_site_id(request),
         )
     except PaymentError as exc:
-        messages.error(request, exc.message)
+        booking.refresh_from_db()
+        if booking.status != Booking.PENDING_PAYMENT:  # the hold ran out meanwhile: say what happened
+            return redirect("payments:result", booking_id=booking.pk)
         choices = gateways.gateways_for(booking.currency, _site_id(request))
-        context = {**_summary(booking), "choices": choices, "error": exc.message}
+        context = {**_summary(booking), "choices": choices, "chosen": gateway, "error": exc.message}
         return render(request, "payments/checkout.html", context, status=exc.status)
+    booking.refresh_from_db()  # starting a transfer may have moved the payment deadline
     context_for_widget = checkout.checkout_context(
         booking,
         csrf_token=get_token(request),

@@ -126,11 +126,9 @@ class PaymentViewSet(ReadOnlyViewSet):
         "plugin",
         "reference",
         "charge_reference",
-        "amount_minor",
-        "currency",
-        "commission_bp",
+        "amount",
+        "commission",
         "status",
-        "idempotency_key",
         "failure_message",
         "needs_review",
         "review_reason",
@@ -175,6 +173,18 @@ class RefundViewSet(ReadOnlyViewSet):
     ]
     list_filter = ["status", "reason", "currency"]
     list_export = ["id", "payment_id", "amount_minor", "currency", "status", "reason", "reference", "created_at"]
+    inspect_view_fields = [
+        "payment",
+        "amount",
+        "status",
+        "reason",
+        "note",
+        "reference",
+        "failure_message",
+        "requested_by",
+        "created_at",
+        "settled_at",
+    ]
     export_filename = "refunds"
 
 
@@ -197,6 +207,21 @@ class WebhookEventViewSet(ReadOnlyViewSet):
         "received_at",
     ]
     list_filter = ["gateway", "status", "kind", "source"]
+    inspect_view_fields = [
+        "gateway",
+        "event_id",
+        "raw_type",
+        "kind",
+        "reference",
+        "amount",
+        "payment",
+        "status",
+        "message",
+        "source",
+        "payload",
+        "received_at",
+        "processed_at",
+    ]
 
 
 class PayoutViewSet(ReadOnlyViewSet):
@@ -210,6 +235,7 @@ class PayoutViewSet(ReadOnlyViewSet):
     list_filter = ["currency"]
     list_export = ["id", "mentor_id", "amount_minor", "currency", "reference", "created_at"]
     export_filename = "payouts"
+    inspect_view_fields = ["mentor", "amount", "reference", "note", "created_by", "created_at"]
 
 
 class LedgerViewSet(ReadOnlyViewSet):
@@ -242,6 +268,7 @@ class LedgerViewSet(ReadOnlyViewSet):
         "memo",
     ]
     export_filename = "ledger"
+    inspect_view_fields = ["kind", "amount", "booking", "payment", "refund", "payout", "mentor", "memo", "created_at"]
 
 
 class PaymentsGroup(ModelViewSetGroup):

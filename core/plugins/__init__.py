@@ -5,9 +5,17 @@ A plugin is an ordinary Python package that declares an entry point in the
 ``peerlearn_meta`` (:class:`PluginMeta`) and implements hooks from
 :mod:`core.plugins.hookspecs`, marked with :data:`hookimpl`.
 
-This module (with ``hookspecs`` and ``contracts``) is all a plugin may import
-from the core. The core, in turn, never imports a plugin: it reaches them only
-through :mod:`core.plugins.manager`.
+What a plugin may import from PeerLearn is an allowlist, checked by
+``lint-imports`` (``.importlinter``): this package (everything below is
+re-exported here, so ``from core.plugins import ...`` is the one way) and the
+modules it re-exports from: ``hookspecs`` (the extension points),
+``contracts`` (the data exchanged), ``meta`` (metadata and settings),
+``markers`` (``hookimpl``) and ``rendering`` (``render_template``). Every
+other module of ``core`` and ``peerlearn``, ``core.plugins.manager``,
+``breaker``, ``bulkhead``, ``config``, ``models`` and ``encryption``
+included, is the host's own business and may change at any time. The core, in
+turn, never imports a plugin: it reaches them only through
+:mod:`core.plugins.manager`.
 """
 
 from .contracts.events import EVENT_NAMES, DomainEvent

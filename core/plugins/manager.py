@@ -5,14 +5,19 @@ The rest of the core calls plugins only through :class:`PluginManager`:
 * ``call(hook, ...)`` runs one hook in every enabled plugin, each on its own;
 * ``providers(hook, ...)`` flattens hooks that return provider objects;
 * ``invoke(plugin, label, fn, ...)`` runs one provider method the same way;
+* ``blame(plugin, label, error)`` charges the plugin with a fault the core
+  found while using its answer;
 * ``emit(event)`` tells event listeners after the transaction commits.
 
-Each call runs in a worker thread bounded by a time budget. A plugin that
-raises, overruns its budget or returns a value that does not match the hook's
-annotation is logged and recorded under its name and skipped; after
-``BREAKER_THRESHOLD`` failures in a row its circuit breaker opens and it is
-skipped for ``BREAKER_COOLDOWN`` seconds. Payment calls pass
-``raise_errors=True`` to fail closed instead of being skipped.
+Each call runs on the plugin's own bulkhead (a few threads per plugin and
+site, see :mod:`.bulkhead`) bounded by a time budget. A plugin that raises,
+overruns its budget, has every slot still taken by earlier calls ("busy"), or
+returns a value that does not match the hook's annotation (dataclass fields
+included, see :mod:`.typecheck`) is logged and recorded under its name and
+skipped; after ``BREAKER_THRESHOLD`` failures in a row its circuit breaker
+opens on that site and it is skipped there for ``BREAKER_COOLDOWN`` seconds.
+Payment calls pass ``raise_errors=True`` to fail closed instead of being
+skipped.
 """
 
 from __future__ import annotations
@@ -21,10 +26,10 @@ import contextvars
 import importlib.metadata
 import logging
 import threading
+import time
 import traceback
 import typing
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
@@ -35,11 +40,12 @@ from django.db import DatabaseError, connections, transaction
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from . import breaker, config, hookspecs
+from .bulkhead import Bulkheads, Busy
 from .contracts.events import DomainEvent
 from .markers import ENTRY_POINT_GROUP, PROJECT_NAME
 from .meta import PluginConfig, PluginMeta
 from .signals import domain_event_emitted
-from .typecheck import describe, matches, type_name
+from .typecheck import mismatch
 
 logger = logging.getLogger("peerlearn.plugins")
 
@@ -99,7 +105,7 @@ class PluginManager:
         }
         conf = settings.PEERLEARN_PLUGINS
         self.default_budget = float(conf["TIME_BUDGET"])
-        self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="plugin")
+        self._bulkheads = Bulkheads(int(conf["CONCURRENCY"]))
         self.plugins: dict[str, InstalledPlugin] = {}
         self._load_entry_points()
 
@@ -189,7 +195,7 @@ class PluginManager:
             name = impl.plugin_name
             if wanted is not None and name not in wanted:
                 continue
-            if not self.is_enabled(name, site_id) or breaker.is_open(name):
+            if not self.is_enabled(name, site_id) or breaker.is_open(name, site_id):
                 continue
             plugin_config = self.config_for(name, site_id)
             arguments = {"config": plugin_config, **kwargs}
@@ -233,7 +239,8 @@ class PluginManager:
         Returns the value, or ``None`` when the call failed, unless
         ``raise_errors`` asks for :class:`PluginCallError` (money fails closed).
         """
-        if breaker.is_open(plugin):
+        site_id = self._site(site_id)
+        if breaker.is_open(plugin, site_id):
             if raise_errors:
                 raise PluginCallError(plugin, label, "breaker", "temporarily switched off after repeated failures")
             return None
@@ -250,6 +257,35 @@ class PluginManager:
             raise_errors=raise_errors,
         )
         return value if ok else None
+
+    def blame(
+        self,
+        plugin: str,
+        label: str,
+        error: BaseException | str,
+        *,
+        site_id: int | None = None,
+    ) -> None:
+        """Charge ``plugin`` with a fault the core found while using its answer.
+
+        The manager checks an answer's shape when it comes back; what can only
+        be checked where the core reads it (one reason among thousands) is
+        reported here, so it is logged and recorded under the plugin's name and
+        counts towards its breaker like any other failure, rather than ending as
+        a 500 that nobody can trace to the plugin.
+        """
+        if isinstance(error, BaseException):
+            message = f"{type(error).__name__}: {error}"
+            trace = "".join(traceback.format_exception(error))
+        else:
+            message, trace = error, ""
+        site_id = self._site(site_id)
+        plugin_config = self.config_for(plugin, site_id) if plugin in self.plugins else None
+        self._failed(plugin, label, "bad_result", message, trace, plugin_config, site_id, False, after_return=True)
+
+    def close(self) -> None:
+        """Stop the bulkheads' threads once their calls return (tests reload the manager)."""
+        self._bulkheads.shutdown()
 
     def emit(self, event: DomainEvent) -> None:
         """Tell listeners about ``event`` once the current transaction commits.
@@ -286,10 +322,16 @@ class PluginManager:
         raise_errors: bool = False,
     ) -> tuple[bool, Any]:
         budget = self.default_budget if budget is None else budget
+        deadline = time.monotonic() + budget
         context = contextvars.copy_context()
-        future = self._executor.submit(context.run, _run_in_thread, fn, kwargs)
+        bulkhead = self._bulkheads.of(plugin, site_id)
         try:
-            value = future.result(timeout=budget)
+            future = bulkhead.submit(context.run, _run_in_thread, fn, kwargs, deadline=deadline)
+        except Busy as exc:
+            self._failed(plugin, hook, "busy", str(exc), "", config, site_id, raise_errors)
+            return False, None
+        try:
+            value = future.result(timeout=max(deadline - time.monotonic(), 0))
         except FutureTimeout:
             future.cancel()
             self._failed(
@@ -300,20 +342,11 @@ class PluginManager:
             text = "".join(traceback.format_exception(exc))
             self._failed(plugin, hook, "exception", f"{type(exc).__name__}: {exc}", text, config, site_id, raise_errors)
             return False, None
-        if expect is not _NO_CHECK and not matches(value, expect):
-            expected = type_name(expect)
-            self._failed(
-                plugin,
-                hook,
-                "bad_result",
-                f"returned {describe(value)}; expected {expected}",
-                "",
-                config,
-                site_id,
-                raise_errors,
-            )
+        problem = mismatch(value, expect) if expect is not _NO_CHECK else ""
+        if problem:
+            self._failed(plugin, hook, "bad_result", problem, "", config, site_id, raise_errors)
             return False, None
-        breaker.record_success(plugin)
+        breaker.record_success(plugin, site_id)
         return True, value
 
     def _failed(
@@ -326,12 +359,13 @@ class PluginManager:
         config: PluginConfig | None,
         site_id: int | None,
         raise_errors: bool,
+        after_return: bool = False,
     ) -> None:
         secrets = config.secret_values() if config is not None else []
         message, trace = _redact(message, secrets), _redact(trace, secrets)
         logger.warning("Plugin %s failed in %s (%s): %s", plugin, hook, kind, message)
         _record_error(plugin, hook, kind, message, trace, site_id)
-        if breaker.record_failure(plugin):
+        if breaker.record_failure(plugin, site_id, after_return=after_return):
             cooldown = settings.PEERLEARN_PLUGINS["BREAKER_COOLDOWN"]
             note = f"switched off for {cooldown}s after repeated failures"
             logger.error("Plugin %s %s", plugin, note)
@@ -384,4 +418,6 @@ def reset_manager() -> None:
     """Forget the loaded plugins (tests install and remove distributions)."""
     global _manager
     with _lock:
+        if _manager is not None:
+            _manager.close()
         _manager = None

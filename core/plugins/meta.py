@@ -80,6 +80,10 @@ class PluginMeta:
     def secret_names(self) -> frozenset[str]:
         return frozenset(f.name for f in self.settings if f.is_secret)
 
+    def missing_settings(self, values: Mapping[str, Any]) -> list[str]:
+        """Labels of the required settings ``values`` leaves empty: the plugin is not configured without them."""
+        return [f.label for f in self.settings if f.required and values.get(f.name) in (None, "")]
+
 
 @dataclass(frozen=True)
 class PluginConfig(Mapping[str, Any]):

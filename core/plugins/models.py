@@ -70,13 +70,20 @@ class PluginConfiguration(models.Model):
         return f"<PluginConfiguration {self.plugin} site={self.site_id} enabled={self.enabled}>"
 
 
+class PluginErrorQuerySet(models.QuerySet):
+    def for_site(self, site_id: int | None) -> PluginErrorQuerySet:
+        """Failures on ``site_id`` and those that belong to no site (loading)."""
+        return self.filter(models.Q(site_id=site_id) | models.Q(site__isnull=True))
+
+
 class PluginError(models.Model):
     """One failure of a plugin call, shown on the admin's Plugins page."""
 
     class Kind(models.TextChoices):
         EXCEPTION = "exception", "Raised an exception"
         TIMEOUT = "timeout", "Exceeded its time budget"
-        BAD_RESULT = "bad_result", "Returned the wrong type"
+        BUSY = "busy", "Every call slot still taken (hung or slow)"
+        BAD_RESULT = "bad_result", "Returned a malformed answer"
         LOAD = "load", "Could not be loaded"
         BREAKER = "breaker", "Circuit breaker opened"
 
@@ -87,6 +94,8 @@ class PluginError(models.Model):
     traceback = models.TextField(blank=True)
     site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = PluginErrorQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -57,13 +57,16 @@ class PluginIndexView(PluginAdminMixin, TemplateView):
         stored = config.stored_for_site(self.site.id)
         rows = []
         for plugin in sorted(manager.plugins.values(), key=lambda p: p.name):
-            errors = PluginError.objects.filter(plugin=plugin.name)
+            errors = PluginError.objects.for_site(self.site.id).filter(plugin=plugin.name)
             rows.append(
                 {
                     "plugin": plugin,
                     "enabled": manager.is_enabled(plugin.name, self.site.id),
+                    "missing": plugin.meta.missing_settings(manager.config_for(plugin.name, self.site.id))
+                    if plugin.loaded and plugin.meta
+                    else [],
                     "unreadable": (stored.get(plugin.name) or {}).get("unreadable") or [],
-                    "breaker_open": breaker.is_open(plugin.name),
+                    "breaker_open": breaker.is_open(plugin.name, self.site.id),
                     "error_count": errors.count(),
                     "recent_errors": list(errors[:3]),
                 }
@@ -99,8 +102,8 @@ class PluginEditView(PluginAdminMixin, TemplateView):
         context.update(
             plugin=self.plugin,
             site=self.site,
-            errors=PluginError.objects.filter(plugin=self.plugin.name)[:50],
-            breaker_open=breaker.is_open(self.plugin.name),
+            errors=PluginError.objects.for_site(self.site.id).filter(plugin=self.plugin.name)[:50],
+            breaker_open=breaker.is_open(self.plugin.name, self.site.id),
         )
         return context
 
@@ -114,8 +117,8 @@ class PluginEditView(PluginAdminMixin, TemplateView):
             messages.error(request, "A plugin that is not loaded cannot be configured.")
             return redirect(self._url())
         if "reset_breaker" in request.POST:
-            breaker.reset(self.plugin.name)
-            messages.success(request, "The circuit breaker was reset; the plugin is called again.")
+            breaker.reset(self.plugin.name, self.site.id)
+            messages.success(request, f"The circuit breaker was reset on {self.site}; the plugin is called again.")
             return redirect(self._url())
         form = self._form(request.POST)
         if form.is_valid():

@@ -140,9 +140,18 @@ class TrendingView(APIView):
         return _render(services.trending(request.user, site_id=_site_id(request), limit=_limit(request)))
 
 
+#: An item key as the lists give it: a kind and an id in ASCII digits.
+ITEM_KEY = r"^(mentor|session):[0-9]{1,18}$"
+
+
 class FeedbackSerializer(serializers.Serializer):
     impression_id = serializers.UUIDField()
-    item = serializers.CharField(max_length=64)
+    item = serializers.RegexField(
+        ITEM_KEY,
+        max_length=32,
+        help_text='Item key, e.g. "mentor:12" or "session:7".',
+        error_messages={"invalid": 'Expected an item key such as "mentor:12" or "session:7".'},
+    )
     event = serializers.ChoiceField(choices=list(services.FEEDBACK_KINDS))
     surface = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
     position = serializers.IntegerField(min_value=1, max_value=1000, required=False, allow_null=True, default=None)
@@ -171,7 +180,10 @@ class FeedbackView(APIView):
         responses={
             201: FeedbackResultSerializer,
             200: OpenApiResponse(FeedbackResultSerializer, description="The same report again: nothing new recorded."),
-            400: OpenApiResponse(description="Bad or unknown item, unknown event; nothing recorded."),
+            400: OpenApiResponse(
+                description="Bad or unknown item (a session you cannot see counts as unknown), unknown event; "
+                "nothing recorded."
+            ),
             409: OpenApiResponse(description="The impression id belongs to another item; nothing recorded."),
         },
         summary="Report what happened to a recommended item",

@@ -24,12 +24,20 @@ Steps, in order:
 4. the top is re-ordered by maximal marginal relevance (MMR);
 5. a share of the slots goes to new mentors (exploration);
 6. each item gets the reason of the recommender that contributed most to it.
+
+A recommender's answer is checked when it comes back (its shape, through the
+plugin manager); reasons and "because" items are read only for the items
+shown, so they are checked here, where they are read. Whatever goes wrong
+while the ranker reads one recommender's answer is raised as
+:class:`BadAnswer` naming that recommender, so the services can charge its
+plugin and rank without it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
@@ -42,6 +50,26 @@ from core.plugins import Candidates, RecommenderScores
 FAMILIES = ("content", "collaborative", "popularity", "trending")
 PARENT_SHARE = 0.8
 NEW_ITEM_REASON = "new on PeerLearn"
+
+
+class BadAnswer(Exception):
+    """Using the answer of recommender ``key`` failed; ``error`` says how."""
+
+    def __init__(self, key: str, error: Exception) -> None:
+        super().__init__(f"{key}: {type(error).__name__}: {error}")
+        self.key = key
+        self.error = error
+
+
+@contextmanager
+def _reading(key: str) -> Iterator[None]:
+    """Attribute any error raised while reading recommender ``key``'s answer to it."""
+    try:
+        yield
+    except BadAnswer:
+        raise
+    except Exception as exc:
+        raise BadAnswer(key, exc) from exc
 
 
 @dataclass(frozen=True)
@@ -301,24 +329,44 @@ def explain(
     parent: str | None,
     title_of: Callable[[str], str],
 ) -> str:
-    """The reason of the recommender that contributed most (a session may use its mentor's)."""
+    """The reason of the recommender that contributed most (a session may use its mentor's).
+
+    Raises :class:`BadAnswer` when a recommender's reason or "because" items are not what the contract says.
+    """
     by_key = {o.key: o for o in outputs}
     for rec_key, value in sorted(parts.items(), key=lambda kv: -kv[1]):
         if value <= 0 or rec_key not in by_key:
             continue
-        result = by_key[rec_key].result
-        for item in (key, parent):
-            if item is None or item not in result.reasons:
-                continue
-            reason = result.reasons[item]
-            if "{because}" in reason:
-                names = [title_of(k) for k in result.because.get(item, ())]
-                names = [n for n in names if n]
-                if not names:
-                    continue
-                reason = reason.replace("{because}", _join(names))
-            return reason[:1].upper() + reason[1:]
+        with _reading(rec_key):
+            reason = _reason(by_key[rec_key].result, key, parent, title_of)
+        if reason:
+            return reason
     return ""
+
+
+def _reason(result: RecommenderScores, key: str, parent: str | None, title_of: Callable[[str], str]) -> str:
+    for item in (key, parent):
+        if item is None or item not in result.reasons:
+            continue
+        reason = result.reasons[item]
+        if not isinstance(reason, str):
+            raise TypeError(f"the reason for {item} is {type(reason).__name__} {reason!r:.80}, not text")
+        if "{because}" in reason:
+            names = [title_of(k) for k in _because(result, item)]
+            names = [n for n in names if n]
+            if not names:
+                continue
+            reason = reason.replace("{because}", _join(names))
+        return reason[:1].upper() + reason[1:]
+    return ""
+
+
+def _because(result: RecommenderScores, item: str) -> Sequence[str]:
+    """The history items ``item``'s reason names, checked to be item keys."""
+    named = result.because.get(item, ())
+    if not isinstance(named, (list, tuple)) or not all(isinstance(k, str) for k in named):
+        raise TypeError(f"because[{item!r}] is {type(named).__name__} {named!r:.80}, not a list of item keys")
+    return named
 
 
 def _join(names: Sequence[str]) -> str:
@@ -426,11 +474,12 @@ def rank(request: RankRequest) -> list[RankedItem]:
 def _named(shown: Sequence[tuple[Candidate, float]], outputs: Sequence[RecommenderOutput]) -> set[str]:
     """The history items explanations of the shown items may name ("learners who booked X")."""
     named: set[str] = set()
-    for candidate, _ in shown:
-        for o in outputs:
-            for item in (candidate.key, candidate.parent):
-                if item is not None:
-                    named.update(o.result.because.get(item, ()))
+    for o in outputs:
+        with _reading(o.key):
+            for candidate, _ in shown:
+                for item in (candidate.key, candidate.parent):
+                    if item is not None:
+                        named.update(_because(o.result, item))
     return named
 
 

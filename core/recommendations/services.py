@@ -3,13 +3,17 @@
 Views call these; they gather the data (:mod:`.sources`), the fitted models
 (:mod:`.store`) and the site's settings, and hand them to the pure ranker
 (:mod:`.ranker`). A recommender that fails or overruns its budget while
-scoring is skipped by the plugin manager and the list is made without it.
+scoring is skipped by the plugin manager and the list is made without it; so
+is one whose answer breaks the ranker later (a reason that is not text): the
+fault is charged to its plugin (recorded, counted by its breaker) and the
+list is ranked again without it.
 """
 
 from __future__ import annotations
 
+import math
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +26,7 @@ from core.plugins.manager import get_manager
 
 from . import experiments, sources, store
 from .models import RecommendationEvent, RecommendationSettings
-from .ranker import Candidate, RankedItem, RankRequest, RecommenderOutput, Weights, rank
+from .ranker import FAMILIES, BadAnswer, Candidate, RankedItem, RankRequest, RecommenderOutput, Weights, rank
 
 MAX_LIMIT = 50
 FEEDBACK_KINDS = (
@@ -74,11 +78,20 @@ def _read_settings(site_id: int | None) -> RecommendationSettings:
 
 
 def _score(rec: Recommender, user: UserFeatures, candidates: Candidates) -> RecommenderOutput:
-    """One recommender's answer, aligned and checked (inside the manager's isolation: a bad answer is its failure)."""
+    """One recommender's answer, aligned and checked (inside the manager's isolation: a bad answer is its failure).
+
+    The manager then checks the output's fields against their annotations;
+    what only makes sense per request (the family, a usable weight) is checked here.
+    """
     result = rec.score(user, candidates)
     if not isinstance(result, RecommenderScores):
         raise TypeError(f"score() returned {type(result).__name__}; expected RecommenderScores")
-    return RecommenderOutput.of(rec.key, rec.family, float(getattr(rec, "weight", 1.0)), result, candidates)
+    if rec.family not in FAMILIES:
+        raise ValueError(f"family {rec.family!r} is not one of {', '.join(FAMILIES)}")
+    weight = float(getattr(rec, "weight", 1.0))
+    if not math.isfinite(weight) or weight < 0:
+        raise ValueError(f"weight {weight!r} must be a finite number, not negative")
+    return RecommenderOutput.of(rec.key, rec.family, weight, result, candidates)
 
 
 def _score_all(
@@ -87,10 +100,10 @@ def _score_all(
     candidates: Candidates,
     families: set[str] | None,
     only: frozenset[str] | None = None,
-) -> list[RecommenderOutput]:
-    """Every loaded recommender's answer (``only`` these keys, if given), each isolated by the manager."""
+) -> list[tuple[str, RecommenderOutput]]:
+    """Every loaded recommender's (plugin, answer), ``only`` these keys if given, each isolated by the manager."""
     manager = get_manager()
-    outputs: list[RecommenderOutput] = []
+    outputs: list[tuple[str, RecommenderOutput]] = []
     for entry in store.loaded(site_id):
         rec = entry.recommender
         if families is not None and rec.family not in families:
@@ -109,8 +122,24 @@ def _score_all(
             candidates=candidates,
         )
         if output is not None:
-            outputs.append(output)
+            outputs.append((entry.plugin, output))
     return outputs
+
+
+def _rank(request: RankRequest, plugins: dict[str, str], site_id: int | None) -> tuple[list[RankedItem], RankRequest]:
+    """Rank; a recommender whose answer breaks the ranker is charged to its plugin and left out.
+
+    ``plugins`` maps each output's recommender key to its plugin. Returns the
+    list and the request it was ranked from (without the outputs left out).
+    """
+    while True:
+        try:
+            return rank(request), request
+        except BadAnswer as exc:
+            if exc.key not in plugins:
+                raise
+            get_manager().blame(plugins.pop(exc.key), f"score {exc.key}", exc.error, site_id=site_id)
+            request = replace(request, outputs=[o for o in request.outputs if o.key != exc.key])
 
 
 def recommend(
@@ -143,12 +172,12 @@ def recommend(
         features, exclude, user_id = UserFeatures(user_id=0), frozenset(), None
     view = sources.catalogue_view(conf.new_mentor_days, kinds)
     catalogue = view.catalogue
-    outputs = _score_all(site_id, features, catalogue.keys, families, assignment.recommenders) if catalogue else []
+    answers = _score_all(site_id, features, catalogue.keys, families, assignment.recommenders) if catalogue else []
     horizon = conf.availability_horizon_days
-    ranked = rank(
+    ranked, request = _rank(
         RankRequest(
             catalogue=catalogue,
-            outputs=outputs,
+            outputs=[output for _, output in answers],
             weights=weights or conf.weights,
             limit=limit,
             diversity_lambda=conf.diversity_lambda,
@@ -157,12 +186,14 @@ def recommend(
             user_id=user_id,
             bookable=lambda batch: sources.bookable(batch, user_id, horizon),
             titles=view.titles_of,
-        )
+        ),
+        {output.key: plugin for plugin, output in answers},
+        site_id,
     )
     return RecommendationList(
         items=[Recommendation(item=r, position=n + 1) for n, r in enumerate(ranked)],
         generated_at=timezone.now(),
-        models=[o.key for o in outputs if o.speaks],
+        models=[o.key for o in request.outputs if o.speaks],
         personalised=signed_in,
         experiment_id=assignment.experiment_id,
         variant=assignment.variant,
@@ -217,7 +248,7 @@ def record_feedback(
         raise FeedbackError("event", f"Unknown event {kind!r}; expected one of {', '.join(FEEDBACK_KINDS)}.")
     if sources.parse_key(item) is None:
         raise FeedbackError("item", 'Expected an item key such as "mentor:12" or "session:7".')
-    if not sources.item_exists(item):
+    if not sources.item_exists(item, viewer=user):
         raise FeedbackError("item", f"No mentor or session {item!r}.", code="unknown_item")
     site_id = site_id if site_id is not None else default_site_id()
     assignment = experiments.assign(user.pk, site_id)

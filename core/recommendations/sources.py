@@ -121,7 +121,7 @@ def session_key(session_id: int) -> str:
 
 def parse_key(key: str) -> tuple[str, int] | None:
     kind, _, raw = str(key).partition(":")
-    if kind not in {"mentor", "session"} or not raw.isdigit():
+    if kind not in {"mentor", "session"} or not (raw.isascii() and raw.isdigit()):
         return None
     return kind, int(raw)
 
@@ -298,8 +298,15 @@ def titles(keys: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def item_exists(key: str) -> bool:
-    """Whether ``key`` names a mentor page or a session of this platform."""
+def item_exists(key: str, viewer: Any = None) -> bool:
+    """Whether ``key`` names a mentor page or a session of this platform that ``viewer`` may see.
+
+    A published session is everyone's; a 1:1 booked from availability is seen
+    only by its mentor, its learner and staff (as in the sessions API), so
+    nobody else can attach events to it. Without ``viewer``, any session counts.
+    """
+    from django.db.models import Q
+
     from core.catalogue.models import MentorPage
     from core.scheduling.models import Session
 
@@ -309,7 +316,10 @@ def item_exists(key: str) -> bool:
     kind, pk = parsed
     if kind == "mentor":
         return MentorPage.objects.filter(user_id=pk).exists()
-    return Session.objects.filter(pk=pk).exists()
+    sessions = Session.objects.filter(pk=pk)
+    if viewer is not None and not viewer.is_staff:
+        sessions = sessions.filter(Q(origin=Session.PUBLISHED) | Q(mentor=viewer) | Q(bookings__learner=viewer))
+    return sessions.exists()
 
 
 # --- bookability -------------------------------------------------------------

@@ -55,10 +55,14 @@ def recommenders(site_id: int | None) -> list[tuple[str, Recommender]]:
     """Fresh, unfitted instances from every enabled recommender plugin (first of each key wins)."""
     seen: set[str] = set()
     out: list[tuple[str, Recommender]] = []
-    for plugin, rec in get_manager().providers(HOOK, site_id=site_id):
+    manager = get_manager()
+    for plugin, rec in manager.providers(HOOK, site_id=site_id):
         key = getattr(rec, "key", None)
-        if not isinstance(key, str) or not key or key in seen:
-            logger.error("Recommender key %r of plugin %s is missing or taken; ignored", key, plugin)
+        if not isinstance(key, str) or not key:
+            manager.blame(plugin, HOOK, f"a recommender without a text key ({key!r}); ignored", site_id=site_id)
+            continue
+        if key in seen:
+            logger.error("Recommender key %r of plugin %s is taken by another plugin; ignored", key, plugin)
             continue
         seen.add(key)
         out.append((plugin, rec))

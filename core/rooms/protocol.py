@@ -43,7 +43,8 @@ _CANDIDATE = {
 }
 
 
-def _message(type_: str, description: str, properties: dict | None = None, required: tuple = ()) -> dict:
+def message_schema(type_: str, description: str, properties: dict | None = None, required: tuple = ()) -> dict:
+    """The JSON Schema of one client message ``type_``; the other sockets declare theirs with it too."""
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": type_,
@@ -57,48 +58,54 @@ def _message(type_: str, description: str, properties: dict | None = None, requi
 
 #: The schema of every message a client may send, by ``type``.
 CLIENT_MESSAGES: dict[str, dict[str, Any]] = {
-    "join": _message(
+    "join": message_schema(
         "join",
         "Enter the call (the first message on a socket); the server answers with welcome.",
         {"audio": {"type": "boolean"}, "video": {"type": "boolean"}},
         ("audio", "video"),
     ),
-    "leave": _message("leave", "Leave the call on purpose; the server closes the socket (code 1000)."),
-    "offer": _message(
+    "leave": message_schema("leave", "Leave the call on purpose; the server closes the socket (code 1000)."),
+    "offer": message_schema(
         "offer",
         "An SDP offer for one peer (a first offer, a renegotiation or an ICE restart).",
         {"to": _PEER, "sdp": _SDP, "ice_restart": {"type": "boolean"}},
         ("to", "sdp"),
     ),
-    "answer": _message(
+    "answer": message_schema(
         "answer", "The SDP answer to an offer from one peer.", {"to": _PEER, "sdp": _SDP}, ("to", "sdp")
     ),
-    "ice": _message(
+    "ice": message_schema(
         "ice", "A trickled ICE candidate for one peer.", {"to": _PEER, "candidate": _CANDIDATE}, ("to", "candidate")
     ),
-    "chat": _message(
+    "chat": message_schema(
         "chat",
         "A line of text chat for everyone in the room; it is stored with the session.",
         {"text": {"type": "string", "minLength": 1, "maxLength": CHAT_MAX_CHARS}},
         ("text",),
     ),
-    "mute": _message(
+    "mute": message_schema(
         "mute",
         "The sender's microphone and camera state.",
         {"audio": {"type": "boolean"}, "video": {"type": "boolean"}},
         ("audio", "video"),
     ),
-    "screen": _message(
+    "screen": message_schema(
         "screen", "The sender starts or stops sharing a screen.", {"active": {"type": "boolean"}}, ("active",)
     ),
-    "end": _message("end", "End the session for everyone (the mentor only)."),
-    "ping": _message("ping", "Keep-alive; the server answers pong."),
+    "end": message_schema("end", "End the session for everyone (the mentor only)."),
+    "ping": message_schema("ping", "Keep-alive; the server answers pong."),
 }
 
 #: Messages addressed to one peer: relayed to that peer only, with ``from`` added.
 DIRECT_TYPES = frozenset({"offer", "answer", "ice"})
 
-_VALIDATORS = {name: Draft202012Validator(schema) for name, schema in CLIENT_MESSAGES.items()}
+
+def validators(messages: dict[str, dict[str, Any]]) -> dict[str, Draft202012Validator]:
+    """Compiled checks of a socket's client messages, by ``type``, for :func:`parse`."""
+    return {name: Draft202012Validator(schema) for name, schema in messages.items()}
+
+
+_VALIDATORS = validators(CLIENT_MESSAGES)
 
 
 @dataclass
@@ -128,8 +135,15 @@ def byte_length(text: str) -> int:
     return len(text.encode("utf-8", errors="surrogatepass"))
 
 
-def parse(text: str | None, data: bytes | None = None) -> dict[str, Any]:
-    """Decode and check one socket frame; raise :class:`ProtocolError` when it is not a valid message."""
+def parse(
+    text: str | None, data: bytes | None = None, checks: dict[str, Draft202012Validator] | None = None
+) -> dict[str, Any]:
+    """Decode and check one socket frame; raise :class:`ProtocolError` when it is not a valid message.
+
+    ``checks`` (from :func:`validators`) are the messages the socket accepts:
+    the room's by default; the notification and dashboard sockets pass theirs.
+    """
+    checks = _VALIDATORS if checks is None else checks
     if text is None:
         size = len(data or b"")
         if size > MAX_MESSAGE_BYTES:
@@ -149,7 +163,7 @@ def parse(text: str | None, data: bytes | None = None) -> dict[str, Any]:
     kind = message.get("type")
     if not isinstance(kind, str):
         raise ProtocolError("invalid", "Every message needs a 'type' (a string).", field="type")
-    validator = _VALIDATORS.get(kind)
+    validator = checks.get(kind)
     if validator is None:
         raise ProtocolError("unknown_type", f"Unknown message type {kind[:40]!r}.", "type", kind[:40])
     errors = sorted(validator.iter_errors(message), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))

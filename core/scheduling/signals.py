@@ -12,6 +12,8 @@ rolled back. Receivers should be quick or hand work to Celery.
   ``"created"``, ``"rescheduled"``, ``"cancelled"``, ``"started"``, ``"ended"``.
 * ``waitlist_offered(sender=WaitlistEntry, entry)``: a freed seat is offered to
   ``entry.learner`` until ``entry.offer_expires_at``.
+* ``hold_extended(sender=Booking, booking)``: a pending booking's payment
+  deadline (``booking.hold_expires_at``) was moved later (a bank transfer).
 * ``session_ending(sender=Session, session)`` is the exception: sent *before*
   the sweep ends a session nobody ended, so that whoever knows attendance (the
   rooms app) can answer with the confirmed bookings whose learner never came;
@@ -23,6 +25,7 @@ from django.dispatch import Signal
 booking_transitioned = Signal()
 session_changed = Signal()
 waitlist_offered = Signal()
+hold_extended = Signal()
 session_ending = Signal()
 
 SESSION_CHANGES = ("created", "rescheduled", "cancelled", "started", "ended")

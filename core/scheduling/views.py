@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.http import require_POST
 
 from core.accounts.models import User
+from core.api.inputs import clamp_date
 
 from . import currency as money
 from .forms import OverrideForm, SchedulingProfileForm, SessionForm
@@ -245,7 +246,8 @@ def group_by_day(slots, zone: ZoneInfo) -> list[dict]:
 
 def _picker_context(request: HttpRequest, mentor: User, *, exclude_session_id: int | None = None) -> dict:
     zone = viewer_zone()
-    lengths = list(availability.Settings.of(availability.profile_for(mentor)).lengths)
+    booking_rules = availability.Settings.of(availability.profile_for(mentor))
+    lengths = list(booking_rules.lengths)
     try:
         length = int(request.GET.get("length", lengths[0]))
     except ValueError:
@@ -257,7 +259,7 @@ def _picker_context(request: HttpRequest, mentor: User, *, exclude_session_id: i
         start_day = parse_date(request.GET.get("week", "") or "") or today
     except ValueError:  # well formed but not a date, e.g. 2026-02-31
         start_day = today
-    start_day = max(start_day, today)
+    start_day = clamp_date(start_day, today, past_days=0, future_days=booking_rules.horizon.days)
     window_start = datetime.combine(start_day, time(0), zone).astimezone(UTC)
     window_end = datetime.combine(start_day + timedelta(days=PICKER_DAYS), time(0), zone).astimezone(UTC)
     slots = availability.free_slots(mentor, window_start, window_end, length, exclude_session_id=exclude_session_id)
@@ -307,6 +309,11 @@ def slot_picker(request: HttpRequest, pk: int) -> HttpResponse:
         status = 400
         if start is None or not 0 < length <= 24 * 60:
             messages.error(request, "Pick one of the slots below.")
+        elif request.POST.get("confirmed") != "1":
+            if availability.is_bookable(mentor, start, start + timedelta(minutes=length)):
+                return _confirm_slot(request, mentor, start, length)
+            messages.error(request, "That time was just taken or is no longer offered; pick another.")
+            status = 409
         else:
             try:
                 booking = bookings.book_slot(mentor, request.user, start, length)
@@ -318,6 +325,34 @@ def slot_picker(request: HttpRequest, pk: int) -> HttpResponse:
         context = _picker_context(request, mentor)
         return render(request, "scheduling/slot_picker.html", context, status=status)
     return render(request, "scheduling/slot_picker.html", _picker_context(request, mentor))
+
+
+def _confirm_slot(
+    request: HttpRequest, mentor: User, start: datetime, length: int, *, booking: Booking | None = None
+) -> HttpResponse:
+    """One more look before a slot is booked (or a booking moved): what, when, how much, the rules."""
+    zone = viewer_zone()
+    policy = current_policy()
+    price = None
+    if booking is None:
+        try:
+            minor, currency = bookings.slot_price(mentor, length)
+            price = money.format_money(minor, currency) if minor else None
+        except Exception:  # the catalogue may be unreachable: the booking itself prices it again
+            price = None
+    context = {
+        "mentor": mentor,
+        "booking": booking,
+        "start": start.astimezone(zone),
+        "end": (start + timedelta(minutes=length)).astimezone(zone),
+        "start_iso": request.POST.get("start", ""),
+        "length": length,
+        "zone": str(zone),
+        "price": price,
+        "policy": policy,
+        "back": request.get_full_path(),
+    }
+    return render(request, "scheduling/slot_confirm.html", context)
 
 
 # --- bookings ---------------------------------------------------------------------
@@ -335,6 +370,8 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The booking confirmation: what, when (in your zone), the price and what happens next."""
     booking = _my_booking(request, pk)
     policy = current_policy()
+    now = timezone.now()
+    free_cancel_until = booking.starts_at - timedelta(hours=policy.free_cancellation_hours)
     return render(
         request,
         "scheduling/booking_detail.html",
@@ -346,7 +383,9 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if booking.refund_minor is None
             else money.format_money(booking.refund_minor, booking.currency),
             "policy": policy,
-            "free_cancel_until": booking.starts_at - timedelta(hours=policy.free_cancellation_hours),
+            "free_cancel_until": free_cancel_until,
+            "free_cancel_open": free_cancel_until > now,
+            "started": booking.starts_at <= now,
             "is_learner": booking.learner_id == request.user.pk,
             "can_reschedule": booking.is_active
             and booking.session.capacity == 1
@@ -387,6 +426,12 @@ def booking_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
         start = _parse_aware(request.POST.get("start", ""))
         if start is None:
             messages.error(request, "Pick one of the slots below.")
+            status = 400
+        elif request.POST.get("confirmed") != "1":
+            end = start + timedelta(minutes=session.duration_minutes)
+            if availability.is_bookable(session.mentor, start, end, exclude_session_id=session.pk):
+                return _confirm_slot(request, session.mentor, start, session.duration_minutes, booking=booking)
+            messages.error(request, "The new start is not one of the mentor's free slots.")
             status = 400
         else:
             try:

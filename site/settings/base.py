@@ -8,6 +8,7 @@ eager mode. ``DATABASE_URL`` and ``REDIS_URL`` switch to the real stack.
 
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
 
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
     "core.analytics",
     "core.demo",
     "core.api",
+    "core.security",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -101,6 +103,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: /healthz and /readyz answer before host checks, HTTPS redirects and sessions.
     "core.health.middleware.HealthCheckMiddleware",
+    # Times everything after the probes; not loaded unless METRICS_ENABLED (see Metrics below).
+    "core.ops.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -112,7 +116,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.accounts.middleware.UserTimezoneMiddleware",
+    "core.scheduling.middleware.ExpireLapsedHoldsMiddleware",
     "core.themes.middleware.ActiveThemeMiddleware",
+    "core.api.middleware.InputGuardMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -259,6 +265,12 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[PeerLearn] "
+# Sign-up never says "already registered": the owner gets a mail instead (needs mandatory verification).
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_ADAPTER = "core.accounts.adapter.AccountAdapter"
+# Reverse proxies in front of the site that append to X-Forwarded-For (0: the header is ignored).
+# Every per-address limit keys on the client they saw: core/security/client_ip.py.
+TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
 
 # --- Email ----------------------------------------------------------------
 EMAIL_HOST = env("EMAIL_HOST")
@@ -294,12 +306,39 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Uploads (profile photos, Wagtail images and documents) go to an S3-compatible bucket when one
+# is named (AWS S3, MinIO, Ceph, Cloudflare R2...), else to MEDIA_ROOT. Credentials come from
+# AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, read by django-storages and boto3 themselves.
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME")
+if AWS_STORAGE_BUCKET_NAME:
+    _s3_options = {
+        "bucket_name": AWS_STORAGE_BUCKET_NAME,
+        "endpoint_url": env("AWS_S3_ENDPOINT_URL"),
+        "region_name": env("AWS_S3_REGION_NAME"),
+        "custom_domain": env("AWS_S3_CUSTOM_DOMAIN"),
+        "location": env("AWS_LOCATION"),
+        # Private objects, links signed for an hour; False for a public bucket or a CDN domain.
+        "querystring_auth": env_bool("AWS_QUERYSTRING_AUTH", True),
+        "file_overwrite": False,
+    }
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {key: value for key, value in _s3_options.items() if value is not None},
+    }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# The API's JSON bodies (core/api/parsers.py): larger gets 413, deeper nesting 400.
+API_JSON_MAX_BYTES = 1024 * 1024
+API_JSON_MAX_DEPTH = 32
 PROFILE_PHOTO_MAX_BYTES = 2 * 1024 * 1024
 
 # --- Wagtail --------------------------------------------------------------
 WAGTAIL_SITE_NAME = "PeerLearn"
-WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
+# The one public root of every absolute link (emails, .ics invitations and feeds, Wagtail's admin mails,
+# the Wagtail Site's hostname and port). Unset, it follows the development server (PORT, as scripts/dev serves).
+PEERLEARN_BASE_URL = (
+    env("PEERLEARN_BASE_URL") or env("WAGTAILADMIN_BASE_URL") or f"http://127.0.0.1:{env('PORT', '8000')}"
+).rstrip("/")
+WAGTAILADMIN_BASE_URL = PEERLEARN_BASE_URL
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 # The admin loads nothing from other sites: initials instead of Gravatar, no release check.
@@ -315,13 +354,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "core.api.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth": "30/min"},
+    # DRF's own reading of X-Forwarded-For, for any throttle that does not use core.security.client_ip.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "PeerLearn API",
@@ -363,15 +404,25 @@ PEERLEARN_PLUGINS = {
     # Failures in a row that open a plugin's circuit breaker, and for how long.
     "BREAKER_THRESHOLD": int(env("PLUGIN_BREAKER_THRESHOLD", "5")),
     "BREAKER_COOLDOWN": int(env("PLUGIN_BREAKER_COOLDOWN", "60")),
+    # Calls one plugin may have running at once per site and process (its bulkhead).
+    "CONCURRENCY": int(env("PLUGIN_CONCURRENCY", "4")),
     # Plugin errors kept for the admin page.
     "ERRORS_KEPT": 200,
 }
 
+# --- Logging ----------------------------------------------------------------
+# LOG_FORMAT=json: one JSON object per line, for a log collector; `plain` for people.
+LOG_FORMAT = env("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'plain' or 'json', not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "core.ops.jsonlog.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -379,11 +430,28 @@ LOGGING = {
     },
 }
 
+# --- Metrics ----------------------------------------------------------------
+# Prometheus at /metrics, off by default and never public: a scraper sends
+# `Authorization: Bearer $METRICS_TOKEN`. Several worker processes share figures
+# through PROMETHEUS_MULTIPROC_DIR (read by prometheus_client itself).
+METRICS_ENABLED = env_bool("METRICS_ENABLED", False)
+METRICS_TOKEN = env("METRICS_TOKEN", "")
+if METRICS_ENABLED and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_ENABLED needs METRICS_TOKEN, a random string of 32 characters or more.")
+
 
 def require_secret_key(key: str | None) -> str:
-    if not key or len(key) < 50 or len(set(key)) < 5:
+    # Render's generated secrets are 256 random bits in 44 base64 characters: strong, though short.
+    if not key or (len(key) < 50 and not _is_256_bit_base64(key)) or len(set(key)) < 5:
         raise ImproperlyConfigured("Set SECRET_KEY to a random string of 50 characters or more.")
     return key
+
+
+def _is_256_bit_base64(key: str) -> bool:
+    try:
+        return len(base64.b64decode(key, validate=True)) >= 32
+    except ValueError:
+        return False
 
 
 # WhiteNoise serves collected files in production; in dev and tests it finds them

@@ -8,7 +8,7 @@ ALLOWED_HOSTS are set. TLS is assumed to end at a proxy that sets
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY, TEMPLATES, env, env_bool, env_list, require_secret_key
+from .base import SECRET_KEY, STORAGES, TEMPLATES, env, env_bool, env_list, require_secret_key
 
 DEBUG = False
 SECRET_KEY = require_secret_key(SECRET_KEY)
@@ -28,10 +28,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-}
+# Uploads where base.py put them (MEDIA_ROOT, or S3 when configured).
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
 
 # Templates are read once per process and theme.
 TEMPLATES[0]["OPTIONS"]["loaders"] = [

@@ -108,7 +108,7 @@ def test_dashboard_shows_metrics_charts_tiles_and_tables(client, superuser, log_
     response = login(client, superuser).get(DASHBOARD, {"granularity": "week"})
     assert response.status_code == 200
     html = response.content.decode()
-    for text in ("Bookings today", "Sessions in progress", "Revenue today", 'data-tile="bookings_today"'):
+    for text in ("Bookings made today", "Sessions in progress", "Revenue today", 'data-tile="bookings_today"'):
         assert text in html
     assert "analytics/vendor/chart.umd.min.js" in html and "cdn" not in html.lower()
     assert 'id="analytics-chart-data"' in html
@@ -261,3 +261,16 @@ def test_api_schema_documents_the_endpoints(api_client, db):
     schema = api_client.get("/api/schema/", {"format": "json"}).json()
     for path in ("metrics/", "price-suggestion/", "bookings/{id}/success/", "learning-path/", "at-risk/", "live/"):
         assert f"/api/analytics/{path}" in schema["paths"], path
+
+
+def test_model_facts_read_as_words_not_a_python_dict():
+    from core.analytics.templatetags.analytics import facts
+
+    lines = facts(
+        {"EUR": {"observations": 12, "price_sensitivity": -0.1234, "sensitivity_measured": True}, "base_rate": 0.25}
+    )
+    assert lines == [
+        ("EUR", "observations 12; price sensitivity -0.123; sensitivity measured yes"),
+        ("Base rate", "0.25"),
+    ]
+    assert not any("{" in text for _, text in lines)

@@ -88,3 +88,33 @@ async def test_staff_get_tiles_now_and_when_a_booking_is_made(user_factory):
     await communicator.send_json_to({"type": "anything else"})
     assert (await communicator.receive_json_from())["type"] == "error"
     await communicator.disconnect()
+
+
+BAD_FRAMES = [
+    ("text", "{not json", "malformed"),
+    ("text", '"refresh"', "malformed"),
+    ("text", '{"type": "refresh", "tiles": []}', "invalid"),
+    ("text", "{" * 3000 + "}" * 3000, "malformed"),
+    ("bytes", b"\x89PNG\r\n", "binary_not_supported"),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "frame", "code"), BAD_FRAMES, ids=[f"{k}-{c}-{i}" for i, (k, _, c) in enumerate(BAD_FRAMES)]
+)
+async def test_a_bad_frame_gets_an_error_and_the_socket_keeps_working(user_factory, kind, frame, code):
+    staff = await sync_to_async(editor)(user_factory, "view_dashboard")
+    communicator, connected, _ = await connect(await sync_to_async(session_cookie)(staff))
+    assert connected
+    assert (await communicator.receive_json_from(timeout=3))["type"] == "tiles"
+    if kind == "text":
+        await communicator.send_to(text_data=frame)
+    else:
+        await communicator.send_to(bytes_data=frame)
+    error = await communicator.receive_json_from(timeout=3)
+    assert error["type"] == "error" and error["code"] == code and error["message"], error
+    await communicator.send_json_to({"type": "refresh"})
+    assert (await communicator.receive_json_from(timeout=3))["type"] == "tiles", "the socket keeps working"
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from(timeout=3) == {"type": "pong"}
+    await communicator.disconnect()

@@ -41,3 +41,14 @@ def test_method_not_allowed_is_json(api_client):
     response = api_client.get("/api/auth/register/")
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
+
+
+def test_unknown_api_url_is_json_in_development_too(client, settings):
+    """Under DEBUG Django's own 404 page lists every URL pattern; /api/ answers JSON instead."""
+    settings.DEBUG = True
+    response = client.get("/api/nonexistent/")
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "No API endpoint at /api/nonexistent/.", "code": "not_found"}
+    assert "urlpatterns" not in response.content.decode() and "django-admin" not in response.content.decode()
+    moved = client.get("/api/nonexistent", follow=True)  # no slash: APPEND_SLASH, then the same JSON
+    assert moved.status_code == 404 and moved.json()["code"] == "not_found"

@@ -167,6 +167,9 @@ def test_learner_books_by_skill_and_the_mentor_is_told_live(browser, site_url, r
         mentor_local = start_utc.astimezone(ZoneInfo(MENTOR_ZONE))
         assert 9 <= mentor_local.hour < 17, "inside the mentor's hours, in the mentor's zone"
         slot.click()
+        # One more look before booking: the time in her zone, then the confirmation.
+        assert local.strftime("%H:%M") in learner_page.inner_text("[data-testid=slot-confirm]")
+        learner_page.get_by_role("button", name="Book this time").click()
         assert learner_page.inner_text("[data-testid=booking-status]").strip() == "Confirmed"
 
         # The mentor's open dashboard hears it at once: a toast, and the schedule refreshed in place.

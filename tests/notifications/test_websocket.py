@@ -59,3 +59,34 @@ async def test_foreign_origin_is_refused(user_factory):
     cookie = await sync_to_async(session_cookie)(user)
     communicator, connected, _ = await connect(cookie, origin=b"http://evil.example")
     assert not connected
+
+
+BAD_FRAMES = [
+    ("text", "{not json", "malformed"),
+    ("text", "[1, 2]", "malformed"),
+    ("text", '{"type": 7}', "invalid"),
+    ("text", '{"type": "ping", "extra": 1}', "invalid"),
+    ("text", "[" * 5000 + "]" * 5000, "malformed"),
+    ("text", '{"type": "ping", "pad": "' + "x" * 70_000 + '"}', "too_large"),
+    ("bytes", b"\x00\xff\x10binary", "binary_not_supported"),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "frame", "code"), BAD_FRAMES, ids=[f"{k}-{c}-{i}" for i, (k, _, c) in enumerate(BAD_FRAMES)]
+)
+async def test_a_bad_frame_gets_an_error_and_the_socket_keeps_working(user_factory, kind, frame, code):
+    user = await sync_to_async(user_factory)()
+    communicator, connected, _ = await connect(await sync_to_async(session_cookie)(user))
+    assert connected
+    if kind == "text":
+        await communicator.send_to(text_data=frame)
+    else:
+        await communicator.send_to(bytes_data=frame)
+    error = await communicator.receive_json_from(timeout=3)
+    assert error["type"] == "error" and error["code"] == code and error["message"], error
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from(timeout=3) == {"type": "pong"}
+    await sync_to_async(notify_user)(user.id, "booking.confirmed", {"booking": 3})
+    assert (await communicator.receive_json_from(timeout=3))["type"] == "notification", "still subscribed"
+    await communicator.disconnect()

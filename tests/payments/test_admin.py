@@ -137,3 +137,12 @@ def test_people_without_permission_are_refused(client, user_factory, stripe, boo
     client.force_login(user_factory(is_staff=True))  # staff, but no payment permissions
     assert client.post(f"/admin/payments-admin/payment/{started.payment.pk}/mark-paid/").status_code in (302, 403)
     assert client.get("/admin/payments-admin/payouts-due/").status_code in (302, 403)
+
+
+def test_a_payment_reads_as_money_not_as_columns(admin_client, manual, booking_factory):
+    booking = booking_factory(price_minor=4_050)
+    started = checkout.start_payment(booking, "manual", user=booking.learner)
+    html = admin_client.get(f"/admin/payments/payments/inspect/{started.payment.pk}/").content.decode()
+    assert "40.50 EUR" in html and "12 %" in html
+    for internal in ("Amount minor", "Commission bp", "Idempotency key", started.payment.idempotency_key):
+        assert internal not in html, internal

@@ -40,7 +40,7 @@ def test_pay_with_razorpay_returns_order_and_key(razorpay, configure_gateway, bo
     [
         ({}, 400, "gateway"),
         ({"gateway": "no such!"}, 400, "gateway"),
-        ({"gateway": "paypal"}, 404, "unknown_gateway"),
+        ({"gateway": "paypal"}, 400, "gateway"),
     ],
 )
 def test_pay_bad_input(body, status, field_or_code, stripe, booking_factory, api_client):

@@ -1,4 +1,5 @@
-"""Recommender plugins that fail while scoring: one raises, one overruns its time budget, one answers misaligned."""
+"""Recommender plugins that fail while scoring: one raises, one overruns its time budget, one answers misaligned,
+two give reasons that are not text (one where the manager's check sees it, one past the entries it samples)."""
 
 from __future__ import annotations
 
@@ -49,6 +50,28 @@ class Misaligned(_Stored):
         return RecommenderScores(scores=np.ones(len(candidates) + 1))  # one score too many
 
 
+class GarbageReason(_Stored):
+    """Scores everything top and weighs heavily, so its reason is the one the ranker reads first."""
+
+    key = "test_garbage_reason"
+    weight = 100.0
+
+    def score(self, user, candidates) -> RecommenderScores:
+        return RecommenderScores(scores=np.ones(len(candidates)), reasons=dict.fromkeys(candidates, 42))
+
+
+class LateGarbageReason(GarbageReason):
+    """Valid reasons first, so only the ranker, reading the shown items' reasons, meets the bad ones."""
+
+    key = "test_late_garbage_reason"
+
+    def score(self, user, candidates) -> RecommenderScores:
+        padding = {f"mentor:{n}": "fine" for n in range(-200, 0)}
+        return RecommenderScores(
+            scores=np.ones(len(candidates)), reasons={**padding, **dict.fromkeys(candidates, ["not", "text"])}
+        )
+
+
 def _plugin(name: str, cls: type[Recommender]) -> SimpleNamespace:
     meta = PluginMeta(name=name, version="1.0", author="tests", description=name, kind="recommender")
 
@@ -62,3 +85,5 @@ def _plugin(name: str, cls: type[Recommender]) -> SimpleNamespace:
 raising = _plugin("Raises while scoring", Raising)
 hanging = _plugin("Hangs while scoring", Hanging)
 misaligned = _plugin("Answers one score too many", Misaligned)
+garbage_reason = _plugin("Gives numbers as reasons", GarbageReason)
+late_garbage_reason = _plugin("Gives lists as reasons, past the sampled entries", LateGarbageReason)

@@ -76,6 +76,8 @@ def test_dismiss_hides_the_item(signed_in, fitted):
     [
         ({"item": "mentor:999999", "event": "click"}, "item"),
         ({"item": "course:1", "event": "click"}, "item"),
+        ({"item": "session:²", "event": "click"}, "item"),
+        ({"item": "mentor:٣", "event": "click"}, "item"),
         ({"item": "mentor:{ada}", "event": "purchase"}, "event"),
         ({"item": "mentor:{ada}", "event": "click", "impression_id": "not-a-uuid"}, "impression_id"),
         ({"event": "click"}, "item"),
@@ -103,6 +105,25 @@ def test_an_impression_id_reused_for_another_item_is_a_409(signed_in, platform):
     assert RecommendationEvent.objects.count() == 1
 
 
+def test_feedback_on_someone_elses_private_session_is_refused(signed_in, platform, make_session, make_booking):
+    """A 1:1 booked from availability is seen only by its people: others cannot attach events to it."""
+    from core.scheduling.models import Session
+
+    private = make_session(platform["bo"], "Bo and Learner 2", capacity=1, origin=Session.SLOT)
+    make_booking(private, platform["learners"][2])
+    payload = {"impression_id": str(uuid.uuid4()), "item": f"session:{private.pk}", "event": "click"}
+    response = signed_in.post(FEEDBACK, payload, format="json")
+    assert response.status_code == 400 and response.json()["errors"]["item"], response.content
+    assert response.json()["errors"]["item"] == [f"No mentor or session 'session:{private.pk}'."], "as if unknown"
+    assert not RecommendationEvent.objects.exists()
+    # Its learner may; a published session stays open to everyone.
+    signed_in.force_authenticate(platform["learners"][2])
+    assert signed_in.post(FEEDBACK, payload, format="json").status_code == 201
+    public = {"impression_id": str(uuid.uuid4()), "item": f"session:{platform['group'].pk}", "event": "click"}
+    signed_in.force_authenticate(platform["newcomer"])
+    assert signed_in.post(FEEDBACK, public, format="json").status_code == 201
+
+
 def test_feedback_needs_a_signed_in_user(api_client, platform):
     payload = {"impression_id": str(uuid.uuid4()), "item": f"mentor:{platform['ada'].pk}", "event": "click"}
     assert api_client.post(FEEDBACK, payload, format="json").status_code == 401
@@ -116,6 +137,22 @@ def test_a_broken_recommender_leaves_the_api_working(signed_in, fitted, broken_p
     assert response.status_code == 200
     body = response.json()
     assert body["results"] and "test_raises" not in body["models"]
+
+
+def test_a_reason_that_is_not_text_is_recorded_against_its_plugin_and_the_api_answers(
+    signed_in, fitted, broken_plugins
+):
+    from core.plugins.models import PluginError
+    from core.recommendations import store
+
+    store.refit()
+    response = signed_in.get("/api/recommendations/")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["results"] and all(isinstance(r["explanation"], str) for r in body["results"])
+    assert "test_late_garbage_reason" not in body["models"]
+    error = PluginError.objects.get(plugin="test_recommender_late_garbage_reason")
+    assert error.kind == "bad_result" and "not text" in error.message
 
 
 def test_endpoints_are_in_the_schema(api_client, db):

@@ -148,6 +148,47 @@ def test_a_failing_recommender_is_skipped_and_the_list_still_comes_back(fitted, 
     assert any("one number per candidate" in message for plugin, _, message in failures if "misaligned" in plugin)
 
 
+def test_reasons_that_are_not_text_are_charged_to_their_plugins_and_the_list_still_comes_back(fitted, broken_plugins):
+    from wagtail.models import Site
+
+    store.refit()
+    result = services.recommend(fitted["newcomer"], limit=5)
+    assert result.items and result.items[0].candidate.key == f"mentor:{fitted['ada'].pk}"
+    assert all(isinstance(r.item.explanation, str) for r in result.items)
+    assert not {"test_garbage_reason", "test_late_garbage_reason"} & set(result.models)
+    site_id = Site.objects.get(is_default_site=True).pk
+    # Seen by the manager's check when the answer came back...
+    early = PluginError.objects.get(plugin="test_recommender_garbage_reason")
+    assert (early.kind, early.hook, early.site_id) == ("bad_result", "score test_garbage_reason", site_id)
+    assert ".result.reasons[" in early.message and "int: 42; expected str" in early.message
+    # ...or only by the ranker, reading the reason of an item it shows.
+    late = PluginError.objects.get(plugin="test_recommender_late_garbage_reason")
+    assert (late.kind, late.hook, late.site_id) == ("bad_result", "score test_late_garbage_reason", site_id)
+    assert "not text" in late.message and "ranker.py" in late.traceback
+
+
+def test_a_recommender_that_keeps_giving_bad_reasons_is_switched_off_on_that_site_only(
+    fitted, broken_plugins, settings
+):
+    from wagtail.models import Site
+
+    from core.plugins import breaker
+
+    settings.PEERLEARN_PLUGINS = {**settings.PEERLEARN_PLUGINS, "BREAKER_THRESHOLD": 2}
+    store.refit()
+    default = Site.objects.get(is_default_site=True)
+    other = Site.objects.create(hostname="other.example", port=80, root_page=default.root_page)
+    plugin = "test_recommender_late_garbage_reason"
+    for _ in range(2):
+        assert services.recommend(fitted["newcomer"], limit=5).items
+    assert breaker.is_open(plugin, default.pk)
+    assert not breaker.is_open(plugin, other.pk)
+    assert set(PluginError.objects.filter(plugin=plugin).values_list("kind", flat=True)) == {"bad_result", "breaker"}
+    recorded = PluginError.objects.filter(plugin=plugin).count()
+    assert services.recommend(fitted["newcomer"], limit=5).items
+    assert PluginError.objects.filter(plugin=plugin).count() == recorded, "an open breaker leaves it out unasked"
+
+
 def test_a_failed_refit_keeps_the_previous_model(fitted, monkeypatch):
     row = RecommenderModel.objects.get(key="popularity")
     before = (row.blob.name, row.fitted_at)

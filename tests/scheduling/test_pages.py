@@ -175,14 +175,20 @@ def test_booking_from_the_picker(client, mentor_factory, learner, user_factory):
     client.force_login(learner)
     html = client.get(f"/mentors/{mentor.pk}/book/?length=30").content.decode()
     assert "30 min" in html
-    response = client.post(f"/mentors/{mentor.pk}/book/", {"start": start.isoformat(), "duration_minutes": 60})
+    chosen = {"start": start.isoformat(), "duration_minutes": 60}
+    confirm = client.post(f"/mentors/{mentor.pk}/book/", chosen)
+    assert confirm.status_code == 200 and not Booking.objects.exists(), "a click on a slot only asks"
+    assert "Book this time?" in confirm.content.decode() and 'name="confirmed" value="1"' in confirm.content.decode()
+    response = client.post(f"/mentors/{mentor.pk}/book/", {**chosen, "confirmed": "1"})
     booking = Booking.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/schedule/bookings/{booking.pk}/"
     page = client.get(response["Location"]).content.decode()
     assert "Your booking is confirmed" in page and "Europe/Berlin" in page
     client.force_login(user_factory())
-    taken = client.post(f"/mentors/{mentor.pk}/book/", {"start": start.isoformat(), "duration_minutes": 60})
+    taken = client.post(f"/mentors/{mentor.pk}/book/", chosen)
     assert taken.status_code == 409 and "just taken" in taken.content.decode()
+    raced = client.post(f"/mentors/{mentor.pk}/book/", {**chosen, "confirmed": "1"})
+    assert raced.status_code == 409 and "just taken" in raced.content.decode()
     assert client.get(f"/schedule/bookings/{booking.pk}/").status_code == 404  # not theirs
     assert client.get("/mentors/999999/book/").status_code == 404
 
@@ -194,7 +200,13 @@ def test_reschedule_and_cancel_pages(client, mentor_factory, learner):
     client.force_login(learner)
     assert client.get(f"/schedule/bookings/{booking.pk}/reschedule/").status_code == 200
     new_start = start + timedelta(days=1, hours=3)
-    moved = client.post(f"/schedule/bookings/{booking.pk}/reschedule/", {"start": new_start.isoformat()})
+    asked = client.post(f"/schedule/bookings/{booking.pk}/reschedule/", {"start": new_start.isoformat()})
+    assert asked.status_code == 200 and "Move your session?" in asked.content.decode()
+    booking.refresh_from_db()
+    assert booking.starts_at == start, "a click on a slot only asks"
+    moved = client.post(
+        f"/schedule/bookings/{booking.pk}/reschedule/", {"start": new_start.isoformat(), "confirmed": "1"}
+    )
     assert moved.status_code == 302
     booking.refresh_from_db()
     assert booking.starts_at == new_start
@@ -304,3 +316,12 @@ def test_picker_tolerates_odd_input(client, mentor_factory, learner):
         response = client.post(f"/mentors/{mentor.pk}/book/", {"start": start, "duration_minutes": length})
         assert response.status_code in (400, 409), (start, length)
     assert not Booking.objects.exists()
+
+
+def test_a_session_starting_soon_shows_no_past_cancellation_deadline(client, mentor_factory, learner, session_factory):
+    session = session_factory(mentor_factory(), hours=0.5, price_minor=0)
+    booking = svc.book_session(session, learner)
+    client.force_login(learner)
+    html = client.get(f"/schedule/bookings/{booking.pk}/").content.decode()
+    assert "Cancel by" not in html
+    assert "free-cancellation window has closed" in html

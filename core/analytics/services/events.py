@@ -149,6 +149,45 @@ def _enqueue(event: Event) -> None:
         flush()
 
 
+#: Facts that happen at most once per booking: a second event for the same booking is a copy
+#: (the live receiver and the backfill both saw it), and is not written.
+ONCE_PER_BOOKING = frozenset(
+    {
+        "booking.created",
+        "booking.confirmed",
+        "booking.cancelled",
+        "booking.expired",
+        "booking.completed",
+        "booking.no_show",
+        "booking.refunded",
+        "payment.charged",
+        "review.submitted",
+    }
+)
+
+
+def without_copies(batch: list[Event]) -> list[Event]:
+    """``batch`` less the once-per-booking events already in the log (or twice in the batch)."""
+    keyed = [e for e in batch if e.name in ONCE_PER_BOOKING and e.booking_id is not None]
+    if not keyed:
+        return batch
+    seen = set(
+        Event.objects.filter(
+            name__in={e.name for e in keyed}, booking_id__in={e.booking_id for e in keyed}
+        ).values_list("name", "booking_id")
+    )
+    keyed_ids = {id(e) for e in keyed}
+    kept = []
+    for event in batch:
+        key = (event.name, event.booking_id)
+        if id(event) in keyed_ids:
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(event)
+    return kept
+
+
 def pending() -> int:
     """Events waiting in this process's buffer."""
     with _lock:
@@ -163,6 +202,7 @@ def flush() -> int:
     if not batch:
         return 0
     try:
+        batch = without_copies(batch)
         Event.objects.bulk_create(batch, batch_size=BATCH_SIZE)
         with _lock:
             _signups_claimed.clear()  # written: the database now answers "already logged"

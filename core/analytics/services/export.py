@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from core.scheduling.currency import to_decimal
+from core.security.spreadsheet import csv_writer
 
 from .metrics import COUNT_METRICS, LABELS, MONEY_METRICS, RATE_METRICS, Report
 
@@ -17,7 +17,7 @@ def _rate(value: float | None) -> str:
 def report_csv(report: Report) -> str:
     """CSV text of ``report``: empty cells where a rate has nothing to divide (an empty period)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     currencies = report.currencies
     header = [
         "period_start",

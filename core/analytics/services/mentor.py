@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.catalogue.models import Review
 from core.payments.models import LedgerEntry
 from core.scheduling.models import Booking
+from core.scheduling.services.availability import zone_of
 from core.taxonomy.models import Skill
 
 from ..models import PredictionModel
@@ -43,14 +45,23 @@ class MentorSummary:
 def mentor_summary(user, now: datetime | None = None) -> MentorSummary:
     """Everything the mentor's analytics page shows (their own data only)."""
     now = now or timezone.now()
-    this_month = date(now.year, now.month, 1)
+    zone = zone_of(user)
+    local_now = timezone.localtime(now, zone)
+    this_month = date(local_now.year, local_now.month, 1)
     months = [_add_months(this_month, k - MONTHS + 1) for k in range(MONTHS)]
-    start = datetime.combine(months[0], time.min, tzinfo=UTC)
+    start = datetime.combine(months[0], time.min, tzinfo=zone)
     earnings: dict[str, list[int]] = defaultdict(lambda: [0] * MONTHS)
-    for created_at, currency, amount in LedgerEntry.objects.filter(
-        mentor=user, kind__in=[LedgerEntry.MENTOR_EARNING, LedgerEntry.EARNING_REVERSAL], created_at__gte=start
-    ).values_list("created_at", "currency", "amount_minor"):
-        index = (created_at.year - months[0].year) * 12 + created_at.month - months[0].month
+    # By the month the session takes place (in the mentor's zone), whenever it was paid or refunded:
+    # a 29 November session paid on 2 December is November's earning.
+    rows = (
+        LedgerEntry.objects.filter(mentor=user, kind__in=[LedgerEntry.MENTOR_EARNING, LedgerEntry.EARNING_REVERSAL])
+        .annotate(month_of=Coalesce("booking__starts_at", "created_at"))
+        .filter(month_of__gte=start)
+        .values_list("month_of", "currency", "amount_minor")
+    )
+    for moment, currency, amount in rows:
+        local = timezone.localtime(moment, zone)
+        index = (local.year - months[0].year) * 12 + local.month - months[0].month
         if 0 <= index < MONTHS:
             earnings[currency][index] += amount
     totals = {

@@ -45,6 +45,33 @@ def money(minor: int | None, currency: str) -> str:
         return f"{minor} {currency}"
 
 
+def _label(key: Any) -> str:
+    text = str(key)
+    if len(text) == 3 and text.isupper():  # a currency code
+        return text
+    return text.replace("_", " ").capitalize()
+
+
+def _fact(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, dict):
+        return "; ".join(f"{_label(k).lower()} {_fact(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(_fact(v) for v in value)
+    return str(value)
+
+
+@register.filter
+def facts(metrics: Any) -> list[tuple[str, str]]:
+    """A model's metrics as ``(label, text)`` lines a person reads ("Price sensitivity -0.12"), never a raw dict."""
+    if not isinstance(metrics, dict):
+        return []
+    return [(_label(key), _fact(value)) for key, value in metrics.items()]
+
+
 @register.filter
 def get(mapping: Any, key: Any) -> Any:
     try:

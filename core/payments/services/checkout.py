@@ -25,7 +25,7 @@ from django.utils import timezone
 from core.plugins import CheckoutContext, PaymentRequest, PaymentReturn, PaymentStart
 from core.scheduling.currency import format_money
 from core.scheduling.models import Booking
-from core.scheduling.services.bookings import extend_hold, lock_booking
+from core.scheduling.services.bookings import expire_due_holds, extend_hold, lock_booking
 
 from ..errors import GatewayUnavailable, InvalidPayment, PaymentConflict, PaymentError, PaymentNotAllowed
 from ..models import Payment
@@ -80,6 +80,8 @@ def _check_payable(booking: Booking, user, now) -> None:
         raise PaymentConflict("This session is free: the booking needs no payment.", code="free_booking")
     if Payment.objects.filter(booking=booking, status=Payment.SUCCEEDED).exists():
         raise PaymentConflict("This booking is already paid.", code="already_paid")
+    if booking.status == Booking.EXPIRED:
+        raise PaymentConflict("The hold on this seat ran out; book the session again.", code="hold_expired")
     if booking.status != Booking.PENDING_PAYMENT:
         raise PaymentConflict(
             f"This booking is {booking.get_status_display().lower()}; it cannot be paid.", code="not_payable"
@@ -129,11 +131,12 @@ def start_payment(
     now = now or timezone.now()
     routed = gateways.route(gateway_identifier, site_id)
     booking_id = booking if isinstance(booking, int) else booking.pk
+    expire_due_holds(now, bookings=[booking_id])
     for _attempt in range(2):  # a second pass only when the gateway abandoned the first payment
         with transaction.atomic():
             locked = lock_booking(booking_id)
             _check_payable(locked, user, now)
-            if not routed.gateway.supports(locked.currency):
+            if not gateways.supports(routed, locked.currency, site_id):
                 raise InvalidPayment(
                     f"{routed.display_name} does not take {locked.currency}.", code="currency", field="gateway"
                 )

@@ -11,8 +11,9 @@ A :class:`~core.plugins.GatewayError` (the gateway said no, or was
 unreachable) or a :class:`~core.plugins.WebhookError` (a forged webhook) is
 an *answer*, not a plugin malfunction: it is returned past the manager so it
 never counts towards the plugin's circuit breaker (forged webhooks must not
-be able to switch a gateway off). Exceptions of any other kind and timeouts
-do count.
+be able to switch a gateway off). Exceptions of any other kind, timeouts and
+calls refused because the gateway's plugin has every call slot taken by
+earlier calls ("busy": nothing reached the gateway) do count.
 """
 
 from __future__ import annotations
@@ -78,7 +79,19 @@ def enabled_gateways(site_id: int | None = None) -> list[Routed]:
 
 def gateways_for(currency: str, site_id: int | None = None) -> list[Routed]:
     """The gateways a learner may choose for a price in ``currency``."""
-    return [r for r in enabled_gateways(site_id) if r.gateway.supports(currency)]
+    return [r for r in enabled_gateways(site_id) if supports(r, currency, site_id)]
+
+
+def supports(routed: Routed, currency: str, site_id: int | None = None) -> bool:
+    """Whether the gateway takes ``currency``; one whose ``supports`` fails is charged with it and says no."""
+    answer = get_manager().invoke(
+        routed.plugin,
+        f"{routed.identifier}.supports",
+        lambda: routed.gateway.supports(currency),
+        expect=bool,
+        site_id=site_id,
+    )
+    return answer is True
 
 
 def route(identifier: str, site_id: int | None = None) -> Routed:
@@ -109,6 +122,7 @@ def _guarded(method: Callable[..., Any], args: tuple) -> Any:
 
 _MESSAGES = {
     "timeout": "The payment provider did not answer in time.",
+    "busy": "The payment provider is still busy with earlier requests that have not returned.",
     "breaker": "The payment provider is switched off for a minute after repeated failures.",
     "bad_result": "The payment provider answered something unexpected.",
     "exception": "The payment provider failed.",

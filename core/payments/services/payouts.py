@@ -17,7 +17,6 @@ the balance carries over until new earnings cover it.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from django.db.models.functions import TruncMonth
 
 from core.scheduling.currency import format_money, to_decimal
 from core.scheduling.models import Booking
+from core.security.spreadsheet import csv_writer
 
 from ..errors import InvalidPayment, PaymentConflict
 from ..models import LedgerEntry, Payout
@@ -275,7 +275,7 @@ def ledger_csv(entries: Iterable[LedgerEntry] | None = None) -> str:
     if hasattr(entries, "select_related"):
         entries = entries.select_related("booking__session", "payment", "refund", "mentor").order_by("created_at", "pk")
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(CSV_COLUMNS)
     for entry in entries:
         writer.writerow(

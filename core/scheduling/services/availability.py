@@ -284,8 +284,16 @@ def compute_slots(
     return slots
 
 
-def _busy_for(mentor_ids: Sequence[int], start: datetime, end: datetime, exclude_session_id: int | None = None):
-    """Active sessions each mentor teaches, and active bookings they hold as a learner."""
+def _busy_for(
+    mentor_ids: Sequence[int], start: datetime, end: datetime, exclude_session_id: int | None = None, *, now=None
+):
+    """Active sessions each mentor teaches, and active bookings they hold as a learner.
+
+    Holds that have run out are expired first, so a lapsed hold never blocks time.
+    """
+    from .bookings import expire_due_holds
+
+    expire_due_holds(now, mentors=mentor_ids, learners=mentor_ids)
     busy: dict[int, list[Interval]] = defaultdict(list)
     sessions = Session.objects.active().filter(mentor_id__in=mentor_ids).overlapping(start, end)
     if exclude_session_id is not None:
@@ -318,7 +326,7 @@ def free_slots(
     now = now or timezone.now()
     settings = Settings.of(profile_for(mentor))
     margin = settings.buffer + timedelta(minutes=max(settings.lengths))
-    busy = _busy_for([mentor.pk], start_utc - margin, end_utc + margin, exclude_session_id)[mentor.pk]
+    busy = _busy_for([mentor.pk], start_utc - margin, end_utc + margin, exclude_session_id, now=now)[mentor.pk]
     window_start = start_utc - timedelta(days=2)
     window_end = end_utc + timedelta(days=2)
     return compute_slots(
@@ -381,7 +389,7 @@ def mentors_with_free_time(mentor_ids: Iterable[int], days: int) -> set[int]:
         return set()
     mentors = {u.pk: u for u in User.objects.filter(pk__in=candidates, is_mentor=True, is_active=True)}
     profiles = {p.mentor_id: p for p in SchedulingProfile.objects.filter(mentor_id__in=mentors)}
-    busy = _busy_for(list(mentors), now - timedelta(days=1), end + timedelta(days=1))
+    busy = _busy_for(list(mentors), now - timedelta(days=1), end + timedelta(days=1), now=now)
     found: set[int] = set()
     for mentor_id, mentor in mentors.items():
         slots = compute_slots(

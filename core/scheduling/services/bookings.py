@@ -38,7 +38,7 @@ from django.utils import timezone
 from core.plugins import DomainEvent
 
 from ..models import Booking, Session, WaitlistEntry
-from ..signals import booking_transitioned, session_changed
+from ..signals import booking_transitioned, hold_extended, session_changed
 from . import availability
 from .errors import Conflict, IllegalTransition, InvalidRequest, NotAllowed, SchedulingError
 from .policy import current_policy, learner_refund_percent, refund_amount
@@ -110,6 +110,7 @@ def extend_hold(booking: Booking | int, until) -> Booking:
         if locked.hold_expires_at is None or limit > locked.hold_expires_at:
             locked.hold_expires_at = limit
             locked.save(update_fields=["hold_expires_at"])
+            transaction.on_commit(lambda: hold_extended.send(sender=Booking, booking=locked))
         return locked
 
 
@@ -254,6 +255,7 @@ def _create_booking(session: Session, learner, *, now: datetime, actor) -> Booki
 def book_session(session: Session, learner, *, now: datetime | None = None) -> Booking:
     """Give ``learner`` a seat in ``session``: confirmed if free, else held pending payment."""
     now = now or timezone.now()
+    expire_due_holds(now, sessions=[session.pk], learners=[learner.pk])
     if session.mentor_id != learner.pk and seats_left(session, for_learner=learner, now=now) <= 0:
         # full already: answer without queueing for the session's lock (re-checked under it otherwise)
         if not Booking.objects.active().filter(session=session, learner=learner).exists():
@@ -309,6 +311,7 @@ def book_slot(mentor, learner, start: datetime, duration_minutes: int, *, now: d
         raise InvalidRequest("The start is in the past.", code="past_start", field="start")
     end = start + timedelta(minutes=duration_minutes)
     price_minor, currency = slot_price(mentor, duration_minutes)
+    expire_due_holds(now, learners=[learner.pk])  # the mentor's side: free_slots below
     # The full availability check runs before taking the lock (rules, notice, horizon,
     # lengths, busy time), so a request for a slot that is already gone fails at once;
     # under the lock only what a concurrent booking can change is checked again.
@@ -411,14 +414,42 @@ def expire_booking(booking: Booking, *, now: datetime | None = None) -> Booking:
     return locked
 
 
-def expire_holds(now: datetime | None = None) -> int:
-    """Expire every pending booking whose hold has run out (Celery beat)."""
+def due_holds(
+    now: datetime,
+    *,
+    mentors: Iterable[int] | None = None,
+    learners: Iterable[int] | None = None,
+    sessions: Iterable[int] | None = None,
+    bookings: Iterable[int] | None = None,
+):
+    """Pending bookings whose hold has run out, limited to the given scope (none given: all)."""
+    due = Booking.objects.filter(status=Booking.PENDING_PAYMENT, hold_expires_at__lte=now)
+    scope = Q()
+    if mentors is not None:
+        scope |= Q(session__mentor_id__in=list(mentors))
+    if learners is not None:
+        scope |= Q(learner_id__in=list(learners))
+    if sessions is not None:
+        scope |= Q(session_id__in=list(sessions))
+    if bookings is not None:
+        scope |= Q(pk__in=list(bookings))
+    return due.filter(scope) if scope else due
+
+
+def expire_due_holds(now: datetime | None = None, *, limit: int | None = None, **scope) -> int:
+    """Expire the holds that have run out, before anything reads them.
+
+    A hold ends at its deadline whoever looks first: availability, booking,
+    payment start, the booking pages and the API call this (scoped to what they
+    are about to read, see :func:`due_holds`), so a seat is free again the
+    moment its hold runs out with no worker running. The Celery beat sweep
+    calls it unscoped and only tidies holds nobody looked at. ``limit`` bounds
+    the work one call does (oldest deadlines first).
+    """
     now = now or timezone.now()
     expired = 0
-    ids = list(
-        Booking.objects.filter(status=Booking.PENDING_PAYMENT, hold_expires_at__lte=now).values_list("pk", flat=True)
-    )
-    for pk in ids:
+    due = due_holds(now, **scope).order_by("hold_expires_at").values_list("pk", flat=True)
+    for pk in list(due[:limit] if limit else due):
         try:
             with transaction.atomic():
                 locked = lock_booking(pk)
@@ -430,6 +461,11 @@ def expire_holds(now: datetime | None = None) -> int:
         except SchedulingError:
             logger.exception("could not expire booking %s", pk)
     return expired
+
+
+def expire_holds(now: datetime | None = None) -> int:
+    """Expire every pending booking whose hold has run out (the Celery beat sweep)."""
+    return expire_due_holds(now)
 
 
 def complete_booking(booking: Booking, *, now: datetime | None = None) -> Booking:

@@ -27,10 +27,12 @@ class Command(BaseCommand):
             meta = plugin.meta
             if not plugin.loaded:
                 state = "not loaded"
-            elif breaker.is_open(plugin.name):
+            elif breaker.is_open(plugin.name, site_id):
                 state = "breaker open"
             else:
                 state = "enabled" if manager.is_enabled(plugin.name, site_id) else "disabled"
+                if state == "enabled" and meta and meta.missing_settings(manager.config_for(plugin.name, site_id)):
+                    state = "not configured"
             rows.append(
                 {
                     "name": plugin.name,
@@ -44,7 +46,7 @@ class Command(BaseCommand):
                     "hooks": plugin.hooks,
                     "state": state,
                     "load_error": plugin.load_error,
-                    "errors": PluginError.objects.filter(plugin=plugin.name).count(),
+                    "errors": PluginError.objects.for_site(site_id).filter(plugin=plugin.name).count(),
                     "description": meta.description if meta else "",
                 }
             )

@@ -1,0 +1,296 @@
+"""Holding a crowd: simulated users against the Procfile's processes, and the bare-view ceiling.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_load REDIS_URL=redis://127.0.0.1:6379/0 \\
+        python -m bench.load [--users 1000] [--spawn-rate 50] [--minutes 10] [--closed-seconds 10] [--json OUT]
+
+1. Migrates the database of ``DATABASE_URL``, seeds the demo, collects static files,
+   and prepares what the simulated users need: ``--learners`` signed-in learners
+   (session cookie and API token each) and free group sessions to book.
+2. Starts ``web`` and ``worker`` from the Procfile with honcho, under production
+   settings (``WEB_CONCURRENCY``, ``DATABASE_POOL_MAX_SIZE`` as set or the defaults).
+3. Runs Locust headless (``bench/load/locustfile.py``): ``--users`` users, 70 %
+   anonymous visitors and 30 % signed-in learners with a notifications socket
+   open, 5 s mean think time, for ``--minutes``. Meanwhile it samples
+   PostgreSQL's connections to the database and the server processes' CPU.
+4. Closed loop (wrk, 32 connections, ``--closed-seconds`` per URL): each
+   anonymous page and ``/api/sessions/``, then the one-view project of
+   ``bench/load/bare.py`` served by the same Procfile command, and prints each
+   page's throughput as a share of the bare view's.
+
+Reports requests/s, p50/p95/p99 per page, errors by kind, peak PostgreSQL
+connections and server CPU, as a table and (``--json``) as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from bench.common import ROOT, VENV_BIN, free_port, manage, pg_connections, production_env, wait_for_http, wrk
+
+PREPARE = """
+import json, secrets
+from datetime import timedelta
+from importlib import import_module
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from core.accounts.models import User
+from core.catalogue.models import MentorPage
+from core.scheduling.models import Session
+from core.scheduling.services.sessions import create_session
+
+STATIC = ("themes/default/css/site.css", "themes/default/js/alpine.min.js")
+store_class = import_module(settings.SESSION_ENGINE).SessionStore
+learners = []
+for n in range({learners}):
+    email = f"load{{n}}@bench.peerlearn.local"
+    user = User.objects.filter(email=email).first() or User.objects.create_user(
+        email=email, password=None, display_name=f"Load learner {{n}}")
+    store = store_class()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    learners.append({{"session": store.session_key, "token": Token.objects.get_or_create(user=user)[0].key}})
+mentors = list(MentorPage.objects.live().select_related("user"))
+now = timezone.now()
+free = list(Session.objects.filter(title__startswith="Load test open seat", starts_at__gt=now + timedelta(days=2))
+            .values_list("pk", flat=True))
+for n in range(len(free), 20):
+    mentor = mentors[n % len(mentors)].user
+    free.append(create_session(mentor, title=f"Load test open seat {{n}}", start=now + timedelta(days=3, hours=n),
+                               duration_minutes=60, capacity=500).pk)
+upcoming = list(Session.objects.filter(starts_at__gt=now).values_list("pk", flat=True)[:200])
+skills = sorted({{s.slug for page in mentors for s in page.skills.all()}})
+print(json.dumps({{
+    "learners": learners,
+    "mentor_urls": [page.url for page in mentors],
+    "session_ids": upcoming,
+    "free_session_ids": free,
+    "searches": ["/mentors/"] + [f"/mentors/?skill={{slug}}" for slug in skills[:10]]
+                + ["/mentors/?q=python", "/mentors/?free_within_days=7", "/mentors/?min_rating=4"],
+    "static": [staticfiles_storage.url(p) for p in STATIC],
+}}))
+"""
+
+
+def prepare(env: dict[str, str], learners: int, workdir: Path) -> Path:
+    print("migrating, seeding the demo, collecting static files ...", flush=True)
+    manage(env, "migrate", "--noinput")
+    manage(env, "seed_demo")
+    manage(env, "collectstatic", "--noinput")
+    data = manage(env, "shell", "-c", PREPARE.format(learners=learners)).strip().splitlines()[-1]
+    path = workdir / "data.json"
+    path.write_text(data)
+    return path
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its descendants (live ones), in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, todo, seen = 0.0, [pid], set()
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        todo.extend(parents.get(current, []))
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+class Site:
+    """``web`` and ``worker`` from the Procfile under honcho (or any Procfile, for the bare view)."""
+
+    def __init__(self, env: dict[str, str], workdir: Path, procfile: Path, processes: list[str]):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        empty = workdir / "empty.env"
+        empty.write_text("")
+        self.log = open(workdir / f"{procfile.name}.log", "w")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(
+            [str(VENV_BIN / "honcho"), "-f", str(procfile), "-d", str(ROOT), "start", "-e", str(empty)]
+            + ["-p", str(self.port), *processes],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for_http(f"{self.url}/healthz", self.process, timeout=120)
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.log.close()
+
+
+class Sampler(threading.Thread):
+    """Peak PostgreSQL connections and the server's CPU use while the crowd runs."""
+
+    def __init__(self, database_url: str, pid: int):
+        super().__init__(daemon=True)
+        self.database_url, self.pid = database_url, pid
+        self.peak_connections, self.halt = 0, threading.Event()
+
+    def run(self) -> None:
+        self.cpu_start, self.wall_start = tree_cpu_seconds(self.pid), time.monotonic()
+        while not self.halt.wait(0.5):
+            self.peak_connections = max(self.peak_connections, pg_connections(self.database_url))
+
+    def stop(self) -> dict:
+        self.halt.set()
+        self.join()
+        wall = time.monotonic() - self.wall_start
+        cores = (tree_cpu_seconds(self.pid) - self.cpu_start) / wall
+        return {"peak_pg_connections": self.peak_connections, "server_cpu_cores": round(cores, 2)}
+
+
+def run_crowd(args, site: Site, data_path: Path, workdir: Path) -> dict:
+    prefix = workdir / "locust"
+    command = [
+        str(VENV_BIN / "locust"),
+        *("-f", str(ROOT / "bench" / "load" / "locustfile.py"), "--headless", "--only-summary"),
+        *("-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{args.minutes * 60:.0f}s"),
+        *("--host", site.url, "--csv", str(prefix), "--stop-timeout", "10"),
+    ]
+    env = {**os.environ, "PEERLEARN_LOAD_DATA": str(data_path)}
+    print(f"{args.users} users for {args.minutes} min ...", flush=True)
+    subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    pages = {}
+    with open(f"{prefix}_stats.csv") as handle:
+        for row in csv.DictReader(handle):
+            pages[row["Name"]] = {
+                "requests": int(row["Request Count"]),
+                "failures": int(row["Failure Count"]),
+                "rps": round(float(row["Requests/s"]), 1),
+                "p50_ms": float(row["50%"]),
+                "p95_ms": float(row["95%"]),
+                "p99_ms": float(row["99%"]),
+            }
+    with open(f"{prefix}_failures.csv") as handle:
+        errors = [
+            {"name": row["Name"], "error": row["Error"], "count": int(row["Occurrences"])}
+            for row in csv.DictReader(handle)
+        ]
+    return {"pages": pages, "errors": errors}
+
+
+def closed_loop(url: str, seconds: int, headers: dict[str, str] | None = None) -> dict:
+    return wrk(url, connections=32, seconds=seconds, headers={"X-Forwarded-Proto": "https", **(headers or {})})
+
+
+def bare_procfile(workdir: Path) -> Path:
+    """The Procfile's own web line, serving bench/load/bare.py instead of the site."""
+    web = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    path = workdir / "Procfile.bare"
+    path.write_text(web.replace("peerlearn.asgi:application", "bench.load.bare:application") + "\n")
+    return path
+
+
+def report(result: dict) -> str:
+    lines = ["| page | requests | failures | req/s | p50 ms | p95 ms | p99 ms |", "| --- " * 7 + "|"]
+    for name, page in result["crowd"]["pages"].items():
+        lines.append(
+            f"| {name} | {page['requests']} | {page['failures']} | {page['rps']} | {page['p50_ms']:.0f}"
+            f" | {page['p95_ms']:.0f} | {page['p99_ms']:.0f} |"
+        )
+    lines += [
+        "",
+        "| closed loop (wrk -c32) | req/s | p50 ms | p99 ms | errors | share of bare view |",
+        "| --- " * 6 + "|",
+    ]
+    bare = result["closed_loop"]["bare view"]["rps"]
+    for name, figures in result["closed_loop"].items():
+        errors = figures.get("non_2xx", 0) + figures.get("socket_errors", 0)
+        share = figures["rps"] / bare if bare else float("nan")
+        lines.append(
+            f"| {name} | {figures['rps']} | {figures.get('p50_ms')} | {figures.get('p99_ms')} | {errors}"
+            f" | {share:.0%} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--spawn-rate", type=float, default=50)
+    parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--learners", type=int, default=300, help="signed-in accounts the learners use")
+    parser.add_argument("--closed-seconds", type=int, default=10)
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--logs", type=Path, help="keep the processes' output and Locust's CSV files here")
+    args = parser.parse_args(argv)
+    env = production_env(LOG_LEVEL="WARNING")
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
+        workdir = args.logs or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        data_path = prepare(env, args.learners, workdir)
+        data = json.loads(data_path.read_text())
+        site = Site(env, workdir, ROOT / "Procfile", ["web", "worker"])
+        try:
+            sampler = Sampler(env["DATABASE_URL"], site.process.pid)
+            sampler.start()
+            result = {"crowd": run_crowd(args, site, data_path, workdir)}
+            result["crowd"].update(sampler.stop())
+            token = {"Authorization": f"Token {data['learners'][0]['token']}"}
+            pages = {
+                "home": "/",
+                "mentor search": data["searches"][1],
+                "mentor page": data["mentor_urls"][0],
+                "session page": f"/sessions/{data['session_ids'][0]}/",
+            }
+            result["closed_loop"] = {
+                name: closed_loop(site.url + url, args.closed_seconds) for name, url in pages.items()
+            }
+            result["closed_loop"]["api sessions"] = closed_loop(site.url + "/api/sessions/", args.closed_seconds, token)
+        finally:
+            site.stop()
+        bare = Site(env, workdir, bare_procfile(workdir), ["web"])
+        try:
+            result["closed_loop"]["bare view"] = closed_loop(bare.url + "/", args.closed_seconds)
+        finally:
+            bare.stop()
+    result["settings"] = {
+        "users": args.users,
+        "minutes": args.minutes,
+        "web_concurrency": env.get("WEB_CONCURRENCY", "2 (Procfile default)"),
+        "pool": env.get("DATABASE_POOL_MAX_SIZE", "8 (default)"),
+        "load_average_after": os.getloadavg(),
+    }
+    print(report(result))
+    print(
+        f"\npeak PostgreSQL connections {result['crowd']['peak_pg_connections']},"
+        f" server CPU {result['crowd']['server_cpu_cores']} cores; errors: {result['crowd']['errors'] or 'none'}"
+    )
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

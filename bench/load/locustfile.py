@@ -1,0 +1,124 @@
+"""The traffic of ``bench.load``: 70 % anonymous visitors, 30 % signed-in learners.
+
+Loaded by Locust (``locust -f bench/load/locustfile.py``); the data it needs
+(mentor pages, sessions, learners' cookies and tokens, static files) comes from
+the JSON file named by ``PEERLEARN_LOAD_DATA``, written by ``bench.load``.
+Every user thinks 2.5-7.5 s (5 s on average) between requests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from itertools import count
+
+import gevent
+import websocket
+from locust import between, events, task
+from locust.contrib.fasthttp import FastHttpUser
+
+DATA = json.loads(open(os.environ["PEERLEARN_LOAD_DATA"]).read())  # noqa: SIM115
+HTTPS = {"X-Forwarded-Proto": "https"}
+_learners = count()
+
+
+class Visitor(FastHttpUser):
+    """Browses without an account: home, search with filters, a mentor, a session, static files."""
+
+    weight = 70
+    wait_time = between(2.5, 7.5)
+
+    def page(self, url: str, name: str) -> None:
+        self.client.get(url, headers=HTTPS, name=name)
+
+    @task(3)
+    def home(self) -> None:
+        self.page("/", "home")
+
+    @task(3)
+    def search(self) -> None:
+        self.page(random.choice(DATA["searches"]), "mentor search")
+
+    @task(3)
+    def mentor(self) -> None:
+        self.page(random.choice(DATA["mentor_urls"]), "mentor page")
+
+    @task(2)
+    def session(self) -> None:
+        self.page(f"/sessions/{random.choice(DATA['session_ids'])}/", "session page")
+
+    @task(2)
+    def static(self) -> None:
+        self.page(random.choice(DATA["static"]), "static file")
+
+
+class Learner(FastHttpUser):
+    """Signed in: dashboard, recommendations, the session list, a free seat now and then, a live socket."""
+
+    weight = 30
+    wait_time = between(2.5, 7.5)
+
+    def on_start(self) -> None:
+        person = DATA["learners"][next(_learners) % len(DATA["learners"])]
+        self.cookie = f"sessionid={person['session']}"
+        self.api = {**HTTPS, "Authorization": f"Token {person['token']}"}
+        self.socket = None
+        self.listener = gevent.spawn(self.hold_socket)
+
+    def on_stop(self) -> None:
+        self.listener.kill()
+        if self.socket:
+            self.socket.close()
+
+    def hold_socket(self) -> None:
+        """The notifications socket every open page keeps; a failure to open it is counted."""
+        url = self.host.replace("http://", "ws://") + "/ws/notifications/"
+        start = gevent.get_hub().loop.now()
+        try:
+            self.socket = websocket.create_connection(
+                url, header=[f"Cookie: {self.cookie}"], origin=self.host, timeout=30
+            )
+            events.request.fire(
+                request_type="WS",
+                name="notifications socket",
+                response_time=(gevent.get_hub().loop.now() - start) * 1000,
+                response_length=0,
+                exception=None,
+            )
+            while True:
+                gevent.sleep(20)
+                self.socket.send(json.dumps({"type": "ping"}))
+                while json.loads(self.socket.recv()).get("type") != "pong":
+                    pass
+        except gevent.GreenletExit:
+            raise
+        except Exception as exc:  # noqa: BLE001 - reported to Locust as a failure
+            events.request.fire(
+                request_type="WS",
+                name="notifications socket",
+                response_time=(gevent.get_hub().loop.now() - start) * 1000,
+                response_length=0,
+                exception=exc,
+            )
+
+    @task(3)
+    def dashboard(self) -> None:
+        self.client.get("/dashboard/", headers={**HTTPS, "Cookie": self.cookie}, name="dashboard")
+
+    @task(3)
+    def recommendations(self) -> None:
+        self.client.get("/api/recommendations/", headers=self.api, name="api recommendations")
+
+    @task(3)
+    def sessions(self) -> None:
+        self.client.get("/api/sessions/", headers=self.api, name="api sessions")
+
+    @task(1)
+    def book(self) -> None:
+        session_id = random.choice(DATA["free_session_ids"])
+        with self.client.post(
+            f"/api/sessions/{session_id}/book/", headers=self.api, name="api book", catch_response=True
+        ) as response:
+            if response.status_code in (201, 409):  # 409: this learner holds that seat already
+                response.success()

@@ -1,0 +1,42 @@
+"""Refuse hostile query strings and form bodies before any view sees them (rules: :mod:`.inputs`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, QueryDict
+
+from .errors import api_error, render_bad_request
+from .inputs import BadInput, check_pairs
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class InputGuardMiddleware:
+    """Query strings and form fields with a NUL character or non-ASCII digits get a 400.
+
+    Under /api/ the answer is the API's JSON error (``{"detail","code","errors"}``);
+    on pages it is the 400 page with the reason. JSON bodies are checked by the
+    API's parser (:class:`core.api.parsers.JSONParser`) against the same rules.
+    Django's own guards (too large, too many fields) raised while the form is
+    read here reach ``handler400``, which answers them in the same two ways.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            check_pairs(_pairs(request.GET))
+            if request.method == "POST" and request.content_type in FORM_TYPES:
+                check_pairs(_pairs(request.POST))
+        except BadInput as bad:
+            if request.path.startswith("/api/"):
+                detail = f"Invalid input. {bad.field}: {bad.message}"
+                return api_error(400, detail, "invalid", {bad.field: [bad.message]})
+            return render_bad_request(request, bad.message)
+        return self.get_response(request)
+
+
+def _pairs(query: QueryDict):
+    return ((name, value) for name, values in query.lists() for value in values)

@@ -1,0 +1,1 @@
+"""Operations: what a deployment needs to be watched (metrics, structured logs)."""
