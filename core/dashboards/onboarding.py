@@ -42,6 +42,11 @@ class Checklist:
     def complete(self) -> bool:
         return self.done_count == len(self.steps)
 
+    @property
+    def next_key(self) -> str:
+        """The first step still to do: the one the page highlights."""
+        return next((step.key for step in self.steps if step.state == TODO), "")
+
 
 def _profile_step(user: Any) -> Step:
     from core.catalogue.profiles import profile_status
