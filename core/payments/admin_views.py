@@ -14,11 +14,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.models import Site
 
+from core.api.inputs import clamp_date
 from core.scheduling.currency import MoneyError, format_money, to_minor
 
 from .errors import PaymentError
@@ -245,12 +247,15 @@ class PayoutsView(PermissionMixin, WagtailAdminTemplateMixin, TemplateView):
 
 
 def _month(value: str | None) -> datetime | None:
+    """The first of a ``YYYY-MM`` month, kept within the sane range (``9999-12`` cannot overflow)."""
     if not value:
         return None
     try:
-        return datetime.strptime(value, "%Y-%m").replace(tzinfo=UTC)
+        day = datetime.strptime(value, "%Y-%m").date()
     except ValueError:
         return None
+    day = clamp_date(day, timezone.now().date()).replace(day=1)
+    return datetime(day.year, day.month, 1, tzinfo=UTC)
 
 
 class RevenueView(PermissionMixin, WagtailAdminTemplateMixin, TemplateView):

@@ -162,3 +162,9 @@ def test_a_payment_reads_as_money_not_as_columns(admin_client, manual, booking_f
     assert "40.50 EUR" in html and "12 %" in html
     for internal in ("Amount minor", "Commission bp", "Idempotency key", started.payment.idempotency_key):
         assert internal not in html, internal
+
+
+@pytest.mark.parametrize("query", ["?from=0001-01&to=9999-12", "?to=9999-12&format=csv", "?from=nonsense"])
+def test_revenue_months_far_out_or_malformed_are_kept_in_range(admin_client, query):
+    response = admin_client.get(f"/admin/payments-admin/revenue/{query}")
+    assert response.status_code == 200
