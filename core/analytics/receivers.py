@@ -20,7 +20,7 @@ from allauth.account.signals import user_signed_up
 from celery.signals import task_postrun, task_prerun
 from django.conf import settings
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.db import connections
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -51,8 +51,10 @@ def leave_request(**kwargs: Any) -> None:
     connection was lost to the pool for good (found by tests/faults: the pool
     ran dry after a few dozen requests and every later one answered 503).
     """
-    leave_scope(**kwargs)
-    close_old_connections()
+    if leave_scope(**kwargs):
+        for conn in connections.all(initialized_only=True):
+            if not conn.in_atomic_block:  # a caller's (or a test's) transaction is left alone
+                conn.close_if_unusable_or_obsolete()
 
 
 request_started.connect(enter_scope, dispatch_uid="analytics-request-started")

@@ -218,10 +218,10 @@ def enter_scope(**kwargs) -> None:
     _scope.active = True
 
 
-def leave_scope(**kwargs) -> None:
-    """A request or task ended (on whichever thread): write what is buffered."""
+def leave_scope(**kwargs) -> int:
+    """A request or task ended (on whichever thread): write what is buffered; how many were written."""
     _scope.active = False
-    flush()
+    return flush()
 
 
 atexit.register(flush)
