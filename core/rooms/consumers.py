@@ -17,6 +17,7 @@ pub/sub on the real stack, where several ASGI processes serve one room).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -26,6 +27,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import close_old_connections
 
 from . import protocol, services
 from .groups import peer_group, room_group
@@ -56,7 +58,19 @@ def db(fn):
     thread; SQLite serialises writers anyway, so there the shared thread stays.
     """
     sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
-    return database_sync_to_async(fn, thread_sensitive=sqlite)
+    if sqlite:
+        return database_sync_to_async(fn, thread_sensitive=True)
+
+    @functools.wraps(fn)
+    def returning_its_connection(*args, **kwargs):
+        # Channels' own clean-up runs outside the call's context and missed the
+        # connection it used: with the pool, each handshake kept one for good.
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    return database_sync_to_async(returning_its_connection, thread_sensitive=False)
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
