@@ -109,7 +109,7 @@ def test_feedback_on_someone_elses_private_session_is_refused(signed_in, platfor
     """A 1:1 booked from availability is seen only by its people: others cannot attach events to it."""
     from core.scheduling.models import Session
 
-    private = make_session(platform["bo"], "Bo and Learner 2", capacity=1, origin=Session.SLOT)
+    private = make_session(platform["bo"], "Bo and Learner 2", capacity=1, origin=Session.SLOT, in_hours=200)
     make_booking(private, platform["learners"][2])
     payload = {"impression_id": str(uuid.uuid4()), "item": f"session:{private.pk}", "event": "click"}
     response = signed_in.post(FEEDBACK, payload, format="json")
