@@ -71,7 +71,8 @@ for n in range(len(free), 20):
     mentor = mentors[n % len(mentors)].user
     free.append(create_session(mentor, title=f"Load test open seat {{n}}", start=now + timedelta(days=3, hours=n),
                                duration_minutes=60, capacity=500).pk)
-upcoming = list(Session.objects.filter(starts_at__gt=now).exclude(origin=Session.SLOT).values_list("pk", flat=True)[:200])
+published = Session.objects.filter(starts_at__gt=now).exclude(origin=Session.SLOT)
+upcoming = list(published.values_list("pk", flat=True)[:200])
 skills = sorted({{s.slug for page in mentors for s in page.skills.all()}})
 print(json.dumps({{
     "learners": learners,
