@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from core.plugins import (
     DomainEvent,
+    HealthCheck,
     PluginConfig,
     PluginMeta,
     RoomInfo,
@@ -176,6 +177,32 @@ def peerlearn_video_backends(config: PluginConfig) -> list[VideoBackend]:
     max_participants = int(config.get("max_participants") or 100)
     backend = JanusBackend(rooms_from(config, max_participants), config["public_ws_url"], max_participants)
     return [backend]
+
+
+@hookimpl
+def peerlearn_health(config: PluginConfig) -> list[HealthCheck]:
+    """Whether the Janus server answers its admin API, accepts sessions and runs the VideoRoom plugin."""
+    if not _configured(config):
+        return []
+    admin = JanusAdmin(config["admin_url"], config["admin_secret"], timeout=2.0)
+    try:
+        info = admin.info()
+        tokens = len(admin.list_tokens())
+    except JanusError as exc:
+        return [HealthCheck("Janus server", False, str(exc))]
+    videoroom = (info.get("plugins") or {}).get("janus.plugin.videoroom")
+    accepting = bool(info.get("accepting-new-sessions", True))
+    problems = []
+    if not videoroom:
+        problems.append("the VideoRoom plugin is not loaded")
+    if not info.get("auth_token"):
+        problems.append("token_auth is off: anyone who reaches it may join rooms")
+    if not accepting:
+        problems.append("it does not accept new sessions")
+    detail = f"Janus {info.get('version_string', '?')} at {config['admin_url']}, {tokens} live tokens"
+    if problems:
+        return [HealthCheck("Janus server", False, f"{detail}; " + "; ".join(problems))]
+    return [HealthCheck("Janus server", True, detail)]
 
 
 @hookimpl

@@ -38,6 +38,7 @@ class JanusServerConfig:
     admin_port: int = 7088
     rtp_ports: tuple[int, int] = (20000, 40000)
     interface: str = "0.0.0.0"  # where the HTTP/WS transports listen
+    admin_interface: str = "127.0.0.1"  # where the admin API listens (the site's servers only)
     ice_enforce_list: str = ""  # e.g. "eth0": gather ICE candidates on these interfaces only
     nat_1_1_mapping: str = ""  # the public address behind a NAT (a cloud host)
     stun_server: str = ""  # host:port
@@ -97,14 +98,14 @@ events: {{
 \tbase_path = "/janus"
 \thttp = true
 \tport = {int(config.http_port)}
-\tinterface_ip = {_q(config.interface)}
+\tip = {_q(config.interface)}
 \thttps = false
 }}
 admin: {{
 \tadmin_base_path = "/admin"
 \tadmin_http = true
 \tadmin_port = {int(config.admin_port)}
-\tadmin_ip = "127.0.0.1"
+\tadmin_ip = {_q(config.admin_interface)}
 \tadmin_https = false
 }}
 cors: {{
@@ -149,6 +150,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ws-port", type=int, default=8188)
     parser.add_argument("--admin-port", type=int, default=7088)
     parser.add_argument("--rtp-ports", default="20000-40000", help="LOW-HIGH, the UDP range to open")
+    parser.add_argument("--interface", default="0.0.0.0", help="address of the HTTP and WebSocket transports")
+    parser.add_argument("--admin-interface", default="127.0.0.1", help="address of the admin API")
     parser.add_argument("--nat-1-1", default="", help="public IP address when Janus runs behind NAT")
     parser.add_argument("--stun", default="", help="host:port of a STUN server")
     args = parser.parse_args(argv)
@@ -160,6 +163,8 @@ def main(argv: list[str] | None = None) -> None:
             ws_port=args.ws_port,
             admin_port=args.admin_port,
             rtp_ports=(int(low), int(high)),
+            interface=args.interface,
+            admin_interface=args.admin_interface,
             nat_1_1_mapping=args.nat_1_1,
             stun_server=args.stun,
         ),

@@ -17,44 +17,12 @@ import pytest
 from django.test import Client
 
 from .janus_peers import JanusPeer, JanusRefused, JanusSession, until
-from .janus_server import janus_missing, janus_server
 
 pytestmark = pytest.mark.realstack
 
 PARTICIPANTS = 12  # the mentor and 11 learners
 MIN_FRAMES = 15  # 1.5 s of the 10 fps pattern from each publisher
 MIN_AUDIO_FRAMES = 25  # half a second of 20 ms frames
-
-
-@pytest.fixture
-def janus(tmp_path):
-    reason = janus_missing()
-    if reason:
-        pytest.skip(reason)
-    with janus_server(tmp_path) as running:
-        yield running
-
-
-@pytest.fixture
-def janus_site(janus, configure_plugin):
-    """The Janus plugin enabled on the default site, pointed at the private server."""
-    from core.plugins import config as plugin_config
-    from core.plugins.models import PluginConfiguration
-
-    from .conftest import default_site
-
-    site = default_site()
-    PluginConfiguration.objects.update_or_create(
-        site=site,
-        plugin="video_janus",
-        defaults={
-            "enabled": True,
-            "settings": {"admin_url": janus.admin_url, "public_ws_url": janus.ws_url, "max_participants": 50},
-            "secrets": {"admin_secret": janus.admin_secret},
-        },
-    )
-    plugin_config.invalidate(site.pk)
-    return janus
 
 
 def room_details(user, session) -> dict:
