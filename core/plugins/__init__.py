@@ -19,6 +19,7 @@ turn, never imports a plugin: it reaches them only through
 """
 
 from .contracts.events import EVENT_NAMES, DomainEvent
+from .contracts.health import HealthCheck
 from .contracts.payments import (
     CheckoutContext,
     GatewayError,
@@ -56,6 +57,7 @@ __all__ = [
     "CheckoutContext",
     "DomainEvent",
     "GatewayError",
+    "HealthCheck",
     "IceServer",
     "Interaction",
     "ItemFeatures",

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .contracts.events import DomainEvent
+from .contracts.health import HealthCheck
 from .contracts.payments import PaymentGateway
 from .contracts.recommenders import Recommender
 from .contracts.video import IceServer, Participant, VideoBackend
@@ -98,6 +99,20 @@ def peerlearn_ice_servers(config: PluginConfig, participant: Participant) -> Seq
     signalling socket joins (so a reconnect gets fresh TURN credentials).
     Lists from all enabled plugins are concatenated and given to the
     browser's ``RTCPeerConnection``; an empty list is fine on a LAN.
+    """
+
+
+# --- Health -----------------------------------------------------------------
+
+
+@hookspec
+def peerlearn_health(config: PluginConfig) -> Sequence[HealthCheck]:
+    """Check the services this plugin depends on (a media server, a remote API) for ``config``'s site.
+
+    Called when an editor opens the Plugins admin page, for enabled plugins
+    only, through the manager (time-bounded: a server that does not answer
+    shows as the call's failure). Return one :class:`HealthCheck` per service;
+    an empty list when there is nothing to check yet (not configured).
     """
 
 

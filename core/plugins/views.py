@@ -56,6 +56,10 @@ class PluginIndexView(PluginAdminMixin, TemplateView):
         manager = get_manager()
         stored = config.stored_for_site(self.site.id)
         rows = []
+        health = {
+            name: checks
+            for name, checks in manager.call("peerlearn_health", site_id=self.site.id)  # enabled plugins only
+        }
         for plugin in sorted(manager.plugins.values(), key=lambda p: p.name):
             errors = PluginError.objects.for_site(self.site.id).filter(plugin=plugin.name)
             rows.append(
@@ -69,6 +73,7 @@ class PluginIndexView(PluginAdminMixin, TemplateView):
                     "breaker_open": breaker.is_open(plugin.name, self.site.id),
                     "error_count": errors.count(),
                     "recent_errors": list(errors[:3]),
+                    "health": health.get(plugin.name, ()),
                 }
             )
         context.update(rows=rows, site=self.site, sites=Site.objects.all())

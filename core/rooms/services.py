@@ -172,10 +172,17 @@ class ChosenBackend:
     backend: VideoBackend
     room: RoomInfo
     max_participants: int
+    core_path: str = ""
 
     @property
     def uses_core_signalling(self) -> bool:
-        return self.room.mode == "signalling" and not self.room.client_script
+        """The page speaks the core's room protocol (a mesh, or a media script beside it)."""
+        return self.room.mode == "signalling" and self.room.signalling_path == self.core_path
+
+    @property
+    def media_script(self) -> str:
+        """A script that carries the media while the core keeps the room (empty: the core's mesh)."""
+        return self.room.client_script if self.uses_core_signalling else ""
 
 
 def signalling_path(session_id: int) -> str:
@@ -197,12 +204,13 @@ def _max_participants(backend: VideoBackend) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 2 else 0
 
 
-def choose_backend(access: RoomAccess, site: Site | None = None) -> ChosenBackend | None:
+def choose_backend(access: RoomAccess, site: Site | None = None, *, credentials: bool = False) -> ChosenBackend | None:
     """The backend for this room and what it says about joining it, or ``None`` if no backend works.
 
     The site setting's backend first; then, in plugin load order, backends
     big enough for the session; then the others, biggest first. A backend
     whose ``room_for`` fails is skipped (the manager records the failure).
+    ``credentials`` tells the backend the person is about to join (see ``RoomRequest``).
     """
     from core.plugins.manager import get_manager
 
@@ -232,11 +240,18 @@ def choose_backend(access: RoomAccess, site: Site | None = None) -> ChosenBacken
         expected_participants=expected_participants(access.session),
         signalling_path=signalling_path(access.session.pk),
         site_id=site_id,
+        credentials=credentials,
     )
     for plugin, backend in [*named, *fitting, *rest]:
         room = manager.invoke(plugin, "room_for", backend.room_for, expect=RoomInfo, site_id=site_id, request=request)
         if room is not None:
-            return ChosenBackend(plugin=plugin, backend=backend, room=room, max_participants=_max_participants(backend))
+            return ChosenBackend(
+                plugin=plugin,
+                backend=backend,
+                room=room,
+                max_participants=_max_participants(backend),
+                core_path=request.signalling_path,
+            )
     return None
 
 
@@ -291,7 +306,7 @@ def _socket_backend(access: RoomAccess, site: Site | None, session_id: int) -> i
         decision: RoomRefused | int
         if chosen is None:
             decision = RoomRefused(CLOSE_UNAVAILABLE, "No video backend is enabled on this site.", reason="no_backend")
-        elif not chosen.uses_core_signalling or chosen.room.signalling_path != signalling_path(session_id):
+        elif not chosen.uses_core_signalling:
             decision = RoomRefused(
                 CLOSE_BAD_BACKEND,
                 f"This room uses {chosen.backend.display_name}, which does its own signalling.",
@@ -701,7 +716,7 @@ def room_page(user, session_id: int, *, host: str | None = None, now: datetime |
             return page
     access = RoomAccess(session=session, user=user, role=role, booking=booking)
     site = site_for_host(host)
-    chosen = choose_backend(access, site)
+    chosen = choose_backend(access, site, credentials=page.state == "ready")
     if chosen is None:
         page.state, page.message = "unavailable", "Video is not available: no video backend is enabled on this site."
         return page
@@ -722,6 +737,7 @@ def room_page(user, session_id: int, *, host: str | None = None, now: datetime |
         "you": {"user_id": user.pk, "display_name": display_name(user)},
         "signallingUrl": chosen.room.signalling_path,
         "clientScript": chosen.room.client_script,
+        "mediaScript": chosen.media_script,
         "backend": {
             "identifier": chosen.backend.identifier,
             "name": chosen.backend.display_name,

@@ -7,6 +7,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from core.security import csp
+
 from . import services
 
 
@@ -24,6 +26,8 @@ def room(request: HttpRequest, session_id: int) -> HttpResponse:
             {"message": refused.message, "reason": refused.reason},
             status=refused.http_status,
         )
+    if page.backend is not None and page.backend.room.connect_sources:
+        csp.allow(request, "connect-src", page.backend.room.connect_sources)
     response = render(request, "rooms/room.html", {"page": page, "session": page.session})
     # The page asks for the camera and microphone of this origin only, and is never framed.
     response["Permissions-Policy"] = "camera=(self), microphone=(self), display-capture=(self)"

@@ -32,9 +32,9 @@ LENGTHS = [[30, 60], [60], [45, 90], [30, 60, 90]]
 
 # (title, description, capacity, share of the mentor's hourly rate each seat pays, minutes)
 GROUP_TITLES = [
-    ("Weekly study circle", "Bring what you are working on; we solve problems together.", 6, 0.0, 90),
-    ("Hands-on workshop", "A guided build from scratch, with exercises you keep.", 8, 0.4, 120),
-    ("Q&A clinic", "Short answers to your questions, one after another.", 3, 0.3, 60),
+    ("Weekly study circle", "Bring what you are working on; we solve problems together.", 3, 0.0, 90),
+    ("Hands-on workshop", "A guided build from scratch, with exercises you keep.", 3, 0.4, 120),
+    ("Q&A clinic", "Short answers to your questions, one after another.", 2, 0.3, 60),
 ]
 
 
@@ -190,21 +190,23 @@ def seed_history(context) -> dict[str, int]:
             title=title,
             start=start,
             duration_minutes=60,
-            capacity=6,
+            capacity=3,
             price_minor=past_price,
             currency=past_currency,
             now=then,
         )
-        attended = [bookings.book_session(past, learner, now=then) for learner in learners[:4]]
-        for booking in attended:
-            bookings.confirm_booking(booking, now=then)
+        # Three seats (a mesh room of four): the seats an unpaid hold and a cancellation free go to others.
         unpaid = bookings.book_session(past, learners[4], now=then)
         bookings.expire_booking(unpaid, now=then + timedelta(minutes=20))
         cancelled = bookings.confirm_booking(bookings.book_session(past, learners[5], now=then), now=then)
         bookings.cancel_booking(cancelled, learners[5], "Something came up", now=then + timedelta(hours=1))
         bookings.mark_refunded(cancelled, now=then + timedelta(hours=2))
+        later = then + timedelta(hours=3)
+        attended = [bookings.book_session(past, learner, now=later) for learner in learners[:3]]
+        for booking in attended:
+            bookings.confirm_booking(booking, now=later)
         sessions.start_session(past, mentor, now=start)
-        bookings.mark_no_show(attended[3], mentor, now=start + timedelta(minutes=20))
+        bookings.mark_no_show(attended[2], mentor, now=start + timedelta(minutes=20))
         sessions.end_session(past, mentor, now=start + timedelta(minutes=60))
     # a past one-to-one, completed
     one_to_one = mentors[2]

@@ -359,6 +359,11 @@ STATICFILES_DIRS = (
     [path / "static" for path in sorted(THEMES_DIR.iterdir()) if (path / "static").is_dir()]
     if THEMES_DIR.is_dir()
     else []
+) + sorted(
+    # Built-in plugins ship browser files in plugins/<kind>/<name>/static/plugins/<name>/ (no app needed).
+    path
+    for path in (BASE_DIR / "plugins").glob("*/*/static")
+    if path.is_dir()
 )
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -29,7 +29,7 @@ def test_a_booking_is_logged_once_when_the_backfill_runs_before_the_live_events(
 
     start = (datetime.now(UTC) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        session = create_session(mentor, title="Group", start=start, duration_minutes=60, capacity=5)
+        session = create_session(mentor, title="Group", start=start, duration_minutes=60, capacity=3)
         for _ in range(3):
             book_session(session, user_factory())
         backfill()  # inside the transaction: the live events are not written yet

@@ -31,7 +31,7 @@ def world(mentor, learner, user_factory, make_session, committed):
     stranger = user_factory(display_name="Sam Stranger")
     other_mentor = user_factory(is_mentor=True, display_name="Otto Other")
     soon = make_session(mentor, hours=30, title="Python basics")
-    later = make_session(mentor, hours=80, title="Group SQL", capacity=4, price_minor=1200)
+    later = make_session(mentor, hours=80, title="Group SQL", capacity=3, price_minor=1200)
     dropped = make_session(mentor, hours=100, title="Dropped talk")
     not_mine = make_session(other_mentor, hours=40, title="Someone else's")
     with committed():
@@ -83,7 +83,7 @@ def test_mentor_dashboard_shows_schedule_and_attendees(mentor, learner, world):
     assert "Someone else" not in html
     assert local(world["soon"].starts_at, "America/New_York") in schedule
     group = schedule[schedule.index("Group SQL") :]
-    assert "2 of 4 seats taken" in group and "12.00 EUR" in group
+    assert "2 of 3 seats taken" in group and "12.00 EUR" in group
     assert "Lee Learner" in group and "Sam Stranger" in group
     assert f"/dashboard/sessions/{world['soon'].pk}/cancel/" in schedule
     assert "/schedule/availability/" in html
@@ -156,7 +156,7 @@ def test_reschedule_page_lists_free_slots_and_moves_the_booking(learner, world):
 
 
 def test_group_seat_moves_to_another_session(mentor, learner, world, make_session):
-    other = make_session(mentor, hours=150, title="Group SQL again", capacity=4, price_minor=1200)
+    other = make_session(mentor, hours=150, title="Group SQL again", capacity=3, price_minor=1200)
     booking = world["pending"]
     client = signed_in(learner)
     page = client.get(f"/dashboard/bookings/{booking.pk}/reschedule/").content.decode()

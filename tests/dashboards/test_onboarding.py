@@ -61,7 +61,7 @@ def test_new_mentor_is_led_step_by_step_until_the_checklist_disappears(
     assert "waiting for approval" in client.get("/dashboard/mentor/").content.decode()
 
     WeeklyRule.objects.create(mentor=new_mentor, weekday=0, start_time=time(9), end_time=time(12))
-    make_session(new_mentor, title="Python clinic", capacity=5)
+    make_session(new_mentor, title="Python clinic", capacity=3)
     assert states(mentor_checklist(new_mentor)) == {"profile": WAITING, "availability": DONE, "first_session": DONE}
 
     state = WorkflowState.objects.active().get(object_id=str(mentor_page.pk))

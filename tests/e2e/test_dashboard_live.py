@@ -77,7 +77,7 @@ def test_bookings_today_tile_changes_when_a_booking_is_made(asgi_server, browser
     mentor = user_factory(display_name="Maya Mentor", is_mentor=True)
     learner = user_factory(display_name="Lee Learner")
     start = (datetime.now(UTC) + timedelta(days=2)).replace(second=0, microsecond=0)
-    session = create_session(mentor, title="Free Python clinic", start=start, duration_minutes=60, capacity=5)
+    session = create_session(mentor, title="Free Python clinic", start=start, duration_minutes=60, capacity=3)
     token = Token.objects.create(user=learner).key
 
     context = browser.new_context(base_url=asgi_server, viewport={"width": 1280, "height": 900})

@@ -172,7 +172,7 @@ def workshop(site):
     # 23:00 UTC: Friday evening in London, Saturday morning in Tokyo.
     start = (datetime.now(UTC) + timedelta(days=5)).replace(hour=23, minute=0, second=0, microsecond=0)
     return create_session(
-        mentor, title="Python workshop", start=start, duration_minutes=60, capacity=6, skills=[python]
+        mentor, title="Python workshop", start=start, duration_minutes=60, capacity=3, skills=[python]
     )
 
 

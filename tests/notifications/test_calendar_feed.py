@@ -34,7 +34,7 @@ def schedule(mentor, learner, user_factory, make_session, committed):
     confirmed = make_session(mentor, hours=30, title="Confirmed one")
     pending = make_session(mentor, hours=54, title="Pending one", price_minor=1500)
     dropped = make_session(mentor, hours=78, title="Dropped one")
-    called_off = make_session(mentor, hours=102, title="Called off", capacity=4)
+    called_off = make_session(mentor, hours=102, title="Called off", capacity=3)
     with committed():
         booking_services.book_session(confirmed, learner)
         booking_services.book_session(pending, learner)

@@ -134,7 +134,7 @@ def test_learner_cancellation_sends_cancel_with_a_higher_sequence(mentor, learne
 
 def test_mentor_cancelling_the_session_tells_everyone(mentor, learner, user_factory, make_session, committed):
     other = user_factory(time_zone="Europe/Paris")
-    session = make_session(mentor, capacity=5, title="Group calculus")
+    session = make_session(mentor, capacity=3, title="Group calculus")
     with committed():
         booking_services.book_session(session, learner)
         booking_services.book_session(session, other)

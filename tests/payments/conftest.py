@@ -33,7 +33,7 @@ def session_factory(mentor):
 
     counter = {"n": 0}
 
-    def make(*, price_minor: int = 4_000, currency: str = "EUR", hours: float = 72, capacity: int = 4, who=None):
+    def make(*, price_minor: int = 4_000, currency: str = "EUR", hours: float = 72, capacity: int = 3, who=None):
         counter["n"] += 1
         start = (datetime.now(UTC) + timedelta(hours=hours + counter["n"] * 2)).replace(second=0, microsecond=0)
         return create_session(

@@ -55,9 +55,9 @@ learner = person("learner@ci.example", "Lars Learner")
 late = person("late@ci.example", "Lea Latecomer")
 now = timezone.now()
 session = create_session(mentor, title="Production check", start=now + timedelta(minutes=5),
-                         duration_minutes=60, capacity=5, now=now - timedelta(hours=1))
+                         duration_minutes=60, capacity=3, now=now - timedelta(hours=1))
 book_session(session, learner, now=now - timedelta(hours=1))
-later = create_session(mentor, title="Next week", start=now + timedelta(days=7), duration_minutes=60, capacity=5)
+later = create_session(mentor, title="Next week", start=now + timedelta(days=7), duration_minutes=60, capacity=3)
 print(json.dumps({{"session": session.pk, "later": later.pk}}))
 """
 

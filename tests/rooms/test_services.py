@@ -183,9 +183,9 @@ def test_ending_marks_learners_who_never_came_absent_once_the_grace_time_passed(
 
 
 def test_a_stay_left_open_by_a_dead_server_stops_holding_a_place(world_factory, configure_plugin):
-    configure_plugin("video_p2p", max_participants=2)
     now = datetime.now(UTC).replace(microsecond=0)
     world = world_factory(start=now, now=now - timedelta(hours=2))
+    configure_plugin("video_p2p", max_participants=2)  # lowered after the session was published
     session = world.session
     grant = services.SocketGrant(session.pk, world.mentor.pk, "mentor", "Maya", 2, None)
     learner = services.SocketGrant(session.pk, world.learner.pk, "learner", "Leo", 2, None)

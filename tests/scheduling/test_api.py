@@ -39,7 +39,7 @@ def test_session_list_filters_and_pagination(api_client, mentor, mentor_factory,
     python = Skill.objects.create(name="Python")
     group = session_factory(mentor, capacity=2, hours=30, skills=[python])
     full = session_factory(mentor, capacity=1, hours=60)
-    other = session_factory(mentor_factory(), capacity=5, hours=90)
+    other = session_factory(mentor_factory(), capacity=3, hours=90)
     svc.book_session(full, learner)
     response = api_client.get("/api/sessions/")
     assert response.status_code == 200
@@ -94,7 +94,7 @@ def _payload(**change) -> dict:
         "skills": [],
         "start": iso(future(4).astimezone(ZoneInfo("Asia/Kolkata"))),
         "duration_minutes": 90,
-        "capacity": 8,
+        "capacity": 3,
         "price": "12.50",
         "currency": "EUR",
     }
@@ -108,7 +108,7 @@ def test_create_session(api_client, mentor):
     assert response.status_code == 201, response.json()
     body = response.json()
     session = Session.objects.get(pk=body["id"])
-    assert (session.price_minor, session.currency, session.capacity) == (1250, "EUR", 8)
+    assert (session.price_minor, session.currency, session.capacity) == (1250, "EUR", 3)
     assert session.starts_at == future(4) and session.duration_minutes == 90
     assert list(session.skills.values_list("slug", flat=True)) == ["django"]
     jpy = as_user(api_client, mentor).post(
@@ -158,7 +158,7 @@ def test_create_session_permissions_and_clash(api_client, mentor, learner):
 
 def test_book_session_free_priced_full_clash_and_own(api_client, mentor, mentor_factory, session_factory, user_factory):
     free = session_factory(mentor, capacity=1, hours=30)
-    priced = session_factory(mentor, capacity=5, hours=60, price_minor=2000, currency="USD")
+    priced = session_factory(mentor, capacity=3, hours=60, price_minor=2000, currency="USD")
     learner = user_factory()
     assert api_client.post(f"/api/sessions/{free.pk}/book/").status_code in (401, 403)
     response = as_user(api_client, learner).post(f"/api/sessions/{free.pk}/book/")

@@ -102,14 +102,14 @@ def test_publish_a_group_session_in_the_mentors_zone(client, mentor_factory):
         "title": "Evening study group",
         "start": local.strftime("%Y-%m-%dT%H:%M"),
         "duration_minutes": "90",
-        "capacity": "6",
+        "capacity": "3",
         "price": "15.00",
         "currency": "USD",
     }
     response = client.post("/schedule/sessions/new/", form)
     session = Session.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/sessions/{session.pk}/"
-    assert session.starts_at == local.astimezone(UTC) and session.price_minor == 1500 and session.capacity == 6
+    assert session.starts_at == local.astimezone(UTC) and session.price_minor == 1500 and session.capacity == 3
     for change, text in [
         ({"price": "15.001"}, "decimal place"),
         ({"currency": "XYZ"}, "XYZ"),
@@ -289,8 +289,8 @@ def test_dates_in_the_editor_preview_use_the_mentors_zone(client, mentor_factory
 
 def test_move_a_group_seat_from_the_other_sessions_page(client, mentor_factory, session_factory, learner):
     mentor = mentor_factory()
-    monday = session_factory(mentor, capacity=4, hours=72)
-    tuesday = session_factory(mentor, capacity=4, hours=96)
+    monday = session_factory(mentor, capacity=3, hours=72)
+    tuesday = session_factory(mentor, capacity=3, hours=96)
     booking = svc.book_session(monday, learner)
     client.force_login(learner)
     assert "Move my seat here" in client.get(f"/sessions/{tuesday.pk}/").content.decode()

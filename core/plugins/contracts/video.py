@@ -14,6 +14,12 @@ builds a :class:`RoomRequest` and asks the site's backend for a
   or an absolute ``wss://`` URL) and a ``client_script``: the page loads that
   script instead of the mesh client, and the plugin's own server (an SFU, for
   instance) does the signalling. The core's consumer refuses such rooms.
+* ``mode="signalling"`` with the request's own ``signalling_path`` *and* a
+  ``client_script``: a media script. The page keeps the core's room client
+  (chat, attendance, the session's state over the core's socket) and loads
+  the script, an ES module, before it; the script registers
+  ``window.peerlearnMedia`` and carries the media instead of the mesh (an SFU
+  plugin; see ``core/rooms/PROTOCOL.md``, "Media scripts").
 * ``mode="external"``: the page sends the participant to ``external_url``.
 
 ICE servers are not part of the backend: every enabled plugin may add STUN
@@ -56,6 +62,9 @@ class RoomRequest:
     expected_participants: int
     signalling_path: str = ""
     site_id: int | None = None
+    #: True when the participant is about to join (the room is open): only then may a backend issue
+    #: per-participant credentials (tokens); False for a preview before the room opens or a check.
+    credentials: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,9 @@ class RoomInfo:
     ``client_script`` is the URL of a browser script that replaces the core's
     mesh client (empty: use the core's). ``page_config`` is JSON-serialisable
     and handed to the browser as is (codec or resolution hints, an SFU token).
+    ``connect_sources`` are origins the page's scripts connect to besides this
+    site (an SFU's ``wss://`` URL): the room page's Content-Security-Policy
+    allows them in ``connect-src``.
     """
 
     mode: Literal["signalling", "external"]
@@ -75,6 +87,7 @@ class RoomInfo:
     external_url: str = ""
     client_script: str = ""
     page_config: Mapping[str, Any] = field(default_factory=dict)
+    connect_sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

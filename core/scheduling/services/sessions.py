@@ -85,6 +85,11 @@ def create_session(
         )
     if not 1 <= capacity <= MAX_CAPACITY:
         raise InvalidRequest(f"Capacity must be 1 to {MAX_CAPACITY}.", code="bad_capacity", field="capacity")
+    from core.rooms.capacity import video_backend_capacity_error
+
+    too_big = video_backend_capacity_error(capacity)
+    if too_big:
+        raise InvalidRequest(too_big, code="video_capacity", field="capacity")
     try:
         currency = money.normalise_currency(currency)
     except money.MoneyError as exc:

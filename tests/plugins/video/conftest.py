@@ -51,3 +51,35 @@ def configure_plugin(db):
         )
 
     return configure
+
+
+@pytest.fixture
+def janus(tmp_path):
+    """A private Janus on loopback ports of this project's range (skipped when the package is missing)."""
+    from .janus_server import janus_missing, janus_server
+
+    reason = janus_missing()
+    if reason:
+        pytest.skip(reason)
+    with janus_server(tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+def janus_site(janus, db):
+    """The Janus plugin enabled on the default site, pointed at the private server."""
+    from core.plugins import config as plugin_config
+    from core.plugins.models import PluginConfiguration
+
+    site = default_site()
+    PluginConfiguration.objects.update_or_create(
+        site=site,
+        plugin="video_janus",
+        defaults={
+            "enabled": True,
+            "settings": {"admin_url": janus.admin_url, "public_ws_url": janus.ws_url, "max_participants": 50},
+            "secrets": {"admin_secret": janus.admin_secret},
+        },
+    )
+    plugin_config.invalidate(site.pk)
+    return janus

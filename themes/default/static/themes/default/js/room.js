@@ -9,6 +9,15 @@
  * backoff and offers afresh; when a peer's ICE fails while the socket is up,
  * the newcomer side restarts ICE. `window.peerlearnRoom` is a small debugging
  * handle (snapshot of peers and stats, dropSocket) used by the browser tests.
+ *
+ * A video plugin may carry the media instead of the mesh (an SFU): its media
+ * script registers `window.peerlearnMedia = { create(room) }` before this file
+ * runs, and this page keeps everything else (lobby, chat, people, the session's
+ * state). `create` gets the small `room` API below and returns a transport with
+ * `start({ peerId, iceServers })`, `stop()`, `peerLeft(peerId)`,
+ * `replaceTrack(kind, track)` and optionally `setLowBandwidth(on)`; the
+ * transport hands each remote participant's media back with
+ * `room.attachRemote(peerId, stream, pc)` (see core/rooms/PROTOCOL.md).
  */
 (() => {
   "use strict";
@@ -38,6 +47,7 @@
     toggleMic: $("toggle-mic"),
     toggleCamera: $("toggle-camera"),
     toggleScreen: $("toggle-screen"),
+    toggleLowBandwidth: $("toggle-low-bandwidth"),
     leaveButton: $("leave-button"),
     endButton: $("end-button"),
     participants: $("participants"),
@@ -94,6 +104,8 @@
     chatIds: new Set(),
     meter: null,
     noticeTimer: null,
+    media: null, // a plugin's media transport (an SFU), else null: the mesh
+    pendingRemote: new Map(), // peer_id -> [stream, pc] that arrived before the peer's join
   };
 
   // --- small helpers ------------------------------------------------------------------
@@ -298,6 +310,11 @@
   }
 
   function replaceOutgoing(kind, track) {
+    if (state.media) {
+      state.media.replaceTrack(kind, track);
+      renderLocalTile();
+      return;
+    }
     for (const peer of state.peers.values()) {
       if (!peer.pc) continue;
       for (const transceiver of peer.pc.getTransceivers()) {
@@ -418,11 +435,11 @@
       case "leave":
         return onLeave(message);
       case "offer":
-        return onOffer(message);
+        return state.media ? undefined : onOffer(message);
       case "answer":
-        return onAnswer(message);
+        return state.media ? undefined : onAnswer(message);
       case "ice":
-        return onIce(message);
+        return state.media ? undefined : onIce(message);
       case "chat":
         return addChat(message);
       case "mute": {
@@ -482,9 +499,14 @@
     stopMeter();
     renderLocalTile();
     for (const line of message.chat || []) addChat(line);
+    const media = mediaTransport();
     for (const info of message.peers) {
       const peer = addPeer(info);
-      createConnection(peer, true);
+      if (!media) createConnection(peer, true);
+    }
+    if (media) {
+      media.start({ peerId: state.peerId, iceServers: state.iceServers });
+      show(el.toggleLowBandwidth, typeof media.setLowBandwidth === "function");
     }
     renderPeople();
     if (reconnected) notice("Reconnected.", { level: "success", timeout: 4000 });
@@ -544,21 +566,73 @@
       statsTimer: null,
     };
     state.peers.set(peer.id, peer);
+    const pending = state.pendingRemote.get(peer.id);
+    if (pending) {
+      state.pendingRemote.delete(peer.id);
+      attachRemote(peer.id, pending[0], pending[1]);
+    }
     renderTile(peer);
     return peer;
   }
 
   function removePeer(peerId) {
+    state.pendingRemote.delete(peerId);
     const peer = state.peers.get(peerId);
     if (!peer) return;
     state.peers.delete(peerId);
+    if (state.media) state.media.peerLeft(peerId);
     clearTimeout(peer.restartTimer);
     clearInterval(peer.statsTimer);
-    if (peer.pc) {
+    if (peer.pc && !state.media) {
       peer.pc.ontrack = peer.pc.onicecandidate = peer.pc.onnegotiationneeded = peer.pc.oniceconnectionstatechange = null;
       peer.pc.close();
     }
     if (peer.tile) peer.tile.remove();
+  }
+
+  // --- a plugin's media transport (an SFU) ------------------------------------------------------
+
+  function mediaTransport() {
+    if (state.media || !config.mediaScript) return state.media;
+    if (!window.peerlearnMedia) {
+      notice("The video service's script did not load. Reload the page to try again.");
+      return null;
+    }
+    state.media = window.peerlearnMedia.create({
+      config,
+      pageConfig,
+      outgoing: () => ({ audio: state.mic, video: outgoingVideo() }),
+      media: () => ({ audio: Boolean(state.mic && state.audioOn), video: Boolean(state.camera && state.videoOn) }),
+      attachRemote,
+      notice,
+      roomConfig: fetchRoomConfig,
+    });
+    return state.media;
+  }
+
+  /** A remote participant's media arrived through the transport; ``pc`` is measured like a mesh link. */
+  function attachRemote(peerId, stream, pc) {
+    const peer = state.peers.get(peerId);
+    if (!peer) {
+      state.pendingRemote.set(peerId, [stream, pc]);
+      return;
+    }
+    peer.stream = stream;
+    if (pc && peer.pc !== pc) {
+      peer.pc = pc;
+      pc.addEventListener("iceconnectionstatechange", () => renderTile(peer));
+      clearInterval(peer.statsTimer);
+      peer.statsTimer = setInterval(() => measure(peer), 2000);
+    }
+    renderTile(peer);
+    renderPeople();
+  }
+
+  /** The room's current join details (fresh SFU credentials after a reconnect). */
+  async function fetchRoomConfig() {
+    const response = await fetch(`/api/sessions/${config.sessionId}/room/`, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (!response.ok) throw new Error(`room details: ${response.status}`);
+    return response.json();
   }
 
   function createConnection(peer, initiator) {
@@ -735,6 +809,7 @@
       quality = "poor";
     }
     peer.stats = { quality, framesDecoded, rtt, loss: Math.round(loss * 1000) / 10, fps };
+    if (state.media && state.media.quality) state.media.quality(peer.id, peer.stats);
     renderTile(peer);
     renderPeople();
   }
@@ -857,6 +932,7 @@
 
   function finish(title, detail, { canRejoin = false } = {}) {
     state.joined = false;
+    if (state.media) state.media.stop();
     clearTimeout(state.reconnectTimer);
     clearInterval(state.pingTimer);
     for (const peer of [...state.peers.values()]) removePeer(peer.id);
@@ -969,6 +1045,14 @@
   el.toggleMic.addEventListener("click", () => setAudio(!state.audioOn));
   el.toggleCamera.addEventListener("click", () => setVideo(!state.videoOn));
   el.toggleScreen.addEventListener("click", () => (state.screen ? stopScreen(true) : startScreen()));
+  if (el.toggleLowBandwidth) {
+    el.toggleLowBandwidth.addEventListener("click", () => {
+      const on = el.toggleLowBandwidth.getAttribute("aria-pressed") !== "true";
+      el.toggleLowBandwidth.setAttribute("aria-pressed", String(on));
+      text(el.toggleLowBandwidth, on ? "Full quality" : "Low bandwidth");
+      if (state.media && state.media.setLowBandwidth) state.media.setLowBandwidth(on);
+    });
+  }
   el.leaveButton.addEventListener("click", () => {
     state.leaving = true;
     send({ type: "leave" });
