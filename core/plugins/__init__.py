@@ -42,6 +42,18 @@ from .contracts.recommenders import (
     TrainingData,
     UserFeatures,
 )
+from .contracts.subscriptions import (
+    SUBSCRIPTIONS,
+    PriceSpec,
+    SubscriptionCheckoutContext,
+    SubscriptionEvent,
+    SubscriptionGateway,
+    SubscriptionRequest,
+    SubscriptionSetup,
+    SubscriptionSetupRequest,
+    SubscriptionState,
+    offers_subscriptions,
+)
 from .contracts.video import IceServer, Participant, RoomInfo, RoomRequest, VideoBackend
 from .markers import ENTRY_POINT_GROUP, PROJECT_NAME, hookimpl, hookspec
 from .meta import PluginConfig, PluginMeta, SettingField
@@ -52,6 +64,7 @@ __all__ = [
     "EVENT_NAMES",
     "PROJECT_NAME",
     "SIGNAL_WEIGHTS",
+    "SUBSCRIPTIONS",
     "Candidates",
     "CheckoutContext",
     "DomainEvent",
@@ -67,6 +80,7 @@ __all__ = [
     "PaymentState",
     "PluginConfig",
     "PluginMeta",
+    "PriceSpec",
     "Recommender",
     "RecommenderScores",
     "RefundRequest",
@@ -74,6 +88,13 @@ __all__ = [
     "RoomInfo",
     "RoomRequest",
     "SettingField",
+    "SubscriptionCheckoutContext",
+    "SubscriptionEvent",
+    "SubscriptionGateway",
+    "SubscriptionRequest",
+    "SubscriptionSetup",
+    "SubscriptionSetupRequest",
+    "SubscriptionState",
     "TrainingData",
     "UserFeatures",
     "VideoBackend",
@@ -81,5 +102,6 @@ __all__ = [
     "WebhookEvent",
     "hookimpl",
     "hookspec",
+    "offers_subscriptions",
     "render_template",
 ]

@@ -85,6 +85,16 @@ def create_session(
         )
     if not 1 <= capacity <= MAX_CAPACITY:
         raise InvalidRequest(f"Capacity must be 1 to {MAX_CAPACITY}.", code="bad_capacity", field="capacity")
+    if capacity > 1:
+        from core.subscriptions.benefits import group_capacity_limit
+
+        limit = group_capacity_limit(mentor)
+        if capacity > limit:
+            raise InvalidRequest(
+                f"Group sessions on your plan take up to {limit} learners; a premium plan may allow more.",
+                code="capacity_over_plan",
+                field="capacity",
+            )
     try:
         currency = money.normalise_currency(currency)
     except money.MoneyError as exc:

@@ -225,6 +225,32 @@ class StripeHarness(GatewayHarness):
             return 0
         return int(charge["amount"]) - int(charge["amount_refunded"])
 
+    # --- subscriptions (the optional capability) ------------------------------------------
+
+    def save_card(self, client_data, number: str = "4242424242424242") -> dict[str, str]:
+        """What the browser's Stripe.js does with the card form: confirm the SetupIntent; the posted params."""
+        seti = client_data["setup_intent"]
+        self.client.v1.setup_intents.confirm(seti, params={"payment_method": self._card(number)})
+        return {"setup_intent": seti}
+
+    def latest_invoice(self, subscription_reference: str) -> dict[str, Any]:
+        sub = self.client.v1.subscriptions.retrieve(subscription_reference).to_dict()
+        invoices = self.client.v1.invoices.list(params={"customer": sub["customer"], "limit": 10}).to_dict()["data"]
+        ours = [i for i in invoices if i.get("subscription") == subscription_reference]
+        assert ours, f"no invoice for {subscription_reference}"
+        return ours[0]
+
+    def invoice_event(self, kind: str, subscription_reference: str, **override: Any) -> Webhook:
+        """A signed ``invoice.*`` event for the subscription's latest invoice (``override`` changes fields)."""
+        invoice = self.latest_invoice(subscription_reference)
+        invoice.update(override)
+        return self._event(kind, invoice)
+
+    def subscription_event(self, kind: str, subscription_reference: str, **override: Any) -> Webhook:
+        sub = self.client.v1.subscriptions.retrieve(subscription_reference).to_dict()
+        sub.update(override)
+        return self._event(kind, sub)
+
 
 # --- Razorpay ----------------------------------------------------------------------
 
