@@ -6,9 +6,18 @@ from decimal import Decimal
 
 import pytest
 
+from tests.catalogue.conftest import make_mentor, mentor_index, site_root, skills
 from tests.plugins.payments.fixtures import _started_harnesses, configure_gateway, harness_for
 
-__all__ = ["_started_harnesses", "configure_gateway", "harness_for"]
+__all__ = [
+    "_started_harnesses",
+    "configure_gateway",
+    "harness_for",
+    "make_mentor",
+    "mentor_index",
+    "site_root",
+    "skills",
+]
 
 
 @pytest.fixture
