@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "core.rooms",
     "core.payments",
     "core.subscriptions",
+    "core.sponsorship",
     "core.recommendations",
     "core.analytics",
     "core.demo",
@@ -121,6 +122,7 @@ MIDDLEWARE = [
     "core.scheduling.middleware.ExpireLapsedHoldsMiddleware",
     "core.themes.middleware.ActiveThemeMiddleware",
     "core.api.middleware.InputGuardMiddleware",
+    "core.sponsorship.middleware.SponsoredNoCacheMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
