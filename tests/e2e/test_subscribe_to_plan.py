@@ -104,7 +104,7 @@ def test_mentor_subscribes_with_stripe_js_and_the_webhook_activates(live_server,
 
     status = _post(
         f"{live_server.url}/subscriptions/webhooks/stripe/",
-        stripe_harness.invoice_event("invoice.paid", subscription.reference),
+        stripe_harness.subscription_paid(subscription.reference),
     )
     assert status == 200
     expect(page.locator("#subscription-status")).to_have_text("Active", timeout=20_000)

@@ -59,6 +59,10 @@ class SubscriptionSetupRequest:
     customer_email: str
     customer_name: str = ""
     existing_customer: str = ""
+    #: The price chosen and its free days: gateways whose customer authorises the subscription
+    #: itself in the browser (Razorpay) create it here; others (Stripe) only collect a card.
+    price_reference: str = ""
+    trial_days: int = 0
     metadata: Mapping[str, str] = field(default_factory=dict)
 
 

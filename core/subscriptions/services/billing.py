@@ -122,7 +122,9 @@ def start(mentor, price: PlanPrice, gateway_id: str, *, site_id: int | None = No
         customer_email=mentor.email,
         customer_name=getattr(mentor, "display_name", "") or mentor.email,
         existing_customer=earlier_customer or "",
-        metadata={"peerlearn_subscription": str(subscription.pk), "price_reference": price_reference},
+        price_reference=price_reference,
+        trial_days=price.plan.trial_days,
+        metadata={"peerlearn_subscription": str(subscription.pk)},
     )
     setup = gateways.call(routed, "begin_subscription", request, expect=SubscriptionSetup, site_id=site_id)
     subscription.customer_reference = setup.customer_reference

@@ -1,9 +1,9 @@
 """The optional subscription capability, run against every registered gateway that declares it.
 
 A gateway declares it by subclassing ``SubscriptionGateway``; its harness then
-provides ``save_card`` (what the browser does with the card form),
-``invoice_event`` and ``subscription_event`` (signed webhooks built from the
-gateway's own objects). Gateways that do not declare it are checked to be
+provides ``save_card`` (what the browser does in the gateway's widget) and
+``subscription_paid`` / ``_failed`` / ``_updated`` / ``_ended`` (signed
+webhooks built from the gateway's own objects). Gateways that do not declare it are checked to be
 left out of the plans' checkout, and are otherwise untouched.
 """
 
@@ -50,8 +50,8 @@ DECLARING = [plugin for plugin in PLUGINS if harness_class(plugin) is not None a
 each_subscription_gateway = pytest.mark.parametrize("plugin", DECLARING)
 
 
-def test_stripe_declares_subscriptions_and_manual_does_not():
-    assert "payment_stripe" in DECLARING
+def test_stripe_and_razorpay_declare_subscriptions_and_manual_does_not():
+    assert {"payment_stripe", "payment_razorpay"} <= set(DECLARING)
     assert "payment_manual" not in DECLARING
 
 
@@ -91,7 +91,9 @@ def _spec(harness, **changes) -> PriceSpec:
 def _subscribed(gateway, harness, spec: PriceSpec | None = None) -> tuple[SubscriptionState, str]:
     price = gateway.ensure_price(spec or _spec(harness))
     key = f"pl-sub-{uuid.uuid4().hex}"
-    setup = gateway.begin_subscription(SubscriptionSetupRequest(idempotency_key=key, customer_email="m@example.org"))
+    setup = gateway.begin_subscription(
+        SubscriptionSetupRequest(idempotency_key=key, customer_email="m@example.org", price_reference=price)
+    )
     assert isinstance(setup, SubscriptionSetup) and setup.customer_reference
     params = harness.save_card(setup.client_data)
     state = gateway.create_subscription(
@@ -134,26 +136,22 @@ def test_change_then_cancel_at_period_end(plugin, gateway, harness):
 @each_subscription_gateway
 def test_webhooks_parse_to_subscription_events(plugin, gateway, harness):
     state, price = _subscribed(gateway, harness)
-    paid = gateway.parse_subscription_webhook(*harness.invoice_event("invoice.paid", state.reference))
+    paid = gateway.parse_subscription_webhook(*harness.subscription_paid(state.reference))
     assert isinstance(paid, SubscriptionEvent)
     assert paid.kind == "paid" and paid.subscription_reference == state.reference
     assert paid.amount_minor == 1_900 and paid.currency == harness.currency and paid.invoice_reference
-    failed = gateway.parse_subscription_webhook(*harness.invoice_event("invoice.payment_failed", state.reference))
+    failed = gateway.parse_subscription_webhook(*harness.subscription_failed(state.reference))
     assert failed.kind == "payment_failed" and failed.subscription_reference == state.reference
-    updated = gateway.parse_subscription_webhook(
-        *harness.subscription_event("customer.subscription.updated", state.reference)
-    )
+    updated = gateway.parse_subscription_webhook(*harness.subscription_updated(state.reference))
     assert updated.kind == "updated" and updated.price_reference == price and updated.period_end > 0
-    deleted = gateway.parse_subscription_webhook(
-        *harness.subscription_event("customer.subscription.deleted", state.reference)
-    )
+    deleted = gateway.parse_subscription_webhook(*harness.subscription_ended(state.reference))
     assert deleted.kind == "canceled"
 
 
 @each_subscription_gateway
 def test_forged_subscription_webhook_is_refused(plugin, gateway, harness):
     state, _ = _subscribed(gateway, harness)
-    webhook = harness.invoice_event("invoice.paid", state.reference)
+    webhook = harness.subscription_paid(state.reference)
     with pytest.raises(WebhookError):
         gateway.parse_subscription_webhook(*harness.forge(webhook))
     with pytest.raises(WebhookError):
