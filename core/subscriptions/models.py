@@ -212,6 +212,23 @@ class Subscription(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     ended_at = models.DateTimeField(null=True, blank=True)
 
+    #: Editors read subscriptions in the admin; only the gateway's webhooks change them.
+    panels = [
+        FieldPanel(name, read_only=True)
+        for name in (
+            "mentor",
+            "plan",
+            "price",
+            "gateway",
+            "reference",
+            "status",
+            "current_period_end",
+            "cancel_at_period_end",
+            "grace_until",
+            "reminders_sent",
+        )
+    ]
+
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
