@@ -106,6 +106,7 @@ def test_subscribe_activate_renew_fail_grace_end(
     assert "has ended" in mail.outbox[-1].subject
     subscription.refresh_from_db()
     assert subscription.status == Subscription.CANCELED
+    assert stripe.client.v1.subscriptions.retrieve(subscription.reference).status == "canceled"  # never charged again
     assert benefits.current_plan(mentor.pk) is None
     assert booking.commission.rate_bp == 1000
     assert _booking(mentor, user_factory, 3)[1] == 1200

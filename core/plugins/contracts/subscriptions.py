@@ -161,7 +161,7 @@ class SubscriptionGateway(ABC):
         """Move the subscription to another price now, prorating the rest of the period."""
 
     @abstractmethod
-    def cancel_subscription(self, reference: str, *, at_period_end: bool = True) -> SubscriptionState:
+    def cancel_subscription(self, reference: str, at_period_end: bool = True) -> SubscriptionState:
         """Stop renewing (``at_period_end``) or end now."""
 
     @abstractmethod

@@ -222,7 +222,7 @@ def _end(subscription: Subscription) -> None:
 def end_lapsed_grace(now: datetime | None = None) -> int:
     """End the subscriptions whose grace period ran out (their benefits have stopped already)."""
     now = now or timezone.now()
-    ended = 0
+    ended: list[Subscription] = []
     for pk in Subscription.objects.filter(status=Subscription.PAST_DUE, grace_until__lte=now).values_list(
         "pk", flat=True
     ):
@@ -231,5 +231,21 @@ def end_lapsed_grace(now: datetime | None = None) -> int:
             if subscription.status == Subscription.PAST_DUE and subscription.grace_until <= now:
                 _end(subscription)
                 reminders.send_ended(subscription)
-                ended += 1
-    return ended
+                ended.append(subscription)
+    for subscription in ended:
+        _stop_at_gateway(subscription)
+    return len(ended)
+
+
+def _stop_at_gateway(subscription: Subscription) -> None:
+    """Cancel now at the gateway, so a plan whose benefits ended is never charged again (best effort)."""
+    if not subscription.reference:
+        return
+    from core.api.refusals import Refusal
+    from core.plugins import SubscriptionState
+
+    try:
+        routed = gateways.route(subscription.gateway)
+        gateways.call(routed, "cancel_subscription", subscription.reference, False, expect=SubscriptionState)
+    except Refusal as exc:  # the gateway's own dunning ends it anyway; the editor sees the log
+        logger.warning("Could not cancel %s subscription %s: %s", subscription.gateway, subscription.reference, exc)

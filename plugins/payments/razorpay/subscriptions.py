@@ -160,7 +160,7 @@ class RazorpaySubscriptions(SubscriptionGateway):
         )
         return self._state(sub)
 
-    def cancel_subscription(self, reference: str, *, at_period_end: bool = True) -> SubscriptionState:
+    def cancel_subscription(self, reference: str, at_period_end: bool = True) -> SubscriptionState:
         sub = self._call(
             self._client.subscription.cancel, reference, {"cancel_at_cycle_end": 1 if at_period_end else 0}
         )

@@ -203,7 +203,7 @@ class StripeSubscriptions(SubscriptionGateway):
             raise self._explain(exc) from exc
         return self._state(updated.to_dict())
 
-    def cancel_subscription(self, reference: str, *, at_period_end: bool = True) -> SubscriptionState:
+    def cancel_subscription(self, reference: str, at_period_end: bool = True) -> SubscriptionState:
         try:
             if at_period_end:
                 sub = self._client.v1.subscriptions.update(reference, params={"cancel_at_period_end": True})
