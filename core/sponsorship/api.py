@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.errors import as_api_exception
+from core.api.middleware import MAX_ID
 from core.api.refusals import Refusal
 
 from . import services
@@ -20,7 +21,9 @@ ERROR = OpenApiResponse(description='{"detail": ..., "code": ..., "errors"?: {fi
 
 class CampaignInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
-    mentor = serializers.IntegerField(required=False, help_text="Editors only: the mentor to sponsor.")
+    mentor = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="Editors only: the mentor to sponsor."
+    )
     skills = serializers.ListField(child=serializers.CharField(max_length=80), required=False, max_length=50)
     topics = serializers.CharField(max_length=255, required=False, allow_blank=True)
     starts_on = serializers.CharField(max_length=10)

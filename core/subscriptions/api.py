@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from wagtail.models import Site
 
 from core.api.errors import as_api_exception
+from core.api.middleware import MAX_ID
 from core.api.refusals import Refusal
 
 from . import benefits
@@ -77,12 +78,12 @@ class SubscriptionSerializer(serializers.Serializer):
 
 
 class SubscribeSerializer(serializers.Serializer):
-    price = serializers.IntegerField(help_text="A plan price id from GET /api/plans/.")
+    price = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="A plan price id from GET /api/plans/.")
     gateway = serializers.CharField(max_length=50)
 
 
 class ChangeSerializer(serializers.Serializer):
-    price = serializers.IntegerField()
+    price = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
 class ConfirmSerializer(serializers.Serializer):

@@ -34,6 +34,8 @@ def test_plans_are_listed_with_prices_and_benefits(client, plan):
     [
         ({"price": 999_999, "gateway": "stripe"}, 400, "price"),
         ({"price": "abc", "gateway": "stripe"}, 400, "price"),
+        ({"price": 2**70, "gateway": "stripe"}, 400, "price"),
+        ({"price": -3, "gateway": "stripe"}, 400, "price"),
         ({"gateway": "stripe"}, 400, "price"),
         ({"price": "MONTHLY", "gateway": "nope"}, 400, "gateway"),
         ({"price": "MONTHLY", "gateway": "manual"}, 400, "gateway"),

@@ -42,6 +42,8 @@ def find_price(price_id: object) -> PlanPrice:
         pk = int(str(price_id))
     except (TypeError, ValueError):
         raise SubscriptionError("Choose a plan price by its id.", code="unknown_plan", field="price") from None
+    if not 1 <= pk <= 2**63 - 1:
+        raise SubscriptionError(f"No plan offers a price {pk}.", code="unknown_plan", field="price")
     price = offered_prices().filter(pk=pk).first()
     if price is None:
         raise SubscriptionError(f"No plan offers a price {pk}.", code="unknown_plan", field="price")
