@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include("core.catalogue.urls")),
     path("", include("core.scheduling.urls")),
     path("", include("core.payments.urls")),
+    path("", include("core.subscriptions.urls")),
+    path("", include("core.sponsorship.urls")),
     path("", include("core.recommendations.urls")),
     path("", include("core.rooms.urls")),
     path("", include("core.notifications.urls")),

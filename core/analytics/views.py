@@ -20,6 +20,10 @@ def mentor_insights(request: HttpRequest) -> HttpResponse:
     """``/analytics/mentor/``: earnings, utilisation, ratings, demand, bookings at risk, a price check."""
     if not request.user.is_mentor:
         return render(request, "analytics/not_mentor.html", status=403)
+    from core.subscriptions.benefits import may_see_insights
+
+    if not may_see_insights(request.user):
+        return render(request, "subscriptions/insights_need_plan.html", status=403)
     summary = mentor_summary(request.user)
     price_error = None
     raw_skills = [v for v in request.GET.getlist("skills") if v]

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from core.api.pagination import PageNumberPagination
 from core.api.schema import ErrorSerializer
+from core.sponsorship.placement import mark_uncacheable, place_search
 from core.taxonomy.models import Skill
 
 from .models import MentorPage
@@ -80,6 +81,25 @@ class MentorSerializer(serializers.Serializer):
         url = page.photo.get_rendition(PHOTO_RENDITION).url
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request else url
+
+
+class MentorSearchResultSerializer(MentorSerializer):
+    """A search result: organic, or a sponsored slot (``sponsored`` true, with its impression and click URL)."""
+
+    sponsored = serializers.SerializerMethodField(help_text="True for a paid placement; always shown labelled.")
+    impression_id = serializers.SerializerMethodField(help_text="A sponsored slot's impression id, else null.")
+    click_url = serializers.SerializerMethodField(help_text="Follow it to open a sponsored mentor (counts the click).")
+
+    def get_sponsored(self, page: MentorPage) -> bool:
+        return bool(getattr(page, "sponsored_slot", None))
+
+    def get_impression_id(self, page: MentorPage) -> str | None:
+        slot = getattr(page, "sponsored_slot", None)
+        return str(slot.impression_id) if slot else None
+
+    def get_click_url(self, page: MentorPage) -> str | None:
+        slot = getattr(page, "sponsored_slot", None)
+        return self.context["request"].build_absolute_uri(slot.click_url) if slot else None
 
 
 class SessionSummarySerializer(serializers.Serializer):
@@ -149,9 +169,10 @@ class MentorListView(APIView):
 
     @extend_schema(
         parameters=SEARCH_PARAMETERS,
-        responses=MentorSerializer(many=True),
+        responses=MentorSearchResultSerializer(many=True),
         summary="Search mentors",
         description="Live mentor pages matching every filter; ranked by relevance with `q`, else by rating. "
+        "Sponsored mentors take marked slots (at most one in every five results, `sponsored: true`). "
         "A bad filter answers 400 naming the parameter in `errors`.",
     )
     def get(self, request: Request) -> Response:
@@ -165,7 +186,14 @@ class MentorListView(APIView):
             user_id = request.user.pk if request.user.is_authenticated else None
             page_number = str(request.query_params.get(paginator.page_query_param, "1"))
             mentors_searched.send(sender=MentorListView, filters=filters, user_id=user_id, page=page_number)
-        return paginator.get_paginated_response(MentorSerializer(page, many=True, context={"request": request}).data)
+        placed = place_search(page, filters, request.user, surface="api-search")
+        for slot in placed:
+            if slot.sponsored:
+                slot.item.sponsored_slot = slot
+        data = MentorSearchResultSerializer(
+            [slot.item for slot in placed], many=True, context={"request": request}
+        ).data
+        return mark_uncacheable(paginator.get_paginated_response(data), placed)
 
 
 class MentorDetailView(APIView):

@@ -75,9 +75,13 @@ class MentorIndexPage(Page):
         return context
 
     def serve(self, request, *args, **kwargs):
+        from core.sponsorship.placement import mark_uncacheable
+
         from .views import remember_price_currency
 
-        return remember_price_currency(request, super().serve(request, *args, **kwargs))
+        response = remember_price_currency(request, super().serve(request, *args, **kwargs))
+        placed = (getattr(response, "context_data", None) or {}).get("placed") or []
+        return mark_uncacheable(response, placed)
 
 
 class MentorPage(Page):

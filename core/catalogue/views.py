@@ -17,6 +17,8 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
 from wagtail.models import Site
 
+from core.sponsorship.placement import mark_uncacheable, place_search
+
 from . import profiles, reviews
 from .exchange import current_rates
 from .forms import MentorProfileForm, MentorSearchForm, ReviewForm
@@ -70,6 +72,8 @@ def search_context(request: HttpRequest, index_page: MentorIndexPage | None = No
         {
             "filters": filters,
             "results": results,
+            # A separate step after the (cacheable) search: sponsored slots are counted per view.
+            "placed": place_search(results.object_list, filters, request.user),
             "paginator": paginator,
             "querystring": query.urlencode(),
             "uncomparable_currencies": uncomparable_currencies(filters),
@@ -91,7 +95,8 @@ def mentor_search(request: HttpRequest) -> HttpResponse:
 
         return serve(request, request.path)
     context = {"page": None, **search_context(request)}
-    return remember_price_currency(request, TemplateResponse(request, "catalogue/mentor_index_page.html", context))
+    response = TemplateResponse(request, "catalogue/mentor_index_page.html", context)
+    return mark_uncacheable(remember_price_currency(request, response), context.get("placed") or [])
 
 
 def mentor_by_user(request: HttpRequest, user_id: int) -> HttpResponse:

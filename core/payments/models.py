@@ -315,6 +315,8 @@ class LedgerEntry(MoneyDisplay, models.Model):
     COMMISSION_REVERSAL = "commission_reversal"
     EARNING_REVERSAL = "earning_reversal"
     PAYOUT = "payout"
+    SUBSCRIPTION_CHARGE = "subscription_charge"
+    SUBSCRIPTION_REVENUE = "subscription_revenue"
     KIND_CHOICES = [
         (CHARGE, "Charge (learner paid)"),
         (COMMISSION, "Platform commission"),
@@ -323,10 +325,13 @@ class LedgerEntry(MoneyDisplay, models.Model):
         (COMMISSION_REVERSAL, "Commission reversal"),
         (EARNING_REVERSAL, "Mentor earning reversal"),
         (PAYOUT, "Payout (to the mentor)"),
+        (SUBSCRIPTION_CHARGE, "Subscription charge (a mentor paid a plan)"),
+        (SUBSCRIPTION_REVENUE, "Platform revenue from a subscription"),
     ]
-    #: Kinds that move money between the learner and the gateway.
-    CASH_KINDS = (CHARGE, REFUND)
-    PLATFORM_KINDS = (COMMISSION, COMMISSION_REVERSAL)
+    #: Kinds that move money between a payer (learner, or a mentor paying a plan) and the gateway.
+    CASH_KINDS = (CHARGE, REFUND, SUBSCRIPTION_CHARGE)
+    #: The platform's share: commission, and all of a subscription (never a mentor's earning).
+    PLATFORM_KINDS = (COMMISSION, COMMISSION_REVERSAL, SUBSCRIPTION_REVENUE)
     MENTOR_KINDS = (MENTOR_EARNING, EARNING_REVERSAL, PAYOUT)
 
     booking = models.ForeignKey(

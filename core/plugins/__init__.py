@@ -43,6 +43,18 @@ from .contracts.recommenders import (
     TrainingData,
     UserFeatures,
 )
+from .contracts.subscriptions import (
+    SUBSCRIPTIONS,
+    PriceSpec,
+    SubscriptionCheckoutContext,
+    SubscriptionEvent,
+    SubscriptionGateway,
+    SubscriptionRequest,
+    SubscriptionSetup,
+    SubscriptionSetupRequest,
+    SubscriptionState,
+    offers_subscriptions,
+)
 from .contracts.video import IceServer, Participant, RoomInfo, RoomRequest, VideoBackend
 from .markers import ENTRY_POINT_GROUP, PROJECT_NAME, hookimpl, hookspec
 from .meta import PluginConfig, PluginMeta, SettingField
@@ -53,6 +65,7 @@ __all__ = [
     "EVENT_NAMES",
     "PROJECT_NAME",
     "SIGNAL_WEIGHTS",
+    "SUBSCRIPTIONS",
     "Candidates",
     "CheckoutContext",
     "DomainEvent",
@@ -69,6 +82,7 @@ __all__ = [
     "PaymentState",
     "PluginConfig",
     "PluginMeta",
+    "PriceSpec",
     "Recommender",
     "RecommenderScores",
     "RefundRequest",
@@ -76,6 +90,13 @@ __all__ = [
     "RoomInfo",
     "RoomRequest",
     "SettingField",
+    "SubscriptionCheckoutContext",
+    "SubscriptionEvent",
+    "SubscriptionGateway",
+    "SubscriptionRequest",
+    "SubscriptionSetup",
+    "SubscriptionSetupRequest",
+    "SubscriptionState",
     "TrainingData",
     "UserFeatures",
     "VideoBackend",
@@ -83,5 +104,6 @@ __all__ = [
     "WebhookEvent",
     "hookimpl",
     "hookspec",
+    "offers_subscriptions",
     "render_template",
 ]

@@ -71,6 +71,12 @@ def peerlearn_payment_gateways(config: PluginConfig) -> Sequence[PaymentGateway]
     message is shown as is) and never marks money as received or refunded.
     See :mod:`core.plugins.contracts.payments` for what the core guarantees
     a gateway (idempotent retries, deduplicated events, checked amounts).
+
+    Optional capability: a gateway that also subclasses
+    :class:`~core.plugins.contracts.subscriptions.SubscriptionGateway` declares
+    that it bills recurring plans, and only such gateways are offered for
+    premium mentor plans; their subscription events arrive at
+    ``/subscriptions/webhooks/<identifier>/``. Other gateways are unaffected.
     """
 
 

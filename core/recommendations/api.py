@@ -11,6 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from wagtail.models import Site
 
+from core.sponsorship.placement import mark_uncacheable, place_recommendations
+
 from . import services
 
 
@@ -36,6 +38,7 @@ class RecommendedItemSerializer(serializers.Serializer):
     explanation = serializers.CharField(allow_blank=True)
     exploration = serializers.BooleanField(help_text="Shown to give a new mentor exposure.")
     impression_id = serializers.UUIDField(help_text="Send it back with feedback on this item.")
+    sponsored = serializers.BooleanField(help_text="A paid placement (shown labelled), not ranked.")
 
     @staticmethod
     def from_recommendation(rec: services.Recommendation) -> dict:
@@ -55,6 +58,7 @@ class RecommendedItemSerializer(serializers.Serializer):
             "explanation": rec.item.explanation,
             "exploration": rec.item.exploration,
             "impression_id": rec.impression_id,
+            "sponsored": rec.sponsored,
         }
 
 
@@ -87,7 +91,9 @@ def _limit(request: Request) -> int:
     return value
 
 
-def _render(result: services.RecommendationList) -> Response:
+def _render(result: services.RecommendationList, request: Request | None = None, surface: str = "api") -> Response:
+    if request is not None:  # sponsored slots: a separate step after ranking, counted per view
+        result = place_recommendations(result, request.user, surface=surface)
     data = {
         "results": [RecommendedItemSerializer.from_recommendation(r) for r in result.items],
         "generated_at": result.generated_at,
@@ -96,7 +102,10 @@ def _render(result: services.RecommendationList) -> Response:
         "experiment": result.experiment_id,
         "variant": result.variant,
     }
-    return Response(RecommendationListSerializer(data).data)
+    response = Response(RecommendationListSerializer(data).data)
+    if any(item.sponsored for item in result.items):
+        mark_uncacheable(response)
+    return response
 
 
 class RecommendationsView(APIView):
@@ -112,7 +121,9 @@ class RecommendationsView(APIView):
     )
     def get(self, request: Request) -> Response:
         return _render(
-            services.recommend(request.user, site_id=_site_id(request), kinds=self.kinds, limit=_limit(request))
+            services.recommend(request.user, site_id=_site_id(request), kinds=self.kinds, limit=_limit(request)),
+            request,
+            "api-recommendations",
         )
 
 
@@ -140,7 +151,9 @@ class TrendingView(APIView):
         "open to visitors who are not signed in.",
     )
     def get(self, request: Request) -> Response:
-        return _render(services.trending(request.user, site_id=_site_id(request), limit=_limit(request)))
+        return _render(
+            services.trending(request.user, site_id=_site_id(request), limit=_limit(request)), request, "api-trending"
+        )
 
 
 #: An item key as the lists give it: a kind and an id in ASCII digits.

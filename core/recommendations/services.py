@@ -44,6 +44,8 @@ class Recommendation:
     item: RankedItem
     position: int
     impression_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    #: Placed by the sponsorship step after ranking (labelled "Sponsored"), not ranked.
+    sponsored: bool = False
 
     @property
     def candidate(self) -> Candidate:

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "core.scheduling",
     "core.rooms",
     "core.payments",
+    "core.subscriptions",
+    "core.sponsorship",
     "core.recommendations",
     "core.analytics",
     "core.demo",
@@ -120,6 +122,7 @@ MIDDLEWARE = [
     "core.scheduling.middleware.ExpireLapsedHoldsMiddleware",
     "core.themes.middleware.ActiveThemeMiddleware",
     "core.api.middleware.InputGuardMiddleware",
+    "core.sponsorship.middleware.SponsoredNoCacheMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -267,6 +270,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Analytics: refit the four prediction models and rescore churn nightly; prune the event log.
     "analytics-refit-models": {"task": "core.analytics.tasks.refit_models", "schedule": 24 * 3600},
     "analytics-prune-events": {"task": "core.analytics.tasks.prune_events", "schedule": 24 * 3600},
+    # Premium plans: remind mentors whose renewal failed, end benefits when the grace period is over.
+    "subscriptions-grace-reminders": {"task": "core.subscriptions.tasks.send_grace_reminders", "schedule": 3600},
+    "subscriptions-end-lapsed-grace": {"task": "core.subscriptions.tasks.end_lapsed_grace", "schedule": 15 * 60},
 }
 
 # --- Auth -----------------------------------------------------------------

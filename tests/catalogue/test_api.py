@@ -56,6 +56,9 @@ def test_list_item_fields(api_client, mentors):
         "rating_average": "4.75",
         "rating_count": 8,
         "photo": None,
+        "sponsored": False,
+        "impression_id": None,
+        "click_url": None,
     }
 
 

@@ -37,11 +37,22 @@ def current_commission_bp(site: Site | None = None) -> int:
     return payment_settings(site).commission_bp
 
 
+def booking_commission_bp(booking) -> int:
+    """The rate for a new booking: the site's, or the mentor's premium plan's when that is lower."""
+    from core.subscriptions.benefits import plan_commission_bp
+
+    site_rate = current_commission_bp()
+    plan_rate = plan_commission_bp(booking.session.mentor_id)
+    return site_rate if plan_rate is None else min(site_rate, plan_rate)
+
+
 def freeze_commission(booking) -> int:
     """The rate frozen for ``booking`` (frozen now at the current rate if it was not yet)."""
-    record, _ = BookingCommission.objects.get_or_create(
-        booking_id=booking.pk, defaults={"rate_bp": current_commission_bp()}
-    )
+    record = BookingCommission.objects.filter(booking_id=booking.pk).first()
+    if record is None:
+        record, _ = BookingCommission.objects.get_or_create(
+            booking_id=booking.pk, defaults={"rate_bp": booking_commission_bp(booking)}
+        )
     return record.rate_bp
 
 

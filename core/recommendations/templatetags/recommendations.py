@@ -10,6 +10,8 @@ import logging
 from django import template
 from wagtail.models import Site
 
+from core.sponsorship.placement import place_recommendations
+
 from .. import services
 
 register = template.Library()
@@ -31,6 +33,9 @@ def _block(context, kind: str, limit: int, surface: str) -> dict:
             result = services.trending(user, site_id=_site_id(request), limit=limit)
         else:
             result = services.recommend(user, site_id=_site_id(request), limit=limit)
+        result = place_recommendations(result, user, surface=surface)
+        if request is not None and result is not None and any(r.sponsored for r in result.items):
+            request.sponsored_slots_shown = True  # SponsoredNoCacheMiddleware keeps the page out of caches
     except Exception:  # recommendations are an extra: the page must still render
         logger.exception("Recommendations for %s could not be made", surface)
         result = None

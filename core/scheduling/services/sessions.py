@@ -90,6 +90,16 @@ def create_session(
     too_big = video_backend_capacity_error(capacity)
     if too_big:
         raise InvalidRequest(too_big, code="video_capacity", field="capacity")
+    if capacity > 1:
+        from core.subscriptions.benefits import group_capacity_limit
+
+        limit = group_capacity_limit(mentor)
+        if capacity > limit:
+            raise InvalidRequest(
+                f"Group sessions on your plan take up to {limit} learners; a premium plan may allow more.",
+                code="capacity_over_plan",
+                field="capacity",
+            )
     try:
         currency = money.normalise_currency(currency)
     except money.MoneyError as exc:

@@ -43,6 +43,8 @@ from core.plugins import (
     render_template,
 )
 
+from .subscriptions import RazorpaySubscriptions
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 DEFAULT_API_BASE = "https://api.razorpay.com"
 DEFAULT_CHECKOUT_JS = "https://checkout.razorpay.com/v1/checkout.js"
@@ -80,7 +82,7 @@ def _made_for(order: Mapping[str, Any], receipt: str, idempotency_key: str) -> b
 _ERRORS = (requests.RequestException, BadRequestError, RazorpayGatewayError, ServerError, ValueError, KeyError)
 
 
-class RazorpayGateway(PaymentGateway):
+class RazorpayGateway(RazorpaySubscriptions, PaymentGateway):
     identifier = "razorpay"
     display_name = "Razorpay (cards, UPI, netbanking)"
 
@@ -98,6 +100,7 @@ class RazorpayGateway(PaymentGateway):
     ) -> None:
         self.key_id = key_id
         self._webhook_secret = webhook_secret
+        self._key_secret = key_secret
         self.checkout_js_url = checkout_js_url
         self.business_name = business_name
         self.currencies = currencies
@@ -190,7 +193,22 @@ class RazorpayGateway(PaymentGateway):
             raise GatewayError("Razorpay's payment signature does not match; the answer was not accepted.") from exc
         return PaymentReturn(reference=reference, status="processing", charge_reference=payment_id)
 
+    def _explain_error(self, exc: Exception) -> GatewayError:
+        return _explain(exc)
+
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
+        payload, event_id = self._verified_body(body, headers)
+        try:
+            data = json.loads(payload)
+        except ValueError as exc:
+            raise WebhookError("the body is not JSON") from exc
+        try:
+            return self._event(event_id, data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise WebhookError(f"unexpected event shape: {type(exc).__name__}: {exc}") from exc
+
+    def _verified_body(self, body: bytes, headers: Mapping[str, str]) -> tuple[str, str]:
+        """The body as text and the delivery's event id, once ``X-Razorpay-Signature`` is checked."""
         if not self._webhook_secret:
             raise WebhookError("no Razorpay webhook secret is configured, so no event can be verified")
         signature = header(headers, "X-Razorpay-Signature")
@@ -204,16 +222,9 @@ class RazorpayGateway(PaymentGateway):
             self._client.utility.verify_webhook_signature(payload, signature, self._webhook_secret)
         except SignatureVerificationError as exc:
             raise WebhookError("bad signature") from exc
-        try:
-            data = json.loads(payload)
-        except ValueError as exc:
-            raise WebhookError("the body is not JSON") from exc
         # Razorpay names each delivery's event in a header; a retried delivery keeps it.
         event_id = header(headers, "X-Razorpay-Event-Id") or "sha256:" + hashlib.sha256(body).hexdigest()
-        try:
-            return self._event(event_id, data)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise WebhookError(f"unexpected event shape: {type(exc).__name__}: {exc}") from exc
+        return payload, event_id
 
     @staticmethod
     def _event(event_id: str, data: Mapping[str, Any]) -> WebhookEvent:

@@ -31,6 +31,8 @@ from core.plugins import (
     render_template,
 )
 
+from .subscriptions import StripeSubscriptions
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: Stripe's recommended tolerance for webhook timestamps (the SDK's default).
 WEBHOOK_TOLERANCE_SECONDS = 300
@@ -77,7 +79,7 @@ def _explain(exc: stripe.StripeError) -> GatewayError:
     return GatewayError(f"Stripe refused the request: {message}")
 
 
-class StripeGateway(PaymentGateway):
+class StripeGateway(StripeSubscriptions, PaymentGateway):
     identifier = "stripe"
     display_name = "Card (Stripe)"
 
@@ -145,7 +147,18 @@ class StripeGateway(PaymentGateway):
             },
         )
 
+    def _explain(self, exc: stripe.StripeError) -> GatewayError:
+        return _explain(exc)
+
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
+        data = json.loads(self._verified(body, headers))
+        try:
+            return self._event(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise WebhookError(f"unexpected event shape: {type(exc).__name__}: {exc}") from exc
+
+    def _verified(self, body: bytes, headers: Mapping[str, str]) -> str:
+        """The body as text once its ``Stripe-Signature`` is checked; :class:`WebhookError` otherwise."""
         if not self._webhook_secret:
             raise WebhookError("no Stripe webhook secret is configured, so no event can be verified")
         signature = header(headers, "Stripe-Signature")
@@ -163,11 +176,7 @@ class StripeGateway(PaymentGateway):
             raise WebhookError(f"bad or stale signature: {exc.user_message or exc}") from exc
         except ValueError as exc:
             raise WebhookError("the body is not JSON") from exc
-        data = json.loads(payload)
-        try:
-            return self._event(data)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise WebhookError(f"unexpected event shape: {type(exc).__name__}: {exc}") from exc
+        return payload
 
     @staticmethod
     def _event(data: Mapping[str, Any]) -> WebhookEvent:

@@ -225,6 +225,46 @@ class StripeHarness(GatewayHarness):
             return 0
         return int(charge["amount"]) - int(charge["amount_refunded"])
 
+    # --- subscriptions (the optional capability) ------------------------------------------
+
+    def save_card(self, client_data, number: str = "4242424242424242") -> dict[str, str]:
+        """What the browser's Stripe.js does with the card form: confirm the SetupIntent; the posted params."""
+        seti = client_data["setup_intent"]
+        self.client.v1.setup_intents.confirm(seti, params={"payment_method": self._card(number)})
+        return {"setup_intent": seti}
+
+    def latest_invoice(self, subscription_reference: str) -> dict[str, Any]:
+        sub = self.client.v1.subscriptions.retrieve(subscription_reference).to_dict()
+        invoices = self.client.v1.invoices.list(params={"customer": sub["customer"], "limit": 10}).to_dict()["data"]
+        ours = [i for i in invoices if i.get("subscription") == subscription_reference]
+        assert ours, f"no invoice for {subscription_reference}"
+        return ours[0]
+
+    def _invoice_event(self, kind: str, subscription_reference: str, **override: Any) -> Webhook:
+        invoice = self.latest_invoice(subscription_reference)
+        invoice.update(override)
+        return self._event(kind, invoice)
+
+    def _subscription_event(self, kind: str, subscription_reference: str, **override: Any) -> Webhook:
+        sub = self.client.v1.subscriptions.retrieve(subscription_reference).to_dict()
+        sub.update(override)
+        return self._event(kind, sub)
+
+    def subscription_paid(self, subscription_reference: str, **override: Any) -> Webhook:
+        """A signed ``invoice.paid`` for the subscription's latest invoice (``override`` changes its fields)."""
+        return self._invoice_event("invoice.paid", subscription_reference, **override)
+
+    def subscription_failed(self, subscription_reference: str, **override: Any) -> Webhook:
+        return self._invoice_event("invoice.payment_failed", subscription_reference, **override)
+
+    def subscription_updated(self, subscription_reference: str, **override: Any) -> Webhook:
+        return self._subscription_event("customer.subscription.updated", subscription_reference, **override)
+
+    def subscription_ended(self, subscription_reference: str, **override: Any) -> Webhook:
+        return self._subscription_event(
+            "customer.subscription.deleted", subscription_reference, **{"status": "canceled", **override}
+        )
+
 
 # --- Razorpay ----------------------------------------------------------------------
 
@@ -318,6 +358,40 @@ class RazorpayHarness(GatewayHarness):
             "razorpay_payment_id": charge_reference,
             "razorpay_signature": self.server.checkout_signature(start.reference, charge_reference),
         }
+
+    # --- subscriptions (the optional capability) ------------------------------------------
+
+    def save_card(self, client_data) -> dict[str, str]:
+        """What Checkout does: the customer authorises the subscription; the signed answer the browser posts."""
+        sub_id = client_data["subscription_id"]
+        payment = self.server.authorize(sub_id)
+        return {
+            "razorpay_payment_id": payment["id"],
+            "razorpay_subscription_id": sub_id,
+            "razorpay_signature": self.server.subscription_checkout_signature(payment["id"], sub_id),
+        }
+
+    def subscription_paid(self, subscription_reference: str, **override: Any) -> Webhook:
+        """``subscription.charged``: a renewal captured (the first charge too, when there was no trial)."""
+        payment = self.server.charge(subscription_reference)
+        payment.update(override)
+        sub = dict(self.server.subscriptions[subscription_reference])
+        return self._webhook("subscription.charged", {"subscription": sub, "payment": payment})
+
+    def subscription_failed(self, subscription_reference: str, **override: Any) -> Webhook:
+        sub = self.server.subscriptions[subscription_reference]
+        sub.update(status="pending", charge_at=int(time.time()) + 86400)
+        return self._webhook("subscription.pending", {"subscription": {**sub, **override}})
+
+    def subscription_updated(self, subscription_reference: str, **override: Any) -> Webhook:
+        sub = dict(self.server.subscriptions[subscription_reference])
+        sub.update(override)
+        return self._webhook("subscription.updated", {"subscription": sub})
+
+    def subscription_ended(self, subscription_reference: str, **override: Any) -> Webhook:
+        sub = self.server.subscriptions[subscription_reference]
+        sub.update(status="cancelled", ended_at=int(time.time()), **override)
+        return self._webhook("subscription.cancelled", {"subscription": dict(sub)})
 
 
 # --- Manual (invoice / bank transfer) ---------------------------------------------------

@@ -110,6 +110,8 @@ class FakeRazorpay:
         self.payments: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
         self.refund_keys: dict[str, str] = {}
+        self.plans: dict[str, dict[str, Any]] = {}
+        self.subscriptions: dict[str, dict[str, Any]] = {}
         #: "processed" (instant) or "pending" (settled later by refund.processed).
         self.refund_status = "processed"
         self.requests: list[tuple[str, str]] = []
@@ -153,6 +155,9 @@ class FakeRazorpay:
 
             def do_POST(self) -> None:  # noqa: N802
                 self._handle("POST")
+
+            def do_PATCH(self) -> None:  # noqa: N802
+                self._handle("PATCH")
 
         port = free_port()
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
@@ -211,6 +216,18 @@ class FakeRazorpay:
             if method == "POST" and (match := re.fullmatch(r"/v1/payments/(pay_\w+)/refund", path)):
                 key = {k.lower(): v for k, v in headers.items()}.get("x-refund-idempotency", "")
                 return self._refund(match[1], data, key)
+            if method == "POST" and path == "/v1/plans":
+                return self._create_plan(data)
+            if method == "GET" and (match := re.fullmatch(r"/v1/plans/(plan_\w+)", path)):
+                return self._found(self.plans.get(match[1]))
+            if method == "POST" and path == "/v1/subscriptions":
+                return self._create_subscription(data)
+            if match := re.fullmatch(r"/v1/subscriptions/(sub_\w+)", path):
+                if method == "PATCH":
+                    return self._update_subscription(match[1], data)
+                return self._found(self.subscriptions.get(match[1]))
+            if method == "POST" and (match := re.fullmatch(r"/v1/subscriptions/(sub_\w+)/cancel", path)):
+                return self._cancel_subscription(match[1], data)
         return 404, _error("BAD_REQUEST_ERROR", "The requested URL was not found on the server.")
 
     @staticmethod
@@ -288,6 +305,133 @@ class FakeRazorpay:
         if payment["amount_refunded"] == payment["amount"]:
             payment["status"] = "refunded"
         return 200, refund
+
+    # --- plans and subscriptions -----------------------------------------------------
+
+    def _create_plan(self, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        item = data.get("item") or {}
+        if data.get("period") not in ("daily", "weekly", "monthly", "yearly"):
+            return 400, _error("BAD_REQUEST_ERROR", "The period field is invalid.")
+        if not isinstance(data.get("interval"), int) or data["interval"] < 1:
+            return 400, _error("BAD_REQUEST_ERROR", "The interval must be at least 1.")
+        if not isinstance(item.get("amount"), int) or item["amount"] < 100:
+            return 400, _error("BAD_REQUEST_ERROR", "The amount must be atleast INR 1.00")
+        if not isinstance(item.get("currency"), str) or len(item["currency"]) != 3 or not item.get("name"):
+            return 400, _error("BAD_REQUEST_ERROR", "The item name and currency are required.")
+        plan = {
+            "id": self._id("plan"),
+            "entity": "plan",
+            "interval": data["interval"],
+            "period": data["period"],
+            "item": {"id": self._id("item"), "active": True, **item},
+            "notes": data.get("notes") or [],
+            "created_at": int(time.time()),
+        }
+        self.plans[plan["id"]] = plan
+        return 200, plan
+
+    def _create_subscription(self, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if data.get("plan_id") not in self.plans:
+            return 400, _error("BAD_REQUEST_ERROR", "The id provided does not exist")
+        if not isinstance(data.get("total_count"), int) or data["total_count"] < 1:
+            return 400, _error("BAD_REQUEST_ERROR", "The total count field is required.")
+        start_at = data.get("start_at")
+        sub = {
+            "id": self._id("sub"),
+            "entity": "subscription",
+            "plan_id": data["plan_id"],
+            "status": "created",
+            "total_count": data["total_count"],
+            "paid_count": 0,
+            "remaining_count": data["total_count"],
+            "customer_notify": data.get("customer_notify", 1),
+            "start_at": start_at,
+            "current_start": None,
+            "current_end": None,
+            "charge_at": start_at,
+            "ended_at": None,
+            "has_scheduled_changes": False,
+            "notes": data.get("notes") or [],
+            "short_url": "https://rzp.io/i/test",
+            "created_at": int(time.time()),
+        }
+        self.subscriptions[sub["id"]] = sub
+        return 200, sub
+
+    def _update_subscription(self, sub_id: str, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        sub = self.subscriptions.get(sub_id)
+        if sub is None:
+            return self._found(None)
+        if data.get("plan_id") not in self.plans:
+            return 400, _error("BAD_REQUEST_ERROR", "The id provided does not exist")
+        if sub["status"] not in ("active", "authenticated"):
+            return 400, _error("BAD_REQUEST_ERROR", "Subscription can only be updated when it is active.")
+        sub["plan_id"] = data["plan_id"]
+        return 200, sub
+
+    def _cancel_subscription(self, sub_id: str, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        sub = self.subscriptions.get(sub_id)
+        if sub is None:
+            return self._found(None)
+        if sub["status"] in ("cancelled", "completed", "expired"):
+            return 400, _error("BAD_REQUEST_ERROR", "Subscription is not cancellable in cancelled status.")
+        if data.get("cancel_at_cycle_end") not in (1, True):
+            sub.update(status="cancelled", ended_at=int(time.time()))
+        return 200, sub
+
+    def authorize(self, sub_id: str) -> dict[str, Any]:
+        """The customer authorises the subscription in Checkout (the first charge when it has no trial)."""
+        with self._lock:
+            sub = self.subscriptions[sub_id]
+            plan = self.plans[sub["plan_id"]]
+            now = int(time.time())
+            payment = {
+                "id": self._id("pay"),
+                "entity": "payment",
+                "amount": plan["item"]["amount"],
+                "currency": plan["item"]["currency"],
+                "status": "captured",
+                "order_id": None,
+                "invoice_id": self._id("inv"),
+                "method": "card",
+                "amount_refunded": 0,
+                "created_at": now,
+            }
+            self.payments[payment["id"]] = payment
+            trial = sub.get("start_at") and sub["start_at"] > now
+            sub.update(status="authenticated" if trial else "active", current_start=now)
+            if not trial:
+                sub.update(paid_count=1, remaining_count=sub["total_count"] - 1, current_end=now + 30 * 86400)
+            return payment
+
+    def charge(self, sub_id: str) -> dict[str, Any]:
+        """A renewal charged: a captured payment with its invoice."""
+        with self._lock:
+            sub = self.subscriptions[sub_id]
+            plan = self.plans[sub["plan_id"]]
+            payment = {
+                "id": self._id("pay"),
+                "entity": "payment",
+                "amount": plan["item"]["amount"],
+                "currency": plan["item"]["currency"],
+                "status": "captured",
+                "invoice_id": self._id("inv"),
+                "method": "card",
+                "created_at": int(time.time()),
+            }
+            self.payments[payment["id"]] = payment
+            period = 365 if plan["period"] == "yearly" else 30
+            sub.update(
+                status="active",
+                paid_count=sub["paid_count"] + 1,
+                current_start=int(time.time()),
+                current_end=int(time.time()) + period * 86400,
+            )
+            return payment
+
+    def subscription_checkout_signature(self, payment_id: str, sub_id: str) -> str:
+        """What Checkout hands the browser for a subscription: HMAC-SHA256(key_secret, "payment|subscription")."""
+        return hmac.new(self.key_secret.encode(), f"{payment_id}|{sub_id}".encode(), hashlib.sha256).hexdigest()
 
     # --- what the learner and Razorpay do (test side) --------------------------------
 

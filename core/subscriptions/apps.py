@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SubscriptionsConfig(AppConfig):
+    name = "core.subscriptions"
+    label = "subscriptions"
+    verbose_name = "Premium plans"
