@@ -136,14 +136,14 @@ def test_group_capacity_follows_the_plan(mentor, plan):
     from core.subscriptions.benefits import subscription_settings
 
     settings = subscription_settings()
-    settings.standard_group_capacity = 12
+    settings.standard_group_capacity = 2  # below the default mesh's 3 seats, so only the plan decides
     settings.save()
     start = (datetime.now(UTC) + timedelta(days=2)).replace(second=0, microsecond=0)
     with pytest.raises(InvalidRequest) as refused:
-        create_session(mentor, title="Big group", start=start, duration_minutes=60, capacity=30)
+        create_session(mentor, title="Group", start=start, duration_minutes=60, capacity=3)
     assert refused.value.code == "capacity_over_plan"
     _grant(mentor, plan)
-    assert create_session(mentor, title="Big group", start=start, duration_minutes=60, capacity=30).capacity == 30
+    assert create_session(mentor, title="Group", start=start, duration_minutes=60, capacity=3).capacity == 3
 
 
 def test_insights_page_needs_a_plan_when_the_site_says_so(client, mentor, plan):
