@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("core.catalogue.api_urls")),
     path("", include("core.scheduling.api_urls")),
     path("", include("core.payments.api_urls")),
+    path("", include("core.pricing.api_urls")),
     path("", include("core.recommendations.api_urls")),
     path("", include("core.rooms.api_urls")),
     path("", include("core.notifications.api_urls")),

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "core.scheduling",
     "core.rooms",
     "core.payments",
+    "core.pricing",
     "core.recommendations",
     "core.analytics",
     "core.demo",
