@@ -174,8 +174,7 @@ def test_a_new_coupon_replaces_the_open_payment(stripe, revenue, booking_factory
 
 
 def test_full_platform_coupon_confirms_without_a_gateway(
-    stripe,
-    revenue, booking_factory, coupon_factory, django_capture_on_commit_callbacks
+    stripe, revenue, booking_factory, coupon_factory, django_capture_on_commit_callbacks
 ):
     revenue(fee_percent="5", fixed=50)
     coupon = coupon_factory("FREE", percent=Decimal("100"), max_uses=1)
