@@ -166,8 +166,8 @@ class Coupon(models.Model):
     code = models.CharField(
         max_length=32,
         unique=True,
-        validators=[RegexValidator(r"^[A-Z0-9][A-Z0-9_-]{2,31}$", "3 to 32 capital letters, digits, - or _.")],
-        help_text="What learners type, e.g. WELCOME10 (matched without regard to case).",
+        validators=[RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$", "3 to 32 letters, digits, - or _.")],
+        help_text="What learners type, e.g. WELCOME10 (stored in capitals, matched without regard to case).",
     )
     description = models.CharField(max_length=200, blank=True)
     kind = models.CharField(max_length=10, choices=KIND_CHOICES, default=PERCENT)
@@ -247,6 +247,10 @@ class Coupon(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    def save(self, *args, **kwargs) -> None:
+        self.code = (self.code or "").strip().upper()
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         self.code = (self.code or "").strip().upper()
@@ -381,3 +385,11 @@ class Receipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.number}"
+
+    @property
+    def buyer_name(self) -> str:
+        return str(self.buyer_details.get("name", ""))
+
+    @property
+    def buyer_tax_id(self) -> str:
+        return str(self.buyer_details.get("tax_id", ""))

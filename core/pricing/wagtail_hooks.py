@@ -94,7 +94,7 @@ class ReceiptViewSet(ReadOnlyViewSet):
     list_display = [
         "number",
         Column("kind", label="Kind", accessor="get_kind_display"),
-        Column("buyer", label="Buyer", accessor=lambda r: r.buyer_details.get("name", "")),
+        Column("buyer", label="Buyer", accessor="buyer_name"),
         MoneyColumn("tax", field="tax_minor", label="Tax"),
         MoneyColumn("total", field="total_minor", label="Total"),
         "issued_at",
@@ -107,7 +107,8 @@ class ReceiptViewSet(ReadOnlyViewSet):
         "booking_id",
         "payment_id",
         "refund_id",
-        "buyer_details",
+        "buyer_name",
+        "buyer_tax_id",
         "currency",
         "net_minor",
         "tax_minor",
