@@ -76,7 +76,7 @@ def coupon_factory(db):
 
 
 @pytest.fixture
-def pay(deliver):
+def pay(deliver):  # noqa: F811 - the fixture imported above
     """Start a booking's payment through a gateway, complete it, deliver the webhook; returns the started payment."""
     from core.payments.services import checkout
 
