@@ -19,3 +19,12 @@ class PricingConflict(Refusal):
 
     status = 409
     default_code = "conflict"
+
+
+class StatementRefused(Refusal):
+    """A statement month that cannot be read (not YYYY-MM, in the future, too far back)."""
+
+    default_code = "invalid_month"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="month")

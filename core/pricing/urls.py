@@ -11,4 +11,5 @@ urlpatterns = [
     path("payments/receipts/", views.receipts_page, name="receipts"),
     path("payments/receipts/<str:number>.pdf", views.receipt_download, name="receipt_pdf"),
     path("payments/coupons/", views.mentor_coupons, name="mentor_coupons"),
+    path("payments/statement/", views.mentor_statement, name="statement"),
 ]

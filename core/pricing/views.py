@@ -16,8 +16,8 @@ from core.scheduling.models import Booking
 
 from .forms import BillingDetailsForm, CouponCodeForm, MentorCouponForm
 from .models import BillingDetails, Coupon
-from .pdf import receipt_pdf
-from .services import coupons, free, receipts
+from .pdf import receipt_pdf, render_pdf
+from .services import coupons, free, quotes, receipts, statements
 
 
 def _own_booking(request: HttpRequest, booking_id: int) -> Booking:
@@ -116,3 +116,24 @@ def mentor_coupons(request: HttpRequest) -> HttpResponse:
             return redirect("pricing:mentor_coupons")
         status = 400
     return render(request, "pricing/mentor_coupons.html", {"form": form, "coupons": own}, status=status)
+
+
+@login_required
+@require_GET
+def mentor_statement(request: HttpRequest) -> HttpResponse:
+    """A mentor's monthly statement (``?month=YYYY-MM``), as a page or, with ``?format=pdf``, a PDF."""
+    if not getattr(request.user, "is_mentor", False):
+        messages.info(request, "Statements are for mentors.")
+        return redirect("accounts:profile")
+    try:
+        month = statements.parse_month(request.GET.get("month", ""))
+    except Refusal as exc:
+        messages.error(request, exc.message)
+        return redirect("pricing:statement")
+    statement = statements.monthly_statement(request.user, month)
+    context = {"statement": statement, "mentor": request.user, "seller": quotes.revenue_settings()}
+    if request.GET.get("format") == "pdf":
+        response = HttpResponse(render_pdf("pricing/statement_pdf.html", context), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="statement-{month:%Y-%m}.pdf"'
+        return response
+    return render(request, "pricing/statement.html", context)

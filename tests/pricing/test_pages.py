@@ -90,3 +90,25 @@ def test_learners_have_no_coupon_page(client, learner):
     client.force_login(learner)
     assert client.get("/payments/coupons/").status_code == 302
     assert not Coupon.objects.exists()
+
+
+def test_mentor_monthly_statement_page_and_pdf(client, stripe, revenue, booking_factory, pay, mentor, staff):
+    from django.utils import timezone
+
+    from core.payments.services import payouts
+
+    revenue(fee_percent="5")
+    booking = booking_factory(price_minor=4_000)
+    pay(booking, stripe)
+    Booking.objects.filter(pk=booking.pk).update(status=Booking.COMPLETED)
+    payouts.record_payout(mentor, "EUR", by=staff)
+    client.force_login(mentor)
+    month = timezone.now().strftime("%Y-%m")
+    page = client.get("/payments/statement/", {"month": month}).content.decode()
+    assert "40.00 EUR" in page and "4.80 EUR" in page and page.count("35.20 EUR") == 2  # earned and paid out
+    assert "2.00 EUR" not in page  # the learner's service fee is not the mentor's
+    pdf = client.get("/payments/statement/", {"month": month, "format": "pdf"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    for bad in ("2026-13", "3000-01", "yesterday"):
+        response = client.get("/payments/statement/", {"month": bad}, follow=True)
+        assert "Statement" in response.content.decode() and response.redirect_chain
