@@ -147,3 +147,17 @@ def test_coupon_model_refuses_over_100_percent_and_negative_amounts():
     with pytest.raises(ValidationError) as caught:
         Coupon(code="x", kind=Coupon.PERCENT, percent=Decimal("10")).full_clean()
     assert "code" in caught.value.message_dict
+
+
+def test_the_same_code_again_after_a_transfer_started_is_accepted(manual, booking_factory, coupon_factory):
+    from core.payments.services import checkout
+
+    coupon_factory("TEN")
+    booking = booking_factory(price_minor=4_000)
+    coupons.apply(booking, "TEN", user=booking.learner)
+    started = checkout.start_payment(booking, "manual", user=booking.learner)
+    assert started.payment.amount_minor == 3_600
+    assert coupons.apply(booking, "ten", user=booking.learner).coupon.code == "TEN"  # a retried pay request
+    with pytest.raises(PricingConflict) as caught:
+        coupons.apply(booking, "", user=booking.learner)
+    assert caught.value.code == "payment_started"

@@ -114,8 +114,12 @@ def preview(booking: Booking, code: str, *, now: datetime | None = None) -> quot
     )
 
 
+def user_may_pay(booking: Booking, user) -> bool:
+    return user is None or user.pk == booking.learner_id
+
+
 def _check_changeable(booking: Booking, user) -> None:
-    if user is not None and user.pk != booking.learner_id:
+    if not user_may_pay(booking, user):
         raise PricingConflict("Only the learner who booked can apply a coupon.", code="permission_denied")
     if booking.status != Booking.PENDING_PAYMENT:
         raise PricingConflict(
@@ -144,8 +148,10 @@ def apply(booking: Booking | int, code: str, *, user=None, now: datetime | None 
     booking_id = booking if isinstance(booking, int) else booking.pk
     with transaction.atomic():
         locked = lock_booking(booking_id)
-        _check_changeable(locked, user)
         held = quotes.held_redemption(locked)
+        if held is not None and held.coupon.code == normalise(code) and user_may_pay(locked, user):
+            return held  # the same code again (a retried request): nothing to change
+        _check_changeable(locked, user)
         if not normalise(code):
             if held is not None:
                 _release(held, now)
@@ -153,8 +159,6 @@ def apply(booking: Booking | int, code: str, *, user=None, now: datetime | None 
         coupon = Coupon.objects.select_for_update().filter(code=normalise(code)).first()
         if coupon is None:
             raise CouponRefused(f"There is no coupon “{normalise(code)[:40]}”.", code="unknown_coupon")
-        if held is not None and held.coupon_id == coupon.pk:
-            return held
         discount = discount_for(coupon, locked, now=now)
         if held is not None:
             _release(held, now)
