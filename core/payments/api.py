@@ -102,7 +102,7 @@ class BookingPayView(APIView):
         booking = get_object_or_404(Booking.objects.filter(learner=request.user), pk=pk)
         serializer = PayRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        covered = pricing_api.apply_for_pay(booking, serializer.validated_data, request.user)
+        covered = pricing_api.apply_for_pay(booking, serializer.validated_data, request.user, _site_id(request))
         if covered is not None:  # a coupon paid for it all: confirmed without a gateway
             return Response(covered)
         try:

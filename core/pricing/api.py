@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,13 +25,30 @@ from .services import coupons, free, quotes, receipts
 ERROR = OpenApiResponse(description='{"detail": ..., "code": ..., "errors"?: {field: [...]}}')
 
 
-def apply_for_pay(booking: Booking, data: dict, user) -> dict | None:
+def _check_gateway(booking: Booking, identifier: str, site_id: int | None) -> None:
+    """Refuse an unknown gateway, or one that does not take the currency, before a coupon is held."""
+    from core.payments.errors import InvalidPayment, UnknownGateway
+    from core.payments.services import gateways
+
+    try:
+        routed = gateways.route(identifier, site_id)
+    except UnknownGateway as exc:
+        raise ValidationError({"gateway": [ErrorDetail(exc.message, code=exc.code)]}) from exc
+    if not gateways.supports(routed, booking.currency, site_id):
+        raise InvalidPayment(
+            f"{routed.display_name} does not take {booking.currency}.", code="currency", field="gateway"
+        )
+
+
+def apply_for_pay(booking: Booking, data: dict, user, site_id: int | None = None) -> dict | None:
     """The ``coupon`` key of a pay request: hold it (blank takes it off); a fully covered booking is confirmed.
 
     Returns the answer for a booking confirmed without payment, else None (the
-    payment goes ahead at the new price). Refusals raise (400/409) and change nothing.
+    payment goes ahead at the new price). Refusals raise (400/409) and change
+    nothing: the gateway is checked before the code is held.
     """
     if "coupon" in data:
+        _check_gateway(booking, data["gateway"], site_id)
         coupons.apply(booking, data["coupon"], user=user)
     if booking.price_minor <= 0:
         return None

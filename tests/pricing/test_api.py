@@ -117,3 +117,16 @@ def test_quote_of_someone_elses_booking_is_404(booking_factory, api_client, user
     booking = booking_factory(price_minor=4_000)
     api_client.force_authenticate(user_factory())
     assert api_client.get(f"/api/bookings/{booking.pk}/quote/").status_code == 404
+
+
+def test_pay_with_a_good_coupon_and_an_unknown_gateway_holds_nothing(
+    stripe, booking_factory, coupon_factory, api_client
+):
+    coupon_factory("TEN")
+    booking = booking_factory(price_minor=4_000)
+    api_client.force_authenticate(booking.learner)
+    response = api_client.post(
+        f"/api/bookings/{booking.pk}/pay/", {"gateway": "paypal", "coupon": "TEN"}, format="json"
+    )
+    assert response.status_code == 400 and "gateway" in response.json()["errors"]
+    assert not CouponRedemption.objects.exists() and Coupon.objects.get().uses == 0
