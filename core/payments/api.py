@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from wagtail.models import Site
 
+from core.pricing import api as pricing_api
 from core.scheduling.models import Booking
 
 from .errors import UnknownGateway
@@ -88,7 +89,10 @@ class BookingPayView(APIView):
             "Starts a payment through the chosen gateway, or resumes the open one of this booking and gateway "
             "(same idempotency key at the gateway, so retrying never charges twice). Returns what a client needs "
             "to finish: Stripe's client_secret and publishable_key, Razorpay's order_id and key_id, or the "
-            "reference and instructions of a bank transfer. The booking is confirmed by the gateway's webhook."
+            "reference and instructions of a bank transfer. The booking is confirmed by the gateway's webhook. "
+            "`coupon` applies a code first (the amount then includes its discount, like the service fee and tax: "
+            "see `GET /api/bookings/{id}/quote/`); a code that covers the whole price confirms the booking at once "
+            "and answers with `status` and no payment."
         ),
         request=PayRequestSerializer,
         responses={200: PayResponseSerializer, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR, 502: ERROR},
@@ -98,6 +102,9 @@ class BookingPayView(APIView):
         booking = get_object_or_404(Booking.objects.filter(learner=request.user), pk=pk)
         serializer = PayRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        covered = pricing_api.apply_for_pay(booking, serializer.validated_data, request.user, _site_id(request))
+        if covered is not None:  # a coupon paid for it all: confirmed without a gateway
+            return Response(covered)
         try:
             started = checkout.start_payment(
                 booking, serializer.validated_data["gateway"], user=request.user, site_id=_site_id(request)

@@ -12,7 +12,12 @@ sum of entries and history cannot be rewritten. Sign conventions, per booking:
   they always add up to charge + refund (the split of what is held);
 * ``payout`` (-) is money sent to the mentor; a positive payout entry is a
   *recovery*: a refund after a payout left the mentor's balance for that
-  booking negative and the next payout deducted it (see services.payouts).
+  booking negative and the next payout deducted it (see services.payouts);
+* ``fee`` (+) / ``fee_reversal`` (-) are the learner's service fee, and
+  ``discount`` (-) / ``discount_reversal`` (+) a coupon the platform pays for:
+  both are the platform's, like commission; ``tax`` (+) / ``tax_reversal`` (-)
+  is tax collected for the tax authority. The split is then
+  platform + mentor + tax = charge + refund (see core.pricing.services.split).
 """
 
 from __future__ import annotations
@@ -317,6 +322,12 @@ class LedgerEntry(MoneyDisplay, models.Model):
     PAYOUT = "payout"
     SUBSCRIPTION_CHARGE = "subscription_charge"
     SUBSCRIPTION_REVENUE = "subscription_revenue"
+    FEE = "fee"
+    FEE_REVERSAL = "fee_reversal"
+    DISCOUNT = "discount"
+    DISCOUNT_REVERSAL = "discount_reversal"
+    TAX = "tax"
+    TAX_REVERSAL = "tax_reversal"
     KIND_CHOICES = [
         (CHARGE, "Charge (learner paid)"),
         (COMMISSION, "Platform commission"),
@@ -327,11 +338,22 @@ class LedgerEntry(MoneyDisplay, models.Model):
         (PAYOUT, "Payout (to the mentor)"),
         (SUBSCRIPTION_CHARGE, "Subscription charge (a mentor paid a plan)"),
         (SUBSCRIPTION_REVENUE, "Platform revenue from a subscription"),
+        (FEE, "Service fee (platform)"),
+        (FEE_REVERSAL, "Service fee reversal"),
+        (DISCOUNT, "Discount paid by the platform"),
+        (DISCOUNT_REVERSAL, "Discount reversal"),
+        (TAX, "Tax collected"),
+        (TAX_REVERSAL, "Tax reversal"),
     ]
     #: Kinds that move money between a payer (learner, or a mentor paying a plan) and the gateway.
     CASH_KINDS = (CHARGE, REFUND, SUBSCRIPTION_CHARGE)
-    #: The platform's share: commission, and all of a subscription (never a mentor's earning).
-    PLATFORM_KINDS = (COMMISSION, COMMISSION_REVERSAL, SUBSCRIPTION_REVENUE)
+    COMMISSION_KINDS = (COMMISSION, COMMISSION_REVERSAL)
+    FEE_KINDS = (FEE, FEE_REVERSAL)
+    DISCOUNT_KINDS = (DISCOUNT, DISCOUNT_REVERSAL)
+    #: Everything that is the platform's: commission, service fees less the discounts it pays for,
+    #: and all of a subscription (never a mentor's earning).
+    PLATFORM_KINDS = (*COMMISSION_KINDS, *FEE_KINDS, *DISCOUNT_KINDS, SUBSCRIPTION_REVENUE)
+    TAX_KINDS = (TAX, TAX_REVERSAL)
     MENTOR_KINDS = (MENTOR_EARNING, EARNING_REVERSAL, PAYOUT)
 
     booking = models.ForeignKey(

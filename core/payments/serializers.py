@@ -27,6 +27,9 @@ class GatewaySerializer(serializers.Serializer):
 
 class PayRequestSerializer(serializers.Serializer):
     gateway = serializers.SlugField(max_length=50, help_text="A gateway identifier, e.g. stripe, razorpay, manual.")
+    coupon = serializers.CharField(
+        required=False, allow_blank=True, max_length=40, help_text="A coupon code to apply; empty takes it off."
+    )
 
 
 class RefundLineSerializer(serializers.ModelSerializer):
@@ -79,10 +82,19 @@ class BookingPaymentsSerializer(BookingSerializer):
     """A booking (scheduling's representation) with its payments and refunds."""
 
     payments = serializers.SerializerMethodField()
+    price_breakdown = serializers.SerializerMethodField()
 
     class Meta(BookingSerializer.Meta):
-        fields = [*BookingSerializer.Meta.fields, "payments"]
+        fields = [*BookingSerializer.Meta.fields, "payments", "price_breakdown"]
         read_only_fields = fields
+
+    def get_price_breakdown(self, obj) -> dict | None:
+        """What the learner pays (paid): price, discount, service fee, tax, total; hidden from the mentor."""
+        if not self.context.get("show_payments", True):
+            return None
+        from core.pricing.services.breakdowns import booking_quote
+
+        return booking_quote(obj).as_api()
 
     def get_payments(self, obj) -> list[dict]:
         if not self.context.get("show_payments", True):

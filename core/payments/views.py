@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from wagtail.models import Site
 
+from core.pricing.services.breakdowns import booking_quote
 from core.scheduling.currency import format_money
 from core.scheduling.models import Booking
 from core.security import csp
@@ -79,10 +80,13 @@ def webhook(request: HttpRequest, gateway: str) -> JsonResponse:
 
 
 def _summary(booking: Booking) -> dict:
+    """The order box: the price breakdown (coupon, service fee, tax) and the total to pay."""
+    quote = booking_quote(booking)
     return {
         "booking": booking,
         "session": booking.session,
-        "amount_display": format_money(booking.price_minor, booking.currency),
+        "quote": quote,
+        "amount_display": format_money(quote.total_minor, booking.currency),
     }
 
 
@@ -103,7 +107,8 @@ def checkout_page(request: HttpRequest, booking_id: int) -> HttpResponse:
             return redirect("payments:pay", booking_id=booking.pk, gateway=chosen)
         error = "Choose one of the ways to pay below."
         status = 400
-    context = {**_summary(booking), "choices": choices, "chosen": chosen, "error": error}
+    context = {**_summary(booking), "choices": choices, "chosen": chosen, "error": error, "coupon_form": True}
+    context["covered"] = context["quote"].discount_minor > 0 and context["quote"].total_minor == 0
     return render(request, "payments/checkout.html", context, status=status)
 
 
@@ -136,6 +141,7 @@ def pay_page(request: HttpRequest, booking_id: int, gateway: str) -> HttpRespons
         return_url=reverse("payments:return", args=[booking.pk, gateway]),
         result_url=reverse("payments:result", args=[booking.pk]),
         csp_nonce=csp.current_nonce(),
+        amount_minor=started.payment.amount_minor,
     )
     widget = ""
     if started.payment.status not in (Payment.PROCESSING, Payment.SUCCEEDED):

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "core.payments",
     "core.subscriptions",
     "core.sponsorship",
+    "core.pricing",
     "core.recommendations",
     "core.analytics",
     "core.demo",

@@ -267,7 +267,7 @@ def money_series(buckets: _Buckets, req: ReportRequest) -> dict[str, dict[str, l
     commission: dict[str, list[int]] = defaultdict(lambda: [0] * n)
     charge_sum: dict[str, list[int]] = defaultdict(lambda: [0] * n)
     charge_count: dict[str, list[int]] = defaultdict(lambda: [0] * n)
-    kinds = (*LedgerEntry.CASH_KINDS, *LedgerEntry.PLATFORM_KINDS)
+    kinds = (*LedgerEntry.CASH_KINDS, *LedgerEntry.COMMISSION_KINDS)  # fees and discounts are not commission
     for created_at, kind, currency, amount in _ledger(kinds, req):
         index = buckets.index(created_at)
         if index is None:

@@ -91,25 +91,43 @@ def _check_payable(booking: Booking, user, now) -> None:
 
 
 def _open_payment(booking: Booking, routed: Routed, user) -> Payment:
-    """The booking's open payment with this gateway, or a new one (booking row locked by the caller)."""
+    """The booking's open payment with this gateway at today's price, or a new one (booking row locked by the caller).
+
+    The price is the booking's quote (session, coupon, service fee, tax): when it
+    changed since the open payment was made (a coupon applied or taken off),
+    that payment is abandoned and a new one made for the new amount.
+    """
+    from core.pricing.services import breakdowns
+
+    quote, redemption = breakdowns.current(booking)
+    if quote.total_minor <= 0:
+        raise PaymentConflict(
+            "The coupon covers the whole price: confirm the booking without paying.", code="nothing_to_pay"
+        )
     payment = (
         Payment.objects.select_for_update()
         .filter(booking=booking, gateway=routed.identifier, status__in=Payment.OPEN_STATUSES)
         .order_by("-created_at", "-id")
         .first()
     )
-    if payment is not None:
+    if payment is not None and breakdowns.matches(payment, quote, redemption):
         return payment
-    return Payment.objects.create(
+    if payment is not None:
+        payment.status = Payment.ABANDONED
+        payment.failure_message = "Replaced by a new attempt: the price changed (a coupon was applied or removed)."
+        payment.save(update_fields=["status", "failure_message", "updated_at"])
+    payment = Payment.objects.create(
         booking=booking,
         gateway=routed.identifier,
         plugin=routed.plugin,
-        amount_minor=booking.price_minor,
+        amount_minor=quote.total_minor,
         currency=booking.currency,
         commission_bp=ledger.freeze_commission(booking),
         idempotency_key=new_key("pay", booking.pk),
         created_by=user,
     )
+    breakdowns.freeze(payment, quote, redemption)
+    return payment
 
 
 def start_payment(
@@ -217,13 +235,21 @@ def record_return(
 
 
 def checkout_context(
-    booking: Booking, *, csrf_token: str, return_url: str, result_url: str, csp_nonce: str = ""
+    booking: Booking,
+    *,
+    csrf_token: str,
+    return_url: str,
+    result_url: str,
+    csp_nonce: str = "",
+    amount_minor: int | None = None,
 ) -> CheckoutContext:
+    """What a gateway's widget shows; ``amount_minor`` is the payment's (fee, coupon and tax included)."""
+    amount = booking.price_minor if amount_minor is None else amount_minor
     return CheckoutContext(
         booking_id=booking.pk,
-        amount_minor=booking.price_minor,
+        amount_minor=amount,
         currency=booking.currency,
-        amount_display=format_money(booking.price_minor, booking.currency),
+        amount_display=format_money(amount, booking.currency),
         description=describe(booking),
         customer_email=booking.learner.email,
         csrf_token=csrf_token,

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from core.plugins import DomainEvent, WebhookEvent
 from core.plugins.manager import get_manager
+from core.pricing.services import recording
 from core.scheduling.currency import format_money
 from core.scheduling.models import Booking
 from core.scheduling.services.bookings import confirm_booking, lock_booking, mark_refunded
@@ -196,6 +197,7 @@ def _succeeded(payment: Payment, booking: Booking, event: WebhookEvent) -> tuple
         payment.charge_reference = event.charge_reference
     payment.save()
     ledger.record_charge(payment, mentor_id=booking.session.mentor_id)
+    recording.payment_succeeded(payment)  # the coupon's use and the receipt commit with the money
     _emit("payment.succeeded", payment)
     other_paid = Payment.objects.filter(booking=booking, status=Payment.SUCCEEDED).exclude(pk=payment.pk).exists()
     if booking.status == Booking.PENDING_PAYMENT and not other_paid:
@@ -337,6 +339,7 @@ def settle_refund(refund: Refund, booking: Booking) -> None:
     refund.settled_at = timezone.now()
     refund.save(update_fields=["status", "settled_at"])
     ledger.record_refund(refund, mentor_id=booking.session.mentor_id)
+    recording.refund_settled(refund)  # its credit note
     _emit("payment.refunded", refund.payment, refund_id=refund.pk, refund_minor=refund.amount_minor)
     _notify(
         booking.learner_id,
@@ -349,11 +352,11 @@ def settle_refund(refund: Refund, booking: Booking) -> None:
 
 def close_if_refunded(booking: Booking) -> None:
     """A cancelled (or no-show) booking whose policy refund went through becomes ``refunded``."""
-    booking.refresh_from_db(fields=["status", "refund_minor"])
+    booking.refresh_from_db(fields=["status", "refund_minor", "refund_percent"])
     if booking.status not in (Booking.CANCELLED, Booking.NO_SHOW) or not booking.refund_minor:
         return
     primary = primary_payment(booking)
-    if primary is not None and ledger.refunded_minor(primary) >= booking.refund_minor:
+    if primary is not None and ledger.refunded_minor(primary) >= ledger.policy_refund_minor(booking, primary):
         mark_refunded(booking)
 
 

@@ -69,17 +69,53 @@ def _entry(payment: Payment, kind: str, amount: int, *, mentor_id: int | None, m
     )
 
 
+def _breakdown(payment: Payment):
+    """The fee/discount/tax breakdown frozen on ``payment`` (None: the whole amount is the session's)."""
+    from core.pricing.models import PaymentBreakdown
+
+    return PaymentBreakdown.objects.filter(payment=payment).first()
+
+
 def record_charge(payment: Payment, mentor_id: int) -> list[LedgerEntry]:
-    """The learner's money arrived: charge, the platform's commission and the mentor's earning."""
+    """The learner's money arrived: charge, the platform's commission and the mentor's earning.
+
+    With a breakdown (a service fee, a coupon, tax), the fee, the discount the
+    platform pays and the tax get entries of their own; commission is taken
+    from the mentor's base only (see core.pricing.services.split).
+    """
     if LedgerEntry.objects.filter(payment=payment, kind=LedgerEntry.CHARGE).exists():
         raise RuntimeError(f"payment {payment.pk} is already charged in the ledger")
-    commission = commission_of(payment.amount_minor, payment.commission_bp)
     memo = f"{payment.gateway} {payment.reference}"
-    return [
+    rate = f"{payment.commission_bp / 100:g} %"
+    breakdown = _breakdown(payment)
+    if breakdown is None:
+        commission = commission_of(payment.amount_minor, payment.commission_bp)
+        return [
+            _entry(payment, LedgerEntry.CHARGE, payment.amount_minor, mentor_id=None, memo=memo),
+            _entry(payment, LedgerEntry.COMMISSION, commission, mentor_id=None, memo=rate),
+            _entry(
+                payment, LedgerEntry.MENTOR_EARNING, payment.amount_minor - commission, mentor_id=mentor_id, memo=memo
+            ),
+        ]
+    from core.pricing.services.split import charge_parts
+
+    parts = charge_parts(breakdown, payment.commission_bp)
+    entries = [
         _entry(payment, LedgerEntry.CHARGE, payment.amount_minor, mentor_id=None, memo=memo),
-        _entry(payment, LedgerEntry.COMMISSION, commission, mentor_id=None, memo=f"{payment.commission_bp / 100:g} %"),
-        _entry(payment, LedgerEntry.MENTOR_EARNING, payment.amount_minor - commission, mentor_id=mentor_id, memo=memo),
+        _entry(payment, LedgerEntry.COMMISSION, parts.commission, mentor_id=None, memo=rate),
+        _entry(payment, LedgerEntry.MENTOR_EARNING, parts.earning, mentor_id=mentor_id, memo=memo),
     ]
+    extra = [
+        (LedgerEntry.FEE, parts.fee, "Service fee"),
+        (
+            LedgerEntry.DISCOUNT,
+            parts.discount,
+            f"Coupon {breakdown.redemption.coupon.code if breakdown.redemption else ''}",
+        ),
+        (LedgerEntry.TAX, parts.tax, f"{breakdown.tax_name} {breakdown.tax_percent} % {breakdown.tax_country}"),
+    ]
+    entries += [_entry(payment, kind, amount, mentor_id=None, memo=m) for kind, amount, m in extra if amount]
+    return entries
 
 
 def refunded_minor(payment: Payment) -> int:
@@ -95,28 +131,112 @@ def committed_refunds_minor(payment: Payment) -> int:
 
 
 def record_refund(refund: Refund, mentor_id: int) -> list[LedgerEntry]:
-    """A refund went through: money back to the learner, commission and earning reversed pro rata."""
+    """A refund went through: money back to the learner, commission and earning reversed pro rata.
+
+    With a breakdown, the fee, the platform's discount and the tax are reversed
+    too, pro rata (a non-refundable fee last: see core.pricing.services.split).
+    """
     payment = refund.payment
     if LedgerEntry.objects.filter(refund=refund).exists():
         raise RuntimeError(f"refund {refund.pk} is already in the ledger")
-    commission = commission_of(payment.amount_minor, payment.commission_bp)
-    before = LedgerEntry.objects.filter(payment=payment, kind=LedgerEntry.REFUND).balance()  # <= 0
-    reversed_before = -LedgerEntry.objects.filter(payment=payment, kind=LedgerEntry.COMMISSION_REVERSAL).balance()
+    mine = LedgerEntry.objects.filter(payment=payment)
+    before = mine.filter(kind=LedgerEntry.REFUND).balance()  # <= 0
     refunded_after = -before + refund.amount_minor
-    reversal = refunded_after * commission // payment.amount_minor - reversed_before
     memo = f"{refund.get_reason_display()} {refund.reference}".strip()
-    return [
+    breakdown = _breakdown(payment)
+    if breakdown is None:
+        commission = commission_of(payment.amount_minor, payment.commission_bp)
+        reversed_before = -mine.filter(kind=LedgerEntry.COMMISSION_REVERSAL).balance()
+        reversal = refunded_after * commission // payment.amount_minor - reversed_before
+        return [
+            _entry(payment, LedgerEntry.REFUND, -refund.amount_minor, mentor_id=None, memo=memo, refund=refund),
+            _entry(payment, LedgerEntry.COMMISSION_REVERSAL, -reversal, mentor_id=None, memo=memo, refund=refund),
+            _entry(
+                payment,
+                LedgerEntry.EARNING_REVERSAL,
+                -(refund.amount_minor - reversal),
+                mentor_id=mentor_id,
+                memo=memo,
+                refund=refund,
+            ),
+        ]
+    from core.pricing.services.split import charge_parts, reversal_targets
+
+    parts = charge_parts(breakdown, payment.commission_bp)
+    targets = reversal_targets(parts, refunded_after, breakdown.fee_refundable)
+    commission = targets.commission + mine.filter(kind=LedgerEntry.COMMISSION_REVERSAL).balance()
+    fee = targets.fee + mine.filter(kind=LedgerEntry.FEE_REVERSAL).balance()
+    discount = targets.discount - mine.filter(kind=LedgerEntry.DISCOUNT_REVERSAL).balance()
+    tax = targets.tax + mine.filter(kind=LedgerEntry.TAX_REVERSAL).balance()
+    earning = refund.amount_minor - commission - fee + discount - tax
+    entries = [
         _entry(payment, LedgerEntry.REFUND, -refund.amount_minor, mentor_id=None, memo=memo, refund=refund),
-        _entry(payment, LedgerEntry.COMMISSION_REVERSAL, -reversal, mentor_id=None, memo=memo, refund=refund),
-        _entry(
-            payment,
-            LedgerEntry.EARNING_REVERSAL,
-            -(refund.amount_minor - reversal),
-            mentor_id=mentor_id,
-            memo=memo,
-            refund=refund,
-        ),
+        _entry(payment, LedgerEntry.COMMISSION_REVERSAL, -commission, mentor_id=None, memo=memo, refund=refund),
+        _entry(payment, LedgerEntry.EARNING_REVERSAL, -earning, mentor_id=mentor_id, memo=memo, refund=refund),
     ]
+    extra = [
+        (LedgerEntry.FEE_REVERSAL, -fee),
+        (LedgerEntry.DISCOUNT_REVERSAL, discount),
+        (LedgerEntry.TAX_REVERSAL, -tax),
+    ]
+    entries += [
+        _entry(payment, kind, amount, mentor_id=None, memo=memo, refund=refund) for kind, amount in extra if amount
+    ]
+    return entries
+
+
+def record_free_booking(booking, *, discount_bearer: str, commission_bp: int, mentor_id: int) -> list[LedgerEntry]:
+    """A coupon covered the whole price: nothing is charged; a platform-borne coupon still pays the mentor."""
+    if booking.price_minor <= 0 or discount_bearer != "platform":
+        return []  # the mentor gave the session away: no money moves
+    commission = commission_of(booking.price_minor, commission_bp)
+    rows = [
+        (LedgerEntry.COMMISSION, commission, None, f"{commission_bp / 100:g} %"),
+        (LedgerEntry.MENTOR_EARNING, booking.price_minor - commission, mentor_id, "Covered by a coupon"),
+        (LedgerEntry.DISCOUNT, -booking.price_minor, None, "Coupon paid by the platform"),
+    ]
+    return [
+        LedgerEntry.objects.create(
+            booking=booking, mentor_id=mentor, kind=kind, amount_minor=amount, currency=booking.currency, memo=memo
+        )
+        for kind, amount, mentor, memo in rows
+    ]
+
+
+def reverse_free_booking(booking, *, mentor_id: int) -> list[LedgerEntry]:
+    """Undo :func:`record_free_booking` (a cancellation inside the free window); safe to call twice."""
+    mine = LedgerEntry.objects.filter(booking=booking, payment__isnull=True, payout__isnull=True)
+    pairs = [
+        (LedgerEntry.COMMISSION, LedgerEntry.COMMISSION_REVERSAL, None),
+        (LedgerEntry.MENTOR_EARNING, LedgerEntry.EARNING_REVERSAL, mentor_id),
+        (LedgerEntry.DISCOUNT, LedgerEntry.DISCOUNT_REVERSAL, None),
+    ]
+    entries = []
+    for kind, reversal, mentor in pairs:
+        left = mine.filter(kind__in=(kind, reversal)).balance()
+        if left:
+            entries.append(
+                LedgerEntry.objects.create(
+                    booking=booking,
+                    mentor_id=mentor,
+                    kind=reversal,
+                    amount_minor=-left,
+                    currency=booking.currency,
+                    memo="Cancelled in the free window",
+                )
+            )
+    return entries
+
+
+def policy_refund_minor(booking, payment: Payment) -> int:
+    """What the cancellation policy gives back of ``payment`` in total (before refunds already made)."""
+    breakdown = _breakdown(payment)
+    if breakdown is None or booking.refund_percent is None:
+        return min(booking.refund_minor or 0, payment.amount_minor)
+    from core.pricing.services.split import charge_parts, policy_refund
+
+    parts = charge_parts(breakdown, payment.commission_bp)
+    return min(policy_refund(parts, int(booking.refund_percent), breakdown.fee_refundable), payment.amount_minor)
 
 
 @dataclass(frozen=True)
@@ -124,10 +244,11 @@ class Balances:
     """The sums of a set of entries, by who the money is with."""
 
     held: int  # charge + refund: what the gateway holds
-    platform: int  # commission + reversals
+    platform: int  # commission, fees, less discounts the platform pays (net of reversals)
     mentor_earned: int  # earnings + reversals
     paid_out: int  # -(payout entries): what was sent to the mentor
     currency: str
+    tax: int = 0  # tax collected for the tax authority, net of reversals
 
     @property
     def mentor_balance(self) -> int:
@@ -136,7 +257,7 @@ class Balances:
     @property
     def balanced(self) -> bool:
         """The split adds up to what is held."""
-        return self.platform + self.mentor_earned == self.held
+        return self.platform + self.mentor_earned + self.tax == self.held
 
 
 def balances(entries: Iterable[LedgerEntry] | None = None, **filters) -> Balances:
@@ -163,4 +284,5 @@ def balances(entries: Iterable[LedgerEntry] | None = None, **filters) -> Balance
         mentor_earned=total(LedgerEntry.MENTOR_EARNING, LedgerEntry.EARNING_REVERSAL),
         paid_out=-total(LedgerEntry.PAYOUT),
         currency=next(iter(currencies), ""),
+        tax=total(*LedgerEntry.TAX_KINDS),
     )

@@ -118,7 +118,7 @@ def earning_lines(mentor, *, currency: str | None = None) -> list[EarningLine]:
             line.refunded_minor += -total
         elif row["kind"] == LedgerEntry.PAYOUT:
             line.paid_out_minor += -total
-        else:
+        elif row["kind"] in _LINE_FIELD:  # fees, platform discounts and tax are not the mentor's
             name = _LINE_FIELD[row["kind"]]
             setattr(line, name, getattr(line, name) + total)
     return sorted(lines.values(), key=lambda line: (line.starts_at, line.booking_id), reverse=True)
@@ -211,6 +211,9 @@ class PeriodRevenue:
     commission_minor: int = 0
     mentor_earnings_minor: int = 0
     paid_out_minor: int = 0
+    fees_minor: int = 0  # service fees, net of reversals
+    discounts_minor: int = 0  # <= 0: coupons the platform paid for
+    tax_minor: int = 0  # collected for the tax authority
 
     @property
     def net_minor(self) -> int:
@@ -241,8 +244,14 @@ def revenue_by_month(start: datetime | None = None, end: datetime | None = None)
             period.charged_minor += total
         elif kind == LedgerEntry.REFUND:
             period.refunded_minor += -total
-        elif kind in LedgerEntry.PLATFORM_KINDS:
+        elif kind in LedgerEntry.COMMISSION_KINDS:
             period.commission_minor += total
+        elif kind in LedgerEntry.FEE_KINDS:
+            period.fees_minor += total
+        elif kind in LedgerEntry.DISCOUNT_KINDS:
+            period.discounts_minor += total
+        elif kind in LedgerEntry.TAX_KINDS:
+            period.tax_minor += total
         elif kind in (LedgerEntry.MENTOR_EARNING, LedgerEntry.EARNING_REVERSAL):
             period.mentor_earnings_minor += total
         elif kind == LedgerEntry.PAYOUT:

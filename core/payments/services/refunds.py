@@ -191,7 +191,7 @@ def refund_by_policy(booking_id: int) -> Refund | None:
     payment = events.primary_payment(booking)
     if payment is None:
         return None
-    due = min(booking.refund_minor, payment.amount_minor) - ledger.committed_refunds_minor(payment)
+    due = ledger.policy_refund_minor(booking, payment) - ledger.committed_refunds_minor(payment)
     if due <= 0:
         with transaction.atomic():
             events.close_if_refunded(lock_booking(booking.pk))

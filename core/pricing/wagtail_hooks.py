@@ -1,0 +1,146 @@
+"""The "Coupons & receipts" menu of the Wagtail admin.
+
+Coupons are edited here (codes, percentage or fixed amount, validity,
+limits, restrictions, who bears the discount); uses are counted by the
+service and never typed in. Receipts and credit notes are listed, filtered,
+exported (CSV/XLSX through the spreadsheet-safe writer) and downloaded as
+PDF, never edited. The service fee and tax are the "Fees, tax and receipts"
+site setting.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from wagtail import hooks
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.views import generic
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.admin.widgets.button import Button
+from wagtail.permissions import register_permission_policy
+
+from core.payments.wagtail_hooks import MoneyColumn, ReadOnlyPolicy, ReadOnlyViewSet
+
+from .models import Coupon, CouponRedemption, Receipt
+
+for _model in (Receipt, CouponRedemption):
+    register_permission_policy(_model, ReadOnlyPolicy(_model))
+
+
+def _discount(coupon: Coupon) -> str:
+    if coupon.kind == Coupon.PERCENT:
+        return f"{coupon.percent.normalize():f} %"
+    from core.scheduling.currency import format_money
+
+    return format_money(coupon.amount_minor or 0, coupon.currency)
+
+
+class CouponViewSet(ModelViewSet):
+    model = Coupon
+    name = "pricing_coupon"
+    url_prefix = "pricing/coupons"
+    icon = "tag"
+    menu_label = "Coupons"
+    menu_order = 100
+    copy_view_enabled = False
+    inspect_view_enabled = True
+    list_display = [
+        "code",
+        Column("discount", label="Discount", accessor=_discount),
+        Column("bearer", label="Paid by", accessor="get_bearer_display"),
+        Column("uses", label="Used", accessor=lambda c: f"{c.uses}" + (f" of {c.max_uses}" if c.max_uses else "")),
+        "valid_until",
+        "active",
+    ]
+    list_filter = ["active", "kind", "bearer", "first_booking_only"]
+    list_export = ["code", "kind", "percent", "amount_minor", "currency", "bearer", "uses", "max_uses", "valid_until"]
+    export_filename = "coupons"
+
+
+class RedemptionViewSet(ReadOnlyViewSet):
+    model = CouponRedemption
+    name = "pricing_redemption"
+    url_prefix = "pricing/redemptions"
+    icon = "list-ul"
+    menu_label = "Coupon uses"
+    menu_order = 110
+    list_display = [
+        "__str__",
+        "learner",
+        MoneyColumn("discount", field="discount_minor", label="Discount"),
+        Column("status", label="Status", accessor="get_status_display"),
+        "created_at",
+    ]
+    list_filter = ["status", "bearer", "currency"]
+    list_export = ["id", "coupon", "booking_id", "learner_id", "discount_minor", "currency", "bearer", "status"]
+    export_filename = "coupon-uses"
+
+
+class ReceiptIndexView(generic.IndexView):
+    def get_list_more_buttons(self, instance):
+        buttons = list(super().get_list_more_buttons(instance))
+        url = reverse("pricing:receipt_pdf", args=[instance.number])
+        buttons.append(Button("Download PDF", url=url, icon_name="download", priority=5))
+        return buttons
+
+
+class ReceiptViewSet(ReadOnlyViewSet):
+    model = Receipt
+    name = "pricing_receipt"
+    url_prefix = "pricing/receipts"
+    icon = "doc-full-inverse"
+    menu_label = "Receipts"
+    menu_order = 120
+    index_view_class = ReceiptIndexView
+    list_display = [
+        "number",
+        Column("kind", label="Kind", accessor="get_kind_display"),
+        Column("buyer", label="Buyer", accessor="buyer_name"),
+        MoneyColumn("tax", field="tax_minor", label="Tax"),
+        MoneyColumn("total", field="total_minor", label="Total"),
+        "issued_at",
+    ]
+    list_filter = ["kind", "currency"]
+    list_export = [
+        "number",
+        "kind",
+        "issued_at",
+        "booking_id",
+        "payment_id",
+        "refund_id",
+        "buyer_name",
+        "buyer_tax_id",
+        "currency",
+        "net_minor",
+        "tax_minor",
+        "total_minor",
+        "tax_label",
+    ]
+    export_filename = "receipts"
+    inspect_view_fields = [
+        "number",
+        "kind",
+        "issued_at",
+        "booking",
+        "payment",
+        "refund",
+        "seller",
+        "buyer_details",
+        "lines",
+        "currency",
+        "net_minor",
+        "tax_minor",
+        "total_minor",
+        "tax_label",
+    ]
+
+
+class PricingGroup(ModelViewSetGroup):
+    menu_label = "Coupons & receipts"
+    menu_icon = "tag"
+    menu_order = 260
+    items = (CouponViewSet, RedemptionViewSet, ReceiptViewSet)
+
+
+@hooks.register("register_admin_viewset")
+def register_pricing_viewsets():
+    return PricingGroup()
