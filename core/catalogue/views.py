@@ -17,6 +17,8 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
 from wagtail.models import Site
 
+from core.pages.cache import cache_page_for_visitors
+
 from . import profiles, reviews
 from .exchange import current_rates
 from .forms import MentorProfileForm, MentorSearchForm, ReviewForm
@@ -90,6 +92,7 @@ def mentor_search(request: HttpRequest) -> HttpResponse:
         from wagtail.views import serve
 
         return serve(request, request.path)
+    cache_page_for_visitors(request, "listings")
     context = {"page": None, **search_context(request)}
     return remember_price_currency(request, TemplateResponse(request, "catalogue/mentor_index_page.html", context))
 

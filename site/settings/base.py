@@ -108,6 +108,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.security.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Visitors' pages from the cache: after the CSP nonce is chosen, before sessions, CSRF and auth.
+    "core.pages.cache.AnonymousPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -329,6 +331,12 @@ CONTENT_SECURITY_POLICY = {
 }
 # CSP_REPORT_ONLY=1 sends Content-Security-Policy-Report-Only instead (to try a stricter policy first).
 CONTENT_SECURITY_POLICY_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
+
+# --- Anonymous page cache (core/pages/cache.py) --------------------------------
+# Visitors' pages (home, search, mentors, topics, sessions) are rendered once and served from
+# the cache until something they show changes, or for PAGE_CACHE_TIMEOUT seconds at most.
+PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE_ENABLED", True)
+PAGE_CACHE_TIMEOUT = int(env("PAGE_CACHE_TIMEOUT", "300"))
 
 # --- Email ----------------------------------------------------------------
 EMAIL_HOST = env("EMAIL_HOST")

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.scheduling.middleware import forget_hold_deadline
 from core.scheduling.models import Booking, Session
 from core.scheduling.services import availability
 from core.scheduling.services import bookings as svc
@@ -18,8 +19,12 @@ pytestmark = pytest.mark.django_db
 
 
 def _lapse(booking: Booking) -> None:
-    """The hold ran out a minute ago (time passing, without any sweep)."""
+    """The hold ran out a minute ago (time passing, without any sweep).
+
+    The clock cannot jump back here, so the deadline pages cached is from before the jump: forgotten.
+    """
     Booking.objects.filter(pk=booking.pk).update(hold_expires_at=datetime.now(UTC) - timedelta(minutes=1))
+    forget_hold_deadline()
 
 
 @pytest.fixture
