@@ -39,8 +39,8 @@ def pages() -> tuple[dict[str, str], dict[str, str], object]:
     """The load mix's URLs (anonymous, signed-in) and a learner to sign in as."""
     from core.accounts.models import User
     from core.catalogue.models import MentorPage
-    from core.taxonomy.models import Skill
     from core.scheduling.models import Session
+    from core.taxonomy.models import Skill
 
     mentor = MentorPage.objects.live().order_by("pk").first()
     skill = Skill.objects.order_by("slug").first()

@@ -179,9 +179,7 @@ def record_later(name: str, **data: Any) -> None:
 
 def _later_due() -> bool:
     with _lock:
-        return bool(_later) and (
-            len(_later) >= BATCH_SIZE or time.monotonic() - _later_since[0] > MAX_DELAY_SECONDS
-        )
+        return bool(_later) and (len(_later) >= BATCH_SIZE or time.monotonic() - _later_since[0] > MAX_DELAY_SECONDS)
 
 
 def _in_scope() -> bool:
