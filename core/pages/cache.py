@@ -24,7 +24,7 @@ Invalidation: each stored page names the *tags* it depends on (``site`` always;
 ``mentor:<user id>``, ``session:<id>``, ``listings``, ``sessions``); each tag has
 a version in the cache and :func:`bump` gives it a new one, so every page that
 named it is stale at once (``receivers.py`` bumps on publishing, bookings,
-sessions, availability, reviews, settings, redirects). Pages also expire after
+sessions, availability, reviews, settings; redirects act on 404s only, which are never kept). Pages also expire after
 ``PAGE_CACHE_TIMEOUT`` seconds, for what changes with time alone (trending
 lists, "free within 7 days"). A hit costs two cache round trips: the page, then
 its tags' versions.

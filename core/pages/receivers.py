@@ -4,7 +4,7 @@ Bumps wait for the transaction to commit, so a page rendered meanwhile cannot
 be stored from the old rows under the new version.
 
 * ``site`` (every page): publishing, unpublishing, moving or deleting a page;
-  sites, redirects, skills, exchange rates, any site or generic setting
+  sites, skills, exchange rates, any site or generic setting
   (theme, policies), a person's public details.
 * ``listings`` (every Wagtail page: search, home, topics, directories) and
   ``mentor:<id>``: availability, reviews, a mentor's sessions.
@@ -76,7 +76,6 @@ def connect() -> None:
             post_delete.connect(site_changed, sender=model, dispatch_uid=f"{uid}delete-{model._meta.label}")
     everywhere = [
         "wagtailcore.Site",
-        "wagtailredirects.Redirect",
         "taxonomy.Skill",
         "catalogue.ExchangeRate",
     ]

@@ -121,3 +121,22 @@ def test_a_longer_hold_for_a_transfer_is_announced_with_its_date(
     note = Notification.objects.filter(user=learner, kind="booking.hold_extended").get()
     local = until.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Berlin"))
     assert f"{local:%a} {local.day} {local:%b}, {local:%H:%M}" in note.body
+
+
+def test_pages_look_for_lapsed_holds_only_when_one_may_have_run_out(client, learner, mentor_factory, session_factory):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def booking_queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            client.get("/no-such-page/")
+        return sum('"scheduling_booking"' in query["sql"] for query in captured)
+
+    assert booking_queries() == 2  # expire what is due, then find the next deadline
+    assert booking_queries() == 0  # the next deadline is cached: no query
+    held = svc.book_session(session_factory(mentor_factory(), price_minor=500), learner)
+    assert booking_queries() == 2  # a new hold: look again
+    assert booking_queries() == 0
+    _lapse(held)
+    client.get("/no-such-page/")
+    assert Booking.objects.get(pk=held.pk).status == Booking.EXPIRED
