@@ -272,6 +272,9 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 
 # --- Auth -----------------------------------------------------------------
+# Sessions are read from the cache (Redis in production) and written through to the database:
+# a signed-in page or socket saves the session query (README, "Holding a crowd").
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
