@@ -244,7 +244,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--learners", type=int, default=300, help="signed-in accounts the learners use")
     parser.add_argument("--closed-seconds", type=int, default=10)
-    parser.add_argument("--port", type=int, default=0, help="the site's port (the bare view's is the next); default: any free")
+    parser.add_argument(
+        "--port", type=int, default=0, help="the site's port (the bare view: the next one); default: any free"
+    )
     parser.add_argument("--json", type=Path)
     parser.add_argument("--logs", type=Path, help="keep the processes' output and Locust's CSV files here")
     args = parser.parse_args(argv)
