@@ -110,6 +110,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Visitors' pages from the cache: after the CSP nonce is chosen, before sessions, CSRF and auth.
     "core.pages.cache.AnonymousPageCacheMiddleware",
+    # Past the cache: at most WEB_CONCURRENT_REQUESTS requests per process build answers at once.
+    "core.ops.limiter.ConcurrencyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -162,6 +164,13 @@ DATABASE_POOL_MIN_SIZE = int(env("DATABASE_POOL_MIN_SIZE", "1"))
 DATABASE_POOL_MAX_SIZE = int(env("DATABASE_POOL_MAX_SIZE", "8"))
 # Seconds a request waits for a free connection before it fails (503).
 DATABASE_POOL_TIMEOUT = float(env("DATABASE_POOL_TIMEOUT", "10"))
+# Requests one process builds at once (core/ops/limiter.py); the others wait up to WEB_QUEUE_TIMEOUT
+# seconds, then get 503. Below the pool's size, so sockets and analytics writes find a connection.
+# 0: no limit (the default without a pool: SQLite).
+WEB_CONCURRENT_REQUESTS = int(
+    env("WEB_CONCURRENT_REQUESTS", str(max(1, DATABASE_POOL_MAX_SIZE - 2)) if DATABASE_URL else "0")
+)
+WEB_QUEUE_TIMEOUT = float(env("WEB_QUEUE_TIMEOUT", "10"))
 # Seconds each /readyz check may take before it counts as failed.
 HEALTH_CHECK_TIMEOUT = float(env("HEALTH_CHECK_TIMEOUT", "2"))
 if DATABASE_URL:
