@@ -125,8 +125,8 @@ def tree_cpu_seconds(pid: int) -> float:
 class Site:
     """``web`` and ``worker`` from the Procfile under honcho (or any Procfile, for the bare view)."""
 
-    def __init__(self, env: dict[str, str], workdir: Path, procfile: Path, processes: list[str]):
-        self.port = free_port()
+    def __init__(self, env: dict[str, str], workdir: Path, procfile: Path, processes: list[str], port: int = 0):
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         empty = workdir / "empty.env"
         empty.write_text("")
@@ -244,6 +244,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--learners", type=int, default=300, help="signed-in accounts the learners use")
     parser.add_argument("--closed-seconds", type=int, default=10)
+    parser.add_argument(
+        "--port", type=int, default=0, help="the site's port (the bare view: the next one); default: any free"
+    )
     parser.add_argument("--json", type=Path)
     parser.add_argument("--logs", type=Path, help="keep the processes' output and Locust's CSV files here")
     args = parser.parse_args(argv)
@@ -253,7 +256,7 @@ def main(argv: list[str] | None = None) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         data_path = prepare(env, args.learners, workdir)
         data = json.loads(data_path.read_text())
-        site = Site(env, workdir, ROOT / "Procfile", ["web", "worker"])
+        site = Site(env, workdir, ROOT / "Procfile", ["web", "worker"], port=args.port)
         try:
             sampler = Sampler(env["DATABASE_URL"], site.process.pid)
             sampler.start()
@@ -272,7 +275,7 @@ def main(argv: list[str] | None = None) -> None:
             result["closed_loop"]["api sessions"] = closed_loop(site.url + "/api/sessions/", args.closed_seconds, token)
         finally:
             site.stop()
-        bare = Site(env, workdir, bare_procfile(workdir), ["web"])
+        bare = Site(env, workdir, bare_procfile(workdir), ["web"], port=args.port + 1 if args.port else 0)
         try:
             result["closed_loop"]["bare view"] = closed_loop(bare.url + "/", args.closed_seconds)
         finally:

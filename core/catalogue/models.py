@@ -166,10 +166,13 @@ class MentorPage(Page):
         return rate_label(self.hourly_rate_minor, self.currency)
 
     def get_context(self, request, *args, **kwargs):
+        from core.pages.cache import cache_page_for_visitors
+
         from .reviews import approved_reviews
         from .services import upcoming_sessions
 
         context = super().get_context(request, *args, **kwargs)
+        cache_page_for_visitors(request, f"mentor:{self.user_id}")
         context["upcoming_sessions"] = upcoming_sessions(mentor_ids=[self.user_id], limit=10)
         context["reviews"] = approved_reviews(self.user_id)[:20]
         context["is_owner"] = request.user.is_authenticated and request.user.pk == self.user_id
@@ -202,9 +205,12 @@ class TopicPage(Page):
         verbose_name = "topic page"
 
     def get_context(self, request, *args, **kwargs):
+        from core.pages.cache import cache_page_for_visitors
+
         from .services import mentors_with_skills, upcoming_sessions
 
         context = super().get_context(request, *args, **kwargs)
+        cache_page_for_visitors(request, "sessions")
         skill_ids = list(self.skills.values_list("id", flat=True))
         context["topic_skills"] = list(self.skills.all())
         context["mentors"] = mentors_with_skills(skill_ids)[: self.mentors_shown] if skill_ids else []

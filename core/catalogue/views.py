@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
 from wagtail.models import Site
 
+from core.pages.cache import cache_page_for_visitors
 from core.sponsorship.placement import mark_uncacheable, place_search
 
 from . import profiles, reviews
@@ -94,6 +95,7 @@ def mentor_search(request: HttpRequest) -> HttpResponse:
         from wagtail.views import serve
 
         return serve(request, request.path)
+    cache_page_for_visitors(request, "listings")
     context = {"page": None, **search_context(request)}
     response = TemplateResponse(request, "catalogue/mentor_index_page.html", context)
     return mark_uncacheable(remember_price_currency(request, response), context.get("placed") or [])

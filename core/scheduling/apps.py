@@ -5,3 +5,11 @@ class SchedulingConfig(AppConfig):
     name = "core.scheduling"
     label = "scheduling"
     verbose_name = "Scheduling"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from .middleware import hold_changed
+        from .models import Booking
+
+        post_save.connect(hold_changed, sender=Booking, dispatch_uid="scheduling-hold-deadline")

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from core.accounts.models import User
 from core.api.inputs import clamp_date
+from core.pages.cache import cache_page_for_visitors
 
 from . import currency as money
 from .forms import OverrideForm, SchedulingProfileForm, SessionForm
@@ -528,6 +529,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     opens, closes = sessions.start_window(session)
     now = timezone.now()
     left = bookings.seats_left(session, for_learner=user if user.is_authenticated else None)
+    cache_page_for_visitors(request, f"session:{session.pk}")
     return render(
         request,
         "scheduling/session_detail.html",

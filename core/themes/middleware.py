@@ -1,11 +1,31 @@
-"""Select the active theme of the request's Wagtail site."""
+"""Select the active theme of the request's Wagtail site.
+
+The request's ``Site`` and its ``ThemeSettings`` are the same for every request
+to one host, so they are kept in the cache (:data:`SITES_KEY`, one small entry
+for all hosts) and handed to Wagtail on the request, where
+``Site.find_for_request`` and ``ThemeSettings.for_request`` (templates'
+``settings.themes.ThemeSettings``) look first: two queries saved on every page.
+Saving or deleting a site or any theme setting drops the entry (``apps.py``).
+"""
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import DatabaseError
+from django.http.request import split_domain_port
+from wagtail.models import Site
 
 from .registry import DEFAULT_THEME, active_theme, installed_themes
+
+#: ``{(hostname, port): (Site or None, ThemeSettings or None)}`` for the hosts seen since the last change.
+SITES_KEY = "themes:sites-by-host"
+SITES_TIMEOUT = 3600
+
+
+def forget_sites(**kwargs) -> None:
+    """A site or its theme settings changed: look them up again."""
+    cache.delete(SITES_KEY)
 
 
 class ActiveThemeMiddleware:
@@ -24,7 +44,28 @@ class ActiveThemeMiddleware:
         from .models import ThemeSettings
 
         try:
-            theme = ThemeSettings.for_request(request).theme
+            site, theme_settings = _site_and_settings(request)
         except (DatabaseError, ObjectDoesNotExist, AttributeError):  # no site yet, or no database
             return DEFAULT_THEME
+        if theme_settings is None:
+            return DEFAULT_THEME
+        theme_settings._request = request  # as ThemeSettings.for_request leaves it (page URLs)
+        setattr(request, ThemeSettings.get_cache_attr_name(), theme_settings)
+        theme = theme_settings.theme
         return theme if theme in installed_themes() else DEFAULT_THEME
+
+
+def _site_and_settings(request):
+    """The request's Site and ThemeSettings, from the cache when this host was seen before."""
+    from .models import ThemeSettings
+
+    host = (split_domain_port(request._get_raw_host())[0], request.get_port())
+    known = cache.get(SITES_KEY) or {}
+    if host in known:
+        site, theme_settings = known[host]
+        request._wagtail_site = site  # where Site.find_for_request keeps the request's site
+        return site, theme_settings
+    site = Site.find_for_request(request)
+    theme_settings = ThemeSettings.for_site(site) if site is not None else None
+    cache.set(SITES_KEY, {**known, host: (site, theme_settings)}, timeout=SITES_TIMEOUT)
+    return site, theme_settings

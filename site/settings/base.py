@@ -111,6 +111,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.security.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Visitors' pages from the cache: after the CSP nonce is chosen, before sessions, CSRF and auth.
+    "core.pages.cache.AnonymousPageCacheMiddleware",
+    # Past the cache: at most WEB_CONCURRENT_REQUESTS requests per process build answers at once.
+    "core.ops.limiter.ConcurrencyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -164,6 +168,13 @@ DATABASE_POOL_MIN_SIZE = int(env("DATABASE_POOL_MIN_SIZE", "1"))
 DATABASE_POOL_MAX_SIZE = int(env("DATABASE_POOL_MAX_SIZE", "8"))
 # Seconds a request waits for a free connection before it fails (503).
 DATABASE_POOL_TIMEOUT = float(env("DATABASE_POOL_TIMEOUT", "10"))
+# Requests one process builds at once (core/ops/limiter.py); the others wait up to WEB_QUEUE_TIMEOUT
+# seconds, then get 503. Below the pool's size, so sockets and analytics writes find a connection.
+# 0: no limit (the default without a pool: SQLite).
+WEB_CONCURRENT_REQUESTS = int(
+    env("WEB_CONCURRENT_REQUESTS", str(max(1, DATABASE_POOL_MAX_SIZE - 2)) if DATABASE_URL else "0")
+)
+WEB_QUEUE_TIMEOUT = float(env("WEB_QUEUE_TIMEOUT", "10"))
 # Seconds each /readyz check may take before it counts as failed.
 HEALTH_CHECK_TIMEOUT = float(env("HEALTH_CHECK_TIMEOUT", "2"))
 if DATABASE_URL:
@@ -277,6 +288,9 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 
 # --- Auth -----------------------------------------------------------------
+# Sessions are read from the cache (Redis in production) and written through to the database:
+# a signed-in page or socket saves the session query (README, "Holding a crowd").
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -336,6 +350,12 @@ CONTENT_SECURITY_POLICY = {
 }
 # CSP_REPORT_ONLY=1 sends Content-Security-Policy-Report-Only instead (to try a stricter policy first).
 CONTENT_SECURITY_POLICY_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
+
+# --- Anonymous page cache (core/pages/cache.py) --------------------------------
+# Visitors' pages (home, search, mentors, topics, sessions) are rendered once and served from
+# the cache until something they show changes, or for PAGE_CACHE_TIMEOUT seconds at most.
+PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE_ENABLED", True)
+PAGE_CACHE_TIMEOUT = int(env("PAGE_CACHE_TIMEOUT", "300"))
 
 # --- Email ----------------------------------------------------------------
 EMAIL_HOST = env("EMAIL_HOST")

@@ -235,6 +235,22 @@ def test_pages_render_with_debug_off(stack, path):
         assert "Strict-Transport-Security" in response.headers
 
 
+def test_a_visitors_page_rendered_by_one_web_process_is_served_by_the_other_from_the_cache(stack):
+    """The anonymous page cache is on in production and shared through Redis; each hit has its own nonce."""
+    path = f"/mentors/?visit={secrets.token_hex(4)}"
+    proxied = {**HTTPS, "Host": "localhost"}  # as a proxy in front sends it to either process
+    first = requests.get(f"{stack.web_a}{path}", headers=proxied, timeout=20)
+    second = requests.get(f"{stack.web_b}{path}", headers=proxied, timeout=20)
+    assert (first.headers.get("X-Page-Cache"), second.headers.get("X-Page-Cache")) == ("miss", "hit")
+    assert "Strict-Transport-Security" in second.headers and not second.cookies
+    nonces = []
+    for response in (first, second):
+        nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
+        assert set(re.findall(r'<script nonce="([^"]+)"', response.text)) == {nonce}
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1]
+
+
 def test_static_files_are_hashed_and_cached_for_a_year(stack):
     page = requests.get(f"{stack.web_a}/accounts/login/", headers=HTTPS, timeout=20).text
     linked = set(re.findall(r'(?:href|src)="(/static/[^"]+\.(?:css|js))"', page))

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.scheduling.middleware import forget_hold_deadline
 from core.scheduling.models import Booking, Session
 from core.scheduling.services import availability
 from core.scheduling.services import bookings as svc
@@ -18,8 +19,12 @@ pytestmark = pytest.mark.django_db
 
 
 def _lapse(booking: Booking) -> None:
-    """The hold ran out a minute ago (time passing, without any sweep)."""
+    """The hold ran out a minute ago (time passing, without any sweep).
+
+    The clock cannot jump back here, so the deadline pages cached is from before the jump: forgotten.
+    """
     Booking.objects.filter(pk=booking.pk).update(hold_expires_at=datetime.now(UTC) - timedelta(minutes=1))
+    forget_hold_deadline()
 
 
 @pytest.fixture
@@ -116,3 +121,22 @@ def test_a_longer_hold_for_a_transfer_is_announced_with_its_date(
     note = Notification.objects.filter(user=learner, kind="booking.hold_extended").get()
     local = until.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Berlin"))
     assert f"{local:%a} {local.day} {local:%b}, {local:%H:%M}" in note.body
+
+
+def test_pages_look_for_lapsed_holds_only_when_one_may_have_run_out(client, learner, mentor_factory, session_factory):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def booking_queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            client.get("/no-such-page/")
+        return sum('"scheduling_booking"' in query["sql"] for query in captured)
+
+    assert booking_queries() == 2  # expire what is due, then find the next deadline
+    assert booking_queries() == 0  # the next deadline is cached: no query
+    held = svc.book_session(session_factory(mentor_factory(), price_minor=500), learner)
+    assert booking_queries() == 2  # a new hold: look again
+    assert booking_queries() == 0
+    _lapse(held)
+    client.get("/no-such-page/")
+    assert Booking.objects.get(pk=held.pk).status == Booking.EXPIRED

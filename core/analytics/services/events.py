@@ -29,7 +29,9 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -86,6 +88,9 @@ _lock = threading.Lock()
 _buffer: list[Event] = []
 _scope = threading.local()  # .active: a request or task is in progress on this thread
 _oldest: list[float] = []  # monotonic time the oldest buffered event was queued
+_later: list[Event] = []  # record_later(): written with the next flush that is due anyway
+_later_since: list[float] = []  # monotonic time the oldest of them was queued
+_captured: ContextVar[list | None] = ContextVar("analytics_captured", default=None)
 
 
 def _jsonable(value: Any) -> Any:
@@ -126,12 +131,55 @@ def record(name: str, **data: Any) -> None:
 
     ``record("booking.created", user_id=learner.pk, booking_id=b.pk, skill_ids=[...], lead_hours=30)``
     """
+    captured = _captured.get()
+    if captured is not None and name in BEHAVIOUR_EVENTS:
+        captured.append((name, dict(data)))
     try:
         event = build(name, **data)
     except (ValueError, TypeError) as exc:
         logger.error("analytics event %r refused: %s", name, exc)
         return
     transaction.on_commit(lambda: _enqueue(event))
+
+
+@contextmanager
+def capturing_behaviour() -> Iterator[list[tuple[str, dict]]]:
+    """Collect the behaviour events recorded inside the block as ``(name, data)``, besides recording them.
+
+    The anonymous page cache keeps them with a page, to record them again for each visitor it serves.
+    """
+    captured: list[tuple[str, dict]] = []
+    token = _captured.set(captured)
+    try:
+        yield captured
+    finally:
+        _captured.reset(token)
+
+
+def record_later(name: str, **data: Any) -> None:
+    """Log a behaviour event without a write of its own: it waits for the next due flush.
+
+    For events recorded on behalf of a page served from the cache: they are
+    written together every ``MAX_DELAY_SECONDS`` or ``BATCH_SIZE`` events (or at
+    exit), so a cached page costs no INSERT.
+    """
+    try:
+        event = build(name, **data)
+    except (ValueError, TypeError) as exc:
+        logger.error("analytics event %r refused: %s", name, exc)
+        return
+    now = time.monotonic()
+    with _lock:
+        if not _later:
+            _later_since[:] = [now]
+        _later.append(event)
+    if _later_due():
+        flush()
+
+
+def _later_due() -> bool:
+    with _lock:
+        return bool(_later) and (len(_later) >= BATCH_SIZE or time.monotonic() - _later_since[0] > MAX_DELAY_SECONDS)
 
 
 def _in_scope() -> bool:
@@ -191,14 +239,15 @@ def without_copies(batch: list[Event]) -> list[Event]:
 def pending() -> int:
     """Events waiting in this process's buffer."""
     with _lock:
-        return len(_buffer)
+        return len(_buffer) + len(_later)
 
 
 def flush() -> int:
     """Write every buffered event now; returns how many were written."""
     with _lock:
-        batch = list(_buffer)
+        batch = list(_buffer) + list(_later)
         _buffer.clear()
+        _later.clear()
     if not batch:
         return 0
     try:
@@ -221,7 +270,9 @@ def enter_scope(**kwargs) -> None:
 def leave_scope(**kwargs) -> int:
     """A request or task ended (on whichever thread): write what is buffered; how many were written."""
     _scope.active = False
-    return flush()
+    with _lock:
+        waiting = bool(_buffer)
+    return flush() if waiting or _later_due() else 0
 
 
 atexit.register(flush)

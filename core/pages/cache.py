@@ -1,0 +1,191 @@
+"""The anonymous page cache: whole responses for visitors, kept in the site's cache (Redis in production).
+
+A visitor's page (home, mentor search, a mentor, a topic, a session) is the same
+for every visitor with the same address, language, time-zone and currency
+cookies, so it is rendered once and then served from the cache without a query:
+that is what lets two cores answer a crowd (README, "Holding a crowd").
+
+What is stored, and for whom:
+
+* only ``GET`` requests that carry no cookie but the allow-listed ones
+  (:data:`SHAREABLE_COOKIES`: CSRF, time zone, price currency, language) and no
+  ``Authorization`` header: a signed-in person never gets a cached page, and
+  their page is never stored;
+* only answers a view opted into with :func:`cache_page_for_visitors` (Wagtail
+  pages and the session page do), that are 200 HTML, set no cookie (so no CSRF
+  token, session or message is in them), vary on nothing but ``Cookie`` and
+  ``Accept-Language`` and are not marked private or no-store;
+* the CSP nonce of the request that rendered the page is swapped for a
+  placeholder, and every hit gets its own request's nonce back (the CSP
+  middleware sits outside this one), so the nonce in the page always matches
+  the header.
+
+Invalidation: each stored page names the *tags* it depends on (``site`` always;
+``mentor:<user id>``, ``session:<id>``, ``listings``, ``sessions``); each tag has
+a version in the cache and :func:`bump` gives it a new one, so every page that
+named it is stale at once (``receivers.py`` bumps on publishing, bookings,
+sessions, availability, reviews, settings; redirects act on 404s only, which are never kept). Pages also expire after
+``PAGE_CACHE_TIMEOUT`` seconds, for what changes with time alone (trending
+lists, "free within 7 days"). A hit costs two cache round trips: the page, then
+its tags' versions.
+
+Page views stay counted: the behaviour events the first rendering recorded
+(``mentor.viewed``, ``search.performed``) are kept with the page and recorded
+again, batched, for every hit (:func:`core.analytics.services.events.record_later`).
+
+Off with ``PAGE_CACHE_ENABLED=false``; the test settings turn it off, and the
+tests of this module and the production-settings tests turn it on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import DisallowedHost
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.cache import cc_delim_re
+
+from core.analytics.services import events
+
+PREFIX = "pagecache:"
+#: Cookies that do not make a page personal: they are part of the cache key instead (or unused by pages).
+SHAREABLE_COOKIES = ("peerlearn_tz", "peerlearn_currency")
+#: Headers a stored page may vary on (both are in the key).
+SHAREABLE_VARY = {"cookie", "accept-language"}
+NONCE_PLACEHOLDER = b"\x00csp-nonce\x00"
+HEADER = "X-Page-Cache"
+_NOT_STORED = ("content-length", "set-cookie")
+
+
+def cache_page_for_visitors(request: HttpRequest, *tags: str) -> None:
+    """Let this request's answer be kept for visitors; ``tags`` name what it shows (``site`` is implied)."""
+    chosen = request.__dict__.setdefault("_page_cache_tags", {"site"})
+    chosen.update(tags)
+
+
+def bump(*tags: str) -> None:
+    """Make every stored page that named one of ``tags`` stale."""
+    if tags:
+        cache.set_many({_tag_key(tag): secrets.token_hex(6) for tag in tags}, timeout=None)
+
+
+def clear_page_cache() -> None:
+    """Make every stored page stale (the ``site`` tag is on all of them)."""
+    bump("site")
+
+
+def _tag_key(tag: str) -> str:
+    return f"{PREFIX}tag:{tag}"
+
+
+def _versions(tags: Iterable[str]) -> dict[str, str | None]:
+    keys = {_tag_key(tag): tag for tag in tags}
+    found = cache.get_many(list(keys))
+    return {tag: found.get(key) for key, tag in keys.items()}
+
+
+def _shareable_cookies() -> set[str]:
+    return {settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME, *SHAREABLE_COOKIES}
+
+
+def _is_visitor(request: HttpRequest) -> bool:
+    if request.method != "GET" or "HTTP_AUTHORIZATION" in request.META:
+        return False
+    return set(request.COOKIES) <= _shareable_cookies()
+
+
+def _key(request: HttpRequest) -> str | None:
+    try:
+        host = request.get_host()
+    except DisallowedHost:
+        return None
+    parts = [
+        request.scheme,
+        host,
+        request.get_full_path(),
+        translation.get_language_from_request(request),
+        *(request.COOKIES.get(name, "") for name in SHAREABLE_COOKIES),
+    ]
+    return PREFIX + "page:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _storable(request: HttpRequest, response: HttpResponse) -> bool:
+    if getattr(request, "_page_cache_tags", None) is None or response.status_code != 200 or response.streaming:
+        return False
+    if response.cookies or not response.get("Content-Type", "").startswith("text/html"):
+        return False
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return False
+    control = {part.strip().lower() for part in cc_delim_re.split(response.get("Cache-Control", ""))}
+    if control & {"private", "no-store", "no-cache"}:
+        return False
+    varies = {part.strip().lower() for part in cc_delim_re.split(response.get("Vary", "")) if part.strip()}
+    return varies <= SHAREABLE_VARY
+
+
+def _store(key: str, request: HttpRequest, response: HttpResponse, recorded: list) -> None:
+    tags = request._page_cache_tags
+    versions = _versions(tags)
+    missing = [tag for tag, version in versions.items() if version is None]
+    if missing:
+        for tag in missing:
+            cache.add(_tag_key(tag), secrets.token_hex(6), timeout=None)
+        versions = _versions(tags)
+        if None in versions.values():  # the cache is not answering: nothing to keep
+            return
+    body = response.content
+    nonce = getattr(request, "csp_nonce", "")
+    if nonce:
+        body = body.replace(nonce.encode(), NONCE_PLACEHOLDER)
+    headers = [(name, value) for name, value in response.items() if name.lower() not in _NOT_STORED]
+    entry = {"versions": versions, "body": body, "headers": headers, "events": recorded}
+    cache.set(key, entry, timeout=settings.PAGE_CACHE_TIMEOUT)
+
+
+def _serve(entry: dict, request: HttpRequest) -> HttpResponse | None:
+    if not isinstance(entry, dict) or _versions(entry["versions"]) != entry["versions"]:
+        return None
+    body = entry["body"]
+    nonce = getattr(request, "csp_nonce", "")
+    if nonce:
+        body = body.replace(NONCE_PLACEHOLDER, nonce.encode())
+    response = HttpResponse(body, status=200)
+    for name, value in entry["headers"]:
+        response[name] = value
+    response[HEADER] = "hit"
+    for name, data in entry["events"]:
+        events.record_later(name, **data)
+    return response
+
+
+class AnonymousPageCacheMiddleware:
+    """Serve visitors' pages from the cache; keep the ones a view opted in (see the module's docstring).
+
+    Sits after the CSP middleware (which gives each hit its nonce) and before the
+    session, CSRF and authentication middleware, which a hit never needs.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not settings.PAGE_CACHE_ENABLED or not _is_visitor(request):
+            return self.get_response(request)
+        key = _key(request)
+        if key is None:
+            return self.get_response(request)
+        hit = _serve(cache.get(key), request)
+        if hit is not None:
+            return hit
+        with events.capturing_behaviour() as recorded:
+            response = self.get_response(request)
+        if _storable(request, response):
+            _store(key, request, response, recorded)
+            response[HEADER] = "miss"
+        return response

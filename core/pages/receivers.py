@@ -1,0 +1,95 @@
+"""What makes visitors' cached pages stale (``core.pages.cache``): each change bumps the tags it touches.
+
+Bumps wait for the transaction to commit, so a page rendered meanwhile cannot
+be stored from the old rows under the new version.
+
+* ``site`` (every page): publishing, unpublishing, moving or deleting a page;
+  sites, skills, exchange rates, any site or generic setting
+  (theme, policies), a person's public details.
+* ``listings`` (every Wagtail page: search, home, topics, directories) and
+  ``mentor:<id>``: availability, reviews, a mentor's sessions.
+* ``session:<id>``, ``mentor:<id>`` and ``sessions`` (topic pages): a booking
+  that takes or frees a seat, a session created or changed.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from wagtail.contrib.settings.models import BaseGenericSetting, BaseSiteSetting
+from wagtail.models import Page
+from wagtail.signals import page_published, page_unpublished, post_page_move
+
+from .cache import bump
+
+#: A save of only these fields of a person changes nothing a visitor sees.
+PRIVATE_USER_FIELDS = frozenset({"last_login", "password"})
+
+
+def bump_on_commit(*tags: str) -> None:
+    transaction.on_commit(lambda: bump(*tags))
+
+
+def site_changed(sender, **kwargs) -> None:
+    bump_on_commit("site")
+
+
+def person_saved(sender, instance, update_fields=None, **kwargs) -> None:
+    if update_fields and set(update_fields) <= PRIVATE_USER_FIELDS:
+        return
+    bump_on_commit("site")
+
+
+def mentor_schedule_changed(sender, instance, **kwargs) -> None:
+    bump_on_commit(f"mentor:{instance.mentor_id}", "listings")
+
+
+def review_changed(sender, instance, **kwargs) -> None:
+    bump_on_commit(f"mentor:{instance.mentor_id}", "listings")
+
+
+def session_saved(sender, instance, **kwargs) -> None:
+    bump_on_commit(f"session:{instance.pk}", f"mentor:{instance.mentor_id}", "sessions", "listings")
+
+
+def booking_saved(sender, instance, **kwargs) -> None:
+    from core.scheduling.models import Session
+
+    session_id = instance.session_id
+
+    def stale() -> None:
+        mentor_id = Session.objects.filter(pk=session_id).values_list("mentor_id", flat=True).first()
+        bump(f"session:{session_id}", f"mentor:{mentor_id}", "sessions")
+
+    transaction.on_commit(stale)
+
+
+def connect() -> None:
+    """Called once from ``PagesConfig.ready``."""
+    uid = "pages-cache-"
+    page_published.connect(site_changed, dispatch_uid=uid + "published")
+    page_unpublished.connect(site_changed, dispatch_uid=uid + "unpublished")
+    post_page_move.connect(site_changed, dispatch_uid=uid + "moved")
+    for model in apps.get_models():
+        if issubclass(model, Page):  # published changes come through the signals above; deletions here
+            post_delete.connect(site_changed, sender=model, dispatch_uid=f"{uid}delete-{model._meta.label}")
+    everywhere = [
+        "wagtailcore.Site",
+        "taxonomy.Skill",
+        "catalogue.ExchangeRate",
+    ]
+    models = [apps.get_model(label) for label in everywhere]
+    models += [m for m in apps.get_models() if issubclass(m, BaseSiteSetting | BaseGenericSetting)]
+    for model in models:
+        post_save.connect(site_changed, sender=model, dispatch_uid=f"{uid}save-{model._meta.label}")
+        post_delete.connect(site_changed, sender=model, dispatch_uid=f"{uid}delete-{model._meta.label}")
+    user = apps.get_model("accounts.User")
+    post_save.connect(person_saved, sender=user, dispatch_uid=uid + "user")
+    for label in ("scheduling.WeeklyRule", "scheduling.DateOverride", "scheduling.SchedulingProfile"):
+        for signal in (post_save, post_delete):
+            signal.connect(mentor_schedule_changed, sender=apps.get_model(label), dispatch_uid=f"{uid}{label}")
+    for signal in (post_save, post_delete):
+        signal.connect(review_changed, sender=apps.get_model("catalogue.Review"), dispatch_uid=uid + "review")
+        signal.connect(session_saved, sender=apps.get_model("scheduling.Session"), dispatch_uid=uid + "session")
+        signal.connect(booking_saved, sender=apps.get_model("scheduling.Booking"), dispatch_uid=uid + "booking")
