@@ -19,6 +19,12 @@ turn, never imports a plugin: it reaches them only through
 """
 
 from .contracts.events import EVENT_NAMES, DomainEvent
+from .contracts.interactive import (
+    CheckoutField,
+    CheckoutInputError,
+    InteractivePaymentRequest,
+    InteractivePayments,
+)
 from .contracts.payments import (
     CheckoutContext,
     GatewayError,
@@ -54,9 +60,13 @@ __all__ = [
     "SIGNAL_WEIGHTS",
     "Candidates",
     "CheckoutContext",
+    "CheckoutField",
+    "CheckoutInputError",
     "DomainEvent",
     "GatewayError",
     "IceServer",
+    "InteractivePaymentRequest",
+    "InteractivePayments",
     "Interaction",
     "ItemFeatures",
     "Participant",

@@ -40,6 +40,8 @@ class GatewayHarness(ABC):
     can_be_down: bool = True
     #: whether webhook signatures carry a timestamp that can go stale
     signs_timestamps: bool = True
+    #: an interactive gateway that settles during ``start_payment`` (no webhooks): part three of the suite
+    instant: bool = False
 
     def start(self) -> None:  # noqa: B027 - most harnesses need no server
         """Start whatever the gateway needs (a local API server)."""
@@ -91,6 +93,14 @@ class GatewayHarness(ABC):
     def return_params(self, start: PaymentStart, charge_reference: str) -> dict[str, str]:
         """What the browser posts back after paying (empty for gateways without a return step)."""
         return {}
+
+    def inputs(self) -> dict[str, str]:
+        """Instant gateways: what a learner types that pays ``amount_minor`` (a fresh gift card's code)."""
+        raise NotImplementedError
+
+    def wrong_inputs(self) -> dict[str, str]:
+        """Instant gateways: well-formed input the gateway refuses (an unknown code)."""
+        raise NotImplementedError
 
 
 def stripe_style_signature(secret: str, body: bytes, timestamp: int | None = None) -> str:
@@ -400,7 +410,47 @@ class ManualHarness(GatewayHarness):
         return self.bank.get(start.reference, 0)
 
 
+# --- Gift cards ---------------------------------------------------------------------
+
+
+class GiftCardHarness(GatewayHarness):
+    """The "gateway" is the card table: each payment gets a fresh card worth twice the amount."""
+
+    plugin = "payment_giftcard"
+    identifier = "giftcard"
+    can_be_down = False
+    signs_timestamps = False
+    instant = True
+
+    def settings(self) -> dict[str, Any]:
+        return {}
+
+    def secrets(self) -> dict[str, Any]:
+        return {}
+
+    def inputs(self) -> dict[str, str]:
+        from plugins.payments.giftcard.models import GiftCard
+
+        card = GiftCard.objects.create(currency=self.currency, initial_minor=self.amount_minor * 2)
+        return {"code": card.code}
+
+    def wrong_inputs(self) -> dict[str, str]:
+        return {"code": "GC-NONE-SUCH-CARD"}
+
+    def holds(self, start: PaymentStart) -> int:
+        from plugins.payments.giftcard import balances
+
+        paid = balances.drawn(start.reference)
+        return paid.amount_minor - balances.refunded_minor(start.reference) if paid else 0
+
+    def _no_webhooks(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("gift cards settle while the learner pays: there is no webhook to play")
+
+    complete = decline = succeeded_event = failed_event = refunded_event = forge = _no_webhooks
+
+
 BUILT_IN: dict[str, type[GatewayHarness]] = {
+    GiftCardHarness.plugin: GiftCardHarness,
     StripeHarness.plugin: StripeHarness,
     RazorpayHarness.plugin: RazorpayHarness,
     ManualHarness.plugin: ManualHarness,

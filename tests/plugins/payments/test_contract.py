@@ -14,7 +14,9 @@ import pytest
 
 from core.plugins import (
     CheckoutContext,
+    CheckoutInputError,
     GatewayError,
+    InteractivePaymentRequest,
     PaymentRequest,
     PaymentStart,
     RefundRequest,
@@ -22,16 +24,26 @@ from core.plugins import (
     WebhookEvent,
 )
 
-from .harnesses import payment_plugins
+from .harnesses import harness_class, payment_plugins
 
 PLUGINS = payment_plugins()
 
+
+def _instant(plugin: str) -> bool:
+    cls = harness_class(plugin)
+    return cls is not None and cls.instant
+
+
 pytestmark = pytest.mark.django_db
 each_gateway = pytest.mark.parametrize("plugin", PLUGINS)
+#: Gateways confirmed by signed webhooks (a gateway without a harness lands here and fails for want of one).
+each_webhook_gateway = pytest.mark.parametrize("plugin", [p for p in PLUGINS if not _instant(p)])
+#: Interactive gateways that settle during ``start_payment`` (gift cards): the cases of part three.
+each_instant_gateway = pytest.mark.parametrize("plugin", [p for p in PLUGINS if _instant(p)])
 
 
 def test_every_built_in_gateway_is_registered():
-    assert {"payment_stripe", "payment_razorpay", "payment_manual"} <= set(PLUGINS)
+    assert {"payment_stripe", "payment_razorpay", "payment_manual", "payment_giftcard"} <= set(PLUGINS)
 
 
 @pytest.fixture
@@ -45,6 +57,8 @@ def gateway(harness, configure_gateway):
 
 
 def _request(harness, **changes) -> PaymentRequest:
+    if harness.instant and "inputs" not in changes:
+        changes["inputs"] = harness.inputs()
     values = {
         "booking_id": 42,
         "amount_minor": harness.amount_minor,
@@ -55,7 +69,7 @@ def _request(harness, **changes) -> PaymentRequest:
         "metadata": {"payment_id": "7"},
     }
     values.update(changes)
-    return PaymentRequest(**values)
+    return InteractivePaymentRequest(**values) if "inputs" in values else PaymentRequest(**values)
 
 
 def _context(harness) -> CheckoutContext:
@@ -83,7 +97,7 @@ def test_gateway_describes_itself(plugin, gateway, harness):
     assert gateway.supports(harness.currency.lower())
 
 
-@each_gateway
+@each_webhook_gateway
 def test_start_then_resume_gives_the_same_payment(plugin, gateway, harness):
     request = _request(harness)
     start = gateway.start_payment(request)
@@ -97,7 +111,7 @@ def test_start_then_resume_gives_the_same_payment(plugin, gateway, harness):
     assert again.status == start.status
 
 
-@each_gateway
+@each_webhook_gateway
 def test_checkout_widget_renders(plugin, gateway, harness):
     start = gateway.start_payment(_request(harness))
     html = gateway.checkout_html(start, _context(harness))
@@ -105,7 +119,7 @@ def test_checkout_widget_renders(plugin, gateway, harness):
     assert html.strip()
 
 
-@each_gateway
+@each_webhook_gateway
 def test_success_event_is_verified_and_parsed(plugin, gateway, harness):
     start = gateway.start_payment(_request(harness))
     charge = harness.complete(start)
@@ -122,7 +136,7 @@ def test_success_event_is_verified_and_parsed(plugin, gateway, harness):
     assert harness.holds(start) == harness.amount_minor
 
 
-@each_gateway
+@each_webhook_gateway
 def test_browser_return_is_verified(plugin, gateway, harness):
     start = gateway.start_payment(_request(harness))
     charge = harness.complete(start)
@@ -135,7 +149,7 @@ def test_browser_return_is_verified(plugin, gateway, harness):
             gateway.verify_return(start.reference, {**params, next(reversed(params)): "0" * 64})
 
 
-@each_gateway
+@each_webhook_gateway
 def test_failure_event_is_parsed(plugin, gateway, harness):
     start = gateway.start_payment(_request(harness))
     harness.decline(start)
@@ -145,7 +159,7 @@ def test_failure_event_is_parsed(plugin, gateway, harness):
     assert harness.holds(start) == 0
 
 
-@each_gateway
+@each_webhook_gateway
 def test_forged_signature_is_refused(plugin, gateway, harness):
     start = gateway.start_payment(_request(harness))
     charge = harness.complete(start)
@@ -158,7 +172,7 @@ def test_forged_signature_is_refused(plugin, gateway, harness):
         gateway.parse_webhook(body.replace(b'"', b"'", 1), headers)
 
 
-@each_gateway
+@each_webhook_gateway
 def test_stale_signature_is_refused(plugin, gateway, harness):
     if not harness.signs_timestamps:
         pytest.skip(f"{plugin}'s webhook signatures carry no timestamp; replays are caught by event-id dedupe")
@@ -168,7 +182,7 @@ def test_stale_signature_is_refused(plugin, gateway, harness):
         gateway.parse_webhook(*harness.stale(harness.succeeded_event(start, charge)))
 
 
-@each_gateway
+@each_webhook_gateway
 def test_partial_then_full_refund(plugin, gateway, harness):
     start = gateway.start_payment(_request(harness))
     charge = harness.complete(start)
@@ -243,7 +257,7 @@ def _succeed(client, harness, booking, started):
     return charge
 
 
-@each_gateway
+@each_webhook_gateway
 def test_core_start_succeed_confirms_and_balances(plugin, harness, flow, client):
     from core.payments.models import LedgerEntry
     from core.scheduling.models import Booking
@@ -256,7 +270,7 @@ def test_core_start_succeed_confirms_and_balances(plugin, harness, flow, client)
     _balanced(booking, harness, started.start)
 
 
-@each_gateway
+@each_webhook_gateway
 def test_core_failure_leaves_booking_pending(plugin, harness, flow, client):
     from core.payments.models import Payment
     from core.scheduling.models import Booking
@@ -271,7 +285,7 @@ def test_core_failure_leaves_booking_pending(plugin, harness, flow, client):
     _balanced(booking, harness, started.start)
 
 
-@each_gateway
+@each_webhook_gateway
 def test_core_duplicate_event_counts_once(plugin, harness, flow, client):
     from core.payments.models import LedgerEntry
 
@@ -285,7 +299,7 @@ def test_core_duplicate_event_counts_once(plugin, harness, flow, client):
     _balanced(booking, harness, started.start)
 
 
-@each_gateway
+@each_webhook_gateway
 def test_core_forged_event_is_refused(plugin, harness, flow, client):
     from core.payments.models import WebhookEventRecord
 
@@ -296,7 +310,7 @@ def test_core_forged_event_is_refused(plugin, harness, flow, client):
     assert not WebhookEventRecord.objects.exists()
 
 
-@each_gateway
+@each_webhook_gateway
 def test_core_partial_and_full_refund_balance(plugin, harness, gateway, flow, client, user_factory):
     from core.payments.models import Refund
     from core.payments.services import refunds
@@ -333,3 +347,54 @@ class _Result:
         self.refund_reference = refund.reference
         self.amount_minor = refund.amount_minor
         self.status = refund.status
+
+
+# --- part three: interactive gateways that settle while the learner pays -------------------------
+
+
+@each_instant_gateway
+def test_instant_gateway_declares_its_fields(plugin, gateway, harness):
+    from core.plugins.contracts.interactive import checkout_fields_of, clean_inputs, confirms_at_start
+
+    fields = checkout_fields_of(gateway)
+    assert fields and confirms_at_start(gateway)
+    assert len({f.name for f in fields}) == len(fields)
+    typed = harness.inputs()
+    assert clean_inputs(fields, typed) == typed
+
+
+@each_instant_gateway
+def test_instant_start_settles_and_a_retry_takes_nothing_more(plugin, gateway, harness):
+    request = _request(harness)
+    start = gateway.start_payment(request)
+    assert start.status == "succeeded" and start.reference
+    assert harness.holds(start) == harness.amount_minor
+    again = gateway.start_payment(_request(harness, idempotency_key=request.idempotency_key, inputs=request.inputs))
+    assert again.reference == start.reference and again.status == "succeeded"
+    resumed = gateway.start_payment(
+        _request(harness, idempotency_key=request.idempotency_key, existing_reference=start.reference, inputs={})
+    )
+    assert resumed.reference == start.reference
+    assert harness.holds(start) == harness.amount_minor
+
+
+@each_instant_gateway
+def test_instant_gateway_refuses_bad_input_on_its_field(plugin, gateway, harness):
+    with pytest.raises(CheckoutInputError) as caught:
+        gateway.start_payment(_request(harness, inputs=harness.wrong_inputs()))
+    assert caught.value.field in {f.name for f in gateway.checkout_fields} and str(caught.value)
+
+
+@each_instant_gateway
+def test_instant_partial_then_full_refund(plugin, gateway, harness):
+    start = gateway.start_payment(_request(harness))
+    amount = harness.amount_minor
+    first = gateway.refund(RefundRequest(start.reference, amount // 4, harness.currency, f"pl-ref-{uuid.uuid4().hex}"))
+    assert first.status == "succeeded" and first.amount_minor == amount // 4
+    assert harness.holds(start) == amount - amount // 4
+    key = f"pl-ref-{uuid.uuid4().hex}"
+    rest = gateway.refund(RefundRequest(start.reference, amount - amount // 4, harness.currency, key))
+    assert gateway.refund(RefundRequest(start.reference, amount - amount // 4, harness.currency, key)) == rest
+    assert harness.holds(start) == 0
+    with pytest.raises(GatewayError):
+        gateway.refund(RefundRequest(start.reference, 1, harness.currency, f"pl-ref-{uuid.uuid4().hex}"))
