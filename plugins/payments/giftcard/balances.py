@@ -113,4 +113,6 @@ def refunded_minor(reference: str) -> int:
 
 
 def drawn(reference: str) -> GiftCardMovement | None:
-    return GiftCardMovement.objects.select_related("card").filter(kind=GiftCardMovement.DRAW, reference=reference).first()
+    return (
+        GiftCardMovement.objects.select_related("card").filter(kind=GiftCardMovement.DRAW, reference=reference).first()
+    )

@@ -52,7 +52,9 @@ class GiftCardGateway(PaymentGateway, InteractivePayments):
         code = request.inputs.get(balances.CODE_FIELD, "") if isinstance(request, InteractivePaymentRequest) else ""
         if not code:
             raise CheckoutInputError(balances.CODE_FIELD, "Enter the code of your gift card.")
-        result = balances.draw(code, request.amount_minor, request.currency, request.idempotency_key, request.booking_id)
+        result = balances.draw(
+            code, request.amount_minor, request.currency, request.idempotency_key, request.booking_id
+        )
         message = f"Paid with your gift card; {result.balance_minor / 100:.2f} {request.currency} left on it."
         return PaymentStart(reference=result.reference, status="succeeded", message=message)
 

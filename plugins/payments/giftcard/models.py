@@ -55,6 +55,13 @@ class GiftCard(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    def save(self, *args, **kwargs) -> None:
+        self.code = self.code.strip().upper()
+        self.currency = self.currency.strip().upper()
+        if self._state.adding:
+            self.balance_minor = self.initial_minor
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         if self.pk is None:
             return
@@ -64,13 +71,6 @@ class GiftCard(models.Model):
                 "The value and currency of an issued card cannot change (it may have been spent); "
                 "block it and issue a new one."
             )
-
-    def save(self, *args, **kwargs) -> None:
-        self.code = self.code.strip().upper()
-        self.currency = self.currency.strip().upper()
-        if self._state.adding:
-            self.balance_minor = self.initial_minor
-        super().save(*args, **kwargs)
 
 
 class GiftCardMovement(models.Model):
