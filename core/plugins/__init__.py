@@ -49,11 +49,12 @@ from .contracts.recommenders import (
     UserFeatures,
 )
 from .contracts.video import IceServer, Participant, RoomInfo, RoomRequest, VideoBackend
-from .markers import ENTRY_POINT_GROUP, PROJECT_NAME, hookimpl, hookspec
+from .markers import API_VERSION, ENTRY_POINT_GROUP, PROJECT_NAME, hookimpl, hookspec
 from .meta import PluginConfig, PluginMeta, SettingField
 from .rendering import render_template
 
 __all__ = [
+    "API_VERSION",
     "ENTRY_POINT_GROUP",
     "EVENT_NAMES",
     "PROJECT_NAME",

@@ -59,8 +59,9 @@ PluginKind = Literal["recommender", "payment", "video", "events", "other"]
 class PluginMeta:
     """Metadata every plugin declares as ``peerlearn_meta``.
 
-    ``core_versions`` is a PEP 440 specifier (for example ``">=0.1,<1"``); a
-    plugin whose specifier excludes the running core is listed but not loaded.
+    ``core_versions`` is a PEP 440 specifier (for example ``">=0.1,<1"``) of the
+    plugin API version (:data:`core.plugins.API_VERSION`); a plugin whose
+    specifier excludes it is listed but not loaded.
     """
 
     name: str

@@ -33,7 +33,7 @@ def test_plugins_page_lists_metadata_state_and_recent_errors(test_plugins, admin
         "Enabled",
         "Disabled",
         "Not loaded",
-        "needs core &gt;=99",
+        "needs plugin API &gt;=99",
         "RuntimeError",
     ):
         assert text in html, text
@@ -107,11 +107,14 @@ def test_plugins_command_lists_every_plugin(test_plugins, enable, participant):
     call_command("plugins", stdout=out)
     text = out.getvalue()
     assert "turn_credentials" in text and "enabled" in text
-    assert "test_incompatible" in text and "needs core >=99" in text
+    assert "test_incompatible" in text and "needs plugin API >=99" in text
+    assert "last error:" in text and "peerlearn_ice_servers (bad_result)" in text
     out = StringIO()
     call_command("plugins", "--json", stdout=out)
     rows = {row["name"]: row for row in json.loads(out.getvalue())}
     assert rows["test_garbage"]["errors"] == 1
+    assert rows["test_garbage"]["breaker"] == "closed" and "bad_result" in rows["test_garbage"]["last_error"]
+    assert rows["test_good"]["last_error"] == ""
     assert rows["test_good"]["state"] == "disabled"
     assert rows["test_no_meta"]["state"] == "not loaded"
     assert PluginError.objects.filter(plugin="test_garbage").exists()
