@@ -118,3 +118,13 @@ def test_plugins_command_lists_every_plugin(test_plugins, enable, participant):
     assert rows["test_good"]["state"] == "disabled"
     assert rows["test_no_meta"]["state"] == "not loaded"
     assert PluginError.objects.filter(plugin="test_garbage").exists()
+
+
+def test_edit_page_says_when_a_change_takes_effect_and_refits_recommenders(admin_client):
+    page = admin_client.get(reverse("plugins_admin:edit", args=["recommender_popularity"])).content.decode()
+    assert "after the next refit" in page and "every 3 hours" in page
+    assert 'id="refit-now"' in page and f'action="{reverse("recommendations_admin:index")}"' in page
+    refit = admin_client.post(reverse("recommendations_admin:index"), follow=True)
+    assert refit.status_code == 200 and "Refitted" in refit.content.decode()
+    video = admin_client.get(reverse("plugins_admin:edit", args=["video_p2p"])).content.decode()
+    assert "take effect at once" in video and 'id="refit-now"' not in video
