@@ -128,3 +128,23 @@ def test_edit_page_says_when_a_change_takes_effect_and_refits_recommenders(admin
     assert refit.status_code == 200 and "Refitted" in refit.content.decode()
     video = admin_client.get(reverse("plugins_admin:edit", args=["video_p2p"])).content.decode()
     assert "take effect at once" in video and 'id="refit-now"' not in video
+
+
+def test_multi_line_secrets_are_encrypted_and_write_only(test_plugins, admin_client, default_site):
+    from django.db import connection
+
+    pem = (
+        "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----"
+    )
+    url = reverse("plugins_admin:edit", args=["test_raises"])
+    page = admin_client.get(url).content.decode()
+    assert '<textarea name="setting_private_key"' in page
+    assert admin_client.post(url, {"enabled": "on", "setting_private_key": pem}).status_code == 302
+    assert test_plugins.config_for("test_raises")["private_key"] == pem  # newlines kept
+    config = PluginConfiguration.objects.get(plugin="test_raises", site=default_site)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT secrets FROM {PluginConfiguration._meta.db_table} WHERE id = %s", [config.pk])
+        stored = str(cursor.fetchone()[0])
+    assert "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC" not in stored and "private_key" in stored
+    page = admin_client.get(url).content.decode()
+    assert "MIIEvQ" not in page and "A value is stored" in page
