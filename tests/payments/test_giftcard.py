@@ -148,3 +148,25 @@ def test_checkout_page_asks_for_the_code_and_confirms(giftcards, booking_factory
     booking.refresh_from_db()
     assert booking.status == Booking.CONFIRMED
     assert b"Your booking is confirmed" in client.get(paid["Location"]).content
+
+
+def test_editors_issue_find_and_block_cards_in_the_admin(client, staff):
+    from django.urls import reverse
+
+    client.force_login(staff)
+    add = reverse("wagtailsnippets_giftcard_giftcard:add")
+    created = client.post(add, {"code": "gc-spring-2027", "currency": "eur", "initial_minor": "2500", "active": "on"})
+    assert created.status_code == 302, created.content[:2000]
+    card = GiftCard.objects.get()
+    assert (card.code, card.currency, card.balance_minor) == ("GC-SPRING-2027", "EUR", 2_500)
+    again = client.post(add, {"code": "Gc-Spring-2027", "currency": "EUR", "initial_minor": "100", "active": "on"})
+    assert again.status_code == 200 and GiftCard.objects.count() == 1  # one code, whatever the case
+    listing = client.get(reverse("wagtailsnippets_giftcard_giftcard:list"), {"q": "SPRING"})
+    assert listing.status_code == 200 and b"GC-SPRING-2027" in listing.content and b"25.00 EUR" in listing.content
+    edit = reverse("wagtailsnippets_giftcard_giftcard:edit", args=[card.pk])
+    changed = client.post(edit, {"code": card.code, "currency": "EUR", "initial_minor": "9999", "active": "on"})
+    assert changed.status_code == 200 and b"cannot change" in changed.content
+    blocked = client.post(edit, {"code": card.code, "currency": "EUR", "initial_minor": "2500", "note": "Lost"})
+    assert blocked.status_code == 302
+    card.refresh_from_db()
+    assert not card.active and card.balance_minor == 2_500

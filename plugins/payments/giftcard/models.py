@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from django.core.exceptions import ValidationError
@@ -25,12 +26,12 @@ class GiftCard(models.Model):
         max_length=32,
         unique=True,
         default=new_code,
-        validators=[RegexValidator(f"^{CODE_PATTERN}$", "Capital letters, digits and hyphens, 6 to 32.")],
+        validators=[RegexValidator(f"^{CODE_PATTERN}$", "Letters, digits and hyphens, 6 to 32.", flags=re.IGNORECASE)],
         help_text="What the learner types at checkout. A random one is filled in; you may choose your own.",
     )
     currency = models.CharField(
         max_length=3,
-        validators=[RegexValidator(r"^[A-Z]{3}$", "An ISO 4217 code in capitals, e.g. EUR.")],
+        validators=[RegexValidator(r"^[A-Z]{3}$", "An ISO 4217 code, e.g. EUR.", flags=re.IGNORECASE)],
         help_text="The card pays for sessions priced in this currency only.",
     )
     initial_minor = models.PositiveIntegerField(
@@ -63,6 +64,9 @@ class GiftCard(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
+        # Normalised before Django checks uniqueness, so "gc-abc" and "GC-ABC" are one code.
+        self.code = self.code.strip().upper()
+        self.currency = self.currency.strip().upper()
         if self.pk is None:
             return
         issued = GiftCard.objects.filter(pk=self.pk).values("initial_minor", "currency").first()
