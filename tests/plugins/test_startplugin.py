@@ -92,6 +92,19 @@ def test_writes_a_complete_package(tmp_path):
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_the_generated_code_is_lint_clean(tmp_path, kind):
+    """What an author starts from passes the project's own ruff rules (run as their repository would)."""
+    longest = f"clean_{kind}_".ljust(41, "x")  # the longest name allowed makes the longest lines
+    call_command("startplugin", kind, longest, directory=str(tmp_path), stdout=StringIO())
+    ruff = Path(sysconfig.get_paths()["scripts"]) / "ruff"
+    rules = ["--isolated", "--line-length", "120"]
+    check = subprocess.run([ruff, "check", *rules, "--select", "E,F,W,I,B,UP", "."], cwd=tmp_path, capture_output=True)
+    assert check.returncode == 0, check.stdout.decode()[-3000:]
+    formatted = subprocess.run([ruff, "format", *rules, "--check", "."], cwd=tmp_path, capture_output=True)
+    assert formatted.returncode == 0, formatted.stdout.decode()[-3000:]
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_the_generated_package_passes_its_contract_from_outside_the_project(installed, kind):
     python, packages = installed
     run = subprocess.run(
