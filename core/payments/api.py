@@ -7,6 +7,8 @@ the field, 403, 404, 409, or 502 when the gateway failed (nothing recorded).
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -16,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from wagtail.models import Site
 
+from core.plugins.contracts.interactive import checkout_fields_of, confirms_at_start
 from core.pricing import api as pricing_api
 from core.scheduling.models import Booking
 
@@ -76,10 +79,24 @@ class GatewayListView(APIView):
                 "display_name": r.display_name,
                 "manual_confirmation": bool(r.gateway.manual_confirmation),
                 "currencies": sorted(r.gateway.currencies),
+                **_interaction(r.gateway),
             }
             for r in routed
         ]
         return Response(GatewaySerializer(data, many=True).data)
+
+
+def _interaction(gateway) -> dict:
+    """What an interactive gateway asks of the learner, and whether paying confirms at once."""
+    return {
+        "checkout_fields": [asdict(f) for f in checkout_fields_of(gateway)],
+        "confirms_at_start": confirms_at_start(gateway),
+    }
+
+
+def _checkout_inputs(serializer: PayRequestSerializer) -> dict[str, str]:
+    """The learner's inputs for an interactive gateway (checked against its declaration by the service)."""
+    return dict(serializer.validated_data.get("inputs") or {})
 
 
 class BookingPayView(APIView):
@@ -89,7 +106,9 @@ class BookingPayView(APIView):
             "Starts a payment through the chosen gateway, or resumes the open one of this booking and gateway "
             "(same idempotency key at the gateway, so retrying never charges twice). Returns what a client needs "
             "to finish: Stripe's client_secret and publishable_key, Razorpay's order_id and key_id, or the "
-            "reference and instructions of a bank transfer. The booking is confirmed by the gateway's webhook. "
+            "reference and instructions of a bank transfer. The booking is confirmed by the gateway's webhook, "
+            "or at once by a gateway that `confirms_at_start` (a gift card): `inputs` carries the values of the "
+            "gateway's `checkout_fields`; a value that does not fit is refused with 400 on `inputs.<name>`. "
             "`coupon` applies a code first (the amount then includes its discount, like the service fee and tax: "
             "see `GET /api/bookings/{id}/quote/`); a code that covers the whole price confirms the booking at once "
             "and answers with `status` and no payment."
@@ -107,12 +126,18 @@ class BookingPayView(APIView):
             return Response(covered)
         try:
             started = checkout.start_payment(
-                booking, serializer.validated_data["gateway"], user=request.user, site_id=_site_id(request)
+                booking,
+                serializer.validated_data["gateway"],
+                user=request.user,
+                site_id=_site_id(request),
+                inputs=_checkout_inputs(serializer),
             )
         except UnknownGateway as exc:  # named in the body, not the URL: bad input, not a missing resource
             raise ValidationError({"gateway": [ErrorDetail(exc.message, code=exc.code)]}) from exc
+        booking.refresh_from_db(fields=["status"])
         data = {
             "gateway": started.routed.identifier,
+            "booking_status": booking.status,
             "payment": PaymentLineSerializer(started.payment).data,
             "client_data": started.client_data,
         }

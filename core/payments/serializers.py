@@ -18,17 +18,38 @@ def decimal(amount_minor: int, currency: str) -> str:
     return str(to_decimal(amount_minor, currency))
 
 
+class CheckoutFieldSerializer(serializers.Serializer):
+    """A value an interactive gateway needs from the learner (send it in ``inputs`` of the pay request)."""
+
+    name = serializers.CharField()
+    label = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["str", "int", "email", "choice"])
+    required = serializers.BooleanField()
+    max_length = serializers.IntegerField()
+    pattern = serializers.CharField(help_text="A regular expression the whole value must match; empty: any.")
+    choices = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
+    help_text = serializers.CharField()
+    placeholder = serializers.CharField()
+
+
 class GatewaySerializer(serializers.Serializer):
     identifier = serializers.CharField()
     display_name = serializers.CharField()
     manual_confirmation = serializers.BooleanField()
     currencies = serializers.ListField(child=serializers.CharField(), help_text="Empty: any currency.")
+    checkout_fields = CheckoutFieldSerializer(many=True, help_text="What to send in `inputs` when paying.")
+    confirms_at_start = serializers.BooleanField(help_text="Paying confirms the booking in the same request.")
 
 
 class PayRequestSerializer(serializers.Serializer):
     gateway = serializers.SlugField(max_length=50, help_text="A gateway identifier, e.g. stripe, razorpay, manual.")
     coupon = serializers.CharField(
         required=False, allow_blank=True, max_length=40, help_text="A coupon code to apply; empty takes it off."
+    )
+    inputs = serializers.DictField(
+        child=serializers.CharField(max_length=500, allow_blank=True),
+        required=False,
+        help_text="Values of the gateway's `checkout_fields` (e.g. a gift card code), checked against them.",
     )
 
 
@@ -71,6 +92,7 @@ class PaymentLineSerializer(serializers.ModelSerializer):
 
 class PayResponseSerializer(serializers.Serializer):
     gateway = serializers.CharField()
+    booking_status = serializers.CharField(help_text="`confirmed` when an instant gateway settled the payment.")
     payment = PaymentLineSerializer()
     client_data = serializers.DictField(
         help_text="What the client needs to finish paying: for Stripe client_secret and publishable_key, "

@@ -1,8 +1,11 @@
 """Pages and endpoints of payments: webhooks, checkout, the result page, a mentor's earnings.
 
-Views parse, call a service, render. The checkout never confirms a booking:
-it hands the browser what the gateway needs and then waits (the result page
-polls) until the gateway's webhook has confirmed it.
+Views parse, call a service, render. The checkout never confirms a booking
+itself: it hands the browser what the gateway needs and then waits (the result
+page polls) until the gateway's webhook has confirmed it. An interactive
+gateway (a gift card) first asks for its declared fields; when it settles the
+money in that request, the service has confirmed the booking already and the
+learner goes straight to the result.
 """
 
 from __future__ import annotations
@@ -21,12 +24,15 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from wagtail.models import Site
 
+from core.plugins import CheckoutField
+from core.plugins.contracts.interactive import checkout_fields_of
 from core.pricing.services.breakdowns import booking_quote
 from core.scheduling.currency import format_money
 from core.scheduling.models import Booking
 from core.security import csp
 
-from .errors import PaymentError
+from .errors import PaymentError, UnknownGateway
+from .forms import CheckoutFieldsForm
 from .models import Payment
 from .services import checkout, events, gateways, payouts
 
@@ -112,13 +118,37 @@ def checkout_page(request: HttpRequest, booking_id: int) -> HttpResponse:
     return render(request, "payments/checkout.html", context, status=status)
 
 
+def _declared_fields(request: HttpRequest, gateway: str) -> tuple[CheckoutField, ...]:
+    """What the gateway asks the learner for (nothing for widget gateways or an unknown one)."""
+    try:
+        return checkout_fields_of(gateways.route(gateway, _site_id(request)).gateway)
+    except UnknownGateway:
+        return ()
+
+
+def _fields_page(request: HttpRequest, booking: Booking, gateway: str, form: CheckoutFieldsForm, status: int = 200):
+    routed = gateways.route(gateway, _site_id(request))
+    context = {**_summary(booking), "gateway_name": routed.display_name, "gateway": gateway, "fields_form": form}
+    return render(request, "payments/pay_fields.html", context, status=status)
+
+
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def pay_page(request: HttpRequest, booking_id: int, gateway: str) -> HttpResponse:
-    """The chosen gateway's widget, for a payment started (or resumed) now."""
+    """The chosen gateway's widget, for a payment started (or resumed) now.
+
+    A gateway that declares checkout fields gets its form first (GET), and the
+    payment starts when the learner posts it.
+    """
     booking = _own_booking(request, booking_id)
     if booking.status != Booking.PENDING_PAYMENT:
         return redirect("payments:result", booking_id=booking.pk)
+    declared = _declared_fields(request, gateway)
+    form = CheckoutFieldsForm(declared, request.POST if request.method == "POST" else None)
+    if declared and request.method == "GET":
+        return _fields_page(request, booking, gateway, form)
+    if request.method == "POST" and not declared:
+        return redirect("payments:pay", booking_id=booking.pk, gateway=gateway)
     try:
         started = checkout.start_payment(
             booking,
@@ -126,14 +156,20 @@ def pay_page(request: HttpRequest, booking_id: int, gateway: str) -> HttpRespons
             user=request.user,
             return_url=request.build_absolute_uri(reverse("payments:result", args=[booking.pk])),
             site_id=_site_id(request),
+            inputs=form.inputs() if declared else None,
         )
     except PaymentError as exc:
         booking.refresh_from_db()
         if booking.status != Booking.PENDING_PAYMENT:  # the hold ran out meanwhile: say what happened
             return redirect("payments:result", booking_id=booking.pk)
+        if declared:  # shown on the form, next to the field at fault when there is one
+            form.refused(exc.field, exc.message)
+            return _fields_page(request, booking, gateway, form, status=exc.status)
         choices = gateways.gateways_for(booking.currency, _site_id(request))
         context = {**_summary(booking), "choices": choices, "chosen": gateway, "error": exc.message}
         return render(request, "payments/checkout.html", context, status=exc.status)
+    if started.paid:  # an instant gateway settled it: the booking is confirmed already
+        return redirect("payments:result", booking_id=booking.pk)
     booking.refresh_from_db()  # starting a transfer may have moved the payment deadline
     context_for_widget = checkout.checkout_context(
         booking,

@@ -20,6 +20,12 @@ turn, never imports a plugin: it reaches them only through
 
 from .contracts.events import EVENT_NAMES, DomainEvent
 from .contracts.health import HealthCheck
+from .contracts.interactive import (
+    CheckoutField,
+    CheckoutInputError,
+    InteractivePaymentRequest,
+    InteractivePayments,
+)
 from .contracts.payments import (
     CheckoutContext,
     GatewayError,
@@ -56,11 +62,12 @@ from .contracts.subscriptions import (
     offers_subscriptions,
 )
 from .contracts.video import IceServer, Participant, RoomInfo, RoomRequest, VideoBackend
-from .markers import ENTRY_POINT_GROUP, PROJECT_NAME, hookimpl, hookspec
+from .markers import API_VERSION, ENTRY_POINT_GROUP, PROJECT_NAME, hookimpl, hookspec
 from .meta import PluginConfig, PluginMeta, SettingField
 from .rendering import render_template
 
 __all__ = [
+    "API_VERSION",
     "ENTRY_POINT_GROUP",
     "EVENT_NAMES",
     "PROJECT_NAME",
@@ -68,10 +75,14 @@ __all__ = [
     "SUBSCRIPTIONS",
     "Candidates",
     "CheckoutContext",
+    "CheckoutField",
+    "CheckoutInputError",
     "DomainEvent",
     "GatewayError",
     "HealthCheck",
     "IceServer",
+    "InteractivePaymentRequest",
+    "InteractivePayments",
     "Interaction",
     "ItemFeatures",
     "Participant",

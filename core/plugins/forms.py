@@ -24,10 +24,13 @@ def _field_for(setting: SettingField, stored_secret: Any) -> forms.Field:
         "help_text": setting.help_text,
         "required": setting.required and not (setting.is_secret and has_stored_secret),
     }
-    if setting.kind == "secret":
+    if setting.is_secret:
         note = "A value is stored; leave empty to keep it." if has_stored_secret else "Not set."
         note = _UNREADABLE_NOTE if unreadable else note
         common["help_text"] = f"{setting.help_text} {note}".strip()
+        if setting.kind == "secret_text":  # never given an initial value: the stored one is not sent back
+            attrs = {"rows": 6, "autocomplete": "off", "spellcheck": "false"}
+            return forms.CharField(widget=forms.Textarea(attrs=attrs), **common)
         # render_value=False: a stored secret is never sent back to the browser.
         return forms.CharField(widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}), **common)
     if setting.kind == "bool":

@@ -42,7 +42,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from . import breaker, config, hookspecs
 from .bulkhead import Bulkheads, Busy
 from .contracts.events import DomainEvent
-from .markers import ENTRY_POINT_GROUP, PROJECT_NAME
+from .markers import API_VERSION, ENTRY_POINT_GROUP, PROJECT_NAME
 from .meta import PluginConfig, PluginMeta
 from .signals import domain_event_emitted
 from .typecheck import mismatch
@@ -95,7 +95,8 @@ def _run_in_thread(fn: Callable[..., Any], kwargs: Mapping[str, Any]) -> Any:
 class PluginManager:
     def __init__(self, group: str = ENTRY_POINT_GROUP, core_version: str | None = None) -> None:
         self.group = group
-        self.core_version = core_version or settings.PEERLEARN_VERSION
+        # Plugins are checked against the plugin API's own version, not the product's.
+        self.core_version = core_version or API_VERSION
         self._pm = pluggy.PluginManager(PROJECT_NAME)
         self._pm.add_hookspecs(hookspecs)
         self._return_types = {
@@ -144,7 +145,7 @@ class PluginManager:
         except InvalidSpecifier:
             return f"invalid core_versions specifier {meta.core_versions!r}"
         if not compatible:
-            return f"needs core {meta.core_versions}, this is {self.core_version}"
+            return f"needs plugin API {meta.core_versions}, this is {self.core_version}"
         try:
             self._pm.register(record.obj, name=record.name)
         except (pluggy.PluginValidationError, ValueError) as exc:

@@ -7,14 +7,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-SettingKind = Literal["str", "text", "int", "float", "bool", "choice", "secret", "url"]
+SettingKind = Literal["str", "text", "int", "float", "bool", "choice", "secret", "secret_text", "url"]
 
 
 @dataclass(frozen=True)
 class SettingField:
     """One setting of a plugin, rendered as a form field in the Wagtail admin.
 
-    ``kind="secret"`` fields are write-only: the admin never shows them back
+    ``kind="secret"`` fields (and ``"secret_text"``, a multi-line secret such as a
+    PEM private key or a service-account JSON) are encrypted at rest and write-only: the admin never shows them back
     and the core masks them in logs and error reports. ``env`` names an
     environment variable that supplies the default for a fresh deployment.
     """
@@ -30,7 +31,7 @@ class SettingField:
 
     @property
     def is_secret(self) -> bool:
-        return self.kind == "secret"
+        return self.kind in {"secret", "secret_text"}
 
     def initial(self) -> Any:
         """The default value: the environment variable if set, else ``default``."""
@@ -40,7 +41,7 @@ class SettingField:
 
     def coerce(self, value: Any) -> Any:
         if value is None or value == "":
-            return None if self.kind not in {"str", "text", "secret", "url"} else ""
+            return None if self.kind not in {"str", "text", "secret", "secret_text", "url"} else ""
         if self.kind == "int":
             return int(value)
         if self.kind == "float":
@@ -59,8 +60,9 @@ PluginKind = Literal["recommender", "payment", "video", "events", "other"]
 class PluginMeta:
     """Metadata every plugin declares as ``peerlearn_meta``.
 
-    ``core_versions`` is a PEP 440 specifier (for example ``">=0.1,<1"``); a
-    plugin whose specifier excludes the running core is listed but not loaded.
+    ``core_versions`` is a PEP 440 specifier (for example ``">=0.1,<1"``) of the
+    plugin API version (:data:`core.plugins.API_VERSION`); a plugin whose
+    specifier excludes it is listed but not loaded.
     """
 
     name: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -80,6 +81,18 @@ class PluginIndexView(PluginAdminMixin, TemplateView):
         return context
 
 
+def takes_effect(kind: str) -> str:
+    """When a saved change (settings, enabling) reaches people, by the plugin's kind."""
+    if kind != "recommender":
+        return "Changes take effect at once: the next payment, room or event uses the new settings."
+    schedule = (getattr(settings, "CELERY_BEAT_SCHEDULE", {}).get("refit-recommenders") or {}).get("schedule")
+    every = f"every {float(schedule) / 3600:g} hours" if isinstance(schedule, int | float) else "on its schedule"
+    return (
+        "Recommenders are fitted by the refit task, which runs " + every + ": a change to these settings, or "
+        "enabling the plugin, reaches learners after the next refit. Refit now to apply it at once."
+    )
+
+
 class PluginEditView(PluginAdminMixin, TemplateView):
     template_name = "plugins/admin/edit.html"
 
@@ -109,6 +122,8 @@ class PluginEditView(PluginAdminMixin, TemplateView):
             site=self.site,
             errors=PluginError.objects.for_site(self.site.id).filter(plugin=self.plugin.name)[:50],
             breaker_open=breaker.is_open(self.plugin.name, self.site.id),
+            takes_effect=takes_effect(self.plugin.meta.kind) if self.plugin.meta else "",
+            refits=bool(self.plugin.meta and self.plugin.meta.kind == "recommender"),
         )
         return context
 

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "core.demo",
     "core.api",
     "core.security",
+    # Built-in plugins that keep data of their own are Django apps too (their entry point loads the hooks).
+    "plugins.payments.giftcard",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",

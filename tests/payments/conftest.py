@@ -6,10 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.plugins.payments.fixtures import _started_harnesses, configure_gateway, harness_for
-
-# Shared with tests/plugins/payments (fixtures are found by name in a conftest).
-__all__ = ["_started_harnesses", "configure_gateway", "harness_for"]
+# The built-in gateways' harnesses; harness_for, configure_gateway and booking_for come from peerlearn_testing.
+from tests.plugins.payments import harnesses  # noqa: F401 (registers them)
 
 
 @pytest.fixture

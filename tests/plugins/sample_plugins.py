@@ -11,6 +11,7 @@ import time
 from core.plugins import IceServer, PluginMeta, SettingField, hookimpl
 
 SECRET_SETTING = SettingField("api_key", "API key", "secret", env="TEST_PLUGIN_API_KEY")
+PEM_SETTING = SettingField("private_key", "Private key (PEM)", "secret_text")
 
 
 def _meta(name: str, **extra) -> PluginMeta:
@@ -39,7 +40,7 @@ class Good:
 
 
 class Raising:
-    peerlearn_meta = _meta("Raises", settings=(SECRET_SETTING,))
+    peerlearn_meta = _meta("Raises", settings=(SECRET_SETTING, PEM_SETTING))
 
     def __init__(self) -> None:
         self.calls = 0

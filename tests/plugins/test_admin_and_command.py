@@ -33,7 +33,7 @@ def test_plugins_page_lists_metadata_state_and_recent_errors(test_plugins, admin
         "Enabled",
         "Disabled",
         "Not loaded",
-        "needs core &gt;=99",
+        "needs plugin API &gt;=99",
         "RuntimeError",
     ):
         assert text in html, text
@@ -107,11 +107,44 @@ def test_plugins_command_lists_every_plugin(test_plugins, enable, participant):
     call_command("plugins", stdout=out)
     text = out.getvalue()
     assert "turn_credentials" in text and "enabled" in text
-    assert "test_incompatible" in text and "needs core >=99" in text
+    assert "test_incompatible" in text and "needs plugin API >=99" in text
+    assert "last error:" in text and "peerlearn_ice_servers (bad_result)" in text
     out = StringIO()
     call_command("plugins", "--json", stdout=out)
     rows = {row["name"]: row for row in json.loads(out.getvalue())}
     assert rows["test_garbage"]["errors"] == 1
+    assert rows["test_garbage"]["breaker"] == "closed" and "bad_result" in rows["test_garbage"]["last_error"]
+    assert rows["test_good"]["last_error"] == ""
     assert rows["test_good"]["state"] == "disabled"
     assert rows["test_no_meta"]["state"] == "not loaded"
     assert PluginError.objects.filter(plugin="test_garbage").exists()
+
+
+def test_edit_page_says_when_a_change_takes_effect_and_refits_recommenders(admin_client):
+    page = admin_client.get(reverse("plugins_admin:edit", args=["recommender_popularity"])).content.decode()
+    assert "after the next refit" in page and "every 3 hours" in page
+    assert 'id="refit-now"' in page and f'action="{reverse("recommendations_admin:index")}"' in page
+    refit = admin_client.post(reverse("recommendations_admin:index"), follow=True)
+    assert refit.status_code == 200 and "Refitted" in refit.content.decode()
+    video = admin_client.get(reverse("plugins_admin:edit", args=["video_p2p"])).content.decode()
+    assert "take effect at once" in video and 'id="refit-now"' not in video
+
+
+def test_multi_line_secrets_are_encrypted_and_write_only(test_plugins, admin_client, default_site):
+    from django.db import connection
+
+    pem = (
+        "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----"
+    )
+    url = reverse("plugins_admin:edit", args=["test_raises"])
+    page = admin_client.get(url).content.decode()
+    assert '<textarea name="setting_private_key"' in page
+    assert admin_client.post(url, {"enabled": "on", "setting_private_key": pem}).status_code == 302
+    assert test_plugins.config_for("test_raises")["private_key"] == pem  # newlines kept
+    config = PluginConfiguration.objects.get(plugin="test_raises", site=default_site)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT secrets FROM {PluginConfiguration._meta.db_table} WHERE id = %s", [config.pk])
+        stored = str(cursor.fetchone()[0])
+    assert "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC" not in stored and "private_key" in stored
+    page = admin_client.get(url).content.decode()
+    assert "MIIEvQ" not in page and "A value is stored" in page

@@ -32,7 +32,7 @@ def test_third_party_distribution_is_loaded_through_the_entry_point_group(test_p
     ("name", "reason"),
     [
         ("test_no_meta", "no peerlearn_meta"),
-        ("test_incompatible", "needs core >=99"),
+        ("test_incompatible", "needs plugin API >=99"),
         ("test_unknown_hook", "unknown hooks: peerlearn_no_such_hook"),
         ("test_import_error", "import failed: ModuleNotFoundError"),
     ],
@@ -161,3 +161,14 @@ def test_events_reach_listeners_only_after_commit(test_plugins, django_capture_o
     assert len(callbacks) == 1
     with pytest.raises(ValueError):
         DomainEvent(name="made.up", occurred_at=timezone.now())
+
+
+def test_core_versions_are_checked_against_the_plugin_api_version():
+    from packaging.version import Version
+
+    from core.plugins import API_VERSION
+    from core.plugins.manager import PluginManager
+
+    assert Version(API_VERSION).release[:2] == (0, 2)
+    assert PluginManager().core_version == API_VERSION
+    assert "needs plugin API" in PluginManager(core_version="1.0.0").plugins["payment_manual"].load_error

@@ -7,8 +7,11 @@ after an outage or a double click never creates a second charge. Only a
 gateway's own answer that its payment can no longer be paid (for example a
 cancelled intent) starts a new attempt with a new key.
 
-Nothing here confirms a booking: confirmation comes from the gateway's
-verified webhook (:mod:`.events`) or an editor (manual gateways).
+Confirmation comes from the gateway's verified webhook (:mod:`.events`), an
+editor (manual gateways), or, for a gateway that declares
+``confirms_at_start`` (:class:`~core.plugins.InteractivePayments`), its own
+"succeeded" answer to ``start_payment``, applied through the same
+:func:`.events.process_event` as a webhook. The browser never confirms.
 """
 
 from __future__ import annotations
@@ -18,11 +21,20 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from core.plugins import CheckoutContext, PaymentRequest, PaymentReturn, PaymentStart
+from core.plugins import (
+    CheckoutContext,
+    CheckoutInputError,
+    InteractivePaymentRequest,
+    PaymentRequest,
+    PaymentReturn,
+    PaymentStart,
+)
+from core.plugins.contracts.interactive import checkout_fields_of, clean_inputs, confirms_at_start
 from core.scheduling.currency import format_money
 from core.scheduling.models import Booking
 from core.scheduling.services.bookings import expire_due_holds, extend_hold, lock_booking
@@ -39,7 +51,7 @@ _STATUS_FROM_START = {
     "pending": Payment.PENDING,
     # Paid at the gateway already: still only the webhook confirms the booking.
     "succeeded": Payment.PROCESSING,
-}
+}  # ...unless the gateway confirms at start (see _confirm_at_start).
 
 
 def new_key(kind: str, booking_id: int) -> str:
@@ -59,6 +71,11 @@ class StartedPayment:
     payment: Payment
     start: PaymentStart
     routed: Routed
+
+    @property
+    def paid(self) -> bool:
+        """Settled during the request (an instant gateway): the booking is confirmed already."""
+        return self.payment.status == Payment.SUCCEEDED
 
     @property
     def client_data(self) -> dict:
@@ -138,16 +155,22 @@ def start_payment(
     return_url: str = "",
     site_id: int | None = None,
     now=None,
+    inputs: Mapping[str, Any] | None = None,
 ) -> StartedPayment:
     """Start or resume paying ``booking`` through ``gateway_identifier``.
 
+    ``inputs`` are what the learner entered for an interactive gateway,
+    checked against its declared fields before anything is written.
+
     Raises a :class:`~core.payments.errors.PaymentError`: unknown gateway or
-    currency (400/404), not the learner (403), nothing to pay (409), or
-    :class:`GatewayUnavailable` (502) when the gateway failed; then the payment
-    stays open and the next attempt resumes it with the same idempotency key.
+    currency, or bad input (400/404), not the learner (403), nothing to pay
+    (409), or :class:`GatewayUnavailable` (502) when the gateway failed; then
+    the payment stays open and the next attempt resumes it with the same
+    idempotency key.
     """
     now = now or timezone.now()
     routed = gateways.route(gateway_identifier, site_id)
+    cleaned = learner_inputs(routed, inputs)
     booking_id = booking if isinstance(booking, int) else booking.pk
     expire_due_holds(now, bookings=[booking_id])
     for _attempt in range(2):  # a second pass only when the gateway abandoned the first payment
@@ -159,17 +182,7 @@ def start_payment(
                     f"{routed.display_name} does not take {locked.currency}.", code="currency", field="gateway"
                 )
             payment = _open_payment(locked, routed, user)
-            request = PaymentRequest(
-                booking_id=locked.pk,
-                amount_minor=payment.amount_minor,
-                currency=payment.currency,
-                idempotency_key=payment.idempotency_key,
-                description=describe(locked),
-                customer_email=locked.learner.email,
-                return_url=return_url,
-                existing_reference=payment.reference,
-                metadata={"payment_id": str(payment.pk), "site_id": str(site_id or "")},
-            )
+            request = _payment_request(routed, locked, payment, return_url, site_id, cleaned)
         try:
             start = gateways.call(routed, "start_payment", request, expect=PaymentStart, site_id=site_id)
         except GatewayUnavailable as exc:
@@ -195,8 +208,45 @@ def start_payment(
             # A transfer takes days: hold the seat for it instead of the card-payment hold.
             hours = ledger.payment_settings().manual_hold_hours
             extend_hold(booking_id, now + timedelta(hours=hours))
+        if start.status == "succeeded" and confirms_at_start(routed.gateway):
+            payment = _confirm_at_start(payment, start)
         return StartedPayment(payment=payment, start=start, routed=routed)
     raise GatewayUnavailable("The payment provider could not start a payment; please try again.", code="gateway_loop")
+
+
+def learner_inputs(routed: Routed, inputs: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The learner's inputs cleaned against the gateway's declared fields; 400 naming ``inputs.<field>``."""
+    try:
+        return clean_inputs(checkout_fields_of(routed.gateway), inputs)
+    except CheckoutInputError as exc:
+        raise InvalidPayment(exc.message, code="invalid_input", field=f"inputs.{exc.field}") from None
+
+
+def _payment_request(
+    routed: Routed, booking: Booking, payment: Payment, return_url: str, site_id: int | None, inputs: dict[str, Any]
+) -> PaymentRequest:
+    values = {
+        "booking_id": booking.pk,
+        "amount_minor": payment.amount_minor,
+        "currency": payment.currency,
+        "idempotency_key": payment.idempotency_key,
+        "description": describe(booking),
+        "customer_email": booking.learner.email,
+        "return_url": return_url,
+        "existing_reference": payment.reference,
+        "metadata": {"payment_id": str(payment.pk), "site_id": str(site_id or "")},
+    }
+    if checkout_fields_of(routed.gateway) or confirms_at_start(routed.gateway):
+        return InteractivePaymentRequest(**values, inputs=inputs)
+    return PaymentRequest(**values)
+
+
+def _confirm_at_start(payment: Payment, start: PaymentStart) -> Payment:
+    """The gateway settled the money during the call: confirm as its webhook would (same rules, same ledger)."""
+    from .events import confirm_paid_at_start  # events imports this module's new_key
+
+    confirm_paid_at_start(payment, start)
+    return Payment.objects.get(pk=payment.pk)
 
 
 def record_return(

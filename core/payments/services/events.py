@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.plugins import DomainEvent, WebhookEvent
+from core.plugins import DomainEvent, PaymentStart, WebhookEvent
 from core.plugins.manager import get_manager
 from core.pricing.services import recording
 from core.scheduling.currency import format_money
@@ -379,6 +379,23 @@ def replay_deferred(payment: Payment) -> None:
         record.message = f"(after waiting) {message}"[:2000]
         record.processed_at = timezone.now()
         record.save(update_fields=["status", "message", "processed_at"])
+
+
+def confirm_paid_at_start(payment: Payment, start: PaymentStart) -> EventOutcome:
+    """An instant gateway answered "succeeded" to ``start_payment``: the same path as its success webhook.
+
+    One event per gateway reference, so a retried or resumed start is a duplicate and counts once.
+    """
+    event = WebhookEvent(
+        event_id=f"start-{start.reference}"[:255],
+        kind="succeeded",
+        reference=start.reference,
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+        raw_type="start.succeeded",
+        message=start.message,
+    )
+    return process_event(payment.gateway, event, source="start")
 
 
 # --- editors' actions for offline gateways ----------------------------------------------------

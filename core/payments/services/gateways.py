@@ -25,10 +25,10 @@ from typing import Any
 
 from django.conf import settings
 
-from core.plugins import GatewayError, PaymentGateway, WebhookError
+from core.plugins import CheckoutInputError, GatewayError, PaymentGateway, WebhookError
 from core.plugins.manager import PluginCallError, get_manager
 
-from ..errors import GatewayUnavailable, UnknownGateway
+from ..errors import GatewayUnavailable, InvalidPayment, UnknownGateway
 
 logger = logging.getLogger("peerlearn.payments")
 
@@ -109,6 +109,8 @@ class Refused:
 
     message: str
     webhook: bool = False
+    #: The learner's input the gateway found wrong (:class:`CheckoutInputError`): 400 on that field.
+    field: str = ""
 
 
 def _guarded(method: Callable[..., Any], args: tuple) -> Any:
@@ -118,6 +120,8 @@ def _guarded(method: Callable[..., Any], args: tuple) -> Any:
         return Refused(str(exc) or "refused", webhook=True)
     except GatewayError as exc:
         return Refused(str(exc) or "the gateway refused the request")
+    except CheckoutInputError as exc:
+        return Refused(exc.message or "this input was refused", field=exc.field)
 
 
 _MESSAGES = {
@@ -151,6 +155,8 @@ def call(routed: Routed, method: str, *args: Any, expect: Any, site_id: int | No
     except PluginCallError as exc:
         text = _MESSAGES.get(exc.kind, "The payment provider failed.")
         raise GatewayUnavailable(f"{text} Nothing was recorded; please try again.", code=f"gateway_{exc.kind}") from exc
+    if isinstance(value, Refused) and value.field:
+        raise InvalidPayment(value.message, code="input_refused", field=f"inputs.{value.field}")
     if isinstance(value, Refused) and not value.webhook:
         raise GatewayUnavailable(value.message, code="gateway_refused")
     return value

@@ -1,4 +1,2 @@
-from .fixtures import _started_harnesses, booking_for, configure_gateway, harness_for
-
-# Fixtures are found by name in a conftest; the core payment tests import the same ones.
-__all__ = ["_started_harnesses", "booking_for", "configure_gateway", "harness_for"]
+# The built-in gateways' harnesses; harness_for, configure_gateway and booking_for come from peerlearn_testing.
+from . import harnesses  # noqa: F401 (registers them)

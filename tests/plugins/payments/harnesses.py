@@ -1,96 +1,23 @@
-"""Per-gateway test harnesses: how the contract suite plays "the learner paid" and "the gateway told us".
+"""The harnesses of the built-in gateways (see :class:`peerlearn_testing.GatewayHarness`).
 
-The contract suite (``test_contract.py``) runs the same cases for every
-registered payment gateway plugin. What differs between gateways (how a
-payment is completed at the gateway, how its webhooks are signed, how to make
-it unreachable) lives in a harness. A third-party gateway package publishes its
-own harness class under the entry-point group ``peerlearn.payment_harnesses``
-(``<plugin entry-point name> = "package.module:HarnessClass"``); a registered
-gateway without a harness fails the suite rather than being skipped.
+Importing this module registers them, so the contract suite of
+``peerlearn_testing`` finds them; a third-party gateway package publishes its
+own harness under the entry-point group ``peerlearn.payment_harnesses``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import importlib.metadata
 import json
 import secrets
 import time
-from abc import ABC, abstractmethod
 from typing import Any
 
 from core.plugins import PaymentStart, RefundResult
+from peerlearn_testing.payments import GatewayHarness, Webhook, register_harness
 
 from .servers import FakeRazorpay, LocalStripe, closed_port_url
-
-HARNESS_ENTRY_POINTS = "peerlearn.payment_harnesses"
-
-Webhook = tuple[bytes, dict[str, str]]
-
-
-class GatewayHarness(ABC):
-    #: the plugin's entry-point name and the identifier of its gateway
-    plugin: str
-    identifier: str
-    #: a currency the gateway takes in these tests, and an amount it accepts
-    currency: str = "EUR"
-    amount_minor: int = 4_000
-    #: whether the gateway has an API that can be down (the manual gateway has none)
-    can_be_down: bool = True
-    #: whether webhook signatures carry a timestamp that can go stale
-    signs_timestamps: bool = True
-
-    def start(self) -> None:  # noqa: B027 - most harnesses need no server
-        """Start whatever the gateway needs (a local API server)."""
-
-    def stop(self) -> None:  # noqa: B027
-        """Stop it."""
-
-    @abstractmethod
-    def settings(self) -> dict[str, Any]: ...
-
-    @abstractmethod
-    def secrets(self) -> dict[str, Any]: ...
-
-    def outage_settings(self) -> dict[str, Any]:
-        """Settings under which the gateway's API cannot be reached."""
-        raise NotImplementedError
-
-    @abstractmethod
-    def complete(self, start: PaymentStart) -> str:
-        """Pay at the gateway as the learner would; return the charge reference (may be "")."""
-
-    @abstractmethod
-    def decline(self, start: PaymentStart) -> None:
-        """Make the learner's attempt fail at the gateway."""
-
-    @abstractmethod
-    def succeeded_event(self, start: PaymentStart, charge_reference: str = "", **override: Any) -> Webhook:
-        """A signed webhook saying the payment succeeded (``override`` changes payload fields)."""
-
-    @abstractmethod
-    def failed_event(self, start: PaymentStart) -> Webhook: ...
-
-    @abstractmethod
-    def refunded_event(self, start: PaymentStart, refund: RefundResult) -> Webhook:
-        """A signed webhook saying ``refund`` went through (and settling it, if it was pending)."""
-
-    @abstractmethod
-    def forge(self, webhook: Webhook) -> Webhook:
-        """The same webhook with a signature made from the wrong secret."""
-
-    def stale(self, webhook: Webhook) -> Webhook:
-        """The same webhook signed correctly but too long ago."""
-        raise NotImplementedError
-
-    @abstractmethod
-    def holds(self, start: PaymentStart) -> int:
-        """What the gateway holds for this payment now: captured minus refunded (minor units)."""
-
-    def return_params(self, start: PaymentStart, charge_reference: str) -> dict[str, str]:
-        """What the browser posts back after paying (empty for gateways without a return step)."""
-        return {}
 
 
 def stripe_style_signature(secret: str, body: bytes, timestamp: int | None = None) -> str:
@@ -474,30 +401,52 @@ class ManualHarness(GatewayHarness):
         return self.bank.get(start.reference, 0)
 
 
+# --- Gift cards ---------------------------------------------------------------------
+
+
+class GiftCardHarness(GatewayHarness):
+    """The "gateway" is the card table: each payment gets a fresh card worth twice the amount."""
+
+    plugin = "payment_giftcard"
+    identifier = "giftcard"
+    can_be_down = False
+    signs_timestamps = False
+    instant = True
+
+    def settings(self) -> dict[str, Any]:
+        return {}
+
+    def secrets(self) -> dict[str, Any]:
+        return {}
+
+    def inputs(self) -> dict[str, str]:
+        from plugins.payments.giftcard.models import GiftCard
+
+        card = GiftCard.objects.create(currency=self.currency, initial_minor=self.amount_minor * 2)
+        return {"code": card.code}
+
+    def wrong_inputs(self) -> dict[str, str]:
+        return {"code": "GC-NONE-SUCH-CARD"}
+
+    def holds(self, start: PaymentStart) -> int:
+        from plugins.payments.giftcard import balances
+
+        paid = balances.drawn(start.reference)
+        return paid.amount_minor - balances.refunded_minor(start.reference) if paid else 0
+
+    def _no_webhooks(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("gift cards settle while the learner pays: there is no webhook to play")
+
+    complete = decline = succeeded_event = failed_event = refunded_event = forge = _no_webhooks
+
+
 BUILT_IN: dict[str, type[GatewayHarness]] = {
+    GiftCardHarness.plugin: GiftCardHarness,
     StripeHarness.plugin: StripeHarness,
     RazorpayHarness.plugin: RazorpayHarness,
     ManualHarness.plugin: ManualHarness,
 }
 
 
-def harness_class(plugin: str) -> type[GatewayHarness] | None:
-    """The harness of a gateway plugin: built in, or published by its package."""
-    if plugin in BUILT_IN:
-        return BUILT_IN[plugin]
-    for entry_point in importlib.metadata.entry_points(group=HARNESS_ENTRY_POINTS):
-        if entry_point.name == plugin:
-            return entry_point.load()
-    return None
-
-
-def payment_plugins() -> list[str]:
-    """Entry-point names of every registered payment gateway plugin (built-in or third-party)."""
-    from core.plugins.manager import PluginManager
-
-    manager = PluginManager()
-    return sorted(
-        name
-        for name, record in manager.plugins.items()
-        if record.loaded and "peerlearn_payment_gateways" in record.hooks
-    )
+for _harness in BUILT_IN.values():
+    register_harness(_harness)

@@ -10,6 +10,7 @@ import pytest
 from surprise import SVD, Dataset, Reader
 
 from core.plugins import Candidates, Interaction, ItemFeatures, TrainingData, UserFeatures
+from peerlearn_testing.recommender_data import CANDIDATES, ITEMS, NOW, days_ago, learner, scored, training_data
 from plugins.recommenders.collaborative.plugin import (
     EaseRecommender,
     SurpriseSVDRecommender,
@@ -21,8 +22,6 @@ from plugins.recommenders.common import signal_times, signal_weights, user_item_
 from plugins.recommenders.content.plugin import ContentRecommender
 from plugins.recommenders.popularity.plugin import PopularityRecommender, decay_factor
 from plugins.recommenders.trending.plugin import TrendingRecommender, growth_score
-
-from .fixtures import CANDIDATES, ITEMS, NOW, days_ago, learner, scored, training_data
 
 
 def answer(rec, user, keys):

@@ -47,6 +47,8 @@ class Command(BaseCommand):
                     "state": state,
                     "load_error": plugin.load_error,
                     "errors": PluginError.objects.for_site(site_id).filter(plugin=plugin.name).count(),
+                    "breaker": "open" if breaker.is_open(plugin.name, site_id) else "closed",
+                    "last_error": _last_error(plugin.name, site_id),
                     "description": meta.description if meta else "",
                 }
             )
@@ -65,6 +67,16 @@ class Command(BaseCommand):
             )
             if row["load_error"]:
                 self.stdout.write(self.style.ERROR(f"{'':<22} ! {row['load_error']}"))
+            elif row["last_error"]:
+                self.stdout.write(self.style.WARNING(f"{'':<22} last error: {row['last_error'][:200]}"))
+
+
+def _last_error(plugin: str, site_id: int | None) -> str:
+    """The plugin's most recent recorded failure on the site, when and where: "" when there is none."""
+    error = PluginError.objects.for_site(site_id).filter(plugin=plugin).order_by("-created_at", "-id").first()
+    if error is None:
+        return ""
+    return f"{error.created_at:%Y-%m-%d %H:%M} UTC {error.hook} ({error.kind}): {error.message}"
 
 
 def _json_dumps(rows) -> str:

@@ -1,4 +1,4 @@
-"""A small synthetic platform every recommender can be fitted on (no database)."""
+"""A small synthetic platform every recommender can be fitted on (no database): the contract's data."""
 
 from __future__ import annotations
 

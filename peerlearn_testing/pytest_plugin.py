@@ -1,4 +1,10 @@
-"""Fixtures shared by the gateway tests and the core payment tests (imported by both conftests)."""
+"""The pytest plugin of ``peerlearn_testing`` (entry point ``pytest11``): the fixtures its suites need.
+
+Loaded in every pytest run where PeerLearn is installed, so it imports nothing
+that needs Django configured until a fixture is used, and defines no autouse
+fixture. PeerLearn's own tests use the same fixtures (``harness_for``,
+``configure_gateway``, ``booking_for``, ``user_factory``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,33 @@ import pytest
 
 from core.plugins import PaymentGateway
 
-from .harnesses import GatewayHarness, harness_class
+from .payments import GatewayHarness, harness_class
+
+
+@pytest.fixture
+def peerlearn_plugin() -> str:
+    """The entry-point name of the plugin under test: define this fixture in your test module."""
+    pytest.fail(
+        "define a fixture `peerlearn_plugin` returning your plugin's entry-point name (see peerlearn_testing)",
+        pytrace=False,
+    )
+
+
+@pytest.fixture
+def user_factory(db):
+    """Users with unique emails: ``user_factory(is_mentor=True)``."""
+    from django.contrib.auth import get_user_model
+
+    counter = {"n": 0}
+
+    def make(**extra):
+        counter["n"] += 1
+        extra.setdefault("email", f"person{counter['n']}@example.org")
+        extra.setdefault("display_name", f"Person {counter['n']}")
+        password = extra.pop("password", "a-Strong-pass-123")
+        return get_user_model().objects.create_user(password=password, **extra)
+
+    return make
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +61,7 @@ def harness_for(_started_harnesses) -> Callable[[str], GatewayHarness]:
             if cls is None:
                 pytest.fail(
                     f"payment gateway plugin {plugin!r} has no test harness: publish one under the entry-point "
-                    "group 'peerlearn.payment_harnesses' (see tests/plugins/payments/harnesses.py)",
+                    "group 'peerlearn.payment_harnesses' (see peerlearn_testing.GatewayHarness)",
                     pytrace=False,
                 )
             harness = cls()

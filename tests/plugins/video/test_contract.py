@@ -1,0 +1,23 @@
+"""The video contract (``peerlearn_testing``), run against every installed video plugin."""
+
+from __future__ import annotations
+
+import pytest
+
+from peerlearn_testing import VideoBackendContract
+from peerlearn_testing.plugins import of_kind
+
+PLUGINS = of_kind("video")
+
+
+def test_the_built_in_video_plugins_are_registered():
+    assert {"video_p2p", "turn_credentials"} <= set(PLUGINS)
+
+
+@pytest.fixture(params=PLUGINS)
+def peerlearn_plugin(request) -> str:
+    return request.param
+
+
+class TestVideoBackendContract(VideoBackendContract):
+    pass
