@@ -9,6 +9,11 @@
  * an id and data-live-refresh (a dashboard's schedule) are re-fetched from
  * the server and swapped in place after each notification.
  *
+ * The same socket carries direct messages (core.messaging): every
+ * [data-message-count] badge follows the unread count, and each message or
+ * read receipt is re-dispatched as "peerlearn:message" / "peerlearn:message-read"
+ * for the conversation page (messages.js).
+ *
  * The socket reconnects with backoff, pings every 25 s so proxies keep it
  * open, and <html data-notifications="open|closed"> tells tests its state.
  * No dependencies.
@@ -50,6 +55,18 @@
     });
     document.querySelectorAll("[data-notification-unread-suffix]").forEach(function (label) {
       label.textContent = count === 0 ? "" : " (" + count + " unread)";
+    });
+  }
+
+  function setMessageCount(count) {
+    if (typeof count !== "number" || count < 0) return;
+    var text = count > 99 ? "99+" : String(count);
+    document.querySelectorAll("[data-message-count]").forEach(function (badge) {
+      badge.textContent = text;
+      badge.hidden = count === 0;
+    });
+    document.querySelectorAll("[data-message-count-label]").forEach(function (label) {
+      label.textContent = count === 0 ? "none unread" : count + " unread";
     });
   }
 
@@ -180,6 +197,13 @@
       refreshLiveRegions();
     } else if (message.type === "unread") {
       setCount(message.count);
+    } else if (message.type === "message" && message.payload) {
+      if (typeof message.payload.unread_count === "number") setMessageCount(message.payload.unread_count);
+      window.dispatchEvent(new CustomEvent("peerlearn:message", { detail: message.payload }));
+    } else if (message.type === "message_read" && message.payload) {
+      window.dispatchEvent(new CustomEvent("peerlearn:message-read", { detail: message.payload }));
+    } else if (message.type === "message_unread") {
+      setMessageCount(message.count);
     }
   }
 
@@ -231,7 +255,7 @@
   });
   window.addEventListener("online", connect);
 
-  window.PeerLearnNotifications = { connect: connect, setCount: setCount };
+  window.PeerLearnNotifications = { connect: connect, setCount: setCount, setMessageCount: setMessageCount };
 
   if (!("WebSocket" in window)) return;
   if (document.readyState === "loading") {
