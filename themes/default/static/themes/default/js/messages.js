@@ -6,7 +6,9 @@
  * receipt as "peerlearn:message-read". This script appends a message of the
  * conversation on screen (built with textContent: the body is text, links
  * are made with createElement and only for http(s) addresses), marks it read
- * through the API, and turns "Sent" into "Read" on receipts.
+ * through the API, and turns "Sent" into "Read" on receipts. The send form
+ * posts to the API with fetch, so the page (and its socket) stays open for
+ * the read receipt; without JavaScript it posts as a plain form.
  * No dependencies.
  */
 (function () {
@@ -17,6 +19,7 @@
   var conversationId = Number(root.getAttribute("data-conversation"));
   var me = Number(root.getAttribute("data-me"));
   var readUrl = root.getAttribute("data-read-url");
+  var sendUrl = root.getAttribute("data-send-url");
   var list = root.querySelector("[data-message-list]");
   var template = root.querySelector("template[data-message-template]");
   var LINK = /(https?:\/\/[^\s<>"']+)/g;
@@ -77,7 +80,7 @@
       var holder = node.querySelector('[data-slot="attachment"]');
       var link = node.querySelector('[data-slot="attachment-link"]');
       link.href = item.attachment.url;
-      link.textContent = "📎 " + item.attachment.name;
+      link.textContent = "Attachment: " + item.attachment.name;
       holder.hidden = false;
     }
     var time = node.querySelector('[data-slot="time"]');
@@ -107,4 +110,67 @@
   });
 
   document.addEventListener("visibilitychange", markRead);
+
+  var form = root.querySelector("form[data-message-form]");
+  var errorBox = root.querySelector("[data-message-error]");
+
+  function showError(text) {
+    if (!errorBox) return;
+    errorBox.textContent = text || "";
+    errorBox.hidden = !text;
+  }
+
+  function reasonOf(body) {
+    if (!body || typeof body !== "object") return "The message could not be sent; try again.";
+    if (body.errors) {
+      for (var field in body.errors) {
+        var messages = body.errors[field];
+        if (messages && messages.length) return String(messages[0]);
+      }
+    }
+    return String(body.detail || "The message could not be sent; try again.");
+  }
+
+  if (form && sendUrl && window.fetch && window.FormData) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = form.querySelector("button[type=submit]");
+      if (button) button.disabled = true;
+      showError("");
+      var data = new FormData(form);
+      data.delete("csrfmiddlewaretoken");
+      var file = data.get("attachment");
+      if (file && typeof file === "object" && !file.name) data.delete("attachment");
+      fetch(sendUrl, {
+        method: "POST",
+        body: data,
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+      })
+        .then(function (response) {
+          return response.json().then(
+            function (body) {
+              return { ok: response.ok, body: body };
+            },
+            function () {
+              return { ok: false, body: null };
+            }
+          );
+        })
+        .then(function (result) {
+          if (result.ok) {
+            append(result.body);
+            form.reset();
+          } else {
+            showError(reasonOf(result.body));
+          }
+        })
+        .catch(function () {
+          showError("The message could not be sent (offline?); try again.");
+        })
+        .then(function () {
+          if (button) button.disabled = false;
+        });
+    });
+  }
 })();
