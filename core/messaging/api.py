@@ -114,7 +114,7 @@ def conversation_json(conversation: Conversation, user) -> dict:
         "last_message_at": conversation.last_message_at.isoformat(),
         "last_message": last,
         "unread": getattr(conversation, "unread", 0),
-        "blocked": services.is_blocked_between(conversation.learner, conversation.mentor),
+        "blocked": bool(getattr(conversation, "blocked", False)),
     }
 
 

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -96,7 +96,8 @@ def check_may_start(sender, recipient) -> tuple[Any, Any]:
 
 
 def conversations_of(user) -> QuerySet[Conversation]:
-    """``user``'s conversations, most recent first, each with ``unread`` (messages to them not yet read)."""
+    """``user``'s conversations, most recent first, with ``unread`` (messages to them not yet read),
+    the latest message's text or file name, and whether either side blocked the other (``blocked``)."""
     last = Message.objects.filter(conversation=OuterRef("pk")).order_by("-created_at", "-id")
     return (
         Conversation.objects.filter(Q(learner=user) | Q(mentor=user))
@@ -105,6 +106,12 @@ def conversations_of(user) -> QuerySet[Conversation]:
             unread=Count("messages", filter=Q(messages__read_at__isnull=True) & ~Q(messages__sender=user)),
             last_body=Subquery(last.values("body")[:1]),
             last_attachment=Subquery(last.values("attachment_name")[:1]),
+            blocked=Exists(
+                Block.objects.filter(
+                    Q(blocker=OuterRef("learner"), blocked=OuterRef("mentor"))
+                    | Q(blocker=OuterRef("mentor"), blocked=OuterRef("learner"))
+                )
+            ),
         )
         .order_by("-last_message_at", "-id")
     )

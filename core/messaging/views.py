@@ -54,16 +54,17 @@ def _thread_context(request: HttpRequest, conversation: Conversation, form: Mess
     }
 
 
-def _send_from_form(request: HttpRequest, send) -> tuple[MessageForm, object | None]:
+def _send_from_form(request: HttpRequest, send) -> tuple[MessageForm, object | None, int]:
+    """The form, the message sent (or None) and the status to answer a refusal with."""
     form = MessageForm(request.POST, request.FILES)
     if not form.is_valid():
-        return form, None
+        return form, None, 400
     try:
         message = send(form.cleaned_data.get("body"), form.cleaned_data.get("attachment"))
     except MessagingRefusal as error:
         form.add_error(error.field if error.field in form.fields else None, error.message)
-        return form, None
-    return form, message
+        return form, None, error.status
+    return form, message, 200
 
 
 @login_required
@@ -74,10 +75,11 @@ def conversation(request: HttpRequest, pk: int) -> HttpResponse:
     except MessagingRefusal as error:
         raise _not_found(error) from error
     if request.method == "POST":
-        form, message = _send_from_form(request, lambda body, upload: services.send(request.user, thread, body, upload))
+        form, message, status = _send_from_form(
+            request, lambda body, upload: services.send(request.user, thread, body, upload)
+        )
         if message is not None:
             return redirect(f"{thread.get_absolute_url()}#message-{message.pk}")
-        status = 429 if any("too fast" in e for e in form.non_field_errors()) else 400
         return render(request, "messaging/conversation.html", _thread_context(request, thread, form), status=status)
     services.mark_read(request.user, thread)
     return render(request, "messaging/conversation.html", _thread_context(request, thread, MessageForm()))
@@ -96,14 +98,13 @@ def start(request: HttpRequest, user_id: int) -> HttpResponse:
         services.check_may_start(request.user, recipient)
     except MessagingRefusal as error:
         refusal = error.message
-    form = MessageForm()
+    form, status = MessageForm(), 403 if refusal else 200
     if request.method == "POST" and refusal is None:
-        form, message = _send_from_form(
+        form, message, status = _send_from_form(
             request, lambda body, upload: services.start(request.user, recipient, body, upload)
         )
         if message is not None:
             return redirect(message.conversation.get_absolute_url())
-    status = 403 if refusal else (400 if request.method == "POST" else 200)
     return render(
         request, "messaging/start.html", {"recipient": recipient, "form": form, "refusal": refusal}, status=status
     )

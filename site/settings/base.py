@@ -393,7 +393,7 @@ API_JSON_MAX_DEPTH = 32
 PROFILE_PHOTO_MAX_BYTES = 2 * 1024 * 1024
 # Messages between learners and mentors (core.messaging).
 MESSAGE_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
-MESSAGES_PER_MINUTE = int(env("MESSAGES_PER_MINUTE", "20"))
+MESSAGES_PER_MINUTE = 20
 # A digest email names messages left unread at least this long.
 MESSAGE_DIGEST_AFTER_MINUTES = 30
 

@@ -138,6 +138,7 @@ def test_report_block_and_preferences(api_client, learner, mentor):
     response = api_client.post(f"/api/messages/{message.pk}/report/", {"reason": "Abusive"}, format="json")
     assert response.status_code == 201 and MessageReport.objects.get().reason == "Abusive"
     assert api_client.post(f"/api/users/{learner.pk}/block/").json() == {"user": learner.pk, "blocked": True}
+    assert api_client.get("/api/conversations/").json()["results"][0]["blocked"] is True
     api_client.force_authenticate(learner)
     refused = api_client.post(
         f"/api/conversations/{message.conversation_id}/messages/", {"body": "sorry"}, format="json"

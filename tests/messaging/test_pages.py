@@ -117,3 +117,12 @@ def test_editors_see_reported_conversations_in_the_admin(client, learner, mentor
     assert "abusive text" in inspect
     reports = client.get("/admin/message_reports/").content.decode()
     assert "Abuse" in reports
+
+
+def test_sending_too_fast_from_the_page_is_429_with_the_reason(client, learner, mentor, settings):
+    settings.MESSAGES_PER_MINUTE = 1
+    first = services.start(learner, mentor, "one")
+    client.force_login(learner)
+    response = client.post(f"/messages/{first.conversation_id}/", {"body": "two"})
+    assert response.status_code == 429 and "too fast" in response.content.decode()
+    assert Message.objects.count() == 1
