@@ -32,12 +32,17 @@ PAGING = [
 ]
 
 
-class MessagingThrottle(ScopedRateThrottle):
-    """Per user: reads and writes of the messaging API together (sending has its own limit too)."""
+class MessagingWriteThrottle(ScopedRateThrottle):
+    """Per user, on writes only (send, read receipts, reports, blocks); sending has its own limit too."""
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return True
+        return super().allow_request(request, view)
 
 
 class MessagingView(APIView):
-    throttle_classes = [MessagingThrottle]
+    throttle_classes = [MessagingWriteThrottle]
     throttle_scope = "messaging"
 
 
@@ -92,13 +97,22 @@ class ReportSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=services.REPORT_REASON_MAX)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """JSON ``true`` or ``false`` only: ``0``, ``"yes"`` or ``"on"`` are refused, as the schema says."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)
+
+
 class PreferenceSerializer(serializers.Serializer):
     first_contact = serializers.ChoiceField(
         choices=MessagingPreference.FIRST_CONTACT_CHOICES,
         required=False,
         help_text="Mentors: who may write to you first.",
     )
-    email_digest = serializers.BooleanField(required=False, help_text="Email me about messages left unread.")
+    email_digest = StrictBooleanField(required=False, help_text="Email me about messages left unread.")
 
 
 def person(user) -> dict:
@@ -119,7 +133,7 @@ def conversation_json(conversation: Conversation, user) -> dict:
 
 
 def _paginate(view: APIView, request: Request, queryset, to_json) -> Response:
-    paginator = LimitOffsetPagination()
+    paginator = view.pagination_class()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response([to_json(item) for item in page])
 
@@ -129,6 +143,8 @@ def _paginate(view: APIView, request: Request, queryset, to_json) -> Response:
 
 class ConversationListView(MessagingView):
     """My conversations, most recent first; start one by sending its first message."""
+
+    pagination_class = LimitOffsetPagination
 
     @extend_schema(
         operation_id="conversations_list",
@@ -162,6 +178,8 @@ class ConversationListView(MessagingView):
 
 class MessageListView(MessagingView):
     """The messages of one of my conversations, newest first."""
+
+    pagination_class = LimitOffsetPagination
 
     @extend_schema(
         operation_id="conversation_messages",

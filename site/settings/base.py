@@ -428,7 +428,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"auth": "30/min", "messaging": "120/min"},
+    "DEFAULT_THROTTLE_RATES": {"auth": "30/min", "messaging": "60/min"},
     # DRF's own reading of X-Forwarded-For, for any throttle that does not use core.security.client_ip.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }

@@ -171,3 +171,21 @@ def test_the_schema_documents_the_messaging_endpoints(client):
     paths = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
     for path in ["/api/conversations/", "/api/conversations/{id}/messages/", "/api/messages/{id}/attachment/"]:
         assert path in paths, path
+
+
+def test_preferences_take_json_booleans_only(api_client, mentor):
+    api_client.force_authenticate(mentor)
+    refused = api_client.patch("/api/messaging/preferences/", {"email_digest": 0}, format="json")
+    assert refused.status_code == 400 and "email_digest" in refused.json()["errors"]
+    assert (
+        api_client.patch("/api/messaging/preferences/", {"email_digest": False}, format="json").json()["email_digest"]
+        is False
+    )
+
+
+def test_lists_are_documented_as_pages(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    for path in ["/api/conversations/", "/api/conversations/{id}/messages/"]:
+        ref = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        page = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+        assert {"count", "next", "previous", "results"} <= set(page["properties"]), path
