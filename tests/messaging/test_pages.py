@@ -126,3 +126,12 @@ def test_sending_too_fast_from_the_page_is_429_with_the_reason(client, learner, 
     response = client.post(f"/messages/{first.conversation_id}/", {"body": "two"})
     assert response.status_code == 429 and "too fast" in response.content.decode()
     assert Message.objects.count() == 1
+
+
+def test_the_proxy_never_serves_attachments_from_the_media_folder():
+    import re
+    from pathlib import Path
+
+    caddyfile = (Path(__file__).resolve().parents[2] / "deploy" / "Caddyfile").read_text()
+    assert re.search(r"handle /media/message-attachments/\* \{\s*respond 404\s*\}", caddyfile)
+    assert caddyfile.index("/media/message-attachments/") < caddyfile.index("handle_path /media/*")
