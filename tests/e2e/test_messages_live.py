@@ -62,6 +62,10 @@ def test_a_message_with_an_attachment_arrives_live(asgi_server, browser, user_fa
         expect(mentor_page.locator("[data-message-list]")).to_contain_text("may I send you my notebook?")
         expect(mentor_page.locator("html")).to_have_attribute("data-notifications", "open")
 
+        inbox_page = mentor_context.new_page()  # the mentor elsewhere on the site: a toast
+        inbox_page.goto("/messages/")
+        expect(inbox_page.locator("html")).to_have_attribute("data-notifications", "open")
+
         learner_page = learner_context.new_page()
         learner_page.goto(url)
         expect(learner_page.locator("html")).to_have_attribute("data-notifications", "open")
@@ -81,6 +85,10 @@ def test_a_message_with_an_attachment_arrives_live(asgi_server, browser, user_fa
         assert download.status == 200 and download.body() == PNG
         assert download.headers["content-disposition"].startswith("attachment;")
         assert download.headers["x-content-type-options"] == "nosniff"
+
+        toast = inbox_page.locator("[data-notification-toast]").last
+        expect(toast).to_contain_text("Message from Lee Learner")
+        expect(toast.locator("a")).to_have_attribute("href", url)
 
         own = learner_page.locator("[data-own]").last
         expect(own.locator("[data-slot='receipt']")).to_have_text("Read")  # the read receipt, live

@@ -12,7 +12,8 @@
  * The same socket carries direct messages (core.messaging): every
  * [data-message-count] badge follows the unread count, and each message or
  * read receipt is re-dispatched as "peerlearn:message" / "peerlearn:message-read"
- * for the conversation page (messages.js).
+ * for the conversation page (messages.js); elsewhere a new message shows a
+ * toast linking to its conversation.
  *
  * The socket reconnects with backoff, pings every 25 s so proxies keep it
  * open, and <html data-notifications="open|closed"> tells tests its state.
@@ -80,7 +81,7 @@
     var body = node.querySelector('[data-slot="body"]');
     if (title) title.textContent = item.title || "";
     if (link) {
-      var href = openUrl(item);
+      var href = item.href || openUrl(item);
       if (href) link.setAttribute("href", href);
       else link.removeAttribute("href");
     }
@@ -198,8 +199,18 @@
     } else if (message.type === "unread") {
       setCount(message.count);
     } else if (message.type === "message" && message.payload) {
-      if (typeof message.payload.unread_count === "number") setMessageCount(message.payload.unread_count);
-      window.dispatchEvent(new CustomEvent("peerlearn:message", { detail: message.payload }));
+      var sent = message.payload;
+      if (typeof sent.unread_count === "number") setMessageCount(sent.unread_count);
+      // A toast unless it is mine or its conversation is the page being read.
+      if (!sent.own && !document.querySelector('[data-conversation="' + sent.conversation + '"]')) {
+        toast({
+          id: "message-" + sent.id,
+          title: "Message from " + ((sent.sender && sent.sender.name) || "someone"),
+          body: sent.body || (sent.attachment ? sent.attachment.name : ""),
+          href: "/messages/" + encodeURIComponent(sent.conversation) + "/",
+        });
+      }
+      window.dispatchEvent(new CustomEvent("peerlearn:message", { detail: sent }));
     } else if (message.type === "message_read" && message.payload) {
       window.dispatchEvent(new CustomEvent("peerlearn:message-read", { detail: message.payload }));
     } else if (message.type === "message_unread") {
