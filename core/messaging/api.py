@@ -49,12 +49,12 @@ class MessagingView(APIView):
 # --- serializers (documentation and input) ----------------------------------------------------
 
 
-class PersonSerializer(serializers.Serializer):
+class ParticipantSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
 
-class AttachmentSerializer(serializers.Serializer):
+class MessageAttachmentSerializer(serializers.Serializer):
     name = serializers.CharField()
     type = serializers.CharField(help_text="Read from the file's content: image/png, image/jpeg, application/pdf...")
     size = serializers.IntegerField()
@@ -64,18 +64,18 @@ class AttachmentSerializer(serializers.Serializer):
 class MessageSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     conversation = serializers.IntegerField()
-    sender = PersonSerializer()
+    sender = ParticipantSerializer()
     body = serializers.CharField(help_text="Plain text as written: never insert it as HTML.")
     body_html = serializers.CharField(help_text="The body escaped, with http(s) links made clickable.")
-    attachment = AttachmentSerializer(allow_null=True)
+    attachment = MessageAttachmentSerializer(allow_null=True)
     created_at = serializers.DateTimeField()
     read_at = serializers.DateTimeField(allow_null=True, help_text="When the recipient read it (read receipt).")
 
 
 class ConversationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    learner = PersonSerializer()
-    mentor = PersonSerializer()
+    learner = ParticipantSerializer()
+    mentor = ParticipantSerializer()
     last_message_at = serializers.DateTimeField()
     last_message = serializers.CharField(help_text="Plain text of the latest message (its file name if only a file).")
     unread = serializers.IntegerField(help_text="Messages to me in it that I have not read.")
