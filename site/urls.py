@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("core.recommendations.urls")),
     path("", include("core.rooms.urls")),
     path("", include("core.notifications.urls")),
+    path("", include("core.messaging.urls")),
     path("", include("core.dashboards.urls")),
     path("", include("core.analytics.urls")),
 ]

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("core.recommendations.api_urls")),
     path("", include("core.rooms.api_urls")),
     path("", include("core.notifications.api_urls")),
+    path("", include("core.messaging.api_urls")),
     path("", include("core.analytics.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,5 +1,7 @@
 """``ws/notifications/``: one socket per open page of a signed-in user.
 
+It carries notifications and, for core.messaging, direct messages and read receipts.
+
 Clients may send only ``ping``. Frames are read like the room's
 (:func:`core.rooms.protocol.parse`): a malformed, binary, oversized or unknown
 frame earns an ``error`` message and the socket stays open.
@@ -46,3 +48,15 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
     async def unread(self, event: dict) -> None:
         """The unread count changed elsewhere (read in another tab, or via the API)."""
         await self.send_json({"type": "unread", "count": event["count"]})
+
+    async def direct_message(self, event: dict) -> None:
+        """A message of a conversation (core.messaging), to its recipient and the sender's other pages."""
+        await self.send_json({"type": "message", "payload": event["payload"]})
+
+    async def direct_read(self, event: dict) -> None:
+        """The other person read messages this user sent (a read receipt)."""
+        await self.send_json({"type": "message_read", "payload": event["payload"]})
+
+    async def direct_unread(self, event: dict) -> None:
+        """This user's count of unread messages changed (read in another tab)."""
+        await self.send_json({"type": "message_unread", "count": event["count"]})

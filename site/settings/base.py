@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "core.themes",
     "core.pages",
     "core.notifications",
+    "core.messaging",
     "core.dashboards",
     "core.catalogue",
     "core.scheduling",
@@ -287,6 +288,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Premium plans: remind mentors whose renewal failed, end benefits when the grace period is over.
     "subscriptions-grace-reminders": {"task": "core.subscriptions.tasks.send_grace_reminders", "schedule": 3600},
     "subscriptions-end-lapsed-grace": {"task": "core.subscriptions.tasks.end_lapsed_grace", "schedule": 15 * 60},
+    # Messages: one email per person about messages left unread for a while.
+    "messaging-unread-digests": {"task": "core.messaging.tasks.send_unread_digests", "schedule": 15 * 60},
 }
 
 # --- Auth -----------------------------------------------------------------
@@ -422,6 +425,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 API_JSON_MAX_BYTES = 1024 * 1024
 API_JSON_MAX_DEPTH = 32
 PROFILE_PHOTO_MAX_BYTES = 2 * 1024 * 1024
+# Messages between learners and mentors (core.messaging).
+MESSAGE_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+MESSAGES_PER_MINUTE = 20
+# A digest email names messages left unread at least this long.
+MESSAGE_DIGEST_AFTER_MINUTES = 30
 
 # --- Wagtail --------------------------------------------------------------
 WAGTAIL_SITE_NAME = "PeerLearn"
@@ -454,7 +462,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"auth": "30/min"},
+    "DEFAULT_THROTTLE_RATES": {"auth": "30/min", "messaging": "60/min"},
     # DRF's own reading of X-Forwarded-For, for any throttle that does not use core.security.client_ip.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }

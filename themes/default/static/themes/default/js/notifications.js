@@ -9,6 +9,12 @@
  * an id and data-live-refresh (a dashboard's schedule) are re-fetched from
  * the server and swapped in place after each notification.
  *
+ * The same socket carries direct messages (core.messaging): every
+ * [data-message-count] badge follows the unread count, and each message or
+ * read receipt is re-dispatched as "peerlearn:message" / "peerlearn:message-read"
+ * for the conversation page (messages.js); elsewhere a new message shows a
+ * toast linking to its conversation.
+ *
  * The socket reconnects with backoff, pings every 25 s so proxies keep it
  * open, and <html data-notifications="open|closed"> tells tests its state.
  * No dependencies.
@@ -53,6 +59,18 @@
     });
   }
 
+  function setMessageCount(count) {
+    if (typeof count !== "number" || count < 0) return;
+    var text = count > 99 ? "99+" : String(count);
+    document.querySelectorAll("[data-message-count]").forEach(function (badge) {
+      badge.textContent = text;
+      badge.hidden = count === 0;
+    });
+    document.querySelectorAll("[data-message-count-label]").forEach(function (label) {
+      label.textContent = count === 0 ? "none unread" : count + " unread";
+    });
+  }
+
   function openUrl(item) {
     return item.url ? "/notifications/" + encodeURIComponent(item.id) + "/open/" : null;
   }
@@ -63,7 +81,7 @@
     var body = node.querySelector('[data-slot="body"]');
     if (title) title.textContent = item.title || "";
     if (link) {
-      var href = openUrl(item);
+      var href = item.href || openUrl(item);
       if (href) link.setAttribute("href", href);
       else link.removeAttribute("href");
     }
@@ -180,6 +198,23 @@
       refreshLiveRegions();
     } else if (message.type === "unread") {
       setCount(message.count);
+    } else if (message.type === "message" && message.payload) {
+      var sent = message.payload;
+      if (typeof sent.unread_count === "number") setMessageCount(sent.unread_count);
+      // A toast unless it is mine or its conversation is the page being read.
+      if (!sent.own && !document.querySelector('[data-conversation="' + sent.conversation + '"]')) {
+        toast({
+          id: "message-" + sent.id,
+          title: "Message from " + ((sent.sender && sent.sender.name) || "someone"),
+          body: sent.body || (sent.attachment ? sent.attachment.name : ""),
+          href: "/messages/" + encodeURIComponent(sent.conversation) + "/",
+        });
+      }
+      window.dispatchEvent(new CustomEvent("peerlearn:message", { detail: sent }));
+    } else if (message.type === "message_read" && message.payload) {
+      window.dispatchEvent(new CustomEvent("peerlearn:message-read", { detail: message.payload }));
+    } else if (message.type === "message_unread") {
+      setMessageCount(message.count);
     }
   }
 
@@ -231,7 +266,7 @@
   });
   window.addEventListener("online", connect);
 
-  window.PeerLearnNotifications = { connect: connect, setCount: setCount };
+  window.PeerLearnNotifications = { connect: connect, setCount: setCount, setMessageCount: setMessageCount };
 
   if (!("WebSocket" in window)) return;
   if (document.readyState === "loading") {
