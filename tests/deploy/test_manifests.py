@@ -50,8 +50,16 @@ def test_dockerfile_builds_in_two_stages_and_runs_as_a_non_root_user():
     assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11-slim-bookworm$", DOCKERFILE, flags=re.MULTILINE)
     builder, final = dockerfile_stages()
     assert builder[0] == "FROM ${PYTHON_IMAGE} AS builder" and final[0] == "FROM ${PYTHON_IMAGE}"
-    # The final stage installs nothing: it copies the venv and the app, so no compiler or pip work.
-    assert not [line for line in final if re.search(r"apt-get|pip install|gcc|build-essential", line)]
+    # The final stage builds nothing: it copies the venv and the app (no compiler, no pip work); the
+    # only packages it installs are the runtime libraries WeasyPrint needs for PDFs (Pango, a font).
+    assert not [line for line in final if re.search(r"pip install|gcc|build-essential|-dev\b", line)]
+    installed = {
+        word
+        for command in re.findall(r"apt-get install([^&]*)", " ".join(final))
+        for word in command.split()
+        if not word.startswith("-")
+    }
+    assert installed == {"libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core"}, installed
     copies = [line for line in final if line.startswith("COPY")]
     assert copies == ["COPY --from=builder /opt/venv /opt/venv", "COPY --from=builder /app /app"]
     assert "USER peerlearn" in final and "useradd --system --uid 10001" in " ".join(final)
