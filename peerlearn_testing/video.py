@@ -47,8 +47,13 @@ class VideoBackendContract:
         return obj
 
     @pytest.fixture
-    def config(self, peerlearn_plugin: str, video_plugin):
-        return plugins.default_config(peerlearn_plugin, video_plugin)
+    def plugin_settings(self, peerlearn_plugin: str) -> dict:
+        """Settings the plugin needs before it offers a backend (a secret has no default): override it."""
+        return {}
+
+    @pytest.fixture
+    def config(self, peerlearn_plugin: str, video_plugin, plugin_settings: dict):
+        return plugins.default_config(peerlearn_plugin, video_plugin, **plugin_settings)
 
     @pytest.fixture
     def participant(self) -> Participant:

@@ -169,6 +169,6 @@ def test_core_versions_are_checked_against_the_plugin_api_version():
     from core.plugins import API_VERSION
     from core.plugins.manager import PluginManager
 
-    assert Version(API_VERSION).release[:2] == (0, 2)
+    assert Version(API_VERSION).major == 0  # 0.x: every built-in plugin declares ">=0.1,<1" or similar
     assert PluginManager().core_version == API_VERSION
     assert "needs plugin API" in PluginManager(core_version="1.0.0").plugins["payment_manual"].load_error

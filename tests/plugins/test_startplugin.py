@@ -86,7 +86,12 @@ def test_writes_a_complete_package(tmp_path):
     assert 'upi_wallet = "peerlearn_upi_wallet.plugin"' in pyproject
     assert 'upi_wallet = "peerlearn_upi_wallet.harness:Harness"' in pyproject
     plugin = (tmp_path / "pkg" / "peerlearn_upi_wallet" / "plugin.py").read_text()
-    assert 'core_versions=">=0.2,<1"' in plugin and "SettingField(" in plugin and "confirms_at_start = True" in plugin
+    from packaging.version import Version
+
+    from core.plugins import API_VERSION
+
+    api = Version(API_VERSION)
+    assert f'core_versions=">={api.major}.{api.minor},<{api.major + 1}"' in plugin and "SettingField(" in plugin and "confirms_at_start = True" in plugin
     compile(plugin, "plugin.py", "exec")
     assert "pip install -e" in out.getvalue()
 

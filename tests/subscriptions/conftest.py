@@ -7,12 +7,10 @@ from decimal import Decimal
 import pytest
 
 from tests.catalogue.conftest import make_mentor, mentor_index, site_root, skills
-from tests.plugins.payments.fixtures import _started_harnesses, configure_gateway, harness_for
+from tests.plugins.payments import harnesses  # noqa: F401 (registers the built-in gateways' harnesses)
 
+# harness_for and configure_gateway come from the peerlearn_testing pytest plugin.
 __all__ = [
-    "_started_harnesses",
-    "configure_gateway",
-    "harness_for",
     "make_mentor",
     "mentor_index",
     "site_root",

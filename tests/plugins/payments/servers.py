@@ -209,7 +209,7 @@ class FakeRazorpay:
             if match := re.fullmatch(r"/v1/orders/(order_\w+)/payments", path):
                 if match[1] not in self.orders:
                     return self._found(None)
-                items = [p for p in self.payments.values() if p["order_id"] == match[1]]
+                items = [p for p in self.payments.values() if p.get("order_id") == match[1]]
                 return 200, {"entity": "collection", "count": len(items), "items": items}
             if match := re.fullmatch(r"/v1/payments/(pay_\w+)", path):
                 return self._found(self.payments.get(match[1]))
@@ -485,5 +485,6 @@ class FakeRazorpay:
         return sum(
             p["amount"] - p["amount_refunded"]
             for p in self.payments.values()
-            if p["order_id"] == order_id and p["status"] in ("captured", "refunded")
+            if p.get("order_id") == order_id
+            and p["status"] in ("captured", "refunded")  # subscription payments have none
         )

@@ -23,8 +23,7 @@ from core.plugins import (
     WebhookError,
     offers_subscriptions,
 )
-
-from .harnesses import harness_class, payment_plugins
+from peerlearn_testing.payments import harness_class, payment_plugins
 
 PLUGINS = payment_plugins()
 pytestmark = pytest.mark.django_db

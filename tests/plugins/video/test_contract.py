@@ -20,4 +20,10 @@ def peerlearn_plugin(request) -> str:
 
 
 class TestVideoBackendContract(VideoBackendContract):
-    pass
+    @pytest.fixture
+    def plugin_settings(self, peerlearn_plugin: str, request) -> dict:
+        """The SFU needs its server (rooms are made on it) and a secret: a private Janus for it."""
+        if peerlearn_plugin != "video_janus":
+            return {}
+        janus = request.getfixturevalue("janus")
+        return {"admin_url": janus.admin_url, "public_ws_url": janus.ws_url, "admin_secret": janus.admin_secret}
