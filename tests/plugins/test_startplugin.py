@@ -91,7 +91,8 @@ def test_writes_a_complete_package(tmp_path):
     from core.plugins import API_VERSION
 
     api = Version(API_VERSION)
-    assert f'core_versions=">={api.major}.{api.minor},<{api.major + 1}"' in plugin and "SettingField(" in plugin and "confirms_at_start = True" in plugin
+    assert f'core_versions=">={api.major}.{api.minor},<{api.major + 1}"' in plugin
+    assert "SettingField(" in plugin and "confirms_at_start = True" in plugin
     compile(plugin, "plugin.py", "exec")
     assert "pip install -e" in out.getvalue()
 
