@@ -6,13 +6,11 @@ from decimal import Decimal
 
 import pytest
 
+# harness_for and configure_gateway come from the peerlearn_testing pytest plugin.
 from tests.payments.conftest import (  # noqa: F401 - fixtures are found by name
-    _started_harnesses,
     booking_factory,
-    configure_gateway,
     deliver,
     eager_tasks,
-    harness_for,
     learner,
     manual,
     mentor,
