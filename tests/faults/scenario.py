@@ -36,9 +36,38 @@ def _mentor(email: str = "mentor@faults.test"):
     return mentor
 
 
+def _group_video() -> None:
+    """Enable the SFU backend on the site, so groups bigger than the default mesh may be published.
+
+    Listing its backend contacts no server; these drills never open a room.
+    """
+    from wagtail.models import Site
+
+    from core.plugins import config
+    from core.plugins.models import PluginConfiguration
+
+    site = Site.objects.get(is_default_site=True)
+    PluginConfiguration.objects.update_or_create(
+        site=site,
+        plugin="video_janus",
+        defaults={
+            "enabled": True,
+            "settings": {
+                "admin_url": "http://127.0.0.1:9/admin",
+                "public_ws_url": "wss://video.example.org/janus",
+                "max_participants": 501,  # the largest group a session may have (500) plus the mentor
+            },
+            "secrets": {"admin_secret": "fault-drill"},
+        },
+    )
+    config.invalidate(site.id)
+
+
 def _session(mentor, *, start: datetime, capacity: int = 1, price_minor: int = 0, now: datetime | None = None):
     from core.scheduling.services.sessions import create_session
 
+    if capacity > 3:  # more than the default mesh seats besides the mentor
+        _group_video()
     return create_session(
         mentor,
         title="Fault drill",

@@ -25,7 +25,10 @@ KINDS = ("recommender", "payment", "video")
 
 
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "PYTEST_ADDOPTS"}}
+    """The outer run's environment, on the embedded default: the packages' own pytest runs make their
+    own test database, which on the real stack would be this run's (same name, already in use)."""
+    dropped = {"DJANGO_SETTINGS_MODULE", "PYTEST_ADDOPTS", "DATABASE_URL", "REDIS_URL", "PEERLEARN_REQUIRE_SERVICES"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.pop("VIRTUAL_ENV", None)
     return env
 
