@@ -21,7 +21,7 @@ extensions = ["sphinx.ext.autodoc", "sphinx.ext.viewcode"]
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_default_options = {"members": True, "show-inheritance": True}
-exclude_patterns = ["_build", "notes"]
+exclude_patterns = ["_build"]
 html_theme = "alabaster"
 html_static_path: list[str] = []
 # ref.python: re-exported names resolve to two places (both right); highlighting: the examples are templates ($name).
