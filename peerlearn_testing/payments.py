@@ -73,7 +73,7 @@ class GatewayHarness(ABC):
 
     def outage_settings(self) -> dict[str, Any]:
         """Settings under which the gateway's API cannot be reached."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} does not say how its gateway's API is made unreachable")
 
     @abstractmethod
     def complete(self, start: PaymentStart) -> str:
@@ -100,7 +100,7 @@ class GatewayHarness(ABC):
 
     def stale(self, webhook: Webhook) -> Webhook:
         """The same webhook signed correctly but too long ago."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__}: this gateway's signatures carry no timestamp")
 
     @abstractmethod
     def holds(self, start: PaymentStart) -> int:
@@ -112,11 +112,11 @@ class GatewayHarness(ABC):
 
     def inputs(self) -> dict[str, str]:
         """Instant gateways: what a learner types that pays ``amount_minor`` (a fresh gift card's code)."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} is not an instant gateway's harness")
 
     def wrong_inputs(self) -> dict[str, str]:
         """Instant gateways: well-formed input the gateway refuses (an unknown code)."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} is not an instant gateway's harness")
 
 
 def register_harness(cls: type[GatewayHarness]) -> type[GatewayHarness]:

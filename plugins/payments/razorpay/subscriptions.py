@@ -72,10 +72,10 @@ class RazorpaySubscriptions(SubscriptionGateway):
     checkout_js_url: str
 
     def _explain_error(self, exc: Exception) -> GatewayError:
-        raise NotImplementedError
+        raise NotImplementedError("supplied by RazorpayGateway, which this mixin is part of")
 
     def _verified_body(self, body: bytes, headers: Mapping[str, str]) -> tuple[str, str]:
-        raise NotImplementedError
+        raise NotImplementedError("supplied by RazorpayGateway, which this mixin is part of")
 
     def _call(self, fn, *args, **kwargs):
         from .gateway import _ERRORS

@@ -89,8 +89,8 @@ class StripeSubscriptions(SubscriptionGateway):
     publishable_key: str
     js_url: str
 
-    def _explain(self, exc: stripe.StripeError) -> GatewayError:  # provided by the gateway
-        raise NotImplementedError
+    def _explain(self, exc: stripe.StripeError) -> GatewayError:
+        raise NotImplementedError("supplied by StripeGateway, which this mixin is part of")
 
     def _state(self, sub: Mapping[str, Any]) -> SubscriptionState:
         return SubscriptionState(
@@ -222,7 +222,7 @@ class StripeSubscriptions(SubscriptionGateway):
             raise WebhookError(f"unexpected event shape: {type(exc).__name__}: {exc}") from exc
 
     def _verified(self, body: bytes, headers: Mapping[str, str]) -> str:
-        raise NotImplementedError
+        raise NotImplementedError("supplied by StripeGateway, which this mixin is part of")
 
     @staticmethod
     def _subscription_event(data: Mapping[str, Any]) -> SubscriptionEvent:
