@@ -28,7 +28,7 @@ PRIVATE_USER_FIELDS = frozenset({"last_login", "password"})
 
 
 def bump_on_commit(*tags: str) -> None:
-    transaction.on_commit(lambda: bump(*tags))
+    transaction.on_commit(lambda: bump(*tags), robust=True)
 
 
 def site_changed(sender, **kwargs) -> None:
@@ -62,7 +62,7 @@ def booking_saved(sender, instance, **kwargs) -> None:
         mentor_id = Session.objects.filter(pk=session_id).values_list("mentor_id", flat=True).first()
         bump(f"session:{session_id}", f"mentor:{mentor_id}", "sessions")
 
-    transaction.on_commit(stale)
+    transaction.on_commit(stale, robust=True)
 
 
 def connect() -> None:

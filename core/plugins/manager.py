@@ -307,7 +307,7 @@ class PluginManager:
                     if isinstance(error, Exception):
                         logger.error("domain_event_emitted receiver %r failed: %s", receiver, error)
 
-        transaction.on_commit(deliver)
+        transaction.on_commit(deliver, robust=True)  # logged; the commit stands
 
     def _run(
         self,

@@ -446,7 +446,7 @@ def close_stays(rows: QuerySet[Attendance], reason: str, *, at: datetime | None,
             row.left_at, row.leave_reason = (row.last_seen if at is None else at), reason
             for name, value in extra.items():
                 setattr(row, name, value)
-        transaction.on_commit(lambda: _announce_left(closing))
+        transaction.on_commit(lambda: _announce_left(closing), robust=True)
     return closing
 
 

@@ -8,6 +8,7 @@ Views parse and call :mod:`core.scheduling.services`; a refusal from a service
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable
 from datetime import UTC, timedelta
 
 from django.db import transaction
@@ -217,6 +218,19 @@ class SessionCreateView(ZoneAwareAPIView):
         return Response(SessionSerializer(session, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
+def _created(book: Callable[[], Booking]) -> Response:
+    """201 with the new booking, its answer built before the booking's transaction commits.
+
+    Nothing is read from the database after the commit, so a connection lost
+    just then (a restarted PostgreSQL) cannot answer "try again" for a seat
+    that was taken.
+    """
+    with transaction.atomic():
+        booking = book()
+        data = BookingSerializer(booking).data
+    return Response(data, status=status.HTTP_201_CREATED)
+
+
 class SessionBookView(ZoneAwareAPIView):
     permission_classes = [IsAuthenticated]
 
@@ -230,8 +244,7 @@ class SessionBookView(ZoneAwareAPIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         session = get_object_or_404(_visible_sessions(request.user), pk=pk)
-        booking = bookings.book_session(session, request.user)
-        return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
+        return _created(lambda: bookings.book_session(session, request.user))
 
 
 class SessionStartView(ZoneAwareAPIView):
@@ -419,10 +432,8 @@ class MentorBookView(ZoneAwareAPIView):
         mentor = _mentor(pk)
         form = SlotBookSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        booking = bookings.book_slot(
-            mentor, request.user, form.validated_data["start"], form.validated_data["duration_minutes"]
-        )
-        return Response(BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
+        start, minutes = form.validated_data["start"], form.validated_data["duration_minutes"]
+        return _created(lambda: bookings.book_slot(mentor, request.user, start, minutes))
 
 
 class BookingListView(ZoneAwareAPIView):

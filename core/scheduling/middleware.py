@@ -49,7 +49,7 @@ def hold_changed(sender, instance: Booking, **kwargs) -> None:
     """``post_save`` of a booking: a new or moved hold may run out before the cached deadline."""
     if instance.status == Booking.PENDING_PAYMENT:
         forget_hold_deadline()  # now, and again once committed (a request in between may have cached the old one)
-        transaction.on_commit(forget_hold_deadline)
+        transaction.on_commit(forget_hold_deadline, robust=True)
 
 
 class ExpireLapsedHoldsMiddleware:

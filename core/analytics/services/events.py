@@ -139,7 +139,7 @@ def record(name: str, **data: Any) -> None:
     except (ValueError, TypeError) as exc:
         logger.error("analytics event %r refused: %s", name, exc)
         return
-    transaction.on_commit(lambda: _enqueue(event))
+    transaction.on_commit(lambda: _enqueue(event), robust=True)
 
 
 @contextmanager
@@ -337,4 +337,4 @@ def record_signup_once(user_id: int, *, via: str) -> None:
             via=via,
         )
 
-    transaction.on_commit(write)
+    transaction.on_commit(write, robust=True)

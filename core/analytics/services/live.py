@@ -69,4 +69,4 @@ def push_tiles() -> None:
 
 def push_tiles_soon() -> None:
     """Push once the current transaction commits (at once outside one)."""
-    transaction.on_commit(push_tiles)
+    transaction.on_commit(push_tiles, robust=True)

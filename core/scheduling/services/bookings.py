@@ -110,7 +110,7 @@ def extend_hold(booking: Booking | int, until) -> Booking:
         if locked.hold_expires_at is None or limit > locked.hold_expires_at:
             locked.hold_expires_at = limit
             locked.save(update_fields=["hold_expires_at"])
-            transaction.on_commit(lambda: hold_extended.send(sender=Booking, booking=locked))
+            transaction.on_commit(lambda: hold_extended.send(sender=Booking, booking=locked), robust=True)
         return locked
 
 
@@ -153,7 +153,7 @@ def emit(name: str, payload: dict) -> None:
 
 def announce_session(session: Session, change: str) -> None:
     """``session_changed`` after commit, plus the plugin event for starts and ends."""
-    transaction.on_commit(lambda: session_changed.send(sender=Session, session=session, change=change))
+    transaction.on_commit(lambda: session_changed.send(sender=Session, session=session, change=change), robust=True)
     if change in ("started", "ended"):
         emit(
             f"session.{change}",
@@ -163,9 +163,12 @@ def announce_session(session: Session, change: str) -> None:
 
 def _announce_booking(booking: Booking, old: str | None, new: str, actor) -> None:
     snapshot = Booking.objects.select_related("session", "learner").get(pk=booking.pk)
-    transaction.on_commit(
-        lambda: booking_transitioned.send(sender=Booking, booking=snapshot, old_status=old, new_status=new, actor=actor)
-    )
+
+    # robust: a receiver failing after the commit is logged; the committed booking stands and its answer is sent
+    def announce() -> None:
+        booking_transitioned.send(sender=Booking, booking=snapshot, old_status=old, new_status=new, actor=actor)
+
+    transaction.on_commit(announce, robust=True)
     actor_id = getattr(actor, "pk", None)
     if old is None:
         emit("booking.created", event_payload(snapshot, actor_id=actor_id))

@@ -91,7 +91,7 @@ def offer_seats(session: Session, *, now: datetime | None = None) -> list[Waitli
             entry.offer_expires_at = expires
             entry.save(update_fields=["status", "offered_at", "offer_expires_at", "updated_at"])
             offered.append(entry)
-            transaction.on_commit(lambda e=entry: waitlist_offered.send(sender=WaitlistEntry, entry=e))
+            transaction.on_commit(lambda e=entry: waitlist_offered.send(sender=WaitlistEntry, entry=e), robust=True)
     return offered
 
 
