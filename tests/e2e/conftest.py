@@ -119,3 +119,14 @@ def page(request, browser, live_server):
 def results_dir() -> Path:
     RESULTS_DIR.mkdir(exist_ok=True)
     return RESULTS_DIR
+
+
+@pytest.fixture
+def stripe_harness():
+    """localstripe on a free port, with the Stripe plugin's settings pointing at it."""
+    from tests.plugins.payments.harnesses import StripeHarness
+
+    harness = StripeHarness()
+    harness.start()
+    yield harness
+    harness.stop()

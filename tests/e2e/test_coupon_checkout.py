@@ -12,7 +12,8 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_stripe_checkout import _log_in, _post_webhook, _setup, stripe_harness  # noqa: F401
+from tests.e2e.helpers import log_in, post_webhook
+from tests.e2e.test_stripe_checkout import _setup
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +29,7 @@ def _fee_and_coupon() -> None:
     Coupon.objects.create(code="WELCOME20", kind=Coupon.PERCENT, percent=Decimal("20"))
 
 
-def test_learner_books_with_a_coupon_and_pays_the_total_with_the_fee(live_server, page: Page, stripe_harness):  # noqa: F811
+def test_learner_books_with_a_coupon_and_pays_the_total_with_the_fee(live_server, page: Page, stripe_harness):
     from core.payments.models import LedgerEntry, Payment
     from core.payments.services.ledger import balances
     from core.plugins import PaymentStart
@@ -37,7 +38,7 @@ def test_learner_books_with_a_coupon_and_pays_the_total_with_the_fee(live_server
 
     booking, learner = _setup(stripe_harness)  # a 35.00 EUR session, waiting for payment
     _fee_and_coupon()
-    _log_in(page, live_server, learner)
+    log_in(page, live_server, learner)
 
     page.goto(f"/payments/checkout/{booking.pk}/")
     expect(page.get_by_test_id("fee")).to_have_text("2.25 EUR")  # 5 % of 35.00 + 0.50
@@ -72,7 +73,7 @@ def test_learner_books_with_a_coupon_and_pays_the_total_with_the_fee(live_server
 
     intent = stripe_harness.client.v1.payment_intents.retrieve(payment.reference)
     assert (intent.status, intent.amount) == ("succeeded", 2_990)
-    status = _post_webhook(
+    status = post_webhook(
         f"{live_server.url}/payments/webhooks/stripe/", stripe_harness.succeeded_event(start, intent.latest_charge)
     )
     assert status == 200

@@ -14,6 +14,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.helpers import log_in
 from tests.e2e.test_room import assert_video_flows, netns_chromium, open_room, room_site  # noqa: F401
 from tests.rooms.conftest import make_world
 
@@ -53,15 +54,6 @@ class Watcher:
 
     def assert_clean(self) -> None:
         assert self.problems == [], "\n".join(self.problems)
-
-
-def log_in(page: Page, live_server, user) -> None:
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    cookie = {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}
-    page.context.add_cookies([cookie])
 
 
 def test_the_room_works_under_the_policy(netns_chromium, user_factory):  # noqa: F811

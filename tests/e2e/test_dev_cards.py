@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.helpers import log_in
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,16 +59,6 @@ def dev_localstripe(live_server, monkeypatch):
         process.wait(timeout=10)
 
 
-def _log_in(page: Page, live_server, user) -> None:
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-
-
 def _booking():
     from core.accounts.models import User
     from core.scheduling.services.bookings import book_session
@@ -95,7 +87,7 @@ def test_a_typed_test_card_confirms_the_booking(live_server, page: Page, dev_loc
     from core.scheduling.models import Booking
 
     booking, learner = _booking()
-    _log_in(page, live_server, learner)
+    log_in(page, live_server, learner)
     page.goto(f"/payments/checkout/{booking.pk}/")
     page.get_by_label("Card (Stripe)").check()
     page.get_by_role("button", name="Continue").click()

@@ -8,27 +8,21 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.helpers import enable_plugin, log_in
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "a-Strong-pass-123"
 
 
 def _setup():
-    from wagtail.models import Site
-
     from core.accounts.models import User
     from core.payments.services.ledger import freeze_commission
-    from core.plugins import config
-    from core.plugins.models import PluginConfiguration
     from core.scheduling.services.bookings import book_session
     from core.scheduling.services.sessions import create_session
     from plugins.payments.giftcard.models import GiftCard
 
-    site = Site.objects.get(is_default_site=True)
-    PluginConfiguration.objects.update_or_create(
-        site=site, plugin="payment_giftcard", defaults={"enabled": True, "settings": {}, "secrets": {}}
-    )
-    config.invalidate(site.pk)
+    enable_plugin("payment_giftcard")
     mentor = User.objects.create_user("maya@example.org", PASSWORD, display_name="Maya Mentor", is_mentor=True)
     learner = User.objects.create_user("lee@example.org", PASSWORD, display_name="Lee Learner")
     start = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
@@ -41,22 +35,12 @@ def _setup():
     return booking, learner, card
 
 
-def _log_in(page: Page, live_server, learner) -> None:
-    from django.test import Client
-
-    client = Client()
-    client.force_login(learner)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-
-
 def test_pay_with_a_gift_card_and_see_the_booking_confirmed(live_server, page: Page):
     from core.payments.models import LedgerEntry, WebhookEventRecord
     from core.scheduling.models import Booking
 
     booking, learner, card = _setup()
-    _log_in(page, live_server, learner)
+    log_in(page, live_server, learner)
 
     page.goto(f"/payments/checkout/{booking.pk}/")
     page.get_by_label("Gift card").check()

@@ -13,19 +13,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.helpers import log_in
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "a-Strong-pass-123"
-
-
-def _log_in(page: Page, live_server, user) -> None:
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
 
 
 def test_a_lapsed_hold_frees_the_last_seat_without_a_worker(live_server, browser, page: Page):
@@ -43,7 +35,7 @@ def test_a_lapsed_hold_frees_the_last_seat_without_a_worker(live_server, browser
     )
 
     # The first learner takes the only seat and does not pay.
-    _log_in(page, live_server, first)
+    log_in(page, live_server, first)
     page.goto(f"/sessions/{session.pk}/")
     page.get_by_role("button", name="Book · 20.00 EUR").click()
     expect(page.get_by_test_id("booking-status")).to_have_text("Pending payment")
@@ -53,7 +45,7 @@ def test_a_lapsed_hold_frees_the_last_seat_without_a_worker(live_server, browser
     # Someone else finds the session full while the hold runs.
     other = browser.new_context(base_url=live_server.url)
     other_page = other.new_page()
-    _log_in(other_page, live_server, second)
+    log_in(other_page, live_server, second)
     other_page.goto(f"/sessions/{session.pk}/")
     expect(other_page.get_by_role("button", name="Join the waitlist")).to_be_visible()
 

@@ -17,44 +17,25 @@ The booking stays pending until the test delivers Stripe's signed
 from __future__ import annotations
 
 import re
-import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
+
+from tests.e2e.helpers import enable_plugin, log_in, post_webhook
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "a-Strong-pass-123"
 
 
-@pytest.fixture
-def stripe_harness():
-    from tests.plugins.payments.harnesses import StripeHarness
-
-    harness = StripeHarness()
-    harness.start()
-    yield harness
-    harness.stop()
-
-
 def _setup(harness):
-    from wagtail.models import Site
-
     from core.accounts.models import User
     from core.payments.services.ledger import freeze_commission
-    from core.plugins import config
-    from core.plugins.models import PluginConfiguration
     from core.scheduling.services.bookings import book_session
     from core.scheduling.services.sessions import create_session
 
-    site = Site.objects.get(is_default_site=True)
-    PluginConfiguration.objects.update_or_create(
-        site=site,
-        plugin=harness.plugin,
-        defaults={"enabled": True, "settings": harness.settings(), "secrets": harness.secrets()},
-    )
-    config.invalidate(site.pk)
+    enable_plugin(harness.plugin, harness.settings(), harness.secrets())
     mentor = User.objects.create_user("maya@example.org", PASSWORD, display_name="Maya Mentor", is_mentor=True)
     learner = User.objects.create_user("lee@example.org", PASSWORD, display_name="Lee Learner")
     start = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
@@ -66,25 +47,6 @@ def _setup(harness):
     return booking, learner
 
 
-def _log_in(page: Page, live_server, learner) -> None:
-    from django.test import Client
-
-    client = Client()
-    client.force_login(learner)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-
-
-def _post_webhook(url: str, webhook) -> int:
-    body, headers = webhook
-    request = urllib.request.Request(
-        url, data=body, method="POST", headers={**headers, "Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.status
-
-
 def test_pay_with_stripe_js_then_the_webhook_confirms(live_server, page: Page, stripe_harness):
     from core.payments.models import LedgerEntry, Payment
     from core.payments.services.ledger import balances
@@ -92,7 +54,7 @@ def test_pay_with_stripe_js_then_the_webhook_confirms(live_server, page: Page, s
     from core.scheduling.models import Booking
 
     booking, learner = _setup(stripe_harness)
-    _log_in(page, live_server, learner)
+    log_in(page, live_server, learner)
 
     page.goto(f"/payments/checkout/{booking.pk}/")
     expect(page.get_by_role("heading", name="How would you like to pay?")).to_be_visible()
@@ -127,7 +89,7 @@ def test_pay_with_stripe_js_then_the_webhook_confirms(live_server, page: Page, s
     intent = stripe_harness.client.v1.payment_intents.retrieve(payment.reference)
     assert intent.status == "succeeded"
 
-    status = _post_webhook(
+    status = post_webhook(
         f"{live_server.url}/payments/webhooks/stripe/", stripe_harness.succeeded_event(start, intent.latest_charge)
     )
     assert status == 200

@@ -11,42 +11,23 @@ own invoice; then it shows the plan active, its benefits and the charge.
 from __future__ import annotations
 
 import re
-import urllib.request
 from decimal import Decimal
 
 import pytest
 from playwright.sync_api import Page, expect
+
+from tests.e2e.helpers import enable_plugin, log_in, post_webhook
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "a-Strong-pass-123"
 
 
-@pytest.fixture
-def stripe_harness():
-    from tests.plugins.payments.harnesses import StripeHarness
-
-    harness = StripeHarness()
-    harness.start()
-    yield harness
-    harness.stop()
-
-
 def _setup(harness):
-    from wagtail.models import Site
-
     from core.accounts.models import User
-    from core.plugins import config
-    from core.plugins.models import PluginConfiguration
     from core.subscriptions.models import Plan, PlanPrice
 
-    site = Site.objects.get(is_default_site=True)
-    PluginConfiguration.objects.update_or_create(
-        site=site,
-        plugin=harness.plugin,
-        defaults={"enabled": True, "settings": harness.settings(), "secrets": harness.secrets()},
-    )
-    config.invalidate(site.pk)
+    enable_plugin(harness.plugin, harness.settings(), harness.secrets())
     plan = Plan.objects.create(
         name="Pro", slug="pro", commission_percent=Decimal("10"), insights=True, badge="Premium mentor"
     )
@@ -54,31 +35,12 @@ def _setup(harness):
     return User.objects.create_user("maya@example.org", PASSWORD, display_name="Maya Mentor", is_mentor=True)
 
 
-def _log_in(page: Page, live_server, user) -> None:
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-
-
-def _post(url: str, webhook) -> int:
-    body, headers = webhook
-    request = urllib.request.Request(
-        url, data=body, method="POST", headers={**headers, "Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.status
-
-
 def test_mentor_subscribes_with_stripe_js_and_the_webhook_activates(live_server, page: Page, stripe_harness):
     from core.payments.models import LedgerEntry
     from core.subscriptions.models import Subscription
 
     mentor = _setup(stripe_harness)
-    _log_in(page, live_server, mentor)
+    log_in(page, live_server, mentor)
 
     page.goto("/plans/")
     expect(page.get_by_role("heading", name="Pro")).to_be_visible()
@@ -102,7 +64,7 @@ def test_mentor_subscribes_with_stripe_js_and_the_webhook_activates(live_server,
     subscription = Subscription.objects.get(mentor=mentor)
     assert subscription.reference.startswith("sub_") and subscription.status == Subscription.INCOMPLETE
 
-    status = _post(
+    status = post_webhook(
         f"{live_server.url}/subscriptions/webhooks/stripe/",
         stripe_harness.subscription_paid(subscription.reference),
     )
