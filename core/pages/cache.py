@@ -146,10 +146,39 @@ def _store(key: str, request: HttpRequest, response: HttpResponse, recorded: lis
     headers = [(name, value) for name, value in response.items() if name.lower() not in _NOT_STORED]
     entry = {"versions": versions, "body": body, "headers": headers, "events": recorded}
     cache.set(key, entry, timeout=settings.PAGE_CACHE_TIMEOUT)
+    _remember_tags(key, versions)
 
 
-def _serve(entry: dict, request: HttpRequest) -> HttpResponse | None:
-    if not isinstance(entry, dict) or _versions(entry["versions"]) != entry["versions"]:
+#: Each page address's tags, learnt when it is stored or served: a hit then reads the page and
+#: its tags' versions in one cache round trip. Bounded: forgotten wholesale past _TAGS_KEPT.
+_tags_of: dict[str, tuple[str, ...]] = {}
+_TAGS_KEPT = 10_000
+
+
+def _lookup(key: str) -> tuple[object, dict[str, str | None] | None]:
+    """The stored entry at ``key`` and its tags' current versions (None: not known yet)."""
+    tags = _tags_of.get(key)
+    if tags is None:
+        return cache.get(key), None
+    tag_keys = {_tag_key(tag): tag for tag in tags}
+    found = cache.get_many([key, *tag_keys])
+    return found.get(key), {tag: found.get(tag_key) for tag_key, tag in tag_keys.items()}
+
+
+def _remember_tags(key: str, tags: Iterable[str]) -> None:
+    if len(_tags_of) >= _TAGS_KEPT:
+        _tags_of.clear()
+    _tags_of[key] = tuple(tags)
+
+
+def _serve(key: str, request: HttpRequest) -> HttpResponse | None:
+    entry, versions = _lookup(key)
+    if not isinstance(entry, dict):
+        return None
+    if versions is None or set(versions) != set(entry["versions"]):
+        versions = _versions(entry["versions"])
+        _remember_tags(key, entry["versions"])
+    if versions != entry["versions"]:
         return None
     body = entry["body"]
     nonce = getattr(request, "csp_nonce", "")
@@ -180,7 +209,7 @@ class AnonymousPageCacheMiddleware:
         key = _key(request)
         if key is None:
             return self.get_response(request)
-        hit = _serve(cache.get(key), request)
+        hit = _serve(key, request)
         if hit is not None:
             return hit
         with events.capturing_behaviour() as recorded:
