@@ -110,7 +110,8 @@ def _plan_context(plan: series_service.SeriesPlan, zone: ZoneInfo) -> dict:
             {
                 "index": o.index,
                 "local": o.start.astimezone(zone),
-                "mentor_local": o.start.astimezone(plan.mentor_zone),
+                # as text: the date filter would turn an aware time back into the viewer's zone
+                "mentor_local": o.start.astimezone(plan.mentor_zone).strftime("%H:%M %Z"),
                 "clash": o.clash,
                 "reason": o.reason,
             }
