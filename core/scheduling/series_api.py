@@ -128,9 +128,7 @@ def _mentor(pk: int) -> User:
 
 
 def _clash_response(exc: series_service.SeriesClash) -> Response:
-    return Response(
-        {"detail": exc.message, "code": exc.code, "clash": exc.as_dict()}, status=status.HTTP_409_CONFLICT
-    )
+    return Response({"detail": exc.message, "code": exc.code, "clash": exc.as_dict()}, status=status.HTTP_409_CONFLICT)
 
 
 CLASH = inline_serializer(

@@ -62,7 +62,9 @@ def series_new(request: HttpRequest, pk: int) -> HttpResponse:
         "data": data,
         "zone": str(zone),
         "mentor_zone": mentor.time_zone,
-        "cadences": [(c, label) for c, label in BookingSeries.CADENCE_CHOICES if c in series_service.offered_cadences()],
+        "cadences": [
+            (c, label) for c, label in BookingSeries.CADENCE_CHOICES if c in series_service.offered_cadences()
+        ],
         "policy": current_policy(),
         "series_policy": series_service.series_policy(),
         "back": reverse("scheduling:slot_picker", args=[mentor.pk]),
@@ -95,9 +97,7 @@ def series_new(request: HttpRequest, pk: int) -> HttpResponse:
             )
             context.update(_plan_context(plan, zone))
             return render(request, "scheduling/series_confirm.html", context, status=exc.status)
-        messages.success(
-            request, _("Your %(count)s sessions are booked.") % {"count": series.count}
-        )
+        messages.success(request, _("Your %(count)s sessions are booked.") % {"count": series.count})
         return redirect("scheduling:series_detail", pk=series.pk)
     context.update(_plan_context(plan, zone))
     status = 409 if request.POST.get("confirmed") == "1" else 200

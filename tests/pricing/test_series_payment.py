@@ -1,4 +1,4 @@
-"""A series paid at once: one payment (quote, fee, receipt) for N bookings, shares refunded per session, ledger balanced."""
+"""A series paid at once: one payment (quote, fee, receipt) for N bookings, per-session refunds, ledger balanced."""
 
 from __future__ import annotations
 
@@ -35,9 +35,7 @@ def start_in(days: int) -> datetime:
 
 def test_at_once_one_payment_confirms_all_and_refunds_shares(series_mentor, learner, manual, revenue, staff):
     revenue(fee_percent="5")
-    made = series.book_series(
-        series_mentor, learner, start_in(10), "weekly", 4, 60, payment_mode=BookingSeries.AT_ONCE
-    )
+    made = series.book_series(series_mentor, learner, start_in(10), "weekly", 4, 60, payment_mode=BookingSeries.AT_ONCE)
     occurrences = list(series.occurrences_of(made))
     anchor = occurrences[0].booking
     assert all(o.booking.status == Booking.PENDING_PAYMENT for o in occurrences)
@@ -81,9 +79,7 @@ def test_per_session_holds_each_later_session_until_before_it(series_mentor, lea
 
 
 def test_at_once_series_cannot_lose_single_sessions_before_it_is_paid(series_mentor, learner):
-    made = series.book_series(
-        series_mentor, learner, start_in(10), "weekly", 3, 60, payment_mode=BookingSeries.AT_ONCE
-    )
+    made = series.book_series(series_mentor, learner, start_in(10), "weekly", 3, 60, payment_mode=BookingSeries.AT_ONCE)
     from core.scheduling.services.errors import Conflict
 
     with pytest.raises(Conflict) as caught:

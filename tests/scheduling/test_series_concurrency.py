@@ -30,8 +30,8 @@ def test_two_learners_racing_for_overlapping_series_one_wins_whole(mentor_factor
         first = day + timedelta(days=round_number)
         # Ada: weekly x 6 from day 0; Bob: fortnightly x 4 from week 2, overlapping Ada's weeks 2, 4 and 6.
         jobs = [
-            lambda: series.book_series(mentor, ada, first, "weekly", 6, 60),
-            lambda: series.book_series(mentor, bob, first + timedelta(weeks=1), "fortnightly", 4, 60),
+            lambda a=ada, f=first: series.book_series(mentor, a, f, "weekly", 6, 60),
+            lambda b=bob, f=first: series.book_series(mentor, b, f + timedelta(weeks=1), "fortnightly", 4, 60),
         ]
         results, conflicts, errors = race(jobs)
         assert errors == [], errors

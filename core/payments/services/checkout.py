@@ -96,7 +96,8 @@ def _check_payable(booking: Booking, user, now) -> None:
         raise PaymentNotAllowed("Only the learner who booked can pay for this booking.")
     if paid_by_anchor(booking):
         raise PaymentConflict(
-            "This session is part of a series paid at once: pay for the series' first session.", code="series_paid_at_once"
+            "This session is part of a series paid at once: pay for the series' first session.",
+            code="series_paid_at_once",
         )
     if booking.price_minor <= 0:
         raise PaymentConflict("This session is free: the booking needs no payment.", code="free_booking")

@@ -155,8 +155,7 @@ def occurrence_starts(first_date: date, local_time: time, zone: ZoneInfo, interv
     """The UTC starts of ``count`` sessions at ``local_time`` on ``first_date`` and every ``interval_weeks`` after."""
     minute = local_time.hour * 60 + local_time.minute
     return [
-        availability.local_to_utc(first_date + timedelta(weeks=interval_weeks * n), minute, zone)
-        for n in range(count)
+        availability.local_to_utc(first_date + timedelta(weeks=interval_weeks * n), minute, zone) for n in range(count)
     ]
 
 
@@ -250,8 +249,7 @@ def _validate(mentor, learner, start: datetime, cadence: str, count: int, durati
     settings = availability.Settings.of(availability.profile_for(mentor))
     if start > now + settings.horizon:
         raise InvalidRequest(
-            _("The first session must be within the mentor's %(days)s days ahead.")
-            % {"days": settings.horizon.days},
+            _("The first session must be within the mentor's %(days)s days ahead.") % {"days": settings.horizon.days},
             code="beyond_horizon",
             field="start",
         )
@@ -282,9 +280,7 @@ def plan_series(
     settings = _validate(mentor, learner, start, cadence, count, duration_minutes, now)
     zone = availability.zone_of(mentor)
     local = start.astimezone(zone)
-    starts = occurrence_starts(
-        local.date(), local.time(), zone, BookingSeries.INTERVAL_WEEKS[cadence], count
-    )
+    starts = occurrence_starts(local.date(), local.time(), zone, BookingSeries.INTERVAL_WEEKS[cadence], count)
     length = timedelta(minutes=duration_minutes)
     if learner is not None:
         bookings.expire_due_holds(now, mentors=[mentor.pk], learners=[mentor.pk, learner.pk])
@@ -521,7 +517,9 @@ def reschedule_occurrences(
                 planned = PlannedOccurrence(occurrence.index, new_start, new_end, clash)
                 raise SeriesClash(planned, zone)
         # later first when moving later (earlier first otherwise): no transient overlap among our own sessions
-        ordered = sorted(moves, key=lambda m: m[0].booking.starts_at, reverse=moves[0][1] > moves[0][0].booking.starts_at)
+        ordered = sorted(
+            moves, key=lambda m: m[0].booking.starts_at, reverse=moves[0][1] > moves[0][0].booking.starts_at
+        )
         moved = []
         try:
             with transaction.atomic():
