@@ -331,6 +331,8 @@ def test_pages_preview_book_and_group(client, mentor, learner):
     page = client.get(done["Location"])
     assert page.status_code == 200 and page.content.count(b"data-index=") == 3
     assert b"Recurring series" in client.get("/dashboard/").content
+    first_booking = series.anchor_booking(made)
+    assert b"See the whole series" in client.get(f"/schedule/bookings/{first_booking.pk}/").content
     ics = client.get(f"/schedule/series/{made.pk}/invite.ics")
     assert ics["Content-Type"].startswith("text/calendar") and b"RRULE:FREQ=WEEKLY;INTERVAL=1;COUNT=3" in ics.content
     client.force_login(mentor)
@@ -355,3 +357,22 @@ def test_page_preview_names_the_clash(client, mentor, learner, other_learner):
     assert BookingSeries.objects.count() == 0
     bad = client.post(f"/mentors/{mentor.pk}/series/", {**form, "count": "500"})
     assert bad.status_code == 400 and b"series-error" in bad.content
+
+
+# --- the Wagtail admin -------------------------------------------------------------------
+
+
+def test_editors_see_series_in_the_admin_but_cannot_edit_them(client, mentor, learner, user_factory):
+    made = series.book_series(mentor, learner, berlin(next_weekday_before_dst()), "weekly", 3, 60)
+    series.cancel_occurrences(made, 3, learner)
+    editor = user_factory(is_staff=True, is_superuser=True)
+    client.force_login(editor)
+    listing = client.get("/admin/scheduling/series/")
+    assert listing.status_code == 200 and learner.display_name.encode() in listing.content
+    inspect = client.get(f"/admin/scheduling/series/inspect/{made.pk}/")
+    assert inspect.status_code == 200
+    assert b"Cancelled" in inspect.content and b"Confirmed" in inspect.content
+    assert client.get(f"/admin/scheduling/series/edit/{made.pk}/").status_code in (302, 403)
+    assert client.get("/admin/scheduling/series/new/").status_code in (302, 403)
+    settings_page = client.get("/admin/settings/scheduling/seriespolicy/")
+    assert settings_page.status_code in (200, 302)
