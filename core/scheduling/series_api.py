@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -39,7 +40,8 @@ class SeriesRequestSerializer(serializers.Serializer):
     def validate_count(self, value: int) -> int:
         if not series_service.MIN_COUNT <= value <= series_service.MAX_COUNT:
             raise serializers.ValidationError(
-                f"A series has from {series_service.MIN_COUNT} to {series_service.MAX_COUNT} sessions."
+                _("A series has from %(min)s to %(max)s sessions.")
+                % {"min": series_service.MIN_COUNT, "max": series_service.MAX_COUNT}
             )
         return value
 
@@ -123,7 +125,7 @@ def _planned_rows(plan: series_service.SeriesPlan) -> list[dict]:
 def _mentor(pk: int) -> User:
     mentor = User.objects.filter(pk=pk, is_active=True, is_mentor=True).first()
     if mentor is None:
-        raise ValidationError({"mentor": ["No such mentor."]})
+        raise ValidationError({"mentor": [_("No such mentor.")]})
     return mentor
 
 
@@ -151,7 +153,7 @@ class SeriesListView(ZoneAwareAPIView):
     def get(self, request: Request) -> Response:
         role = request.query_params.get("as", "learner")
         if role not in ("learner", "mentor"):
-            raise ValidationError({"as": ["Use learner or mentor."]})
+            raise ValidationError({"as": [_("Use learner or mentor.")]})
         queryset = BookingSeries.objects.select_related("learner", "mentor")
         queryset = queryset.filter(mentor=request.user) if role == "mentor" else queryset.filter(learner=request.user)
         paginator = self.pagination_class()

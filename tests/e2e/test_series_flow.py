@@ -6,6 +6,7 @@ own migrated and seeded SQLite file, in Debian's Chromium.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -96,6 +97,9 @@ def test_six_week_series_booked_and_one_session_moved(browser, seeded_site, resu
         assert page.locator("[data-testid=series-dates] li[data-clash='']").count() == 6
         mentor_local = start_utc.astimezone(ZoneInfo(MENTOR_ZONE)).strftime("%H:%M")
         assert all(mentor_local in dates.nth(i).inner_text() for i in range(6)), "same time for the mentor"
+        if os.environ.get("PEERLEARN_E2E_SCREENSHOTS") == "1":  # to look at the pages after a change
+            results_dir.mkdir(exist_ok=True)
+            page.screenshot(path=str(results_dir / "series-flow-preview.png"), full_page=True)
         page.locator("[data-testid=series-book]").click()
 
         # The series page: six confirmed sessions.
@@ -122,6 +126,10 @@ def test_six_week_series_booked_and_one_session_moved(browser, seeded_site, resu
         page.goto("/dashboard/")
         overview = page.locator("[data-testid=series-overview]")
         assert "Rae Mentor" in overview.inner_text() and "6 still ahead" in overview.inner_text()
+        if os.environ.get("PEERLEARN_E2E_SCREENSHOTS") == "1":
+            page.screenshot(path=str(results_dir / "series-flow-dashboard.png"), full_page=True)
+            page.goto(overview.locator("a").first.get_attribute("href"))
+            page.screenshot(path=str(results_dir / "series-flow-series.png"), full_page=True)
     except Exception:
         results_dir.mkdir(exist_ok=True)
         page.screenshot(path=str(results_dir / "series-flow.png"), full_page=True)
