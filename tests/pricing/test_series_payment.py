@@ -87,3 +87,16 @@ def test_at_once_series_cannot_lose_single_sessions_before_it_is_paid(series_men
     assert caught.value.code == "series_unpaid"
     series.cancel_occurrences(made, 1, learner, rest=True)
     assert set(Booking.objects.values_list("status", flat=True)) == {Booking.CANCELLED}
+
+
+def test_a_bank_transfer_holds_every_session_of_an_at_once_series(
+    series_mentor, learner, manual, django_capture_on_commit_callbacks
+):
+    made = series.book_series(series_mentor, learner, start_in(10), "weekly", 3, 60, payment_mode=BookingSeries.AT_ONCE)
+    anchor = series.anchor_booking(made)
+    short_hold = anchor.hold_expires_at
+    with django_capture_on_commit_callbacks(execute=True):
+        checkout.start_payment(anchor, "manual", user=learner)
+    rows = [o.booking for o in series.occurrences_of(made)]
+    assert rows[0].hold_expires_at > short_hold + timedelta(hours=1)  # the transfer's longer hold
+    assert {b.hold_expires_at for b in rows} == {rows[0].hold_expires_at}  # the sessions it pays for wait as long
