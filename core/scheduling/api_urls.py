@@ -6,7 +6,7 @@ the booking serializer lives in :mod:`core.scheduling.serializers` for reuse.
 
 from django.urls import path
 
-from . import api
+from . import api, series_api
 
 urlpatterns = [
     path("sessions/", api.SessionListView.as_view(), name="api-sessions"),
@@ -27,4 +27,17 @@ urlpatterns = [
     path("schedule/overrides/", api.MyOverridesView.as_view(), name="api-my-overrides"),
     path("schedule/overrides/<int:pk>/", api.MyOverrideDeleteView.as_view(), name="api-my-override"),
     path("waitlist/<int:pk>/accept/", api.WaitlistAcceptView.as_view(), name="api-waitlist-accept"),
+    path("series/", series_api.SeriesListView.as_view(), name="api-series"),
+    path("series/preview/", series_api.SeriesPreviewView.as_view(), name="api-series-preview"),
+    path("series/<int:pk>/", series_api.SeriesDetailView.as_view(), name="api-series-detail"),
+    path(
+        "series/<int:pk>/occurrences/<int:index>/cancel/",
+        series_api.OccurrenceCancelView.as_view(),
+        name="api-series-occurrence-cancel",
+    ),
+    path(
+        "series/<int:pk>/occurrences/<int:index>/reschedule/",
+        series_api.OccurrenceRescheduleView.as_view(),
+        name="api-series-occurrence-reschedule",
+    ),
 ]

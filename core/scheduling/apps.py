@@ -13,3 +13,4 @@ class SchedulingConfig(AppConfig):
         from .models import Booking
 
         post_save.connect(hold_changed, sender=Booking, dispatch_uid="scheduling-hold-deadline")
+        from .services import series  # noqa: F401  (connects the series' hold receiver)

@@ -433,3 +433,118 @@ class SchedulingPolicy(BaseSiteSetting):
 
     class Meta:
         verbose_name = "Booking policy"
+
+
+# --- recurring series (services.series) -----------------------------------------------
+
+
+class BookingSeries(models.Model):
+    """A learner's weekly or fortnightly run of 1:1 sessions with one mentor.
+
+    Every occurrence is an ordinary 1:1 session and booking (so payments, rooms,
+    reviews and refunds treat it like any other); the series only ties them
+    together, remembers the wall-clock time in the mentor's zone they keep across
+    daylight-saving changes, and how they are paid.
+    """
+
+    WEEKLY = "weekly"
+    FORTNIGHTLY = "fortnightly"
+    CADENCE_CHOICES = [(WEEKLY, "Weekly"), (FORTNIGHTLY, "Fortnightly")]
+    INTERVAL_WEEKS = {WEEKLY: 1, FORTNIGHTLY: 2}
+
+    PER_SESSION = "per_session"
+    AT_ONCE = "at_once"
+    PAYMENT_CHOICES = [(PER_SESSION, "Each session on its own"), (AT_ONCE, "The whole series at once")]
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="booking_series")
+    mentor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mentored_series")
+    cadence = models.CharField(max_length=12, choices=CADENCE_CHOICES)
+    count = models.PositiveSmallIntegerField(validators=[MinValueValidator(2), MaxValueValidator(52)])
+    first_date = models.DateField(help_text="Local date of the first session, in the mentor's zone.")
+    local_time = models.TimeField(help_text="Wall-clock start in the mentor's zone, kept across DST changes.")
+    time_zone = models.CharField(max_length=64, help_text="The mentor's zone when the series was booked.")
+    duration_minutes = models.PositiveSmallIntegerField()
+    payment_mode = models.CharField(max_length=12, choices=PAYMENT_CHOICES, default=PER_SESSION)
+    price_minor = models.PositiveBigIntegerField(default=0, help_text="Price of each session, frozen at booking.")
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="EUR")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "booking series"
+        verbose_name_plural = "booking series"
+        constraints = [
+            models.CheckConstraint(condition=Q(count__gte=2) & Q(count__lte=52), name="bookingseries_count_range"),
+            models.CheckConstraint(condition=Q(cadence__in=["weekly", "fortnightly"]), name="bookingseries_cadence"),
+        ]
+        indexes = [models.Index(fields=["learner", "created_at"]), models.Index(fields=["mentor", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_cadence_display()} × {self.count} with {self.mentor} from {self.first_date}"
+
+    @property
+    def interval_weeks(self) -> int:
+        return self.INTERVAL_WEEKS[self.cadence]
+
+    @property
+    def uid(self) -> str:
+        """The iCalendar UID every occurrence of the series shares."""
+        return f"series-{self.pk}@peerlearn"
+
+    def sessions_summary(self) -> str:
+        """Each session with its status, for the admin's inspect view."""
+        return "; ".join(
+            f"{o.index}: {o.booking.starts_at:%Y-%m-%d %H:%M} UTC {o.booking.get_status_display()}"
+            for o in self.occurrences.select_related("booking").order_by("index")
+        )
+
+    sessions_summary.short_description = "Sessions"  # type: ignore[attr-defined]
+
+
+class SeriesOccurrence(models.Model):
+    """The n-th session of a series: its booking, and the start the series rule gave it."""
+
+    series = models.ForeignKey(BookingSeries, on_delete=models.CASCADE, related_name="occurrences")
+    index = models.PositiveSmallIntegerField(help_text="1 for the first session.")
+    booking = models.OneToOneField(Booking, on_delete=models.PROTECT, related_name="series_occurrence")
+    rule_start = models.DateTimeField(help_text="Where the series rule put it (its RECURRENCE-ID when moved).")
+
+    class Meta:
+        ordering = ["series", "index"]
+        constraints = [models.UniqueConstraint(fields=["series", "index"], name="seriesoccurrence_unique_index")]
+
+    def __str__(self) -> str:
+        return f"#{self.index} of series {self.series_id}"
+
+    @property
+    def moved(self) -> bool:
+        return self.booking.starts_at != self.rule_start
+
+
+@register_setting(icon="repeat")
+class SeriesPolicy(BaseSiteSetting):
+    """What recurring series a site offers."""
+
+    weekly_offered = models.BooleanField(default=True)
+    fortnightly_offered = models.BooleanField(default=True)
+    max_sessions = models.PositiveSmallIntegerField(
+        default=52,
+        validators=[MinValueValidator(2), MaxValueValidator(52)],
+        help_text="The most sessions one series may have (2 to 52).",
+    )
+    pay_before_hours = models.PositiveIntegerField(
+        default=48,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 30)],
+        help_text="A series paid session by session: each later session must be paid this many hours before it "
+        "starts, or its seat is released.",
+    )
+
+    panels = [
+        MultiFieldPanel([FieldPanel("weekly_offered"), FieldPanel("fortnightly_offered")], heading="Cadences"),
+        FieldPanel("max_sessions"),
+        FieldPanel("pay_before_hours"),
+    ]
+
+    class Meta:
+        verbose_name = "Recurring series"

@@ -6,7 +6,7 @@ pages are the catalogue's. Only ``/mentors/<id>/book/`` is ours there.
 
 from django.urls import path
 
-from . import views
+from . import series_views, views
 
 app_name = "scheduling"
 urlpatterns = [
@@ -22,4 +22,9 @@ urlpatterns = [
     path("sessions/<int:pk>/cancel/", views.session_cancel, name="session_cancel"),
     path("sessions/<int:pk>/start/", views.session_start, name="session_start"),
     path("waitlist/<int:pk>/accept/", views.waitlist_accept, name="waitlist_accept"),
+    path("mentors/<int:pk>/series/", series_views.series_new, name="series_new"),
+    path("schedule/series/<int:pk>/", series_views.series_detail, name="series_detail"),
+    path("schedule/series/<int:pk>/invite.ics", series_views.series_ics, name="series_ics"),
+    path("schedule/series/<int:pk>/<int:index>/cancel/", series_views.series_cancel, name="series_cancel"),
+    path("schedule/series/<int:pk>/<int:index>/reschedule/", series_views.series_reschedule, name="series_reschedule"),
 ]

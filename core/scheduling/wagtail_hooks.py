@@ -16,6 +16,7 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from .models import Booking, Session, WaitlistEntry
+from .series_admin import SeriesViewSet, register_policy
 
 
 class LimitedPermissionPolicy(ModelPermissionPolicy):
@@ -44,6 +45,7 @@ register_permission_policy(
 )
 register_permission_policy(Booking, LimitedPermissionPolicy(Booking, READ_ONLY), exact_class=True)
 register_permission_policy(WaitlistEntry, LimitedPermissionPolicy(WaitlistEntry, READ_ONLY), exact_class=True)
+register_policy(LimitedPermissionPolicy)
 
 
 class SessionViewSet(ModelViewSet):
@@ -146,7 +148,7 @@ class SchedulingViewSetGroup(ViewSetGroup):
     menu_label = "Scheduling"
     menu_icon = "calendar-alt"
     menu_order = 320
-    items = (SessionViewSet, BookingViewSet, WaitlistViewSet)
+    items = (SessionViewSet, BookingViewSet, WaitlistViewSet, SeriesViewSet)
 
 
 @hooks.register("register_admin_viewset")

@@ -38,6 +38,7 @@ from core.plugins.contracts.interactive import checkout_fields_of, clean_inputs,
 from core.scheduling.currency import format_money
 from core.scheduling.models import Booking
 from core.scheduling.services.bookings import expire_due_holds, extend_hold, lock_booking
+from core.scheduling.services.series import paid_by_anchor
 
 from ..errors import GatewayUnavailable, InvalidPayment, PaymentConflict, PaymentError, PaymentNotAllowed
 from ..models import Payment
@@ -93,6 +94,11 @@ class StartedPayment:
 def _check_payable(booking: Booking, user, now) -> None:
     if user is not None and user.pk != booking.learner_id:
         raise PaymentNotAllowed("Only the learner who booked can pay for this booking.")
+    if paid_by_anchor(booking):
+        raise PaymentConflict(
+            "This session is part of a series paid at once: pay for the series' first session.",
+            code="series_paid_at_once",
+        )
     if booking.price_minor <= 0:
         raise PaymentConflict("This session is free: the booking needs no payment.", code="free_booking")
     if Payment.objects.filter(booking=booking, status=Payment.SUCCEEDED).exists():

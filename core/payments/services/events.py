@@ -37,6 +37,7 @@ from core.pricing.services import recording
 from core.scheduling.currency import format_money
 from core.scheduling.models import Booking
 from core.scheduling.services.bookings import confirm_booking, lock_booking, mark_refunded
+from core.scheduling.services.series import confirm_paid_siblings
 
 from ..errors import PaymentNotAllowed
 from ..models import Payment, PaymentSettings, Refund, WebhookEventRecord
@@ -202,6 +203,7 @@ def _succeeded(payment: Payment, booking: Booking, event: WebhookEvent) -> tuple
     other_paid = Payment.objects.filter(booking=booking, status=Payment.SUCCEEDED).exclude(pk=payment.pk).exists()
     if booking.status == Booking.PENDING_PAYMENT and not other_paid:
         confirm_booking(booking)
+        confirm_paid_siblings(booking)  # an at-once series: the one payment confirms every session
         message = "Payment recorded; booking confirmed."
     elif other_paid:
         message = "A second payment for this booking: it is refunded in full."

@@ -28,6 +28,7 @@ from django.db import transaction
 from core.plugins import RefundRequest, RefundResult
 from core.scheduling.currency import format_money
 from core.scheduling.models import Booking
+from core.scheduling.services import series
 from core.scheduling.services.bookings import lock_booking
 
 from ..errors import (
@@ -188,6 +189,8 @@ def refund_by_policy(booking_id: int) -> Refund | None:
     booking = Booking.objects.select_related("session").get(pk=booking_id)
     if booking.status not in (Booking.CANCELLED, Booking.NO_SHOW) or not booking.refund_minor:
         return None
+    if series.anchor_payment(booking) is not None:  # one payment for a whole series: this session's share
+        return series.refund_occurrence(booking)
     payment = events.primary_payment(booking)
     if payment is None:
         return None

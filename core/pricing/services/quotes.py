@@ -151,9 +151,12 @@ def held_redemption(booking) -> CouponRedemption | None:
 
 def quote_for(booking, *, redemption: CouponRedemption | None = None) -> Quote:
     """What ``booking``'s learner pays now, with the coupon the booking holds (or ``redemption``)."""
+    from core.scheduling.services.series import series_price_minor
+
     redemption = redemption if redemption is not None else held_redemption(booking)
+    series_total = series_price_minor(booking)  # an at-once series' first booking pays for all its sessions
     return compute(
-        price_minor=booking.price_minor,
+        price_minor=booking.price_minor if series_total is None else series_total,
         currency=booking.currency,
         discount_minor=redemption.discount_minor if redemption else 0,
         discount_bearer=redemption.bearer if redemption else "",
