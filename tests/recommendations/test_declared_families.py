@@ -292,6 +292,8 @@ def test_an_experiment_variant_weighs_a_declared_family(family_plugins, fitted, 
 
     edit = admin_client.get(reverse("wagtailsnippets_recommendations_experiment:edit", args=[variant.experiment_id]))
     assert 'value="1.0"' in edit.content.decode()
+    report = admin_client.get(reverse("recommendations_admin:experiment_report", args=[variant.experiment_id]))
+    assert "streaks: 1.0" in report.content.decode()
 
 
 # --- the contract suite, run against the declaring plugin --------------------------------
