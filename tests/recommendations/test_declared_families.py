@@ -81,8 +81,11 @@ def _settings_page(admin_client, site) -> str:
     return response.content.decode()
 
 
-def _save_settings(admin_client, site, **values):
-    response = admin_client.post(SETTINGS_URL.format(site.pk), {**FORM, **values})
+def _save_settings(admin_client, site, *, others: float | None = None, **values):
+    """Post the settings form; families other installed plugins declare keep their weight (or get ``others``)."""
+    current = RecommendationSettings.for_site(site).declared_weights().declared
+    kept = {f"family_weight__{name}": str(w if others is None else others) for name, w in current.items()}
+    response = admin_client.post(SETTINGS_URL.format(site.pk), {**FORM, **kept, **values})
     assert response.status_code in (200, 302)
     return response
 
@@ -132,7 +135,8 @@ def test_invalid_declarations_disable_their_plugin_with_a_logged_reason(caplog):
         for name in ("test_family_clash", "test_family_bad_weight", "test_family_bad_name", "test_family_taken"):
             assert not plugins[name].loaded and not manager.is_enabled(name)
             assert any(name in r.getMessage() and "not loaded" in r.getMessage() for r in caplog.records)
-        assert set(manager.declared_families()) == {"streaks"}
+        declared = manager.declared_families()  # other installed plugins may declare families too
+        assert declared["streaks"][0] == "test_family_streaks" and not {"content", "negative"} & set(declared)
     finally:
         _uninstall()
 
@@ -161,7 +165,9 @@ def test_a_declared_family_appears_in_the_admin_with_its_default_weight(family_p
     assert "Blend families" in overview and "Learning streaks" in overview and "test_family_streaks" in overview
     conf = RecommendationSettings.for_site(site)
     assert conf.family_weights == {}  # nothing stored until an editor saves
-    assert conf.declared_weights().as_dict() == {
+    weights = conf.declared_weights().as_dict()
+    assert list(weights)[:4] == ["content", "collaborative", "popularity", "trending"]
+    assert {k: weights[k] for k in ("content", "collaborative", "popularity", "trending", "streaks")} == {
         "content": 0.4,
         "collaborative": 0.3,
         "popularity": 0.2,
@@ -174,13 +180,13 @@ def test_the_admin_refuses_a_bad_declared_weight_and_stores_nothing(family_plugi
     response = _save_settings(admin_client, site, family_weight__streaks="-2")
     assert response.status_code == 200 and "family_weight__streaks" in response.context["form"].errors
     zero = {name: "0" for name in ("weight_content", "weight_collaborative", "weight_popularity", "weight_trending")}
-    response = _save_settings(admin_client, site, family_weight__streaks="0", **zero)
+    response = _save_settings(admin_client, site, others=0, family_weight__streaks="0", **zero)
     assert response.status_code == 200 and "At least one blend weight" in response.content.decode()
     assert RecommendationSettings.for_site(site).family_weights == {}
     # Only a declared family's weight may carry the blend on its own.
-    response = _save_settings(admin_client, site, family_weight__streaks="1", **zero)
+    response = _save_settings(admin_client, site, others=0, family_weight__streaks="1", **zero)
     assert response.status_code == 302
-    assert RecommendationSettings.for_site(site).family_weights == {"streaks": 1.0}
+    assert RecommendationSettings.for_site(site).family_weights["streaks"] == 1.0
 
 
 def test_an_editor_changes_the_weight_and_the_blend_follows(family_plugins, fitted, admin_client, site):
@@ -190,14 +196,14 @@ def test_an_editor_changes_the_weight_and_the_blend_follows(family_plugins, fitt
     assert {o.key: o.ok for o in outcomes}["test_streaks"]
 
     _save_settings(admin_client, site, family_weight__streaks="0")
-    assert RecommendationSettings.for_site(site).family_weights == {"streaks": 0.0}
+    assert RecommendationSettings.for_site(site).family_weights["streaks"] == 0.0
     quiet = services.recommend(fitted["newcomer"], limit=5, explore=False)
     assert "test_streaks" in quiet.models  # it answered...
     assert all("test_streaks" not in r.item.parts for r in quiet.items)  # ...but weighs nothing
     assert quiet.items[0].candidate.key != bo
 
     _save_settings(admin_client, site, family_weight__streaks="50")
-    assert RecommendationSettings.for_site(site).family_weights == {"streaks": 50.0}
+    assert RecommendationSettings.for_site(site).family_weights["streaks"] == 50.0
     loud = services.recommend(fitted["newcomer"], limit=5, explore=False)
     first = loud.items[0]
     assert first.candidate.key == bo and first.item.parts["test_streaks"] > 0
@@ -214,21 +220,22 @@ def test_removing_the_plugin_keeps_the_others_working_and_its_weight(family_plug
         site=site, plugin="test_family_streaks", defaults={"enabled": False, "settings": {}, "secrets": {}}
     )
     store.forget_loaded()
-    assert [f.name for f in families.active(site.pk)] == ["content", "collaborative", "popularity", "trending"]
+    names = [f.name for f in families.active(site.pk)]
+    assert names[:4] == ["content", "collaborative", "popularity", "trending"] and "streaks" not in names
     assert "family_weight__streaks" not in _settings_page(admin_client, site)
     result = services.recommend(fitted["newcomer"], limit=5)
     assert result.items and "test_streaks" not in result.models
     assert all("test_streaks" not in r.item.parts for r in result.items)
     _save_settings(admin_client, site, weight_content="0.5")  # saving without the family keeps its weight
     conf = RecommendationSettings.for_site(site)
-    assert conf.weight_content == 0.5 and conf.family_weights == {"streaks": 7.0}
+    assert conf.weight_content == 0.5 and conf.family_weights["streaks"] == 7.0
     assert "streaks" not in conf.declared_weights().declared
 
     # Uninstalled altogether: the same, and nothing breaks.
     _uninstall()
     assert "family_weight__streaks" not in _settings_page(admin_client, site)
     assert services.recommend(fitted["newcomer"], limit=5).items
-    assert RecommendationSettings.for_site(site).family_weights == {"streaks": 7.0}
+    assert RecommendationSettings.for_site(site).family_weights["streaks"] == 7.0
 
     # Back again and enabled: the family returns with the weight the editor gave it.
     _install()
