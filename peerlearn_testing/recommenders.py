@@ -14,13 +14,19 @@ from collections.abc import Mapping
 import numpy as np
 import pytest
 
-from core.plugins import Candidates, Recommender, RecommenderScores, TrainingData
+from core.plugins import BUILTIN_FAMILIES, Candidates, Recommender, RecommenderFamily, RecommenderScores, TrainingData
 from core.recommendations.ranker import raw_vector
 
 from . import plugins
 from .recommender_data import CANDIDATES, NOW, learner, scored, training_data
 
-FAMILIES = {"content", "collaborative", "popularity", "trending"}
+#: The built-in families (kept for suites that imported it; a plugin may also declare its own).
+FAMILIES = set(BUILTIN_FAMILIES)
+
+
+def declared_families(name: str) -> tuple[RecommenderFamily, ...]:
+    """The families the plugin declares in its ``PluginMeta.families`` (often none)."""
+    return tuple(plugins.load(name).peerlearn_meta.families)
 
 
 def recommenders_of(name: str) -> list[Recommender]:
@@ -55,9 +61,13 @@ class RecommenderContract:
         recs = recommenders_of(peerlearn_plugin)
         assert recs, f"{peerlearn_plugin} provides no recommender"
         data = training_data()
+        own = {family.name for family in declared_families(peerlearn_plugin)}
         for rec in recs:
             assert isinstance(rec, Recommender)
-            assert rec.family in FAMILIES
+            assert rec.family in FAMILIES | own, (
+                f"{rec.key}'s family {rec.family!r} is neither built in ({', '.join(BUILTIN_FAMILIES)}) "
+                "nor declared in the plugin's PluginMeta.families"
+            )
             assert isinstance(rec.key, str) and rec.key and isinstance(rec.label, str) and rec.label
             assert isinstance(rec.weight, int | float) and rec.weight >= 0
             rec.fit(data)
@@ -86,6 +96,18 @@ class RecommenderContract:
             assert {c: again.reasons[c] for c in candidates if c in again.reasons} == {
                 c: result.reasons[c] for c in candidates if c in result.reasons
             }
+
+    def test_declared_families_are_valid(self, peerlearn_plugin: str) -> None:
+        """Each family the plugin declares passes the checks the core makes at load, and is used."""
+        declared = declared_families(peerlearn_plugin)
+        names = [family.name for family in declared]
+        assert len(names) == len(set(names)), f"a family is declared twice: {names}"
+        for family in declared:
+            assert isinstance(family, RecommenderFamily), f"{family!r} is not a core.plugins.RecommenderFamily"
+            assert family.problem() == "", family.problem()
+        used = {rec.family for rec in recommenders_of(peerlearn_plugin)}
+        unused = set(names) - used
+        assert not unused, f"declared but no recommender of the plugin names it: {', '.join(sorted(unused))}"
 
     def test_recommender_copes_with_no_data(self, peerlearn_plugin: str) -> None:
         for rec in recommenders_of(peerlearn_plugin):

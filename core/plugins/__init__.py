@@ -40,11 +40,14 @@ from .contracts.payments import (
     WebhookEvent,
 )
 from .contracts.recommenders import (
+    BUILTIN_FAMILIES,
+    MAX_FAMILY_WEIGHT,
     SIGNAL_WEIGHTS,
     Candidates,
     Interaction,
     ItemFeatures,
     Recommender,
+    RecommenderFamily,
     RecommenderScores,
     TrainingData,
     UserFeatures,
@@ -68,6 +71,8 @@ from .rendering import render_template
 
 __all__ = [
     "API_VERSION",
+    "BUILTIN_FAMILIES",
+    "MAX_FAMILY_WEIGHT",
     "ENTRY_POINT_GROUP",
     "EVENT_NAMES",
     "PROJECT_NAME",
@@ -95,6 +100,7 @@ __all__ = [
     "PluginMeta",
     "PriceSpec",
     "Recommender",
+    "RecommenderFamily",
     "RecommenderScores",
     "RefundRequest",
     "RefundResult",

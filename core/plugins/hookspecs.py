@@ -32,7 +32,11 @@ def peerlearn_recommenders(config: PluginConfig) -> Sequence[Recommender]:
     Called when models are fitted (a Celery beat task, or on demand from the
     admin) and when fitted models are loaded for serving. Results of all
     enabled plugins are concatenated; each recommender's ``family`` decides
-    which blend weight of the site it gets. ``fit`` and ``score`` are called
+    which blend weight of the site it gets: a built-in family or one a loaded
+    plugin declares in ``PluginMeta.families``
+    (:class:`~core.plugins.contracts.recommenders.RecommenderFamily`, checked at
+    load; editors weigh it beside the built-in ones). A recommender naming any
+    other family is left out and charged to its plugin. ``fit`` and ``score`` are called
     through the manager as well, so a recommender that raises or is slow is
     left out of a list and the list still comes back.
 

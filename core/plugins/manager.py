@@ -42,6 +42,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from . import breaker, config, hookspecs
 from .bulkhead import Bulkheads, Busy
 from .contracts.events import DomainEvent
+from .contracts.recommenders import RecommenderFamily
 from .markers import API_VERSION, ENTRY_POINT_GROUP, PROJECT_NAME
 from .meta import PluginConfig, PluginMeta
 from .signals import domain_event_emitted
@@ -146,6 +147,9 @@ class PluginManager:
             return f"invalid core_versions specifier {meta.core_versions!r}"
         if not compatible:
             return f"needs plugin API {meta.core_versions}, this is {self.core_version}"
+        problem = self._families_problem(record.name, meta)
+        if problem:
+            return problem
         try:
             self._pm.register(record.obj, name=record.name)
         except (pluggy.PluginValidationError, ValueError) as exc:
@@ -155,6 +159,32 @@ class PluginManager:
             self._pm.unregister(record.obj)
             return f"implements unknown hooks: {', '.join(sorted(unknown))}"
         return ""
+
+    def _families_problem(self, name: str, meta: PluginMeta) -> str:
+        """Why ``meta.families`` cannot be accepted ("" when it can): each valid, none taken before."""
+        families = meta.families
+        if not isinstance(families, tuple | list):
+            return f"families must be a tuple of RecommenderFamily, not {type(families).__name__}"
+        taken = self.declared_families(exclude=name)
+        for family in families:
+            if not isinstance(family, RecommenderFamily):
+                return f"families must hold RecommenderFamily declarations, not {type(family).__name__}"
+            problem = family.problem()
+            if problem:
+                return f"invalid recommender family: {problem}"
+            if family.name in taken:
+                return f"recommender family {family.name!r} is already declared by plugin {taken[family.name][0]}"
+            taken[family.name] = (name, family)
+        return ""
+
+    def declared_families(self, exclude: str = "") -> dict[str, tuple[str, RecommenderFamily]]:
+        """Families declared by loaded plugins (but ``exclude``): ``{name: (plugin, declaration)}``, in load order."""
+        declared: dict[str, tuple[str, RecommenderFamily]] = {}
+        for plugin in self.loaded():
+            if plugin.meta is not None and plugin.name != exclude:
+                for family in plugin.meta.families:
+                    declared.setdefault(family.name, (plugin.name, family))
+        return declared
 
     def loaded(self) -> list[InstalledPlugin]:
         return [p for p in self.plugins.values() if p.loaded]

@@ -7,6 +7,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .contracts.recommenders import RecommenderFamily
+
 SettingKind = Literal["str", "text", "int", "float", "bool", "choice", "secret", "secret_text", "url"]
 
 
@@ -63,6 +65,10 @@ class PluginMeta:
     ``core_versions`` is a PEP 440 specifier (for example ``">=0.1,<1"``) of the
     plugin API version (:data:`core.plugins.API_VERSION`); a plugin whose
     specifier excludes it is listed but not loaded.
+
+    ``families`` (plugin API 0.4) declares blend families of the plugin's own
+    (:class:`~core.plugins.contracts.recommenders.RecommenderFamily`) for its
+    recommenders to name; an invalid declaration keeps the plugin from loading.
     """
 
     name: str
@@ -74,6 +80,7 @@ class PluginMeta:
     settings: tuple[SettingField, ...] = ()
     enabled_by_default: bool = True
     url: str = ""
+    families: tuple[RecommenderFamily, ...] = ()
 
     def setting(self, name: str) -> SettingField | None:
         return next((f for f in self.settings if f.name == name), None)

@@ -17,8 +17,8 @@ from wagtail.models import Site
 
 from core.plugins.models import PluginError
 
-from . import store, tasks
-from .models import Experiment, RecommendationEvent, RecommenderModel
+from . import families, store, tasks
+from .models import Experiment, RecommendationEvent, RecommendationSettings, RecommenderModel
 
 PERMISSION = "recommendations.change_recommendermodel"
 
@@ -64,11 +64,29 @@ class RecommenderModelsView(WagtailAdminTemplateMixin, TemplateView):
         context.update(
             site=self.site,
             models=listed,
+            families=self._families(site_id),
             event_counts=[(label, counts.get(kind, 0)) for kind, label in RecommendationEvent.KIND_CHOICES],
             experiments=Experiment.objects.filter(site_id=site_id).prefetch_related("variants")[:20],
             recent_errors=PluginError.objects.filter(hook__regex=r"^(fit|load|score) ").order_by("-created_at")[:10],
         )
         return context
+
+    def _families(self, site_id: int | None) -> list[dict]:
+        """The site's active families with their weights and share of the total (built-in ones first)."""
+        conf = RecommendationSettings.for_site(self.site) if self.site else RecommendationSettings()
+        weights = conf.declared_weights().as_dict()
+        total = sum(weights.values()) or 1.0
+        return [
+            {
+                "name": f.name,
+                "label": f.label,
+                "description": f.description,
+                "plugin": f.plugin,
+                "weight": weights.get(f.name, 0.0),
+                "share": 100.0 * weights.get(f.name, 0.0) / total,
+            }
+            for f in families.active(site_id)
+        ]
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         site_id = self.site.pk if self.site else None

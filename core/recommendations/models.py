@@ -15,7 +15,9 @@ from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
+from .panels import DeclaredFamilyWeightsPanel
 from .ranker import Weights
+from .weight_forms import RecommendationSettingsForm
 
 
 class RecommenderModel(models.Model):
@@ -73,6 +75,12 @@ class RecommendationSettings(BaseSiteSetting):
     weight_collaborative = _weight_field(0.3, "collaborative")
     weight_popularity = _weight_field(0.2, "popularity")
     weight_trending = _weight_field(0.1, "trending")
+    family_weights = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Blend weights of the families recommender plugins declare, by family name. "
+        "A family whose plugin is disabled or removed keeps its weight here for when it returns.",
+    )
     diversity_lambda = models.FloatField(
         "MMR relevance weight (lambda)",
         default=0.7,
@@ -108,6 +116,10 @@ class RecommendationSettings(BaseSiteSetting):
             ],
             heading="Blend weights",
         ),
+        DeclaredFamilyWeightsPanel(
+            heading="Blend weights of families declared by plugins",
+            help_text="Families that enabled recommender plugins add; only the ratios between all weights matter.",
+        ),
         MultiFieldPanel(
             [FieldPanel("diversity_lambda"), FieldPanel("exploration_share"), FieldPanel("new_mentor_days")],
             heading="Diversity and exploration",
@@ -115,11 +127,14 @@ class RecommendationSettings(BaseSiteSetting):
         MultiFieldPanel([FieldPanel("availability_horizon_days"), FieldPanel("dismiss_days")], heading="Filtering"),
     ]
 
+    base_form_class = RecommendationSettingsForm
+
     class Meta:
         verbose_name = "recommendations"
 
     @property
     def weights(self) -> Weights:
+        """The built-in families' weights (``declared_weights`` adds the site's declared families)."""
         return Weights(
             content=self.weight_content,
             collaborative=self.weight_collaborative,
@@ -127,12 +142,23 @@ class RecommendationSettings(BaseSiteSetting):
             trending=self.weight_trending,
         )
 
+    def declared_weights(self) -> Weights:
+        """Every family's weight on this site: built-in ones and those of its enabled plugins."""
+        from . import families
+
+        return families.site_weights(self.weights, self.family_weights, self.site_id)
+
     def clean(self) -> None:
         super().clean()
         values = [self.weight_content, self.weight_collaborative, self.weight_popularity, self.weight_trending]
         if any(v is None or not math.isfinite(v) for v in values):
             return  # the fields report their own errors
-        if sum(values) <= 0:
+        if not isinstance(self.family_weights, dict) or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 100 and math.isfinite(v)
+            for v in self.family_weights.values()
+        ):
+            raise ValidationError({"family_weights": "Each family weight must be a number from 0 to 100."})
+        if sum(values) + sum(self.family_weights.values()) <= 0:
             raise ValidationError({"weight_content": "At least one blend weight must be above zero."})
 
 
@@ -241,6 +267,11 @@ class ExperimentVariant(models.Model):
     weight_collaborative = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0.0)])
     weight_popularity = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0.0)])
     weight_trending = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0.0)])
+    family_weights = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Weights of families declared by plugins, by name (part of the weight set).",
+    )
     recommenders = models.CharField(
         "enabled recommenders",
         max_length=500,
@@ -256,17 +287,25 @@ class ExperimentVariant(models.Model):
         return f"{self.name} ({self.traffic_share:g} %)"
 
     @property
+    def declared_weight_values(self) -> dict[str, float | None]:
+        """The weights this variant gives families declared by plugins (entries left empty are ``None``)."""
+        stored = self.family_weights if isinstance(self.family_weights, dict) else {}
+        return {str(k): v for k, v in stored.items()}
+
+    @property
     def weight_values(self) -> list[float | None]:
-        return [self.weight_content, self.weight_collaborative, self.weight_popularity, self.weight_trending]
+        builtin = [self.weight_content, self.weight_collaborative, self.weight_popularity, self.weight_trending]
+        return builtin + list(self.declared_weight_values.values())
 
     @property
     def weights(self) -> Weights | None:
-        """The variant's weight set, or ``None`` when it uses the site's."""
+        """The variant's weight set, or ``None`` when it uses the site's; a family it leaves empty weighs 0."""
         values = self.weight_values
         if all(v is None for v in values):
             return None
-        c, co, p, t = (float(v or 0.0) for v in values)
-        return Weights(content=c, collaborative=co, popularity=p, trending=t)
+        c, co, p, t = (float(v or 0.0) for v in values[:4])
+        declared = {k: float(v) for k, v in self.declared_weight_values.items() if v is not None}
+        return Weights(content=c, collaborative=co, popularity=p, trending=t, declared=declared)
 
     @property
     def recommender_keys(self) -> tuple[str, ...]:

@@ -45,9 +45,9 @@ from itertools import repeat
 
 import numpy as np
 
-from core.plugins import Candidates, RecommenderScores
+from core.plugins import BUILTIN_FAMILIES, Candidates, RecommenderScores
 
-FAMILIES = ("content", "collaborative", "popularity", "trending")
+FAMILIES = BUILTIN_FAMILIES
 PARENT_SHARE = 0.8
 NEW_ITEM_REASON = "new on PeerLearn"
 
@@ -74,18 +74,29 @@ def _reading(key: str) -> Iterator[None]:
 
 @dataclass(frozen=True)
 class Weights:
-    """Blend weights per family (the site setting's defaults)."""
+    """Blend weights per family (the site setting's defaults).
+
+    ``declared`` holds the weights of families plugins declared (only those
+    whose plugin is enabled: a family missing here weighs 0).
+    """
 
     content: float = 0.4
     collaborative: float = 0.3
     popularity: float = 0.2
     trending: float = 0.1
+    declared: Mapping[str, float] = field(default_factory=dict, hash=False)
 
     def of(self, family: str) -> float:
-        return float(getattr(self, family, 0.0))
+        if family in FAMILIES:
+            return float(getattr(self, family))
+        return float(self.declared.get(family, 0.0))
+
+    def as_dict(self) -> dict[str, float]:
+        """Every family's weight, built-in ones first."""
+        return {**{f: self.of(f) for f in FAMILIES}, **{f: float(w) for f, w in self.declared.items()}}
 
     def validate(self) -> None:
-        values = [self.of(f) for f in FAMILIES]
+        values = list(self.as_dict().values())
         if any(v < 0 or not math.isfinite(v) for v in values):
             raise ValueError("Weights must be finite and not negative.")
         if sum(values) <= 0:

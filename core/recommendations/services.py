@@ -25,8 +25,9 @@ from core.plugins.config import default_site_id
 from core.plugins.manager import get_manager
 
 from . import experiments, sources, store
+from .families import active as active_families
 from .models import RecommendationEvent, RecommendationSettings
-from .ranker import FAMILIES, BadAnswer, Candidate, RankedItem, RankRequest, RecommenderOutput, Weights, rank
+from .ranker import BadAnswer, Candidate, RankedItem, RankRequest, RecommenderOutput, Weights, rank
 
 MAX_LIMIT = 50
 FEEDBACK_KINDS = (
@@ -83,13 +84,12 @@ def _score(rec: Recommender, user: UserFeatures, candidates: Candidates) -> Reco
     """One recommender's answer, aligned and checked (inside the manager's isolation: a bad answer is its failure).
 
     The manager then checks the output's fields against their annotations;
-    what only makes sense per request (the family, a usable weight) is checked here.
+    what only makes sense per request (a usable weight) is checked here; the
+    family was checked when the recommender was provided (:func:`store.recommenders`).
     """
     result = rec.score(user, candidates)
     if not isinstance(result, RecommenderScores):
         raise TypeError(f"score() returned {type(result).__name__}; expected RecommenderScores")
-    if rec.family not in FAMILIES:
-        raise ValueError(f"family {rec.family!r} is not one of {', '.join(FAMILIES)}")
     weight = float(getattr(rec, "weight", 1.0))
     if not math.isfinite(weight) or weight < 0:
         raise ValueError(f"weight {weight!r} must be a finite number, not negative")
@@ -102,13 +102,20 @@ def _score_all(
     candidates: Candidates,
     families: set[str] | None,
     only: frozenset[str] | None = None,
+    active: set[str] | None = None,
 ) -> list[tuple[str, RecommenderOutput]]:
-    """Every loaded recommender's (plugin, answer), ``only`` these keys if given, each isolated by the manager."""
+    """Every loaded recommender's (plugin, answer), ``only`` these keys if given, each isolated by the manager.
+
+    ``active`` are the families the site blends now: a recommender whose family
+    was declared by a plugin that is now disabled here is left out quietly.
+    """
     manager = get_manager()
     outputs: list[tuple[str, RecommenderOutput]] = []
     for entry in store.loaded(site_id):
         rec = entry.recommender
         if families is not None and rec.family not in families:
+            continue
+        if active is not None and rec.family not in active:
             continue
         if only is not None and rec.key not in only:
             continue
@@ -174,13 +181,16 @@ def recommend(
         features, exclude, user_id = UserFeatures(user_id=0), frozenset(), None
     view = sources.catalogue_view(conf.new_mentor_days, kinds)
     catalogue = view.catalogue
-    answers = _score_all(site_id, features, catalogue.keys, families, assignment.recommenders) if catalogue else []
+    active = {f.name for f in active_families(site_id)}
+    answers = (
+        _score_all(site_id, features, catalogue.keys, families, assignment.recommenders, active) if catalogue else []
+    )
     horizon = conf.availability_horizon_days
     ranked, request = _rank(
         RankRequest(
             catalogue=catalogue,
             outputs=[output for _, output in answers],
-            weights=weights or conf.weights,
+            weights=weights or conf.declared_weights(),
             limit=limit,
             diversity_lambda=conf.diversity_lambda,
             exploration_share=conf.exploration_share if explore else 0.0,

@@ -20,7 +20,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from core.plugins import Recommender, TrainingData
+from core.plugins import BUILTIN_FAMILIES, Recommender, TrainingData
 from core.plugins.config import default_site_id
 from core.plugins.manager import get_manager
 
@@ -52,14 +52,28 @@ def score_budget() -> float:
 
 
 def recommenders(site_id: int | None) -> list[tuple[str, Recommender]]:
-    """Fresh, unfitted instances from every enabled recommender plugin (first of each key wins)."""
+    """Fresh, unfitted instances from every enabled recommender plugin (first of each key wins).
+
+    A recommender whose family is neither built in nor declared by a loaded
+    plugin is charged to its plugin and left out.
+    """
     seen: set[str] = set()
     out: list[tuple[str, Recommender]] = []
     manager = get_manager()
+    known = {*BUILTIN_FAMILIES, *manager.declared_families()}
     for plugin, rec in manager.providers(HOOK, site_id=site_id):
         key = getattr(rec, "key", None)
         if not isinstance(key, str) or not key:
             manager.blame(plugin, HOOK, f"a recommender without a text key ({key!r}); ignored", site_id=site_id)
+            continue
+        if rec.family not in known:
+            manager.blame(
+                plugin,
+                HOOK,
+                f"recommender {key!r} names family {rec.family!r}, which is neither built in "
+                f"({', '.join(BUILTIN_FAMILIES)}) nor declared by a loaded plugin; ignored",
+                site_id=site_id,
+            )
             continue
         if key in seen:
             logger.error("Recommender key %r of plugin %s is taken by another plugin; ignored", key, plugin)

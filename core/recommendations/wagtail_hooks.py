@@ -2,7 +2,7 @@ from django.urls import include, path, reverse
 from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, ObjectList
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
@@ -10,6 +10,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from . import admin_views
 from .forms import ExperimentForm
 from .models import Experiment
+from .panels import DeclaredFamilyWeightsPanel, VariantsInlinePanel
 
 
 class RecommenderModelsMenuItem(MenuItem):
@@ -58,7 +59,7 @@ class ExperimentViewSet(SnippetViewSet):
             FieldPanel("site"),
             FieldPanel("description"),
             FieldPanel("active"),
-            InlinePanel(
+            VariantsInlinePanel(
                 "variants",
                 heading="Variants",
                 label="Variant",
@@ -75,6 +76,7 @@ class ExperimentViewSet(SnippetViewSet):
                         ],
                         heading="Weight set (leave all empty for the site's)",
                     ),
+                    DeclaredFamilyWeightsPanel(heading="Weights of families declared by plugins"),
                     FieldPanel("recommenders"),
                 ],
             ),

@@ -82,6 +82,27 @@ def test_blend_weights_families_and_splits_a_family_by_recommender_weight():
     assert result.parts["ease"] == pytest.approx([0.0, 0.24])
 
 
+def test_a_declared_family_is_blended_by_its_own_weight_and_an_absent_one_weighs_nothing():
+    keys = ["a", "b"]
+    outputs = [
+        out("content", "content", {"a": 1.0, "b": 0.0}, keys=keys),
+        out("streaks", "streaks", {"a": 0.0, "b": 1.0}, keys=keys),
+        out("orphan", "orphaned", {"a": 0.0, "b": 1.0}, keys=keys),  # its family's plugin is gone
+    ]
+    weights = Weights(content=0.4, collaborative=0, popularity=0, trending=0, declared={"streaks": 1.2})
+    assert weights.of("streaks") == 1.2 and weights.of("orphaned") == 0.0 and weights.of("content") == 0.4
+    assert weights.as_dict() == {"content": 0.4, "collaborative": 0, "popularity": 0, "trending": 0, "streaks": 1.2}
+    assert family_shares(outputs, weights) == pytest.approx({"content": 0.4, "streaks": 1.2, "orphan": 0.0})
+    result = blend(outputs, weights)
+    assert result.total == pytest.approx([0.4, 1.2]) and "orphan" not in result.parts
+    heavier = blend(outputs, Weights(0.4, 0, 0, 0, declared={"streaks": 0.1}))
+    assert heavier.total == pytest.approx([0.4, 0.1])
+    Weights(0, 0, 0, 0, declared={"streaks": 1.0}).validate()  # a declared family alone may carry the blend
+    with pytest.raises(ValueError):
+        Weights(declared={"streaks": -1.0}).validate()
+    assert hash(weights) == hash(Weights(0.4, 0, 0, 0, declared={"other": 3.0}))  # still hashable
+
+
 def test_a_session_inherits_part_of_its_mentors_score():
     catalogue = Catalogue.of([cand("session:5", parent="mentor:1"), cand("session:9")])
     assert list(catalogue.keys) == ["session:5", "session:9", "mentor:1"]  # the parent is scored too

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from core.plugins.models import PluginError
-from core.recommendations import services, sources, store
+from core.recommendations import families, services, sources, store
 from core.recommendations.models import RecommendationEvent, RecommenderModel
 
 
@@ -99,7 +99,11 @@ def test_collaborative_explanation_names_the_booked_item(fitted):
         starts_at=fitted["past"].starts_at,
         ends_at=fitted["past"].ends_at,
     )
-    site_settings(weight_content=0, weight_popularity=0, weight_trending=0, weight_collaborative=1)
+    # Families installed plugins declare weigh nothing here either, so only collaborative filtering speaks.
+    declared = {f.name: 0.0 for f in families.declared(enabled_only=False)}
+    site_settings(
+        weight_content=0, weight_popularity=0, weight_trending=0, weight_collaborative=1, family_weights=declared
+    )
     result = services.recommend(learner, limit=10)
     assert "ease" in result.models
     first = result.items[0]

@@ -5,6 +5,11 @@ Items are named by string keys ``"<kind>:<id>"`` such as ``"mentor:12"`` or
 ranker normalises each recommender's scores, blends them (by ``family`` and
 ``weight``), filters what cannot be booked, diversifies and explains.
 
+A recommender's ``family`` names the site blend weight it shares: one of the
+built-in families (:data:`BUILTIN_FAMILIES`) or a family its plugin declares
+in ``PluginMeta.families`` (:class:`RecommenderFamily`), whose weight editors
+then set beside the built-in ones.
+
 Scoring is vectorised end to end: the core hands a recommender a
 :class:`Candidates` sequence and takes back a NumPy array aligned with it, so
 a request over ten thousand items builds no per-item Python objects.
@@ -12,6 +17,8 @@ a request over ten thousand items builds no per-item Python objects.
 
 from __future__ import annotations
 
+import math
+import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -21,7 +28,15 @@ from typing import ClassVar, Literal, overload
 
 import numpy as np
 
-Family = Literal["content", "collaborative", "popularity", "trending"]
+BuiltinFamily = Literal["content", "collaborative", "popularity", "trending"]
+#: The families every site has, in the order the admin shows them.
+BUILTIN_FAMILIES: tuple[str, ...] = ("content", "collaborative", "popularity", "trending")
+#: A built-in family or one declared by an installed plugin (:class:`RecommenderFamily`).
+Family = str
+#: What a declared family's name must look like: lower-case ASCII, digits and ``_``, 2 to 40 characters.
+FAMILY_NAME_PATTERN = r"^[a-z][a-z0-9_]{1,39}$"
+#: The highest blend weight a family may have (the site setting's bound; only ratios matter).
+MAX_FAMILY_WEIGHT = 100.0
 InteractionKind = Literal["view", "click", "dismiss", "book", "attend", "rate", "impression"]
 
 #: How much one interaction of each kind says "this user wants this item", for
@@ -36,6 +51,52 @@ SIGNAL_WEIGHTS: Mapping[str, float] = {
     "impression": 0.0,
     "dismiss": 0.0,
 }
+
+
+@dataclass(frozen=True)
+class RecommenderFamily:
+    """A blend family a recommender plugin declares in ``PluginMeta.families``.
+
+    Recommenders of the plugin (or of other plugins) name it as their
+    ``family``; the site then has a blend weight for it beside the built-in
+    ones, starting at ``default_weight`` and edited by editors under
+    *Settings > Recommendations* (and in A/B experiment variants). While the
+    declaring plugin is disabled or uninstalled the family is left out of the
+    blend and the admin; the weight an editor stored is kept for its return.
+
+    A declaration is checked when the plugin loads (:meth:`problem`): a name
+    that clashes with a built-in family or with a family another plugin
+    declared first, a name not matching :data:`FAMILY_NAME_PATTERN`, an empty
+    label or a weight outside ``0..MAX_FAMILY_WEIGHT`` keeps the whole plugin
+    from loading, with the reason logged and listed by ``manage.py plugins``.
+    """
+
+    name: str
+    label: str
+    default_weight: float = 0.1
+    description: str = ""
+
+    def problem(self) -> str:
+        """What is wrong with this declaration on its own ("" when nothing is)."""
+        if not isinstance(self.name, str) or not re.fullmatch(FAMILY_NAME_PATTERN, self.name):
+            return (
+                f"family name {self.name!r} must be 2 to 40 lower-case letters, digits or '_', starting with a letter"
+            )
+        if self.name in BUILTIN_FAMILIES:
+            return f"family {self.name!r} clashes with a built-in family ({', '.join(BUILTIN_FAMILIES)})"
+        if not isinstance(self.label, str) or not self.label.strip() or len(self.label) > 100:
+            return f"family {self.name!r} needs a label of 1 to 100 characters"
+        if not isinstance(self.description, str):
+            return f"family {self.name!r}: description must be text"
+        weight = self.default_weight
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, int | float)
+            or not math.isfinite(weight)
+            or not 0 <= weight <= MAX_FAMILY_WEIGHT
+        ):
+            return f"family {self.name!r}: default_weight {weight!r} must be a number from 0 to {MAX_FAMILY_WEIGHT:g}"
+        return ""
 
 
 @dataclass(frozen=True)
@@ -181,6 +242,10 @@ class RecommenderScores:
 
 class Recommender(ABC):
     """One algorithm. ``key`` is unique across plugins and names its stored model.
+
+    ``family`` is a built-in family (:data:`BUILTIN_FAMILIES`) or one declared
+    by an installed plugin (:class:`RecommenderFamily`); a recommender naming
+    any other family is left out and charged to its plugin.
 
     ``weight`` is the recommender's share *within its family*: the site's
     family weight is split between the family's recommenders in proportion to
