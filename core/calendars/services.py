@@ -36,7 +36,7 @@ class TestResult:
 def provider_or_fail(identifier: str) -> tuple[str, CalendarProvider]:
     found = providers.available().get(identifier)
     if found is None:
-        raise ConnectionProblem(_("This kind of calendar is not available on this site."), "unknown_provider", "provider")
+        raise ConnectionProblem(_("This kind of calendar is not available on this site."), "unknown_provider")
     return found
 
 
@@ -101,7 +101,7 @@ def connect(mentor, identifier: str, values: dict[str, Any], calendar_id: str = 
     if chosen is None and len(calendars) == 1:
         chosen = calendars[0]
     if calendar_id and chosen is None:
-        raise ConnectionProblem(_("That calendar is not in this account."), "unknown_calendar", "calendar_id")
+        raise ConnectionProblem(_("That calendar is not in this account."), "unknown_calendar")
     with transaction.atomic():
         draft.calendar_id = chosen.id if chosen else ""
         draft.calendar_name = chosen.name if chosen else ""
@@ -125,7 +125,7 @@ def choose_calendar(connection: CalendarConnection, calendar_id: str) -> Calenda
     plugin, provider = found
     chosen = _pick(_list(plugin, provider, connection), calendar_id)
     if chosen is None:
-        raise ConnectionProblem(_("That calendar is not in this account."), "unknown_calendar", "calendar_id")
+        raise ConnectionProblem(_("That calendar is not in this account."), "unknown_calendar")
     connection.calendar_id, connection.calendar_name = chosen.id, chosen.name
     connection.busy, connection.busy_from, connection.busy_until, connection.last_synced_at = [], None, None, None
     connection.save()
