@@ -133,14 +133,18 @@ class CalendarProviderContract:
         if not hasattr(obj, "peerlearn_calendar_providers"):
             pytest.fail(f"{peerlearn_plugin} does not implement peerlearn_calendar_providers", pytrace=False)
         config = plugins.default_config(peerlearn_plugin, obj, **calendar_harness.plugin_settings())
-        found = [p for p in obj.peerlearn_calendar_providers(config=config) if p.identifier == calendar_harness.identifier]
+        found = [
+            p for p in obj.peerlearn_calendar_providers(config=config) if p.identifier == calendar_harness.identifier
+        ]
         assert len(found) == 1, f"one provider with the identifier {calendar_harness.identifier!r}"
         return found[0]
 
     @staticmethod
     def account(provider: CalendarProvider, values: Mapping[str, Any], calendar_id: str = "") -> CalendarAccount:
         secrets = frozenset(f.name for f in provider.connection_fields if f.is_secret)
-        return CalendarAccount(values=dict(values), calendar_id=calendar_id, time_zone="Europe/Paris", secret_names=secrets)
+        return CalendarAccount(
+            values=dict(values), calendar_id=calendar_id, time_zone="Europe/Paris", secret_names=secrets
+        )
 
     @pytest.fixture
     def calendar_id(self, calendar_harness: CalendarHarness) -> str:
@@ -202,7 +206,9 @@ class CalendarProviderContract:
         assert (mine[0].start, mine[0].end) == (tomorrow, tomorrow + timedelta(minutes=90))
         assert mine[0].start.utcoffset() == timedelta(0)
 
-    def test_free_events_and_other_windows_are_not_busy(self, provider, calendar_harness, connected, calendar_id, tomorrow):
+    def test_free_events_and_other_windows_are_not_busy(
+        self, provider, calendar_harness, connected, calendar_id, tomorrow
+    ):
         calendar_harness.add_event(calendar_id, tomorrow, tomorrow + timedelta(hours=1), transparent=True)
         later = tomorrow + timedelta(days=10)
         calendar_harness.add_event(calendar_id, later, later + timedelta(hours=1))

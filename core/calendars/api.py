@@ -142,7 +142,9 @@ class CalendarListView(APIView):
         calendars = services.calendars_of(_connection(request))
         return Response(CalendarInfoSerializer([asdict(c) for c in calendars], many=True).data)
 
-    @extend_schema(summary="Use another calendar of the account", request=ChooseInputSerializer, responses=ConnectionSerializer)
+    @extend_schema(
+        summary="Use another calendar of the account", request=ChooseInputSerializer, responses=ConnectionSerializer
+    )
     def post(self, request: Request) -> Response:
         _mentor_only(request)
         form = ChooseInputSerializer(data=request.data)

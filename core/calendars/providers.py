@@ -97,7 +97,13 @@ def call(
     manager = get_manager()
     label = f"{HOOK}.{provider.identifier}.{method}"
     outcome = manager.invoke(
-        plugin, label, _invoke_target, budget=budget(kind), site_id=site_id, method=getattr(provider, method), arguments=args
+        plugin,
+        label,
+        _invoke_target,
+        budget=budget(kind),
+        site_id=site_id,
+        method=getattr(provider, method),
+        arguments=args,
     )
     if outcome is None:  # raised, hung, busy or breaker open: recorded by the manager
         return Outcome(

@@ -74,9 +74,7 @@ def _draft(mentor, identifier: str, values: dict[str, Any]) -> tuple[str, Calend
 
 def _list(plugin: str, provider: CalendarProvider, connection: CalendarConnection) -> list[CalendarInfo]:
     account = providers.account_for(connection, provider)
-    outcome = providers.call(
-        plugin, provider, "list_calendars", account, expect=providers.CALENDARS_TYPE, kind="read"
-    )
+    outcome = providers.call(plugin, provider, "list_calendars", account, expect=providers.CALENDARS_TYPE, kind="read")
     if not outcome.ok:
         raise ConnectionProblem(outcome.message, outcome.code or "error")
     return list(outcome.value)

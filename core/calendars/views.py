@@ -44,7 +44,9 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
                     raise services.ConnectionProblem(_("No kind of calendar is available on this site."), "none")
                 form = ConnectionForm(provider, existing, request.POST)
                 if not form.is_valid():
-                    raise services.ConnectionProblem(_("Please correct the errors below; nothing was saved."), "invalid")
+                    raise services.ConnectionProblem(
+                        _("Please correct the errors below; nothing was saved."), "invalid"
+                    )
                 if action == "test":
                     tested = services.test_connection(mentor, identifier, form.values()).calendars
                     messages.success(
@@ -53,9 +55,13 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
                         % {"count": len(tested)},
                     )
                 else:
-                    connection = services.connect(mentor, identifier, form.values(), request.POST.get("calendar_id", ""))
+                    connection = services.connect(
+                        mentor, identifier, form.values(), request.POST.get("calendar_id", "")
+                    )
                     if connection.calendar_id:
-                        messages.success(request, _("Calendar connected: %(name)s.") % {"name": connection.calendar_name})
+                        messages.success(
+                            request, _("Calendar connected: %(name)s.") % {"name": connection.calendar_name}
+                        )
                     else:
                         messages.info(request, _("Connected. Now choose which calendar to use."))
                     return redirect("calendars:calendar")

@@ -34,7 +34,15 @@ class CalendarConnectionViewSet(ModelViewSet):
     inspect_view_enabled = True
     copy_view_enabled = False
     exclude_form_fields: list[str] = []  # never edited here: the mentor owns the credentials
-    list_display = ["mentor", "provider", "calendar_name", "last_synced_at", "busy_failing", "last_error_at", "last_error"]
+    list_display = [
+        "mentor",
+        "provider",
+        "calendar_name",
+        "last_synced_at",
+        "busy_failing",
+        "last_error_at",
+        "last_error",
+    ]
     list_filter = ["provider", "busy_failing", "last_synced_at"]
     search_fields = ["mentor__display_name", "mentor__email", "calendar_name", "last_error"]
     search_backend_name = None

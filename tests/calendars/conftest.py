@@ -55,5 +55,5 @@ def caldav_plugin(db):
 
 
 @pytest.fixture
-def mentor(mentor_factory):
+def mentor(mentor_factory):  # noqa: F811 - the imported fixture
     return mentor_factory("Europe/Paris", notice=0, horizon=30)

@@ -43,7 +43,9 @@ class RadicaleServer:
         try:
             import radicale  # noqa: F401
         except ImportError:
-            pytest.skip("the radicale package is not installed (pip install -e '.[test]'): no CalDAV server to test against")
+            pytest.skip(
+                "the radicale package is not installed (pip install -e '.[test]'): no CalDAV server to test against"
+            )
         self.folder = tempfile.mkdtemp(prefix="peerlearn-radicale-")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"

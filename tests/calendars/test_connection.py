@@ -56,9 +56,7 @@ def test_an_unreachable_server_is_a_clear_400_within_the_budget(api_client, cald
     settings.PEERLEARN_CALENDARS = {**settings.PEERLEARN_CALENDARS, "READ_BUDGET": 1.0}
     api_client.force_authenticate(mentor)
     began = time.monotonic()
-    response = api_client.post(
-        "/api/calendar/test/", {"provider": "caldav", "values": _values(silent)}, format="json"
-    )
+    response = api_client.post("/api/calendar/test/", {"provider": "caldav", "values": _values(silent)}, format="json")
     assert time.monotonic() - began < 2.5
     assert response.status_code == 400 and response.json()["code"] == "calendar_unreachable"
     assert response.json()["detail"]
@@ -69,7 +67,10 @@ def test_an_unreachable_server_is_a_clear_400_within_the_budget(api_client, cald
     [
         ({"provider": "google", "values": {}}, "calendar_unknown_provider"),
         ({"provider": "caldav", "values": {"url": "https://x.example/", "username": ""}}, "calendar_required"),
-        ({"provider": "caldav", "values": {"url": "ftp://x.example/", "username": "a", "password": "b"}}, "calendar_invalid"),
+        (
+            {"provider": "caldav", "values": {"url": "ftp://x.example/", "username": "a", "password": "b"}},
+            "calendar_invalid",
+        ),
         ({"values": {}}, "invalid"),
     ],
 )
@@ -88,7 +89,9 @@ def test_private_servers_are_refused_unless_an_editor_allows_them(api_client, ca
     PluginConfiguration.objects.filter(plugin="calendar_caldav").update(settings={"allow_private_hosts": False})
     config.invalidate(caldav_plugin.id)
     api_client.force_authenticate(mentor)
-    response = api_client.post("/api/calendar/test/", {"provider": "caldav", "values": _values(radicale)}, format="json")
+    response = api_client.post(
+        "/api/calendar/test/", {"provider": "caldav", "values": _values(radicale)}, format="json"
+    )
     assert response.status_code == 400 and response.json()["code"] == "calendar_invalid"
     assert "private network" in response.json()["detail"]
 
@@ -133,7 +136,9 @@ def test_the_mentor_connects_on_the_page_with_a_test_button(client, caldav_plugi
     assert page.status_code == 200
     assert b"Test connection" in page.content and b'name="password"' in page.content
 
-    wrong = client.post("/schedule/calendar/", {"provider": "caldav", "action": "test", **_values(radicale, password="x")})
+    wrong = client.post(
+        "/schedule/calendar/", {"provider": "caldav", "action": "test", **_values(radicale, password="x")}
+    )
     assert wrong.status_code == 400
     assert b"refused the username or password" in wrong.content
     assert not CalendarConnection.objects.exists()
@@ -157,7 +162,9 @@ def test_the_mentor_connects_on_the_page_with_a_test_button(client, caldav_plugi
     assert b"data-calendar-status" in availability.content and b"Refresh now" in availability.content
 
 
-def test_an_unreachable_calendar_tells_the_mentor_on_the_availability_page(client, caldav_plugin, mentor, silent, settings):
+def test_an_unreachable_calendar_tells_the_mentor_on_the_availability_page(
+    client, caldav_plugin, mentor, silent, settings
+):
     settings.PEERLEARN_CALENDARS = {**settings.PEERLEARN_CALENDARS, "READ_BUDGET": 1.0}
     CalendarConnection.objects.create(
         mentor=mentor,

@@ -405,9 +405,7 @@ def availability_report(
         now=now,
         lengths=None if length_minutes is None else [length_minutes],
     )
-    return AvailabilityReport(
-        slots=slots, stale=mentor.pk in external.stale, busy_as_of=external.as_of.get(mentor.pk)
-    )
+    return AvailabilityReport(slots=slots, stale=mentor.pk in external.stale, busy_as_of=external.as_of.get(mentor.pk))
 
 
 def is_bookable(

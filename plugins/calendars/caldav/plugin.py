@@ -111,7 +111,9 @@ def _utc(value: datetime) -> str:
 
 def _text(value: str) -> str:
     """RFC 5545 TEXT escaping."""
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
+    return (
+        value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
+    )
 
 
 def _fold(line: str) -> str:
