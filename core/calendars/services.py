@@ -65,7 +65,10 @@ def _draft(mentor, identifier: str, values: dict[str, Any]) -> tuple[str, Calend
     plugin, provider = provider_or_fail(identifier)
     existing = CalendarConnection.objects.filter(mentor=mentor).first()
     plain, secrets = _split(provider, values, existing)
-    draft = existing if existing is not None and existing.provider == identifier else CalendarConnection(mentor=mentor)
+    draft = existing if existing is not None else CalendarConnection(mentor=mentor)
+    if existing is not None and existing.provider != identifier:  # another kind of calendar: start afresh
+        draft.calendar_id, draft.calendar_name = "", ""
+        draft.busy, draft.busy_from, draft.busy_until, draft.last_synced_at = [], None, None, None
     draft.mentor = mentor
     draft.plugin, draft.provider = plugin, identifier
     draft.settings, draft.secrets = plain, secrets
@@ -101,6 +104,10 @@ def connect(mentor, identifier: str, values: dict[str, Any], calendar_id: str = 
     if calendar_id and chosen is None:
         raise ConnectionProblem(_("That calendar is not in this account."), "unknown_calendar")
     with transaction.atomic():
+        stored = CalendarConnection.objects.filter(pk=draft.pk).values_list("calendar_id", flat=True).first()
+        if draft.pk and stored != (chosen.id if chosen else ""):
+            draft.events.all().delete()  # events written in the other calendar are not this one's
+            busy.forget(draft.pk)
         draft.calendar_id = chosen.id if chosen else ""
         draft.calendar_name = chosen.name if chosen else ""
         draft.last_error, draft.last_error_code, draft.last_error_at = "", "", None

@@ -16,6 +16,8 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from datetime import UTC, datetime
 
@@ -82,9 +84,11 @@ class RadicaleServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"radicale exited: {self.process.stderr.read().decode()[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
+            try:  # an HTTP answer, not just an open port (another server could hold it)
+                urllib.request.urlopen(self.url, timeout=1)
+                return
+            except urllib.error.HTTPError:
+                return  # 401 and the like: Radicale is answering
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError("radicale did not start listening within 20 s")

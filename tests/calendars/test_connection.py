@@ -216,3 +216,33 @@ def test_editors_see_connected_calendars_with_last_sync_and_error(client, caldav
     inspect = client.get(f"/admin/calendars/connections/inspect/{connection.pk}/")
     assert inspect.status_code == 200 and PASSWORD.encode() not in inspect.content
     assert client.get(f"/admin/calendars/connections/edit/{connection.pk}/").status_code in (302, 403)
+
+
+def test_switching_calendars_forgets_what_was_written_in_the_old_one(api_client, caldav_plugin, mentor, radicale):
+    from core.calendars.models import CalendarEvent
+    from core.scheduling.services.sessions import create_session
+
+    first, second = radicale.new_calendar("Old"), radicale.new_calendar("New")
+    api_client.force_authenticate(mentor)
+    api_client.put(
+        "/api/calendar/", {"provider": "caldav", "values": _values(radicale), "calendar_id": first}, format="json"
+    )
+    connection = CalendarConnection.objects.get(mentor=mentor)
+    session = create_session(
+        mentor,
+        start=datetime.now(UTC) + timedelta(days=3),
+        duration_minutes=60,
+        capacity=3,
+        price_minor=0,
+        currency="EUR",
+        title="Group",
+    )
+    CalendarEvent.objects.create(
+        connection=connection, session=session, uid="x@y", starts_at=session.starts_at, ends_at=session.ends_at
+    )
+    response = api_client.put(
+        "/api/calendar/", {"provider": "caldav", "values": _values(radicale), "calendar_id": second}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["calendar_name"] == "New"
+    assert not CalendarEvent.objects.exists()
+    assert CalendarConnection.objects.count() == 1
