@@ -51,7 +51,10 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
                     tested = services.test_connection(mentor, identifier, form.values()).calendars
                     messages.success(
                         request,
-                        _("Connection works: %(count)s calendar(s) found. Nothing is saved until you connect.")
+                        _(
+                            "Connection works: %(count)s calendar(s) found. Choose one and connect; type the "
+                            "password again (it is never sent back to the page). Nothing is saved until then."
+                        )
                         % {"count": len(tested)},
                     )
                 else:
