@@ -156,3 +156,9 @@ def test_secrets_are_encrypted_at_rest(api_client, caldav_plugin, mentor, radica
         raw = str(cursor.fetchone()[0])
     assert PASSWORD not in raw and "fernet:" in raw
     assert CalendarConnection.objects.get(mentor=mentor).secrets["password"] == PASSWORD
+
+
+def test_the_beat_refresh_runs_before_cached_busy_times_expire(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["calendars-refresh-busy"]
+    assert entry["task"] == refresh_all.name
+    assert entry["schedule"] < settings.PEERLEARN_CALENDARS["BUSY_TTL"] < settings.PEERLEARN_CALENDARS["STALE_AFTER"]
