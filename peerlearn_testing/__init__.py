@@ -16,21 +16,27 @@ Installed with PeerLearn and registered as a pytest plugin (entry point
     class TestContract(RecommenderContract):
         pass
 
-``PaymentGatewayContract`` and ``VideoBackendContract`` work the same way; a
-payment gateway also registers a :class:`GatewayHarness` that plays its
-customer and its webhooks. PeerLearn's own built-in plugins are tested with
+``PaymentGatewayContract``, ``VideoBackendContract`` and
+``CalendarProviderContract`` work the same way; a payment gateway also
+registers a :class:`GatewayHarness` that plays its customer and its webhooks,
+and a calendar provider a :class:`CalendarHarness` (its server, and the
+mentor's hands in it). PeerLearn's own built-in plugins are tested with
 exactly these classes. The run needs ``DJANGO_SETTINGS_MODULE =
 "peerlearn.settings.test"`` (pytest-django) in the package's pytest settings.
 """
 
+from .calendars import CalendarHarness, CalendarProviderContract, register_calendar_harness
 from .payments import GatewayHarness, PaymentGatewayContract, register_harness
 from .recommenders import RecommenderContract
 from .video import VideoBackendContract
 
 __all__ = [
+    "CalendarHarness",
+    "CalendarProviderContract",
     "GatewayHarness",
     "PaymentGatewayContract",
     "RecommenderContract",
     "VideoBackendContract",
+    "register_calendar_harness",
     "register_harness",
 ]

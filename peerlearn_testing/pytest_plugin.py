@@ -44,6 +44,36 @@ def user_factory(db):
 
 
 @pytest.fixture(scope="session")
+def _started_calendar_harnesses():
+    started: dict = {}
+    yield started
+    for harness in started.values():
+        harness.stop()
+
+
+@pytest.fixture
+def calendar_harness_for(_started_calendar_harnesses) -> Callable:
+    """The (started, shared for the session) harness of a calendar plugin; a missing one fails the test."""
+    from .calendars import HARNESS_ENTRY_POINTS, calendar_harness_class
+
+    def get(plugin: str):
+        if plugin not in _started_calendar_harnesses:
+            cls = calendar_harness_class(plugin)
+            if cls is None:
+                pytest.fail(
+                    f"calendar plugin {plugin!r} has no test harness: publish one under the entry-point group "
+                    f"{HARNESS_ENTRY_POINTS!r} (see peerlearn_testing.CalendarHarness)",
+                    pytrace=False,
+                )
+            harness = cls()
+            harness.start()
+            _started_calendar_harnesses[plugin] = harness
+        return _started_calendar_harnesses[plugin]
+
+    return get
+
+
+@pytest.fixture(scope="session")
 def _started_harnesses():
     started: dict[str, GatewayHarness] = {}
     yield started

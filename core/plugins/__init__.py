@@ -18,6 +18,14 @@ turn, never imports a plugin: it reaches them only through
 :mod:`core.plugins.manager`.
 """
 
+from .contracts.calendars import (
+    BusyInterval,
+    CalendarAccount,
+    CalendarError,
+    CalendarEventData,
+    CalendarInfo,
+    CalendarProvider,
+)
 from .contracts.events import EVENT_NAMES, DomainEvent
 from .contracts.health import HealthCheck
 from .contracts.interactive import (
@@ -78,6 +86,12 @@ __all__ = [
     "PROJECT_NAME",
     "SIGNAL_WEIGHTS",
     "SUBSCRIPTIONS",
+    "BusyInterval",
+    "CalendarAccount",
+    "CalendarError",
+    "CalendarEventData",
+    "CalendarInfo",
+    "CalendarProvider",
     "Candidates",
     "CheckoutContext",
     "CheckoutField",

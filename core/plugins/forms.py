@@ -16,7 +16,8 @@ _UNREADABLE_NOTE = (
 )
 
 
-def _field_for(setting: SettingField, stored_secret: Any) -> forms.Field:
+def field_for(setting: SettingField, stored_secret: Any) -> forms.Field:
+    """A form field for one setting; a secret is write-only (its stored value is never sent back)."""
     unreadable = isinstance(stored_secret, SealedSecret)
     has_stored_secret = bool(stored_secret) and not unreadable
     common: dict[str, Any] = {
@@ -59,7 +60,7 @@ class PluginConfigurationForm(forms.Form):
         self.fields["enabled"].initial = configuration.enabled
         for setting in meta.settings:
             stored = configuration.secrets.get(setting.name) if setting.is_secret else None
-            field = _field_for(setting, stored)
+            field = field_for(setting, stored)
             if not setting.is_secret:
                 value = configuration.settings.get(setting.name)
                 field.initial = value if value not in (None, "") else setting.initial()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .contracts.calendars import CalendarProvider
 from .contracts.events import DomainEvent
 from .contracts.health import HealthCheck
 from .contracts.payments import PaymentGateway
@@ -109,6 +110,33 @@ def peerlearn_ice_servers(config: PluginConfig, participant: Participant) -> Seq
     signalling socket joins (so a reconnect gets fresh TURN credentials).
     Lists from all enabled plugins are concatenated and given to the
     browser's ``RTCPeerConnection``; an empty list is fine on a LAN.
+    """
+
+
+# --- Calendars --------------------------------------------------------------
+
+
+@hookspec
+def peerlearn_calendar_providers(config: PluginConfig) -> Sequence[CalendarProvider]:
+    """Return the kinds of calendar a mentor can connect, configured from ``config``.
+
+    Called when a mentor opens their calendar page and whenever the core
+    talks to a connected calendar. Results are concatenated and routed by
+    ``identifier`` (unique across plugins; a later duplicate is ignored and
+    logged); each connection names the provider it was made with, and one
+    whose provider is gone or disabled is shown to the mentor as such.
+
+    The mentor's own credentials are not plugin settings: they are the
+    provider's ``connection_fields``, stored per mentor (secrets encrypted
+    at rest) and passed to each method as a
+    :class:`~core.plugins.contracts.calendars.CalendarAccount`; ``config``
+    holds what an editor decides for the whole site (timeouts, which servers
+    mentors may use). Each method (``list_calendars``, ``busy_times``,
+    ``write_event``, ``move_event``, ``delete_event``) is called through the
+    manager with a time budget. A provider that fails, hangs or keeps
+    failing is isolated: the last busy times it gave stay in force, the
+    availability the core serves is flagged ``stale``, and pages stay up.
+    Writes run in Celery tasks only. See :mod:`core.plugins.contracts.calendars`.
     """
 
 

@@ -55,7 +55,7 @@ class SettingField:
         return str(value)
 
 
-PluginKind = Literal["recommender", "payment", "video", "events", "other"]
+PluginKind = Literal["recommender", "payment", "video", "calendar", "events", "other"]
 
 
 @dataclass(frozen=True)

@@ -404,9 +404,12 @@ class MentorAvailabilityView(ZoneAwareAPIView):
         if length is not None and length not in lengths:
             raise ValidationError({"length": [f"This mentor offers {', '.join(map(str, lengths))} minute sessions."]})
         zone = zoneinfo.ZoneInfo(data["tz"]) if data.get("tz") else timezone.get_current_timezone()
-        slots = availability.free_slots(mentor, data["from"], data["to"], length)
+        report = availability.availability_report(mentor, data["from"], data["to"], length)
+        slots = report.slots
         return Response(
             {
+                "stale": report.stale,
+                "busy_as_of": report.busy_as_of,
                 "mentor": mentor.pk,
                 "mentor_time_zone": mentor.time_zone,
                 "time_zone": str(zone),

@@ -323,6 +323,12 @@ class AvailabilitySerializer(serializers.Serializer):
     end = serializers.CharField()
     lengths = serializers.ListField(child=serializers.IntegerField())
     slots = SlotSerializer(many=True)
+    stale = serializers.BooleanField(
+        help_text="True when the mentor's connected calendar could not be read lately: slots may be out of date"
+    )
+    busy_as_of = serializers.DateTimeField(
+        allow_null=True, help_text="When the mentor's calendar was last read (null: no calendar)"
+    )
 
 
 class WaitlistEntrySerializer(serializers.ModelSerializer):

@@ -157,7 +157,8 @@ def availability_editor(request: HttpRequest) -> HttpResponse:
     today = datetime.now(zone).date()
     overrides = DateOverride.objects.filter(mentor=mentor, date__gte=today).order_by("date", "start_time")
     now = timezone.now()
-    preview = availability.free_slots(mentor, now, now + timedelta(days=7))
+    report = availability.availability_report(mentor, now, now + timedelta(days=7))
+    preview = report.slots
     return render(
         request,
         "scheduling/availability.html",
@@ -169,9 +170,20 @@ def availability_editor(request: HttpRequest) -> HttpResponse:
             "mentor_zone": str(zone),
             "preview_days": _preview(preview, zone),
             "preview_count": len(preview),
+            "availability_stale": report.stale,
+            "calendar_connection": getattr(mentor, "calendar_connection", None) if _has_calendar(mentor) else None,
         },
         status=status,
     )
+
+
+def _has_calendar(mentor) -> bool:
+    from django.core.exceptions import ObjectDoesNotExist
+
+    try:
+        return mentor.calendar_connection is not None
+    except ObjectDoesNotExist:
+        return False
 
 
 def _preview(slots, zone: ZoneInfo, per_day: int = 8) -> list[dict]:
@@ -263,7 +275,10 @@ def _picker_context(request: HttpRequest, mentor: User, *, exclude_session_id: i
     start_day = clamp_date(start_day, today, past_days=0, future_days=booking_rules.horizon.days)
     window_start = datetime.combine(start_day, time(0), zone).astimezone(UTC)
     window_end = datetime.combine(start_day + timedelta(days=PICKER_DAYS), time(0), zone).astimezone(UTC)
-    slots = availability.free_slots(mentor, window_start, window_end, length, exclude_session_id=exclude_session_id)
+    report = availability.availability_report(
+        mentor, window_start, window_end, length, exclude_session_id=exclude_session_id
+    )
+    slots = report.slots
     price = None
     try:
         minor, currency = bookings.slot_price(mentor, length)
@@ -282,6 +297,7 @@ def _picker_context(request: HttpRequest, mentor: User, *, exclude_session_id: i
         "prev_week": start_day - timedelta(days=PICKER_DAYS) if start_day > today else None,
         "next_week": start_day + timedelta(days=PICKER_DAYS),
         "price": price,
+        "availability_stale": report.stale,
     }
 
 

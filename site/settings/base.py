@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "core.dashboards",
     "core.catalogue",
     "core.scheduling",
+    "core.calendars",
     "core.rooms",
     "core.payments",
     "core.subscriptions",
@@ -280,6 +281,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "scheduling-expire-holds": {"task": "core.scheduling.tasks.expire_holds", "schedule": 60},
     "scheduling-expire-waitlist-offers": {"task": "core.scheduling.tasks.expire_waitlist_offers", "schedule": 60},
     "scheduling-sweep-sessions": {"task": "core.scheduling.tasks.sweep_sessions", "schedule": 300},
+    # Calendar sync: mentors' connected calendars read again before their cached busy times expire.
+    "calendars-refresh-busy": {"task": "core.calendars.tasks.refresh_all", "schedule": 240},
     # Payments: compare recent payments at their gateways with the ledger, flag differences.
     "payments-reconcile": {"task": "core.payments.tasks.reconcile_payments", "schedule": 30 * 60},
     # Analytics: refit the four prediction models and rescore churn nightly; prune the event log.
@@ -510,6 +513,20 @@ PEERLEARN_PLUGINS = {
     "CONCURRENCY": int(env("PLUGIN_CONCURRENCY", "4")),
     # Plugin errors kept for the admin page.
     "ERRORS_KEPT": 200,
+}
+
+# --- Calendar sync (mentors' own calendars, core.calendars) ----------------------------
+PEERLEARN_CALENDARS = {
+    # Seconds busy times read from a calendar stay cached; the beat task reads them again before.
+    "BUSY_TTL": int(env("CALENDAR_BUSY_TTL", "300")),
+    # Older than this (or the last read failed), availability says it may be stale.
+    "STALE_AFTER": int(env("CALENDAR_STALE_AFTER", "900")),
+    # Seconds a calendar read may take while a page or API request waits (then: stale, not down).
+    "READ_BUDGET": float(env("CALENDAR_READ_BUDGET", "2.0")),
+    # Seconds a read or write may take in a Celery task.
+    "TASK_BUDGET": float(env("CALENDAR_TASK_BUDGET", "20.0")),
+    # After a failed read, requests use the last busy times for this long before trying again.
+    "BACKOFF": int(env("CALENDAR_BACKOFF", "60")),
 }
 
 # --- Logging ----------------------------------------------------------------

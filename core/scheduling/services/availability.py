@@ -20,14 +20,18 @@ Slots start every ``slot_step_minutes`` from the start of each range, last one
 of the mentor's offered lengths, keep ``buffer_minutes`` clear of the mentor's
 active sessions (and of their own bookings as a learner), start no sooner than
 the minimum notice and no later than the horizon.
+
+Other apps add busy time through :func:`register_busy_source` (the calendars
+app: events in a mentor's own calendar). A source that cannot answer for sure
+says so, and :func:`availability_report` carries that as ``stale``.
 """
 
 from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -284,6 +288,48 @@ def compute_slots(
     return slots
 
 
+@dataclass
+class ExternalBusy:
+    """What a busy source adds: intervals per mentor, and the mentors whose answer may be out of date."""
+
+    intervals: dict[int, list[Interval]] = field(default_factory=dict)
+    stale: set[int] = field(default_factory=set)
+    #: when each mentor's busy time was last read successfully (for "as of ..." on pages)
+    as_of: dict[int, datetime] = field(default_factory=dict)
+
+
+#: ``source(mentor_ids, start, end, refresh=...) -> ExternalBusy``; ``refresh=False`` must answer from
+#: what the source has (bulk searches), ``True`` may ask a remote service within a time budget.
+BusySource = Callable[..., ExternalBusy]
+_busy_sources: list[BusySource] = []
+
+
+def register_busy_source(source: BusySource) -> None:
+    """Add ``source``'s busy time to every availability computation (idempotent)."""
+    if source not in _busy_sources:
+        _busy_sources.append(source)
+
+
+def _external_busy(mentor_ids: Sequence[int], start: datetime, end: datetime, *, refresh: bool) -> ExternalBusy:
+    merged = ExternalBusy(intervals=defaultdict(list))
+    for source in _busy_sources:
+        found = source(mentor_ids, start, end, refresh=refresh)
+        for mentor_id, intervals in found.intervals.items():
+            merged.intervals[mentor_id].extend(intervals)
+        merged.stale |= found.stale
+        merged.as_of.update(found.as_of)
+    return merged
+
+
+@dataclass(frozen=True)
+class AvailabilityReport:
+    """Free slots, and whether a busy source could not be read for sure (the slots may be stale)."""
+
+    slots: list[Slot]
+    stale: bool = False
+    busy_as_of: datetime | None = None
+
+
 def _busy_for(
     mentor_ids: Sequence[int], start: datetime, end: datetime, exclude_session_id: int | None = None, *, now=None
 ):
@@ -323,13 +369,30 @@ def free_slots(
     gives no slots); ``None`` gives every offered length. ``exclude_session_id``
     ignores one session (a booking being moved does not block itself).
     """
+    return availability_report(
+        mentor, start_utc, end_utc, length_minutes, now=now, exclude_session_id=exclude_session_id
+    ).slots
+
+
+def availability_report(
+    mentor,
+    start_utc: datetime,
+    end_utc: datetime,
+    length_minutes: int | None = None,
+    *,
+    now: datetime | None = None,
+    exclude_session_id: int | None = None,
+) -> AvailabilityReport:
+    """:func:`free_slots` with the busy sources' word on freshness (``stale``), for pages and the API."""
     now = now or timezone.now()
     settings = Settings.of(profile_for(mentor))
     margin = settings.buffer + timedelta(minutes=max(settings.lengths))
     busy = _busy_for([mentor.pk], start_utc - margin, end_utc + margin, exclude_session_id, now=now)[mentor.pk]
+    external = _external_busy([mentor.pk], start_utc - margin, end_utc + margin, refresh=True)
+    busy = [*busy, *external.intervals.get(mentor.pk, [])]
     window_start = start_utc - timedelta(days=2)
     window_end = end_utc + timedelta(days=2)
-    return compute_slots(
+    slots = compute_slots(
         zone=zone_of(mentor),
         rules=list(WeeklyRule.objects.filter(mentor=mentor)),
         overrides=list(
@@ -342,6 +405,7 @@ def free_slots(
         now=now,
         lengths=None if length_minutes is None else [length_minutes],
     )
+    return AvailabilityReport(slots=slots, stale=mentor.pk in external.stale, busy_as_of=external.as_of.get(mentor.pk))
 
 
 def is_bookable(
@@ -390,6 +454,9 @@ def mentors_with_free_time(mentor_ids: Iterable[int], days: int) -> set[int]:
     mentors = {u.pk: u for u in User.objects.filter(pk__in=candidates, is_mentor=True, is_active=True)}
     profiles = {p.mentor_id: p for p in SchedulingProfile.objects.filter(mentor_id__in=mentors)}
     busy = _busy_for(list(mentors), now - timedelta(days=1), end + timedelta(days=1), now=now)
+    external = _external_busy(list(mentors), now - timedelta(days=1), end + timedelta(days=1), refresh=False)
+    for mentor_id, intervals in external.intervals.items():
+        busy[mentor_id].extend(intervals)
     found: set[int] = set()
     for mentor_id, mentor in mentors.items():
         slots = compute_slots(

@@ -1,0 +1,1 @@
+"""Built-in calendar provider plugins (loaded through the ``peerlearn.plugins`` entry points)."""

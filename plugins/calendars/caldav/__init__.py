@@ -1,0 +1,1 @@
+"""CalDAV calendars (Nextcloud, Radicale, Baikal, Fastmail, iCloud...) as a PeerLearn calendar provider."""
