@@ -47,6 +47,7 @@ class ReceiptSerializer(serializers.ModelSerializer):
             "kind",
             "issued_at",
             "booking",
+            "purchase",
             "payment",
             "refund",
             "currency",

@@ -48,6 +48,16 @@ logger = logging.getLogger("peerlearn.payments")
 _UNKNOWN_OUTCOME = ("gateway_timeout", "gateway_exception", "gateway_bad_result")
 
 
+def lock_subject(payment: Payment) -> Booking | None:
+    """Lock what ``payment`` paid for before the payment itself: its booking, or its package purchase (None)."""
+    if payment.booking_id is not None:
+        return lock_booking(payment.booking_id)
+    from core.packages.services.purchases import lock_purchase
+
+    lock_purchase(payment.purchase_id)
+    return None
+
+
 def refund_payment(
     payment: Payment,
     amount_minor: int | None = None,
@@ -59,7 +69,7 @@ def refund_payment(
 ) -> Refund:
     """Refund ``amount_minor`` of ``payment`` (everything left when ``None``)."""
     with transaction.atomic():
-        lock_booking(payment.booking_id)
+        lock_subject(payment)
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         if locked.status != Payment.SUCCEEDED:
             raise PaymentConflict("Only a payment that went through can be refunded.", code="not_refundable")
@@ -88,7 +98,7 @@ def refund_payment(
             status=Refund.REQUESTED,
             reason=reason,
             note=note[:255],
-            idempotency_key=new_key("ref", locked.booking_id),
+            idempotency_key=new_key("ref", locked.booking_id or 0),
             requested_by=by,
         )
     return _ask_gateway(refund, site_id=site_id)
@@ -122,7 +132,7 @@ def _ask_gateway(refund: Refund, *, site_id: int | None) -> Refund:
             code=exc.code,
         ) from exc
     with transaction.atomic():
-        booking = lock_booking(payment.booking_id)
+        booking = lock_subject(payment)
         locked_payment = Payment.objects.select_for_update().get(pk=payment.pk)
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
         if refund.status != Refund.REQUESTED:  # a concurrent retry recorded it first

@@ -70,7 +70,23 @@ def _lines(booking, quote: quotes.Quote) -> tuple[list[dict], int, str]:
     return lines, quote.tax_minor, label
 
 
-def _create(site, *, kind, booking, quote_or_lines, buyer, payment=None, refund=None, currency: str) -> Receipt:
+def _purchase_lines(purchase, quote: quotes.Quote) -> tuple[list[dict], int, str]:
+    """A package's receipt: one line for the package (N sessions of a length), then fee and tax as for a booking."""
+    package = purchase.package
+    mentor = purchase.mentor.display_name or purchase.mentor.email
+    line = f"{package.title}: {purchase.sessions} × {purchase.duration_minutes} min with {mentor}"
+    lines = [{"description": line, "amount_minor": quote.price_minor}]
+    if quote.fee_minor:
+        lines.append({"description": "Service fee", "amount_minor": quote.fee_minor})
+    label = f"{quote.tax_name} {quote.tax_percent.normalize():f} % ({quote.tax_country})" if quote.tax_name else ""
+    if label and quote.prices_include_tax:
+        label = f"incl. {label}"
+    return lines, quote.tax_minor, label
+
+
+def _create(
+    site, *, kind, booking, quote_or_lines, buyer, payment=None, refund=None, currency: str, purchase=None
+) -> Receipt:
     sequence, number = next_number(site)
     lines, tax, label, total = quote_or_lines
     return Receipt.objects.create(
@@ -79,10 +95,11 @@ def _create(site, *, kind, booking, quote_or_lines, buyer, payment=None, refund=
         number=number,
         kind=kind,
         booking=booking,
+        purchase=purchase,
         payment=payment,
         refund=refund,
         buyer=buyer,
-        mentor_id=booking.session.mentor_id,
+        mentor_id=booking.session.mentor_id if booking is not None else purchase.mentor_id,
         seller=_seller(site),
         buyer_details=_buyer(buyer),
         lines=lines,
@@ -99,20 +116,21 @@ def issue_for_payment(payment: Payment) -> Receipt:
     existing = Receipt.objects.filter(payment=payment, kind=Receipt.RECEIPT).first()
     if existing is not None:
         return existing
-    booking = payment.booking
+    booking, purchase = payment.booking, payment.purchase
     frozen = PaymentBreakdown.objects.filter(payment=payment).select_related("redemption__coupon").first()
     quote = (
         breakdowns.quote_of(frozen)
         if frozen
         else quotes.Quote(payment.currency, payment.amount_minor, total_minor=payment.amount_minor)
     )
-    lines, tax, label = _lines(booking, quote)
+    lines, tax, label = _lines(booking, quote) if booking is not None else _purchase_lines(purchase, quote)
     return _create(
         _site(),
         kind=Receipt.RECEIPT,
         booking=booking,
+        purchase=purchase,
         quote_or_lines=(lines, tax, label, payment.amount_minor),
-        buyer=booking.learner,
+        buyer=booking.learner if booking is not None else purchase.learner,
         payment=payment,
         currency=payment.currency,
     )
@@ -137,7 +155,7 @@ def issue_for_refund(refund: Refund) -> Receipt:
     if existing is not None:
         return existing
     payment = refund.payment
-    booking = payment.booking
+    booking, purchase = payment.booking, payment.purchase
     tax = -LedgerEntry.objects.filter(refund=refund, kind=LedgerEntry.TAX_REVERSAL).balance()
     original = Receipt.objects.filter(payment=payment, kind=Receipt.RECEIPT).first()
     about = f" of receipt {original.number}" if original else ""
@@ -154,8 +172,9 @@ def issue_for_refund(refund: Refund) -> Receipt:
         _site(),
         kind=Receipt.CREDIT_NOTE,
         booking=booking,
+        purchase=purchase,
         quote_or_lines=(lines, -tax, label, -refund.amount_minor),
-        buyer=booking.learner,
+        buyer=booking.learner if booking is not None else purchase.learner,
         payment=payment,
         refund=refund,
         currency=refund.currency,
@@ -164,7 +183,7 @@ def issue_for_refund(refund: Refund) -> Receipt:
 
 def visible_to(user):
     """The documents ``user`` may read: their own as buyer, their sessions' as mentor, everything for staff."""
-    receipts = Receipt.objects.select_related("booking__session", "buyer")
+    receipts = Receipt.objects.select_related("booking__session", "purchase__package", "buyer")
     if user.is_staff:
         return receipts
     from django.db.models import Q
