@@ -1,4 +1,4 @@
-"""A learner buys a mentor's package of sessions on the mentor's page, pays once with a gift card, and books with a credit.
+"""A learner buys a package on the mentor's page, pays once with a gift card, and books with a credit.
 
 Follows test_coupon_checkout / test_giftcard_checkout: the live server, Debian's Chromium,
 the gift card gateway (it settles while the learner pays: no webhook to play).
