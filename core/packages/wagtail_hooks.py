@@ -8,6 +8,8 @@ the "Session packages" site setting.
 
 from __future__ import annotations
 
+from django.urls import include, path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column
@@ -21,6 +23,13 @@ from .models import CreditUse, Package, PackagePurchase
 
 for _model in (PackagePurchase, CreditUse):
     register_permission_policy(_model, ReadOnlyPolicy(_model))
+
+
+def _refund_link(purchase: PackagePurchase) -> str:
+    if purchase.status not in (PackagePurchase.PAID, PackagePurchase.EXPIRED) or not purchase.credits_left:
+        return ""
+    url = reverse("packages_admin:refund_unused", args=[purchase.pk])
+    return format_html('<a class="button button-small button-secondary" href="{}">{}</a>', url, _("Refund unused"))
 
 
 def _prices(package: Package) -> str:
@@ -63,6 +72,7 @@ class PurchaseViewSet(ReadOnlyViewSet):
         Column("credits", label=_("Credits left"), accessor=lambda p: f"{p.credits_left} / {p.sessions}"),
         Column("status", label=_("Status"), accessor="get_status_display"),
         "expires_at",
+        Column("refund", label="", accessor=_refund_link),
     ]
     list_filter = ["status", "currency"]
     list_export = [
@@ -106,3 +116,11 @@ class PackagesGroup(ModelViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_packages_viewsets():
     return PackagesGroup()
+
+
+@hooks.register("register_admin_urls")
+def register_packages_admin_urls():
+    from .admin_views import RefundUnusedView
+
+    urls = [path("purchase/<int:pk>/refund-unused/", RefundUnusedView.as_view(), name="refund_unused")]
+    return [path("packages-admin/", include((urls, "packages_admin"), namespace="packages_admin"))]

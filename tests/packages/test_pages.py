@@ -106,3 +106,26 @@ def test_editors_see_packages_and_purchases_in_the_admin(client, staff, bought):
     assert listing.status_code == 200 and "Five pandas sessions" in listing.content.decode()
     assert client.get(reverse("packages_purchase:inspect", args=[purchase.pk])).status_code == 200
     assert client.get(reverse("packages_credituse:index")).status_code == 200
+
+
+def test_editors_refund_unused_credits_from_the_admin(client, staff, bought):
+    from django.urls import reverse
+
+    from core.packages.models import PackagePurchase
+    from core.payments.models import Payment, Refund
+
+    purchase = bought()
+    client.force_login(staff)
+    listing = client.get(reverse("packages_purchase:index")).content.decode()
+    url = reverse("packages_admin:refund_unused", args=[purchase.pk])
+    assert url in listing
+    assert "5 unused credit" in client.get(url).content.decode()
+    # The payments admin's generic refund refuses a package payment (the credits must follow).
+    payment = Payment.objects.get(purchase=purchase)
+    generic = client.post(reverse("payments_admin:refund_payment", args=[payment.pk]), {"amount": "10"})
+    assert generic.status_code == 400 and "unused credits" in generic.content.decode()
+    assert not Refund.objects.exists()
+    assert client.post(url).status_code == 302
+    purchase.refresh_from_db()
+    assert purchase.status == PackagePurchase.CLOSED
+    assert Refund.objects.get().amount_minor == 20_000

@@ -67,7 +67,17 @@ def refund_payment(
     note: str = "",
     site_id: int | None = None,
 ) -> Refund:
-    """Refund ``amount_minor`` of ``payment`` (everything left when ``None``)."""
+    """Refund ``amount_minor`` of ``payment`` (everything left when ``None``).
+
+    A package's payment is refunded by its unused credits (core.packages), so that
+    the ledger knows which credits went back; here only a duplicate is refunded whole.
+    """
+    if payment.purchase_id is not None and reason != Refund.DUPLICATE:
+        raise PaymentConflict(
+            "A package is refunded by its unused credits: use “Refund unused credits” on the purchase "
+            "(Session packages → Purchases).",
+            code="package_payment",
+        )
     with transaction.atomic():
         lock_subject(payment)
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
