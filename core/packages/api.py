@@ -160,7 +160,7 @@ class CreditListView(APIView):
         tags=["packages"],
     )
     def get(self, request: Request) -> Response:
-        credits.expire_due()
+        credits.expire_due(learner_id=request.user.pk)
         mine = PackagePurchase.objects.filter(learner=request.user).select_related("package", "mentor")
         return Response(PurchaseSerializer(mine[:200], many=True).data)
 

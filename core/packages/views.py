@@ -203,7 +203,7 @@ def purchase_result(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def my_credits(request: HttpRequest) -> HttpResponse:
     """The learner's packages: credits left, expiry, the bookings made with them."""
-    credits.expire_due()
+    credits.expire_due(learner_id=request.user.pk)
     mine = (
         PackagePurchase.objects.filter(learner=request.user)
         .exclude(status=PackagePurchase.PENDING, payments__isnull=True)

@@ -56,6 +56,15 @@ def test_bad_packages_are_refused_and_write_nothing(mentor, data, prices, field,
     assert not Package.objects.exists() and not PackagePrice.objects.exists()
 
 
+def test_a_length_the_mentor_does_not_offer_is_refused(mentor):
+    with pytest.raises(PackageRefused) as info:
+        catalogue.save_package(
+            mentor, {"title": "Short", "sessions": 3, "duration_minutes": 30}, [{"currency": "EUR", "amount": "9"}]
+        )
+    assert (info.value.code, info.value.field) == ("length_not_offered", "duration_minutes")
+    assert not Package.objects.exists()
+
+
 def test_only_mentors_sell(learner):
     from core.packages.errors import PackageNotAllowed
 

@@ -91,6 +91,20 @@ def clean_prices(rows: Iterable[Mapping]) -> list[tuple[str, Decimal]]:
     return list(prices.items())
 
 
+def _check_offered(owner, duration: int | None) -> None:
+    """A package's sessions must be a length the mentor offers, or learners could never book them."""
+    from core.scheduling.services import availability
+
+    lengths = availability.Settings.of(availability.profile_for(owner)).lengths
+    if duration is not None and duration not in lengths:
+        raise PackageRefused(
+            _("You offer sessions of %(lengths)s minutes (your availability settings): pick one of those.")
+            % {"lengths": ", ".join(map(str, lengths))},
+            code="length_not_offered",
+            field="duration_minutes",
+        )
+
+
 def save_package(mentor, data: Mapping, prices: Iterable[Mapping] | None, *, package: Package | None = None) -> Package:
     """Create (or change) ``mentor``'s package; ``prices`` None keeps the prices as they are."""
     if not getattr(mentor, "is_mentor", False):
@@ -98,6 +112,7 @@ def save_package(mentor, data: Mapping, prices: Iterable[Mapping] | None, *, pac
     if package is not None and package.mentor_id != mentor.pk and not mentor.is_staff:
         raise PackageNotAllowed(_("This package is not yours."), code="not_yours")
     values = clean_values(data, partial=package is not None)
+    _check_offered(package.mentor if package is not None else mentor, values.get("duration_minutes"))
     cleaned_prices = clean_prices(prices) if prices is not None else None
     with transaction.atomic():
         if package is None:

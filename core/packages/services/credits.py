@@ -213,14 +213,21 @@ def _give_back(purchase_id: int, refund_id: int) -> None:
         planned.delete()
 
 
-def expire_due(now: datetime | None = None) -> int:
-    """Expire paid packages past their date: unused credits refunded or forfeited, per the site's policy."""
+def expire_due(now: datetime | None = None, *, learner_id: int | None = None) -> int:
+    """Expire paid packages past their date: unused credits refunded or forfeited, per the site's policy.
+
+    The hourly beat task sweeps them all; a learner's credits page and API expire
+    that learner's first, so nobody sees credits that have lapsed.
+    """
     now = now or timezone.now()
+    due = PackagePurchase.objects.filter(status=PackagePurchase.PAID, expires_at__lte=now)
+    if learner_id is not None:
+        due = due.filter(learner_id=learner_id)
+    if not due.exists():
+        return 0
     policy = package_settings()
     done = 0
-    for pk in PackagePurchase.objects.filter(status=PackagePurchase.PAID, expires_at__lte=now).values_list(
-        "pk", flat=True
-    ):
+    for pk in due.values_list("pk", flat=True):
         with transaction.atomic():
             purchase = lock_purchase(pk)
             if purchase.status != PackagePurchase.PAID or purchase.expires_at > now:
