@@ -295,3 +295,34 @@ def test_inactive_and_own_packages_cannot_be_bought(package, mentor, learner):
         package.refresh_from_db()
         purchases.create_purchase(package, learner, "USD")
     assert not PackagePurchase.objects.exists()
+
+
+def test_a_bank_transfer_purchase_through_the_editors_marks(harness_for, configure_gateway, package, learner, staff):
+    """Manual gateway: credits when an editor marks the transfer arrived; the refund settles when they send it."""
+    from core.payments.services import events
+
+    configure_gateway(harness_for("payment_manual"))
+    purchase = purchases.create_purchase(package, learner, "EUR")
+    started = purchases.start_payment(purchase, "manual", user=learner)
+    assert started.payment.status == Payment.PENDING and started.client_data["reference"]
+    purchase.refresh_from_db()
+    assert purchase.status == PackagePurchase.PENDING and purchase.credits_left == 0
+    with pytest.raises(PackageConflict):
+        credits.book_with_credit(purchase, learner, slot())
+
+    outcome = events.mark_paid(started.payment, staff)
+    assert outcome.status == "processed", outcome.message
+    assert events.mark_paid(started.payment, staff).status == "duplicate"  # once per event
+    purchase.refresh_from_db()
+    assert purchase.status == PackagePurchase.PAID and purchase.credits_left == 5
+
+    refund = credits.refund_unused(purchase, by=learner)
+    assert refund.status == Refund.PENDING  # a transfer back, sent by an editor
+    totals = balances(payment__purchase=purchase)
+    assert totals.held == 20_000 and totals.balanced
+    assert events.mark_refund_sent(refund, staff).status == "processed"
+    refund.refresh_from_db()
+    assert refund.status == Refund.SUCCEEDED
+    totals = balances(payment__purchase=purchase)
+    assert totals.held == 0 and totals.unearned == 0 and totals.balanced
+    assert Receipt.objects.filter(refund=refund, kind=Receipt.CREDIT_NOTE, purchase=purchase).exists()
