@@ -366,6 +366,14 @@ class Receipt(models.Model):
         related_name="receipts",
         help_text="The package of sessions paid or refunded (instead of a booking).",
     )
+    subscription_invoice = models.OneToOneField(
+        "subscriptions.SubscriptionInvoice",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="receipt",
+        help_text="The premium plan's invoice paid (instead of a booking or a package).",
+    )
     payment = models.ForeignKey(
         "payments.Payment", on_delete=models.PROTECT, null=True, blank=True, related_name="receipts"
     )
@@ -403,6 +411,8 @@ class Receipt(models.Model):
             return self.booking.session.title
         if self.purchase_id:
             return self.purchase.package.title
+        if self.subscription_invoice_id:
+            return str(self.subscription_invoice.subscription.plan)
         return ""
 
     @property

@@ -48,6 +48,7 @@ class ReceiptSerializer(serializers.ModelSerializer):
             "issued_at",
             "booking",
             "purchase",
+            "subscription_invoice",
             "payment",
             "refund",
             "currency",

@@ -85,7 +85,18 @@ def _purchase_lines(purchase, quote: quotes.Quote) -> tuple[list[dict], int, str
 
 
 def _create(
-    site, *, kind, booking, quote_or_lines, buyer, payment=None, refund=None, currency: str, purchase=None
+    site,
+    *,
+    kind,
+    booking,
+    quote_or_lines,
+    buyer,
+    payment=None,
+    refund=None,
+    currency: str,
+    purchase=None,
+    subscription_invoice=None,
+    mentor_id: int | None = None,
 ) -> Receipt:
     sequence, number = next_number(site)
     lines, tax, label, total = quote_or_lines
@@ -96,10 +107,11 @@ def _create(
         kind=kind,
         booking=booking,
         purchase=purchase,
+        subscription_invoice=subscription_invoice,
         payment=payment,
         refund=refund,
         buyer=buyer,
-        mentor_id=booking.session.mentor_id if booking is not None else purchase.mentor_id,
+        mentor_id=mentor_id or (booking.session.mentor_id if booking is not None else purchase.mentor_id),
         seller=_seller(site),
         buyer_details=_buyer(buyer),
         lines=lines,
@@ -149,6 +161,43 @@ def issue_for_free_booking(booking, quote: quotes.Quote) -> Receipt:
     )
 
 
+def issue_for_subscription_invoice(invoice) -> Receipt:
+    """The receipt of a premium plan's paid invoice (the mentor is the buyer); once per invoice.
+
+    The plan's price is what the gateway charged; with tax-inclusive prices the
+    buyer's rate is shown carved out of it, as on a booking's receipt.
+    """
+    existing = Receipt.objects.filter(subscription_invoice=invoice).first()
+    if existing is not None:
+        return existing
+    subscription = invoice.subscription
+    mentor = subscription.mentor
+    site_settings = quotes.revenue_settings()
+    tax, label = 0, ""
+    country = quotes.buyer_country(mentor, site_settings)
+    rate = site_settings.tax_rates.filter(country=country).first() if country and site_settings.pk else None
+    if rate is not None and site_settings.prices_include_tax:
+        tax = quotes.included_tax(invoice.amount_minor, quotes.basis_points(rate.percent))
+        label = f"incl. {rate.name} {rate.percent.normalize():f} % ({country})"
+    until = f", until {invoice.period_end:%d %b %Y}" if invoice.period_end else ""
+    lines = [
+        {
+            "description": f"Premium plan {subscription.plan} ({subscription.price.display}){until}",
+            "amount_minor": invoice.amount_minor,
+        }
+    ]
+    return _create(
+        _site(),
+        kind=Receipt.RECEIPT,
+        booking=None,
+        quote_or_lines=(lines, tax, label, invoice.amount_minor),
+        buyer=mentor,
+        currency=invoice.currency,
+        subscription_invoice=invoice,
+        mentor_id=mentor.pk,
+    )
+
+
 def issue_for_refund(refund: Refund) -> Receipt:
     """The credit note of a refund that went through; its tax is the tax the ledger reversed."""
     existing = Receipt.objects.filter(refund=refund).first()
@@ -183,7 +232,9 @@ def issue_for_refund(refund: Refund) -> Receipt:
 
 def visible_to(user):
     """The documents ``user`` may read: their own as buyer, their sessions' as mentor, everything for staff."""
-    receipts = Receipt.objects.select_related("booking__session", "purchase__package", "buyer")
+    receipts = Receipt.objects.select_related(
+        "booking__session", "purchase__package", "subscription_invoice__subscription__plan", "buyer"
+    )
     if user.is_staff:
         return receipts
     from django.db.models import Q
