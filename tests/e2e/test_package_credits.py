@@ -12,7 +12,7 @@ from datetime import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_giftcard_checkout import _log_in
+from tests.e2e.helpers import enable_plugin, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -20,22 +20,14 @@ PASSWORD = "a-Strong-pass-123"
 
 
 def _setup():
-    from wagtail.models import Site
-
     from core.accounts.models import User
     from core.catalogue.models import MentorIndexPage, MentorPage
     from core.catalogue.profiles import bio_from_text
     from core.packages.services.catalogue import save_package
-    from core.plugins import config
-    from core.plugins.models import PluginConfiguration
     from core.scheduling.models import SchedulingProfile, WeeklyRule
     from plugins.payments.giftcard.models import GiftCard
 
-    site = Site.objects.get(is_default_site=True)
-    PluginConfiguration.objects.update_or_create(
-        site=site, plugin="payment_giftcard", defaults={"enabled": True, "settings": {}, "secrets": {}}
-    )
-    config.invalidate(site.pk)
+    site = enable_plugin("payment_giftcard")
     root = site.root_page.specific
     index = MentorIndexPage(title="Mentors", slug="mentors", intro="Find your mentor.")
     root.add_child(instance=index)
@@ -77,7 +69,7 @@ def test_learner_buys_a_package_and_books_with_a_credit(live_server, page: Page)
     from core.scheduling.models import Booking
 
     mentor_page, package, learner = _setup()
-    _log_in(page, live_server, learner)
+    log_in(page, live_server, learner)
 
     page.goto(mentor_page.url)
     offer = page.locator(f"[data-package='{package.pk}']")
