@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("core.pricing.urls")),
     path("", include("core.payments.urls")),
     path("", include("core.subscriptions.urls")),
+    path("", include("core.packages.urls")),
     path("", include("core.sponsorship.urls")),
     path("", include("core.recommendations.urls")),
     path("", include("core.rooms.urls")),

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("core.subscriptions.api_urls")),
     path("", include("core.sponsorship.api_urls")),
     path("", include("core.pricing.api_urls")),
+    path("", include("core.packages.api_urls")),
     path("", include("core.recommendations.api_urls")),
     path("", include("core.rooms.api_urls")),
     path("", include("core.notifications.api_urls")),

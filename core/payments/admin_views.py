@@ -91,6 +91,11 @@ class PaymentActionView(ConfirmActionView):
     def question_for(self) -> str:
         amount = format_money(self.payment.amount_minor, self.payment.currency)
         if self.action == "mark_paid":
+            if self.payment.booking_id is None:
+                return (
+                    f"Has the transfer of {amount} with reference {self.payment.reference} arrived? "
+                    f"The learner's package purchase {self.payment.purchase_id} gets its credits."
+                )
             return (
                 f"Has the transfer of {amount} with reference {self.payment.reference} arrived? "
                 f"Booking {self.payment.booking_id} ({self.payment.booking.session.title}) will be confirmed."

@@ -18,6 +18,11 @@ sum of entries and history cannot be rewritten. Sign conventions, per booking:
   both are the platform's, like commission; ``tax`` (+) / ``tax_reversal`` (-)
   is tax collected for the tax authority. The split is then
   platform + mentor + tax = charge + refund (see core.pricing.services.split).
+* ``package_unearned`` (+) / ``package_release`` (-) hold a session package's
+  price between purchase and delivery: a delivered session releases one
+  credit's share into commission and mentor earning, a refund releases it back
+  to the learner, so platform + mentor + tax + unearned = charge + refund
+  (see core.packages.services.accounting).
 """
 
 from __future__ import annotations
@@ -147,7 +152,17 @@ class Payment(MoneyDisplay, models.Model):
     ]
     OPEN_STATUSES = (CREATED, REQUIRES_ACTION, PENDING, PROCESSING, FAILED)
 
-    booking = models.ForeignKey("scheduling.Booking", on_delete=models.PROTECT, related_name="payments")
+    booking = models.ForeignKey(
+        "scheduling.Booking", on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+    )
+    purchase = models.ForeignKey(
+        "packages.PackagePurchase",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        help_text="Set instead of the booking when the payment is for a package of sessions.",
+    )
     gateway = models.CharField(max_length=50, db_index=True, help_text="The gateway's identifier.")
     plugin = models.CharField(max_length=100, help_text="The plugin that provides the gateway.")
     reference = models.CharField(max_length=255, blank=True, help_text="The gateway's id of this payment.")
@@ -174,6 +189,11 @@ class Payment(MoneyDisplay, models.Model):
                 fields=["gateway", "reference"], condition=~Q(reference=""), name="payment_unique_gateway_reference"
             ),
             models.CheckConstraint(condition=Q(amount_minor__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(booking__isnull=False, purchase__isnull=True)
+                | Q(booking__isnull=True, purchase__isnull=False),
+                name="payment_for_booking_or_purchase",
+            ),
         ]
         indexes = [models.Index(fields=["booking", "gateway", "status"])]
 
@@ -328,6 +348,8 @@ class LedgerEntry(MoneyDisplay, models.Model):
     DISCOUNT_REVERSAL = "discount_reversal"
     TAX = "tax"
     TAX_REVERSAL = "tax_reversal"
+    PACKAGE_UNEARNED = "package_unearned"
+    PACKAGE_RELEASE = "package_release"
     KIND_CHOICES = [
         (CHARGE, "Charge (learner paid)"),
         (COMMISSION, "Platform commission"),
@@ -344,6 +366,8 @@ class LedgerEntry(MoneyDisplay, models.Model):
         (DISCOUNT_REVERSAL, "Discount reversal"),
         (TAX, "Tax collected"),
         (TAX_REVERSAL, "Tax reversal"),
+        (PACKAGE_UNEARNED, "Package paid, sessions not yet delivered"),
+        (PACKAGE_RELEASE, "Package credit delivered or refunded"),
     ]
     #: Kinds that move money between a payer (learner, or a mentor paying a plan) and the gateway.
     CASH_KINDS = (CHARGE, REFUND, SUBSCRIPTION_CHARGE)
@@ -355,6 +379,8 @@ class LedgerEntry(MoneyDisplay, models.Model):
     PLATFORM_KINDS = (*COMMISSION_KINDS, *FEE_KINDS, *DISCOUNT_KINDS, SUBSCRIPTION_REVENUE)
     TAX_KINDS = (TAX, TAX_REVERSAL)
     MENTOR_KINDS = (MENTOR_EARNING, EARNING_REVERSAL, PAYOUT)
+    #: A package's session share between purchase and delivery: nobody's earning yet.
+    UNEARNED_KINDS = (PACKAGE_UNEARNED, PACKAGE_RELEASE)
 
     booking = models.ForeignKey(
         "scheduling.Booking", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"

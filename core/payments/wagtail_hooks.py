@@ -102,6 +102,7 @@ class PaymentViewSet(ReadOnlyViewSet):
     list_display = [
         "__str__",
         Column("booking", label="Booking", accessor="booking_id"),
+        Column("purchase", label="Package purchase", accessor="purchase_id"),
         MoneyColumn(),
         Column("status", label="Status", accessor="get_status_display"),
         Column("needs_review", label="Review", accessor=lambda p: "⚠ needs review" if p.needs_review else ""),
@@ -111,6 +112,7 @@ class PaymentViewSet(ReadOnlyViewSet):
     list_export = [
         "id",
         "booking_id",
+        "purchase_id",
         "gateway",
         "reference",
         "amount_minor",
@@ -122,6 +124,7 @@ class PaymentViewSet(ReadOnlyViewSet):
     export_filename = "payments"
     inspect_view_fields = [
         "booking",
+        "purchase",
         "gateway",
         "plugin",
         "reference",

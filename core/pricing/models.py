@@ -355,7 +355,25 @@ class Receipt(models.Model):
     sequence = models.PositiveBigIntegerField()
     number = models.CharField(max_length=30, unique=True)
     kind = models.CharField(max_length=12, choices=KIND_CHOICES)
-    booking = models.ForeignKey("scheduling.Booking", on_delete=models.PROTECT, related_name="receipts")
+    booking = models.ForeignKey(
+        "scheduling.Booking", on_delete=models.PROTECT, null=True, blank=True, related_name="receipts"
+    )
+    purchase = models.ForeignKey(
+        "packages.PackagePurchase",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="receipts",
+        help_text="The package of sessions paid or refunded (instead of a booking).",
+    )
+    subscription_invoice = models.OneToOneField(
+        "subscriptions.SubscriptionInvoice",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="receipt",
+        help_text="The premium plan's invoice paid (instead of a booking or a package).",
+    )
     payment = models.ForeignKey(
         "payments.Payment", on_delete=models.PROTECT, null=True, blank=True, related_name="receipts"
     )
@@ -385,6 +403,17 @@ class Receipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.number}"
+
+    @property
+    def subject(self) -> str:
+        """What was paid for, as the receipts page lists it: the session, or the package."""
+        if self.booking_id:
+            return self.booking.session.title
+        if self.purchase_id:
+            return self.purchase.package.title
+        if self.subscription_invoice_id:
+            return str(self.subscription_invoice.subscription.plan)
+        return ""
 
     @property
     def buyer_name(self) -> str:

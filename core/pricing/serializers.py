@@ -47,6 +47,8 @@ class ReceiptSerializer(serializers.ModelSerializer):
             "kind",
             "issued_at",
             "booking",
+            "purchase",
+            "subscription_invoice",
             "payment",
             "refund",
             "currency",

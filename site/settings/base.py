@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "core.subscriptions",
     "core.sponsorship",
     "core.pricing",
+    "core.packages",
     "core.recommendations",
     "core.analytics",
     "core.demo",
@@ -291,6 +292,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Premium plans: remind mentors whose renewal failed, end benefits when the grace period is over.
     "subscriptions-grace-reminders": {"task": "core.subscriptions.tasks.send_grace_reminders", "schedule": 3600},
     "subscriptions-end-lapsed-grace": {"task": "core.subscriptions.tasks.end_lapsed_grace", "schedule": 15 * 60},
+    # Session packages: expire packages past their date (unused credits refunded or forfeited, per policy).
+    "packages-expire": {"task": "core.packages.tasks.expire_packages", "schedule": 3600},
     # Messages: one email per person about messages left unread for a while.
     "messaging-unread-digests": {"task": "core.messaging.tasks.send_unread_digests", "schedule": 15 * 60},
 }

@@ -25,7 +25,7 @@ LIMITS = {
     "home": 12,
     "mentor search": 15,  # one for the sponsored slotting step (running campaigns), whatever the catalogue
     "mentor search with filters": 26,  # as above
-    "mentor page": 15,
+    "mentor page": 16,  # + the mentor's session packages (one query, their prices prefetched)
     "session page": 10,
     "api mentors": 8,
     "api sessions": 6,

@@ -44,6 +44,16 @@ def test_subscribe_charge_fail_and_end_through_razorpay(
     subscription.refresh_from_db()
     assert subscription.status == Subscription.ACTIVE and subscription.current_period_end > timezone.now()
     assert LedgerEntry.objects.filter(kind="subscription_revenue").get().amount_minor == 99_900
+    from core.pricing.models import Receipt
+
+    receipt = Receipt.objects.get(subscription_invoice__subscription=subscription)
+    assert (receipt.kind, receipt.total_minor, receipt.currency) == ("receipt", 99_900, "INR")
+    assert receipt.buyer_id == mentor.pk and receipt.mentor_id == mentor.pk and receipt.booking_id is None
+    assert "Premium plan" in receipt.lines[0]["description"]
+    client.force_login(mentor)
+    listed = client.get("/payments/receipts/").content.decode()
+    assert receipt.number in listed and str(plan) in listed
+    assert client.get(f"/payments/receipts/{receipt.number}.pdf").status_code == 200
 
     with django_capture_on_commit_callbacks(execute=True):
         assert deliver(client, "razorpay", razorpay.subscription_failed(sub_id)).json()["status"] == "processed"

@@ -189,27 +189,9 @@ def start_payment(
                 )
             payment = _open_payment(locked, routed, user)
             request = _payment_request(routed, locked, payment, return_url, site_id, cleaned)
-        try:
-            start = gateways.call(routed, "start_payment", request, expect=PaymentStart, site_id=site_id)
-        except GatewayUnavailable as exc:
-            Payment.objects.filter(pk=payment.pk).update(failure_message=exc.message[:2000], updated_at=now)
-            raise
-        with transaction.atomic():
-            payment = Payment.objects.select_for_update().get(pk=payment.pk)
-            if payment.reference and start.reference != payment.reference:
-                raise GatewayUnavailable(
-                    "The payment provider answered for another payment; nothing was changed.", code="gateway_mismatch"
-                )
-            payment.reference = start.reference
-            if start.status == "failed":
-                payment.status = Payment.ABANDONED
-                payment.failure_message = start.message or "The gateway can no longer take this payment."
-                payment.save()
-                continue
-            if payment.status != Payment.SUCCEEDED:
-                payment.status = _STATUS_FROM_START[start.status]
-                payment.failure_message = ""
-            payment.save()
+        start, payment = ask_gateway(routed, payment, request, site_id=site_id, now=now)
+        if start is None:
+            continue
         if routed.gateway.manual_confirmation:
             # A transfer takes days: hold the seat for it instead of the card-payment hold.
             hours = ledger.payment_settings().manual_hold_hours
@@ -218,6 +200,46 @@ def start_payment(
             payment = _confirm_at_start(payment, start)
         return StartedPayment(payment=payment, start=start, routed=routed)
     raise GatewayUnavailable("The payment provider could not start a payment; please try again.", code="gateway_loop")
+
+
+def ask_gateway(
+    routed: Routed, payment: Payment, request: PaymentRequest, *, site_id: int | None, now
+) -> tuple[PaymentStart | None, Payment]:
+    """Send ``request`` to the gateway and record its answer on ``payment`` (outside the caller's locks).
+
+    Returns ``(None, payment)`` when the gateway abandoned its payment (the
+    caller starts a new attempt); a gateway failure is recorded and raised.
+    Shared by bookings and package purchases, so both keep the same rules.
+    """
+    try:
+        start = gateways.call(routed, "start_payment", request, expect=PaymentStart, site_id=site_id)
+    except GatewayUnavailable as exc:
+        Payment.objects.filter(pk=payment.pk).update(failure_message=exc.message[:2000], updated_at=now)
+        raise
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.reference and start.reference != payment.reference:
+            raise GatewayUnavailable(
+                "The payment provider answered for another payment; nothing was changed.", code="gateway_mismatch"
+            )
+        payment.reference = start.reference
+        if start.status == "failed":
+            payment.status = Payment.ABANDONED
+            payment.failure_message = start.message or "The gateway can no longer take this payment."
+            payment.save()
+            return None, payment
+        if payment.status != Payment.SUCCEEDED:
+            payment.status = _STATUS_FROM_START[start.status]
+            payment.failure_message = ""
+        payment.save()
+    return start, payment
+
+
+def confirm_if_settled(routed: Routed, payment: Payment, start: PaymentStart) -> Payment:
+    """An instant gateway that settled during ``start_payment``: confirm now, through the webhook path."""
+    if start.status == "succeeded" and confirms_at_start(routed.gateway):
+        return _confirm_at_start(payment, start)
+    return payment
 
 
 def learner_inputs(routed: Routed, inputs: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -231,16 +253,41 @@ def learner_inputs(routed: Routed, inputs: Mapping[str, Any] | None) -> dict[str
 def _payment_request(
     routed: Routed, booking: Booking, payment: Payment, return_url: str, site_id: int | None, inputs: dict[str, Any]
 ) -> PaymentRequest:
+    return payment_request(
+        routed,
+        payment,
+        booking_id=booking.pk,
+        description=describe(booking),
+        email=booking.learner.email,
+        return_url=return_url,
+        site_id=site_id,
+        inputs=inputs,
+    )
+
+
+def payment_request(
+    routed: Routed,
+    payment: Payment,
+    *,
+    booking_id: int,
+    description: str,
+    email: str,
+    return_url: str,
+    site_id: int | None,
+    inputs: dict[str, Any],
+    metadata: Mapping[str, str] | None = None,
+) -> PaymentRequest:
+    """The request a gateway gets for ``payment`` (``booking_id`` 0 for a package: ``metadata`` names it)."""
     values = {
-        "booking_id": booking.pk,
+        "booking_id": booking_id,
         "amount_minor": payment.amount_minor,
         "currency": payment.currency,
         "idempotency_key": payment.idempotency_key,
-        "description": describe(booking),
-        "customer_email": booking.learner.email,
+        "description": description,
+        "customer_email": email,
         "return_url": return_url,
         "existing_reference": payment.reference,
-        "metadata": {"payment_id": str(payment.pk), "site_id": str(site_id or "")},
+        "metadata": {"payment_id": str(payment.pk), "site_id": str(site_id or ""), **dict(metadata or {})},
     }
     if checkout_fields_of(routed.gateway) or confirms_at_start(routed.gateway):
         return InteractivePaymentRequest(**values, inputs=inputs)

@@ -130,26 +130,46 @@ def _apply(record: WebhookEventRecord, event: WebhookEvent) -> tuple[str, str]:
         return WebhookEventRecord.IGNORED, f"{event.raw_type}: nothing to do."
     if found is None:
         return WebhookEventRecord.REJECTED, f"No payment of {record.gateway} has the reference “{event.reference}”."
+    if found.purchase_id is not None:
+        # A package of sessions: same record, same checks, its own effects (credits instead of a seat).
+        from core.packages.services import purchases
+
+        purchases.lock_purchase(found.purchase_id)
+        payment = Payment.objects.select_for_update().get(pk=found.pk)
+        record.payment = payment
+        mismatch = mismatch_of(payment, event)
+        if mismatch:
+            return WebhookEventRecord.REJECTED, mismatch
+        if event.kind == "refunded":
+            return _refunded(payment, None, event)
+        return purchases.apply_event(payment, event)
     booking = lock_booking(found.booking_id)
     payment = Payment.objects.select_for_update().get(pk=found.pk)
     record.payment = payment
-    if event.currency.upper() != payment.currency:
-        reason = f"Event {event.event_id} is in {event.currency}, the payment in {payment.currency}."
-        flag(payment, reason)
-        return WebhookEventRecord.REJECTED, reason
-    if event.amount_minor != payment.amount_minor:
-        reason = (
-            f"Event {event.event_id} is for {event.amount_minor} {event.currency}, "
-            f"the payment for {payment.amount_minor} {payment.currency}."
-        )
-        flag(payment, reason)
-        return WebhookEventRecord.REJECTED, reason
+    mismatch = mismatch_of(payment, event)
+    if mismatch:
+        return WebhookEventRecord.REJECTED, mismatch
     handler: Callable[[Payment, Booking, WebhookEvent], tuple[str, str]] = {
         "succeeded": _succeeded,
         "failed": _failed,
         "refunded": _refunded,
     }[event.kind]
     return handler(payment, booking, event)
+
+
+def mismatch_of(payment: Payment, event: WebhookEvent) -> str:
+    """Why ``event`` does not fit the locked ``payment`` (currency, amount), flagged for review; "" if it fits."""
+    reason = ""
+    if event.currency.upper() != payment.currency:
+        reason = f"Event {event.event_id} is in {event.currency}, the payment in {payment.currency}."
+    elif event.amount_minor != payment.amount_minor:
+        reason = (
+            f"Event {event.event_id} is for {event.amount_minor} {event.currency}, "
+            f"the payment for {payment.amount_minor} {payment.currency}."
+        )
+    if reason:
+        flag(payment, reason)
+    return reason
 
 
 def flag(payment: Payment, reason: str) -> None:
@@ -161,6 +181,11 @@ def flag(payment: Payment, reason: str) -> None:
     logger.warning("Payment %s held for review: %s", payment.pk, reason)
 
 
+def emit_payment_event(name: str, payment: Payment, **extra) -> None:
+    """Tell plugins about a payment (``payment.succeeded``, ``payment.refunded``)."""
+    _emit(name, payment, **extra)
+
+
 def _emit(name: str, payment: Payment, **extra) -> None:
     get_manager().emit(
         DomainEvent(
@@ -169,6 +194,7 @@ def _emit(name: str, payment: Payment, **extra) -> None:
             payload={
                 "payment_id": payment.pk,
                 "booking_id": payment.booking_id,
+                "purchase_id": payment.purchase_id,
                 "gateway": payment.gateway,
                 "amount_minor": payment.amount_minor,
                 "currency": payment.currency,
@@ -176,6 +202,11 @@ def _emit(name: str, payment: Payment, **extra) -> None:
             },
         )
     )
+
+
+def notify_user(user_id: int, kind: str, title: str, body: str = "", url: str = "") -> None:
+    """An in-app notification that can never undo the money around it."""
+    _notify(user_id, kind, title, body, url)
 
 
 def _notify(user_id: int, kind: str, title: str, body: str = "", url: str = "") -> None:
@@ -276,7 +307,8 @@ def _failed(payment: Payment, booking: Booking, event: WebhookEvent) -> tuple[st
     return WebhookEventRecord.PROCESSED, f"Payment failed: {payment.failure_message} The booking stays pending."
 
 
-def _refunded(payment: Payment, booking: Booking, event: WebhookEvent) -> tuple[str, str]:
+def _refunded(payment: Payment, booking: Booking | None, event: WebhookEvent) -> tuple[str, str]:
+    """A refund reported by the gateway (``booking`` is None for a package purchase)."""
     if payment.status != Payment.SUCCEEDED:
         return WebhookEventRecord.DEFERRED, "A refund reported before the payment's success: applied after it."
     matched = (
@@ -311,8 +343,15 @@ def _refunded(payment: Payment, booking: Booking, event: WebhookEvent) -> tuple[
     return WebhookEventRecord.PROCESSED, "; ".join(parts).capitalize() + "."
 
 
-def _external_refund(payment: Payment, booking: Booking, event: WebhookEvent, amount: int) -> str:
-    """A refund made at the gateway (its dashboard, a dispute): recorded so the ledger matches."""
+def _external_refund(payment: Payment, booking: Booking | None, event: WebhookEvent, amount: int) -> str:
+    """A refund made at the gateway (its dashboard, a dispute): recorded so the ledger matches.
+
+    A package's credits cannot be told apart from outside (which are used?): such a
+    refund is held for review, and an editor refunds credits from the admin instead.
+    """
+    if booking is None:
+        flag(payment, f"The gateway reports {amount} {payment.currency} refunded on a package outside PeerLearn.")
+        return "held for review: a package refunded at the gateway"
     left = payment.amount_minor - ledger.committed_refunds_minor(payment)
     if amount > left:
         flag(payment, f"The gateway reports {amount} {payment.currency} refunded, more than the {left} left.")
@@ -327,7 +366,7 @@ def _external_refund(payment: Payment, booking: Booking, event: WebhookEvent, am
         reason=Refund.GATEWAY,
         reference=event.refund_reference or f"event:{event.event_id}"[:255],
         note=f"Reported by {event.raw_type} {event.event_id}"[:255],
-        idempotency_key=new_key("ext", payment.booking_id),
+        idempotency_key=new_key("ext", payment.booking_id or 0),
     )
     settle_refund(refund, booking)
     if booking.status in (Booking.CONFIRMED, Booking.COMPLETED) and left - amount <= 0:
@@ -335,11 +374,28 @@ def _external_refund(payment: Payment, booking: Booking, event: WebhookEvent, am
     return f"recorded a refund of {amount} {payment.currency} made at the gateway"
 
 
-def settle_refund(refund: Refund, booking: Booking) -> None:
-    """A refund went through: mark it, write the ledger, and close a cancelled booking."""
+def settle_refund(refund: Refund, booking: Booking | None) -> None:
+    """A refund went through: mark it, write the ledger, and close a cancelled booking.
+
+    ``booking`` is None for a package purchase: its ledger is the package's (unused credits released).
+    """
     refund.status = Refund.SUCCEEDED
     refund.settled_at = timezone.now()
     refund.save(update_fields=["status", "settled_at"])
+    if booking is None:
+        from core.packages.services import accounting
+
+        accounting.record_refund(refund)
+        recording.refund_settled(refund)
+        _emit("payment.refunded", refund.payment, refund_id=refund.pk, refund_minor=refund.amount_minor)
+        _notify(
+            refund.payment.purchase.learner_id,
+            "payment.refunded",
+            "Your refund is on its way",
+            f"{format_money(refund.amount_minor, refund.currency)} goes back to how you paid.",
+            "/packages/credits/",
+        )
+        return
     ledger.record_refund(refund, mentor_id=booking.session.mentor_id)
     recording.refund_settled(refund)  # its credit note
     _emit("payment.refunded", refund.payment, refund_id=refund.pk, refund_minor=refund.amount_minor)
@@ -373,7 +429,7 @@ def replay_deferred(payment: Payment) -> None:
         "received_at", "pk"
     ):
         event = WebhookEvent(**record.payload)
-        booking = lock_booking(payment.booking_id)
+        booking = lock_booking(payment.booking_id) if payment.booking_id else None
         status, message = _refunded(payment, booking, event)
         if status == WebhookEventRecord.DEFERRED:
             continue

@@ -39,10 +39,15 @@ def current_commission_bp(site: Site | None = None) -> int:
 
 def booking_commission_bp(booking) -> int:
     """The rate for a new booking: the site's, or the mentor's premium plan's when that is lower."""
+    return mentor_commission_bp(booking.session.mentor_id)
+
+
+def mentor_commission_bp(mentor_id: int) -> int:
+    """The rate on what ``mentor_id`` sells now (a booking, a package): the site's, or their plan's when lower."""
     from core.subscriptions.benefits import plan_commission_bp
 
     site_rate = current_commission_bp()
-    plan_rate = plan_commission_bp(booking.session.mentor_id)
+    plan_rate = plan_commission_bp(mentor_id)
     return site_rate if plan_rate is None else min(site_rate, plan_rate)
 
 
@@ -249,6 +254,7 @@ class Balances:
     paid_out: int  # -(payout entries): what was sent to the mentor
     currency: str
     tax: int = 0  # tax collected for the tax authority, net of reversals
+    unearned: int = 0  # session packages paid for and not yet delivered or refunded
 
     @property
     def mentor_balance(self) -> int:
@@ -257,7 +263,7 @@ class Balances:
     @property
     def balanced(self) -> bool:
         """The split adds up to what is held."""
-        return self.platform + self.mentor_earned + self.tax == self.held
+        return self.platform + self.mentor_earned + self.tax + self.unearned == self.held
 
 
 def balances(entries: Iterable[LedgerEntry] | None = None, **filters) -> Balances:
@@ -285,4 +291,5 @@ def balances(entries: Iterable[LedgerEntry] | None = None, **filters) -> Balance
         paid_out=-total(LedgerEntry.PAYOUT),
         currency=next(iter(currencies), ""),
         tax=total(*LedgerEntry.TAX_KINDS),
+        unearned=total(*LedgerEntry.UNEARNED_KINDS),
     )

@@ -49,6 +49,16 @@ logger = logging.getLogger("peerlearn.payments")
 _UNKNOWN_OUTCOME = ("gateway_timeout", "gateway_exception", "gateway_bad_result")
 
 
+def lock_subject(payment: Payment) -> Booking | None:
+    """Lock what ``payment`` paid for before the payment itself: its booking, or its package purchase (None)."""
+    if payment.booking_id is not None:
+        return lock_booking(payment.booking_id)
+    from core.packages.services.purchases import lock_purchase
+
+    lock_purchase(payment.purchase_id)
+    return None
+
+
 def refund_payment(
     payment: Payment,
     amount_minor: int | None = None,
@@ -58,9 +68,19 @@ def refund_payment(
     note: str = "",
     site_id: int | None = None,
 ) -> Refund:
-    """Refund ``amount_minor`` of ``payment`` (everything left when ``None``)."""
+    """Refund ``amount_minor`` of ``payment`` (everything left when ``None``).
+
+    A package's payment is refunded by its unused credits (core.packages), so that
+    the ledger knows which credits went back; here only a duplicate is refunded whole.
+    """
+    if payment.purchase_id is not None and reason != Refund.DUPLICATE:
+        raise PaymentConflict(
+            "A package is refunded by its unused credits: use “Refund unused credits” on the purchase "
+            "(Session packages → Purchases).",
+            code="package_payment",
+        )
     with transaction.atomic():
-        lock_booking(payment.booking_id)
+        lock_subject(payment)
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         if locked.status != Payment.SUCCEEDED:
             raise PaymentConflict("Only a payment that went through can be refunded.", code="not_refundable")
@@ -89,7 +109,7 @@ def refund_payment(
             status=Refund.REQUESTED,
             reason=reason,
             note=note[:255],
-            idempotency_key=new_key("ref", locked.booking_id),
+            idempotency_key=new_key("ref", locked.booking_id or 0),
             requested_by=by,
         )
     return _ask_gateway(refund, site_id=site_id)
@@ -123,7 +143,7 @@ def _ask_gateway(refund: Refund, *, site_id: int | None) -> Refund:
             code=exc.code,
         ) from exc
     with transaction.atomic():
-        booking = lock_booking(payment.booking_id)
+        booking = lock_subject(payment)
         locked_payment = Payment.objects.select_for_update().get(pk=payment.pk)
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
         if refund.status != Refund.REQUESTED:  # a concurrent retry recorded it first

@@ -47,7 +47,11 @@ class WebhookError(Exception):
 
 @dataclass(frozen=True)
 class PaymentRequest:
-    """Start (or resume) taking ``amount_minor`` for a booking."""
+    """Start (or resume) taking ``amount_minor`` for a booking.
+
+    ``booking_id`` is 0 when the payment is for a package of sessions bought
+    before any booking: ``metadata["purchase_id"]`` then names the purchase.
+    """
 
     booking_id: int
     amount_minor: int

@@ -169,6 +169,9 @@ def _paid(subscription: Subscription, event: SubscriptionEvent) -> tuple[str, st
             LedgerEntry.objects.create(
                 kind=kind, amount_minor=invoice.amount_minor, currency=invoice.currency, memo=memo
             )
+        from core.pricing.services.receipts import issue_for_subscription_invoice
+
+        issue_for_subscription_invoice(invoice)  # numbered with the money, in the same transaction
     if subscription.status != Subscription.CANCELED:
         subscription.status = Subscription.ACTIVE
         subscription.grace_until = None
