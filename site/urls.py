@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("core.accounts.urls")),
     path("", include("core.catalogue.urls")),
     path("", include("core.scheduling.urls")),
+    path("", include("core.intake.urls")),
     # Before payments: its checkout/<id>/<gateway>/ would take checkout/<id>/coupon/ for a gateway.
     path("", include("core.pricing.urls")),
     path("", include("core.payments.urls")),

@@ -15,6 +15,7 @@ urlpatterns = [
     path("users/profile/update/", accounts_api.ProfileUpdateView.as_view(), name="api-profile-update"),
     path("", include("core.catalogue.api_urls")),
     path("", include("core.scheduling.api_urls")),
+    path("", include("core.intake.api_urls")),
     path("", include("core.payments.api_urls")),
     path("", include("core.subscriptions.api_urls")),
     path("", include("core.sponsorship.api_urls")),

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "core.dashboards",
     "core.catalogue",
     "core.scheduling",
+    "core.intake",
     "core.rooms",
     "core.payments",
     "core.subscriptions",
@@ -280,6 +281,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "scheduling-expire-holds": {"task": "core.scheduling.tasks.expire_holds", "schedule": 60},
     "scheduling-expire-waitlist-offers": {"task": "core.scheduling.tasks.expire_waitlist_offers", "schedule": 60},
     "scheduling-sweep-sessions": {"task": "core.scheduling.tasks.sweep_sessions", "schedule": 300},
+    # Booking approval: requests nobody decided by their deadline release the seat.
+    "intake-expire-approvals": {"task": "core.intake.tasks.expire_approvals", "schedule": 60},
     # Payments: compare recent payments at their gateways with the ledger, flag differences.
     "payments-reconcile": {"task": "core.payments.tasks.reconcile_payments", "schedule": 30 * 60},
     # Analytics: refit the four prediction models and rescore churn nightly; prune the event log.
