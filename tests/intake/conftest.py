@@ -9,6 +9,18 @@ import pytest
 from tests.scheduling.conftest import learner, mentor_factory, session_factory  # noqa: F401  (fixtures)
 
 
+@pytest.fixture(autouse=True)
+def _celery_eager():
+    """Emails and refunds run in-process even on the real stack (where a worker would)."""
+    from peerlearn.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = previous
+
+
 @pytest.fixture
 def asking_mentor(mentor_factory):  # noqa: F811
     """A mentor (every day 09-17 UTC) who approves every booking and asks three questions."""
