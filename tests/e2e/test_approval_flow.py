@@ -112,6 +112,9 @@ def test_a_booking_with_questions_is_requested_and_approved(browser, approval_si
         request = mentor_page.locator("[data-request]").first
         text = request.inner_text()
         assert "Async Python and testing" in text and "I maintain a Django site." in text and "Advanced" in text
+        if os.environ.get("PEERLEARN_E2E_SCREENSHOTS") == "1":  # to look at the pages after a change
+            results_dir.mkdir(exist_ok=True)
+            mentor_page.screenshot(path=str(results_dir / "approval-flow-requests.png"), full_page=True)
         request.locator("[data-approve]").click()
         mentor_page.wait_for_selector("[data-empty]")
 
