@@ -257,3 +257,16 @@ def test_only_the_learner_accepts(asking_mentor, learner, user_factory, good_ans
         approval.accept_proposal(proposal, asking_mentor)
     with pytest.raises(NotAllowed):
         approval.propose_times(booking, learner, [next_slot(days=4, hour=12)])
+
+
+def test_a_reader_expires_a_lapsed_request_without_a_worker(asking_mentor, learner, good_answers):
+    """Availability (like every page, through the middleware) expires the approval holds it reads."""
+    from core.scheduling.services.availability import is_bookable
+
+    start = next_slot()
+    booking = bookings.book_slot(asking_mentor, learner, start, 60, answers=good_answers)
+    Booking.objects.filter(pk=booking.pk).update(hold_expires_at=timezone.now() - timedelta(seconds=1))
+    assert is_bookable(asking_mentor, start, start + timedelta(hours=1)), "the seat is free at its deadline"
+    booking.refresh_from_db()
+    assert booking.status == Booking.EXPIRED
+    assert ApprovalRequest.objects.get(booking=booking).decision == ApprovalRequest.EXPIRED

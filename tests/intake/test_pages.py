@@ -132,3 +132,20 @@ def test_strangers_and_learners_cannot_decide(client, asking_mentor, learner, us
     booking.refresh_from_db()
     assert booking.status == Booking.PENDING_APPROVAL
     assert approval.pending_for(asking_mentor).count() == 1
+
+
+def test_the_demo_seeds_a_waiting_and_a_declined_request_once():
+    from core.demo.seed import SeedContext, SeedReport, seed_people, seed_skills
+    from core.intake import demo
+    from core.scheduling import demo as scheduling_demo
+
+    skills = seed_skills()
+    mentors, learners = seed_people(skills, mentors=4, learners=6)
+    context = SeedContext(skills=skills, mentors=mentors, learners=learners, home=None, report=SeedReport())
+    scheduling_demo.seed(context)
+    demo.seed(context)
+    assert Booking.objects.filter(status=Booking.PENDING_APPROVAL, session__mentor=mentors[1]).count() == 1
+    assert Booking.objects.filter(status=Booking.DECLINED).count() == 1
+    assert BookingAnswer.objects.count() == 4
+    demo.seed(context)
+    assert Booking.objects.filter(status__in=[Booking.PENDING_APPROVAL, Booking.DECLINED]).count() == 2

@@ -275,6 +275,16 @@ def accept_proposal(proposal: TimeProposal | int, by, *, now: datetime | None = 
 # --- the deadline ----------------------------------------------------------------------------
 
 
+def release_lapsed(locked: Booking, now: datetime) -> None:
+    """Expire a locked booking whose decision deadline has passed (inside the caller's transaction).
+
+    :func:`core.scheduling.services.bookings.expire_due_holds` calls this for the approval holds a
+    reader is about to look at, so a seat is free at its deadline without a worker, as unpaid holds are.
+    """
+    request = ApprovalRequest.objects.select_for_update().filter(booking=locked).first()
+    _release(locked, request, Booking.EXPIRED, by=None, now=now, reason="")
+
+
 def expire_due_approvals(
     now: datetime | None = None, *, limit: int | None = None, bookings: Sequence[int] | None = None
 ) -> int:
@@ -288,10 +298,10 @@ def expire_due_approvals(
     for pk in ids:
         try:
             with transaction.atomic():
-                locked, request = _locked_request(pk)
+                locked = booking_services.lock_booking(pk)
                 if locked.status != Booking.PENDING_APPROVAL or not _lapsed(locked, now):
                     continue  # decided (or given more time) since the query
-                _release(locked, request, Booking.EXPIRED, by=None, now=now, reason="")
+                release_lapsed(locked, now)
                 expired += 1
         except SchedulingError:
             logger.exception("could not expire approval of booking %s", pk)

@@ -449,6 +449,10 @@ def expire_booking(booking: Booking, *, now: datetime | None = None) -> Booking:
     return locked
 
 
+#: Bookings that hold their seat until ``hold_expires_at``: unpaid, or awaiting the mentor's approval.
+HELD_STATUSES = (Booking.PENDING_PAYMENT, Booking.PENDING_APPROVAL)
+
+
 def due_holds(
     now: datetime,
     *,
@@ -457,8 +461,8 @@ def due_holds(
     sessions: Iterable[int] | None = None,
     bookings: Iterable[int] | None = None,
 ):
-    """Pending bookings whose hold has run out, limited to the given scope (none given: all)."""
-    due = Booking.objects.filter(status=Booking.PENDING_PAYMENT, hold_expires_at__lte=now)
+    """Pending bookings (payment or approval) whose hold has run out, limited to the given scope (none given: all)."""
+    due = Booking.objects.filter(status__in=HELD_STATUSES, hold_expires_at__lte=now)
     scope = Q()
     if mentors is not None:
         scope |= Q(session__mentor_id__in=list(mentors))
@@ -488,10 +492,15 @@ def expire_due_holds(now: datetime | None = None, *, limit: int | None = None, *
         try:
             with transaction.atomic():
                 locked = lock_booking(pk)
-                if locked.status != Booking.PENDING_PAYMENT or locked.hold_expires_at > now:
-                    continue  # paid or changed since the query
-                transition(locked, Booking.EXPIRED, actor=None, now=now)
-                _seat_freed(locked.session, now=now, reason="hold expired")
+                if locked.status not in HELD_STATUSES or locked.hold_expires_at > now:
+                    continue  # paid, decided or changed since the query
+                if locked.status == Booking.PENDING_APPROVAL:
+                    from core.intake.services.approval import release_lapsed
+
+                    release_lapsed(locked, now)  # the mentor did not decide in time
+                else:
+                    transition(locked, Booking.EXPIRED, actor=None, now=now)
+                    _seat_freed(locked.session, now=now, reason="hold expired")
                 expired += 1
         except SchedulingError:
             logger.exception("could not expire booking %s", pk)
