@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.models import Site
@@ -102,7 +103,8 @@ def _check_pending(locked: Booking) -> None:
 
 
 def _lapsed(locked: Booking, now: datetime) -> bool:
-    return locked.hold_expires_at is not None and locked.hold_expires_at <= now
+    """Past the decision deadline, or past the start (a request moved earlier keeps its deadline)."""
+    return (locked.hold_expires_at is not None and locked.hold_expires_at <= now) or locked.starts_at <= now
 
 
 def _drop_open_proposals(locked: Booking) -> None:
@@ -290,7 +292,9 @@ def expire_due_approvals(
 ) -> int:
     """Release the seats of requests nobody decided in time (the beat task; safe to run anywhere)."""
     now = now or timezone.now()
-    due = Booking.objects.filter(status=Booking.PENDING_APPROVAL, hold_expires_at__lte=now)
+    due = Booking.objects.filter(status=Booking.PENDING_APPROVAL).filter(
+        Q(hold_expires_at__lte=now) | Q(starts_at__lte=now)
+    )
     if bookings is not None:
         due = due.filter(pk__in=list(bookings))
     ids = list(due.order_by("hold_expires_at").values_list("pk", flat=True)[: limit or None])
