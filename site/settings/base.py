@@ -499,6 +499,7 @@ SPECTACULAR_SETTINGS = {
         "BookingStatusEnum": "core.scheduling.models.Booking.STATUS_CHOICES",
         "WaitlistStatusEnum": "core.scheduling.models.WaitlistEntry.STATUS_CHOICES",
         "RoleEnum": "core.accounts.api.ROLE_CHOICES",
+        "BookingQuestionKindEnum": "core.intake.models.BookingQuestion.KIND_CHOICES",
     },
 }
 
