@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("core.catalogue.urls")),
     path("", include("core.scheduling.urls")),
     path("", include("core.calendars.urls")),
+    path("", include("core.intake.urls")),
     # Before payments: its checkout/<id>/<gateway>/ would take checkout/<id>/coupon/ for a gateway.
     path("", include("core.pricing.urls")),
     path("", include("core.payments.urls")),

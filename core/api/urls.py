@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("core.catalogue.api_urls")),
     path("", include("core.scheduling.api_urls")),
     path("", include("core.calendars.api_urls")),
+    path("", include("core.intake.api_urls")),
     path("", include("core.payments.api_urls")),
     path("", include("core.subscriptions.api_urls")),
     path("", include("core.sponsorship.api_urls")),

@@ -30,6 +30,7 @@ APP_SEEDERS = [
     "core.payments.demo",
     "core.recommendations.demo",
     "core.rooms.demo",
+    "core.intake.demo",  # after the others, so only its own request waits for approval
     "core.analytics.demo",  # last: backfills the event log from everything above, then fits
 ]
 

@@ -2,7 +2,9 @@
 
 * a booking is created: its commission rate is frozen (the site's rate now);
 * a paid booking is cancelled or marked no-show with a refund decided by the
-  policy: the refund runs as a Celery task (eager without Redis).
+  policy: the refund runs as a Celery task (eager without Redis);
+* a booking awaiting approval is declined or its deadline passes: anything paid
+  for it is refunded in full.
 
 Receivers never raise into the sender: a failure is logged and the payment
 flagged, and reconciliation or an editor takes over.
@@ -31,5 +33,9 @@ def on_booking_transitioned(sender, booking: Booking, old_status, new_status, ac
             from .tasks import refund_by_policy
 
             refund_by_policy.delay(booking.pk)
+        if old_status == Booking.PENDING_APPROVAL and new_status in (Booking.DECLINED, Booking.EXPIRED):
+            from .services.refunds import refund_released
+
+            refund_released(booking.pk)
     except Exception:
         logger.exception("payments could not follow booking %s to %s", booking.pk, new_status)

@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 from core.accounts.models import User
 from core.accounts.validators import available_time_zones
 from core.api.pagination import PageNumberPagination
+from core.intake.serializers import AnswersSerializer
 
 from . import currency as money
 from .models import Booking, DateOverride, SchedulingProfile, Session, WaitlistEntry, WeeklyRule
@@ -236,15 +237,20 @@ class SessionBookView(ZoneAwareAPIView):
 
     @extend_schema(
         summary="Book a seat",
-        request=None,
+        request=AnswersSerializer,
         responses={201: BookingSerializer},
         description="201 with the booking: `confirmed` for a free session, `pending_payment` (with "
-        "`hold_expires_at`) for a priced one. 409 `no_seat`, `already_booked`, `learner_clash`, `not_bookable`; "
-        "403 `own_session`.",
+        "`hold_expires_at`) for a priced one, `pending_approval` (held until `hold_expires_at`) when the mentor "
+        "approves bookings first. `answers` answers the mentor's questions (`GET mentors/{id}/questions/`): 400 "
+        "`answer_required`, `answer_too_long`, `unknown_choice`, `unknown_question` name the question, and nothing "
+        "is written. 409 `no_seat`, `already_booked`, `learner_clash`, `not_bookable`; 403 `own_session`.",
     )
     def post(self, request: Request, pk: int) -> Response:
         session = get_object_or_404(_visible_sessions(request.user), pk=pk)
-        return _created(lambda: bookings.book_session(session, request.user))
+        form = AnswersSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        answers = form.validated_data.get("answers", {})
+        return _created(lambda: bookings.book_session(session, request.user, answers=answers))
 
 
 class SessionStartView(ZoneAwareAPIView):
@@ -429,14 +435,16 @@ class MentorBookView(ZoneAwareAPIView):
         request=SlotBookSerializer,
         responses={201: BookingSerializer},
         description="Priced at the mentor's hourly rate times the length (free without a rate). 400 when the start "
-        "is not a free slot; 409 `slot_taken` when someone was faster, `learner_clash` for your own bookings.",
+        "is not a free slot; 409 `slot_taken` when someone was faster, `learner_clash` for your own bookings. "
+        "`answers` as for booking a session.",
     )
     def post(self, request: Request, pk: int) -> Response:
         mentor = _mentor(pk)
         form = SlotBookSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         start, minutes = form.validated_data["start"], form.validated_data["duration_minutes"]
-        return _created(lambda: bookings.book_slot(mentor, request.user, start, minutes))
+        answers = form.validated_data.get("answers", {})
+        return _created(lambda: bookings.book_slot(mentor, request.user, start, minutes, answers=answers))
 
 
 class BookingListView(ZoneAwareAPIView):

@@ -251,6 +251,7 @@ class BookingQuerySet(models.QuerySet):
 class Booking(models.Model):
     """One learner's seat in a session, driven by one state machine (services.bookings)."""
 
+    PENDING_APPROVAL = "pending_approval"
     PENDING_PAYMENT = "pending_payment"
     CONFIRMED = "confirmed"
     COMPLETED = "completed"
@@ -258,7 +259,9 @@ class Booking(models.Model):
     EXPIRED = "expired"
     NO_SHOW = "no_show"
     REFUNDED = "refunded"
+    DECLINED = "declined"
     STATUS_CHOICES = [
+        (PENDING_APPROVAL, "Awaiting the mentor's approval"),
         (PENDING_PAYMENT, "Pending payment"),
         (CONFIRMED, "Confirmed"),
         (COMPLETED, "Completed"),
@@ -266,8 +269,10 @@ class Booking(models.Model):
         (EXPIRED, "Expired"),
         (NO_SHOW, "No-show"),
         (REFUNDED, "Refunded"),
+        (DECLINED, "Declined by the mentor"),
     ]
-    ACTIVE_STATUSES = (PENDING_PAYMENT, CONFIRMED)
+    # A booking awaiting approval holds its seat like an unpaid one (core.intake decides it).
+    ACTIVE_STATUSES = (PENDING_APPROVAL, PENDING_PAYMENT, CONFIRMED)
 
     session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="bookings")
     learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings")
@@ -299,7 +304,7 @@ class Booking(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "learner"],
-                condition=Q(status__in=["pending_payment", "confirmed"]),
+                condition=Q(status__in=["pending_approval", "pending_payment", "confirmed"]),
                 name="booking_one_active_seat_per_learner",
             ),
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="booking_ends_after_start"),

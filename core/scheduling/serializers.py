@@ -274,6 +274,11 @@ class SessionCreateSerializer(serializers.Serializer):
 class SlotBookSerializer(serializers.Serializer):
     start = AwareDateTimeField(help_text="The slot's start as listed by the availability endpoint")
     duration_minutes = serializers.IntegerField(min_value=MIN_DURATION, max_value=MAX_DURATION)
+    answers = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+        required=False,
+        help_text="Answers to the mentor's questions: question id (as a string) to text",
+    )
 
     def validate_start(self, value: datetime) -> datetime:
         if value <= timezone.now():

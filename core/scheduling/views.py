@@ -20,6 +20,8 @@ from django.views.decorators.http import require_POST
 
 from core.accounts.models import User
 from core.api.inputs import clamp_date
+from core.intake.services.approval import needs_approval
+from core.intake.views import answers_from_post
 from core.pages.cache import cache_page_for_visitors
 
 from . import currency as money
@@ -333,8 +335,12 @@ def slot_picker(request: HttpRequest, pk: int) -> HttpResponse:
             status = 409
         else:
             try:
-                booking = bookings.book_slot(mentor, request.user, start, length)
+                booking = bookings.book_slot(
+                    mentor, request.user, start, length, answers=answers_from_post(request.POST)
+                )
             except SchedulingError as exc:
+                if (exc.field or "").startswith("answers"):  # keep what was typed, show the error by its question
+                    return _confirm_slot(request, mentor, start, length, answer_error=exc)
                 _fail(request, exc)
                 status = exc.status
             else:
@@ -345,7 +351,13 @@ def slot_picker(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _confirm_slot(
-    request: HttpRequest, mentor: User, start: datetime, length: int, *, booking: Booking | None = None
+    request: HttpRequest,
+    mentor: User,
+    start: datetime,
+    length: int,
+    *,
+    booking: Booking | None = None,
+    answer_error: SchedulingError | None = None,
 ) -> HttpResponse:
     """One more look before a slot is booked (or a booking moved): what, when, how much, the rules."""
     zone = viewer_zone()
@@ -368,8 +380,11 @@ def _confirm_slot(
         "price": price,
         "policy": policy,
         "back": request.get_full_path(),
+        "needs_approval": booking is None and needs_approval(mentor, start, timezone.now()),
+        "answer_values": request.POST if answer_error is not None else {},
+        "answer_error": answer_error,
     }
-    return render(request, "scheduling/slot_confirm.html", context)
+    return render(request, "scheduling/slot_confirm.html", context, status=400 if answer_error else 200)
 
 
 # --- bookings ---------------------------------------------------------------------
@@ -572,7 +587,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def session_book(request: HttpRequest, pk: int) -> HttpResponse:
     session = _visible_session(request, pk)
     try:
-        booking = bookings.book_session(session, request.user)
+        booking = bookings.book_session(session, request.user, answers=answers_from_post(request.POST))
     except SchedulingError as exc:
         _fail(request, exc)
         return redirect("scheduling:session_detail", pk=session.pk)

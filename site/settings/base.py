@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "core.catalogue",
     "core.scheduling",
     "core.calendars",
+    "core.intake",
     "core.rooms",
     "core.payments",
     "core.subscriptions",
@@ -284,6 +285,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "scheduling-sweep-sessions": {"task": "core.scheduling.tasks.sweep_sessions", "schedule": 300},
     # Calendar sync: mentors' connected calendars read again before their cached busy times expire.
     "calendars-refresh-busy": {"task": "core.calendars.tasks.refresh_all", "schedule": 240},
+    # Booking approval: requests nobody decided by their deadline release the seat.
+    "intake-expire-approvals": {"task": "core.intake.tasks.expire_approvals", "schedule": 60},
     # Payments: compare recent payments at their gateways with the ledger, flag differences.
     "payments-reconcile": {"task": "core.payments.tasks.reconcile_payments", "schedule": 30 * 60},
     # Analytics: refit the four prediction models and rescore churn nightly; prune the event log.
@@ -502,6 +505,7 @@ SPECTACULAR_SETTINGS = {
         "BookingStatusEnum": "core.scheduling.models.Booking.STATUS_CHOICES",
         "WaitlistStatusEnum": "core.scheduling.models.WaitlistEntry.STATUS_CHOICES",
         "RoleEnum": "core.accounts.api.ROLE_CHOICES",
+        "BookingQuestionKindEnum": "core.intake.models.BookingQuestion.KIND_CHOICES",
     },
 }
 

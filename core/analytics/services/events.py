@@ -59,6 +59,7 @@ BUSINESS_EVENTS = frozenset(
         "booking.completed",
         "booking.no_show",
         "booking.refunded",
+        "booking.declined",
         "session.created",
         "session.rescheduled",
         "session.cancelled",
@@ -208,6 +209,7 @@ ONCE_PER_BOOKING = frozenset(
         "booking.completed",
         "booking.no_show",
         "booking.refunded",
+        "booking.declined",
         "payment.charged",
         "review.submitted",
     }

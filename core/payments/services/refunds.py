@@ -229,6 +229,24 @@ def refund_by_policy(booking_id: int) -> Refund | None:
         raise
 
 
+def refund_released(booking_id: int) -> list[Refund]:
+    """A booking the mentor declined (or never decided) gives back everything paid for it, in full.
+
+    Safe to run again: only what is left on each succeeded payment is refunded.
+    """
+    refunds = []
+    for payment in Payment.objects.filter(booking_id=booking_id, status=Payment.SUCCEEDED):
+        if payment.amount_minor - ledger.committed_refunds_minor(payment) <= 0:
+            continue
+        try:
+            refunds.append(refund_payment(payment, None, reason=Refund.CANCELLATION, note="booking not approved"))
+        except PaymentError as exc:
+            with transaction.atomic():
+                events.flag(Payment.objects.select_for_update().get(pk=payment.pk), f"Release refund: {exc.message}")
+            logger.warning("refund of released booking %s failed: %s", booking_id, exc.message)
+    return refunds
+
+
 def pending_manual_refunds():
     """Refunds waiting for an editor to send the money back (offline gateways)."""
     return Refund.objects.filter(status=Refund.PENDING).select_related("payment", "payment__booking")

@@ -2,6 +2,10 @@
 
 ::
 
+    pending_approval --> confirmed | pending_payment   (the mentor approves, core.intake)
+          |
+          +--> declined | expired | cancelled         (declined, no decision in time, withdrawn)
+
     pending_payment --> confirmed --> completed
           |    \\            |  \\
           |     expired      |   no_show --> refunded
@@ -46,6 +50,9 @@ from .policy import current_policy, learner_refund_percent, refund_amount
 logger = logging.getLogger("peerlearn.scheduling")
 
 TRANSITIONS: dict[str, frozenset[str]] = {
+    Booking.PENDING_APPROVAL: frozenset(
+        {Booking.CONFIRMED, Booking.PENDING_PAYMENT, Booking.DECLINED, Booking.EXPIRED, Booking.CANCELLED}
+    ),
     Booking.PENDING_PAYMENT: frozenset({Booking.CONFIRMED, Booking.CANCELLED, Booking.EXPIRED}),
     Booking.CONFIRMED: frozenset({Booking.COMPLETED, Booking.CANCELLED, Booking.NO_SHOW}),
     Booking.CANCELLED: frozenset({Booking.REFUNDED}),
@@ -53,6 +60,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Booking.EXPIRED: frozenset(),
     Booking.COMPLETED: frozenset(),
     Booking.REFUNDED: frozenset(),
+    Booking.DECLINED: frozenset(),
 }
 
 EVENT_FOR_STATUS = {
@@ -61,6 +69,8 @@ EVENT_FOR_STATUS = {
     Booking.EXPIRED: "booking.expired",
     Booking.COMPLETED: "booking.completed",
     Booking.NO_SHOW: "booking.no_show",
+    # to plugins a declined request is a cancelled booking (payload "status": "declined")
+    Booking.DECLINED: "booking.cancelled",
 }
 
 
@@ -227,23 +237,32 @@ def _check_learner_free(learner, start: datetime, end: datetime, *, exclude_book
         raise Conflict("You are teaching a session at that time.", code="learner_clash")
 
 
-def _create_booking(session: Session, learner, *, now: datetime, actor) -> Booking:
+def _create_booking(session: Session, learner, *, now: datetime, actor, intake=None) -> Booking:
     policy = current_policy()
     free = session.price_minor == 0
+    if intake is not None and intake.decide_by is not None:
+        # the mentor approves first: the seat is held until their deadline
+        status, hold, confirmed_at = Booking.PENDING_APPROVAL, intake.decide_by, None
+    elif free:
+        status, hold, confirmed_at = Booking.CONFIRMED, None, now
+    else:
+        status, hold, confirmed_at = Booking.PENDING_PAYMENT, now + timedelta(minutes=policy.hold_minutes), None
     try:
         with transaction.atomic():
             booking = Booking.objects.create(
                 session=session,
                 learner=learner,
-                status=Booking.CONFIRMED if free else Booking.PENDING_PAYMENT,
+                status=status,
                 starts_at=session.starts_at,
                 ends_at=session.ends_at,
                 price_minor=session.price_minor,
                 currency=session.currency,
-                hold_expires_at=None if free else now + timedelta(minutes=policy.hold_minutes),
-                confirmed_at=now if free else None,
+                hold_expires_at=hold,
+                confirmed_at=confirmed_at,
                 created_at=now,
             )
+            if intake is not None:
+                intake.record(booking)
     except IntegrityError as exc:
         # The database refused it (exclusion or unique constraint): someone was faster.
         logger.info("booking refused by a constraint: %s", exc)
@@ -255,14 +274,27 @@ def _create_booking(session: Session, learner, *, now: datetime, actor) -> Booki
 # --- booking ---------------------------------------------------------------------
 
 
-def book_session(session: Session, learner, *, now: datetime | None = None) -> Booking:
-    """Give ``learner`` a seat in ``session``: confirmed if free, else held pending payment."""
+def _intake(mentor, answers, start: datetime, now: datetime):
+    """Check the learner's answers to the mentor's questions and whether the mentor approves first.
+
+    Raises :class:`InvalidRequest` (naming the question) before anything is written.
+    ``answers=None`` is a caller that collects none (the waitlist, demo data): questions are skipped.
+    """
+    from core.intake.services.booking import prepare
+
+    return prepare(mentor, answers, start=start, now=now)
+
+
+def book_session(session: Session, learner, *, now: datetime | None = None, answers=None) -> Booking:
+    """Give ``learner`` a seat in ``session``: confirmed if free, else held pending payment
+    (or held awaiting the mentor's approval, when the mentor asks for it)."""
     now = now or timezone.now()
     expire_due_holds(now, sessions=[session.pk], learners=[learner.pk])
     if session.mentor_id != learner.pk and seats_left(session, for_learner=learner, now=now) <= 0:
         # full already: answer without queueing for the session's lock (re-checked under it otherwise)
         if not Booking.objects.active().filter(session=session, learner=learner).exists():
             raise Conflict("No seat is left in this session; join the waitlist.", code="no_seat")
+    intake = _intake(session.mentor, answers, session.starts_at, now)
     with transaction.atomic():
         session = lock_session(session)
         if session.mentor_id == learner.pk:
@@ -279,7 +311,7 @@ def book_session(session: Session, learner, *, now: datetime | None = None) -> B
         if seats_left(session, for_learner=learner, now=now) <= 0:
             raise Conflict("No seat is left in this session; join the waitlist.", code="no_seat")
         _check_learner_free(learner, session.starts_at, session.ends_at)
-        booking = _create_booking(session, learner, now=now, actor=learner)
+        booking = _create_booking(session, learner, now=now, actor=learner, intake=intake)
         WaitlistEntry.objects.filter(live_offers(session, now), learner=learner).update(
             status=WaitlistEntry.ACCEPTED, booking=booking, updated_at=now
         )
@@ -301,7 +333,9 @@ def slot_price(mentor, duration_minutes: int) -> tuple[int, str]:
     return (rate_minor * duration_minutes + 30) // 60, currency
 
 
-def book_slot(mentor, learner, start: datetime, duration_minutes: int, *, now: datetime | None = None) -> Booking:
+def book_slot(
+    mentor, learner, start: datetime, duration_minutes: int, *, now: datetime | None = None, answers=None
+) -> Booking:
     """Book one of ``mentor``'s free slots as a new 1:1 session for ``learner``."""
     now = now or timezone.now()
     if not getattr(mentor, "is_mentor", False):
@@ -321,6 +355,7 @@ def book_slot(mentor, learner, start: datetime, duration_minutes: int, *, now: d
     if not availability.is_bookable(mentor, start, end, now=now):
         _refuse_slot(mentor, start, end, duration_minutes, now)
     buffer = availability.Settings.of(availability.profile_for(mentor)).buffer
+    intake = _intake(mentor, answers, start, now)
     with transaction.atomic():
         lock_users(mentor, learner)
         if _mentor_busy(mentor, start - buffer, end + buffer):
@@ -342,7 +377,7 @@ def book_slot(mentor, learner, start: datetime, duration_minutes: int, *, now: d
         except IntegrityError:
             raise Conflict("That slot was just taken; pick another.", code="slot_taken") from None
         announce_session(session, "created")
-        booking = _create_booking(session, learner, now=now, actor=learner)
+        booking = _create_booking(session, learner, now=now, actor=learner, intake=intake)
     return booking
 
 
@@ -417,6 +452,10 @@ def expire_booking(booking: Booking, *, now: datetime | None = None) -> Booking:
     return locked
 
 
+#: Bookings that hold their seat until ``hold_expires_at``: unpaid, or awaiting the mentor's approval.
+HELD_STATUSES = (Booking.PENDING_PAYMENT, Booking.PENDING_APPROVAL)
+
+
 def due_holds(
     now: datetime,
     *,
@@ -425,8 +464,8 @@ def due_holds(
     sessions: Iterable[int] | None = None,
     bookings: Iterable[int] | None = None,
 ):
-    """Pending bookings whose hold has run out, limited to the given scope (none given: all)."""
-    due = Booking.objects.filter(status=Booking.PENDING_PAYMENT, hold_expires_at__lte=now)
+    """Pending bookings (payment or approval) whose hold has run out, limited to the given scope (none given: all)."""
+    due = Booking.objects.filter(status__in=HELD_STATUSES, hold_expires_at__lte=now)
     scope = Q()
     if mentors is not None:
         scope |= Q(session__mentor_id__in=list(mentors))
@@ -456,10 +495,15 @@ def expire_due_holds(now: datetime | None = None, *, limit: int | None = None, *
         try:
             with transaction.atomic():
                 locked = lock_booking(pk)
-                if locked.status != Booking.PENDING_PAYMENT or locked.hold_expires_at > now:
-                    continue  # paid or changed since the query
-                transition(locked, Booking.EXPIRED, actor=None, now=now)
-                _seat_freed(locked.session, now=now, reason="hold expired")
+                if locked.status not in HELD_STATUSES or locked.hold_expires_at > now:
+                    continue  # paid, decided or changed since the query
+                if locked.status == Booking.PENDING_APPROVAL:
+                    from core.intake.services.approval import release_lapsed
+
+                    release_lapsed(locked, now)  # the mentor did not decide in time
+                else:
+                    transition(locked, Booking.EXPIRED, actor=None, now=now)
+                    _seat_freed(locked.session, now=now, reason="hold expired")
                 expired += 1
         except SchedulingError:
             logger.exception("could not expire booking %s", pk)
@@ -544,7 +588,7 @@ def cancel_booking(booking: Booking, by, reason: str = "", *, now: datetime | No
             raise IllegalTransition("booking", locked.pk, locked.status, Booking.CANCELLED)
         if session.status != Session.SCHEDULED and not is_staff:
             raise Conflict("A session that has started can no longer be cancelled.", code="already_started")
-        if locked.status == Booking.PENDING_PAYMENT:
+        if locked.status in (Booking.PENDING_PAYMENT, Booking.PENDING_APPROVAL):
             percent = 0  # nothing was paid
         elif is_mentor or is_staff:
             percent = 100
