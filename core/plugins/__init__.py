@@ -49,6 +49,13 @@ from .contracts.recommenders import (
     TrainingData,
     UserFeatures,
 )
+from .contracts.recording import (
+    BrowserRecording,
+    RecordedMedia,
+    RecordingRequest,
+    ServerRecording,
+    recording_location,
+)
 from .contracts.subscriptions import (
     SUBSCRIPTIONS,
     PriceSpec,
@@ -74,6 +81,7 @@ __all__ = [
     "SIGNAL_WEIGHTS",
     "SUBSCRIPTIONS",
     "Candidates",
+    "BrowserRecording",
     "CheckoutContext",
     "CheckoutField",
     "CheckoutInputError",
@@ -96,10 +104,13 @@ __all__ = [
     "PriceSpec",
     "Recommender",
     "RecommenderScores",
+    "RecordedMedia",
+    "RecordingRequest",
     "RefundRequest",
     "RefundResult",
     "RoomInfo",
     "RoomRequest",
+    "ServerRecording",
     "SettingField",
     "SubscriptionCheckoutContext",
     "SubscriptionEvent",
@@ -116,5 +127,6 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "offers_subscriptions",
+    "recording_location",
     "render_template",
 ]

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "core.catalogue",
     "core.scheduling",
     "core.rooms",
+    "core.recordings",
     "core.payments",
     "core.subscriptions",
     "core.sponsorship",
@@ -280,6 +281,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "scheduling-expire-holds": {"task": "core.scheduling.tasks.expire_holds", "schedule": 60},
     "scheduling-expire-waitlist-offers": {"task": "core.scheduling.tasks.expire_waitlist_offers", "schedule": 60},
     "scheduling-sweep-sessions": {"task": "core.scheduling.tasks.sweep_sessions", "schedule": 300},
+    "recordings-expire": {"task": "core.recordings.tasks.expire_recordings", "schedule": 15 * 60},
     # Payments: compare recent payments at their gateways with the ledger, flag differences.
     "payments-reconcile": {"task": "core.payments.tasks.reconcile_payments", "schedule": 30 * 60},
     # Analytics: refit the four prediction models and rescore churn nightly; prune the event log.
