@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema, inline_serializer
 from rest_framework import parsers, serializers
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
@@ -15,7 +15,8 @@ from core.api.parsers import PayloadTooLarge, _content_length
 from . import services
 from .models import ConsentDecision, Recording, RecordingFile
 
-ERROR = inline_serializer("RecordingError", fields={"detail": serializers.CharField(), "code": serializers.CharField()})
+#: Described here, given the shared Error body by the schema (core/api/schema.py).
+ERROR = OpenApiResponse(description='{"detail": ..., "code": ...}')
 
 
 class RecordingError(APIException):

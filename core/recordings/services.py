@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.utils import timezone
@@ -46,6 +47,8 @@ logger = logging.getLogger("peerlearn.recordings")
 CHUNK_MAX_BYTES = getattr(settings, "RECORDING_CHUNK_MAX_BYTES", 8 * 1024 * 1024)
 #: Time given to a backend's ``export_recording`` (it converts media, in a worker).
 EXPORT_BUDGET = float(getattr(settings, "RECORDING_EXPORT_BUDGET", 900))
+#: How often the room's polls may re-apply consent to the media server (new handles after a reconnect).
+RESYNC_SECONDS = 10
 #: Browser recordings whose pages never said "last chunk" are assembled this long after the stop.
 UPLOAD_GRACE = timedelta(minutes=2)
 
@@ -540,6 +543,11 @@ def status(session_id: int, user, *, host: str | None = None) -> dict[str, Any]:
     live = live_recording(access.session)
     latest = decisions(access.session)
     mine = latest.get(user.pk)
+    if live and live.location == Recording.SERVER and mine and mine.decision == ConsentDecision.GRANTED:
+        # A consenting person who reconnected publishes on a new handle: their page's poll gets it
+        # recorded again (at most one sync per recording every RESYNC_SECONDS, across processes).
+        if cache.add(f"recordings:sync:{live.pk}", 1, timeout=RESYNC_SECONDS):
+            sync(live)
     # Only a mentor who may start one needs the backend's answer (asking it on every poll would be costly).
     capability = capability_for(access, rooms.site_for_host(host)) if access.role == "mentor" and not live else None
     return {

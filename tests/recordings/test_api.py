@@ -239,3 +239,14 @@ def test_editors_list_and_delete_recordings_in_the_admin(world, client_for, user
     assert not Recording.objects.filter(pk=recording.pk).exists()
     # An editor may also watch any session's recordings over the API.
     assert admin.get(f"/api/sessions/{world.session.pk}/recordings/").status_code == 200
+
+
+def test_the_room_page_shows_the_recording_panel_and_the_mentor_its_buttons(world, client_for):
+    mentor_page = client_for(world.mentor).get(f"/sessions/{world.session.pk}/room/")
+    assert mentor_page.status_code == 200
+    html = mentor_page.content.decode()
+    assert 'id="recording-panel"' in html and f'data-status-url="{status_url(world)}"' in html
+    assert 'id="recording-start"' in html and "js/recording.js" in html
+    learner_html = client_for(world.learner).get(f"/sessions/{world.session.pk}/room/").content.decode()
+    assert 'id="recording-consent"' in learner_html and 'id="recording-start"' not in learner_html
+    assert "Nothing is recorded without your consent" in learner_html
