@@ -47,6 +47,8 @@ logger = logging.getLogger("peerlearn.recordings")
 CHUNK_MAX_BYTES = getattr(settings, "RECORDING_CHUNK_MAX_BYTES", 8 * 1024 * 1024)
 #: Time given to a backend's ``export_recording`` (it converts media, in a worker).
 EXPORT_BUDGET = float(getattr(settings, "RECORDING_EXPORT_BUDGET", 900))
+#: Time given to ``sync_recording`` and ``stop_recording`` (a media server's admin API is asked a few questions).
+CALL_BUDGET = float(getattr(settings, "RECORDING_CALL_BUDGET", 5))
 #: How often the room's polls may re-apply consent to the media server (new handles after a reconnect).
 RESYNC_SECONDS = 10
 #: Browser recordings whose pages never said "last chunk" are assembled this long after the stop.
@@ -223,7 +225,7 @@ def sync(recording: Recording) -> list[int]:
     """Make a server backend record exactly the people who consented; the user ids it records."""
     if recording.location != Recording.SERVER or not recording.is_live:
         return []
-    answer = _call(recording, "sync_recording", request=request_for(recording))
+    answer = _call(recording, "sync_recording", budget=CALL_BUDGET, request=request_for(recording))
     return [int(user_id) for user_id in answer or []]
 
 
@@ -290,10 +292,10 @@ def finish(recording: Recording, *, now: datetime | None = None) -> Recording:
             state=Recording.PROCESSING, stopped_at=now or timezone.now()
         )
         recording.refresh_from_db()
-        if updated and recording.location == Recording.SERVER:
-            transaction.on_commit(lambda: finalize_recording.delay(recording.pk))
     if updated and recording.location == Recording.SERVER:
-        _call(recording, "stop_recording", request=request_for(recording))
+        # The server closes its files first; only then may the worker convert them.
+        _call(recording, "stop_recording", budget=CALL_BUDGET, request=request_for(recording))
+        transaction.on_commit(lambda: finalize_recording.delay(recording.pk))
     elif updated and not recording.files.filter(complete=False).exists():
         # Every page already sent its last chunk; otherwise the last one to finish (or the sweep) finalizes.
         finalize(recording.pk, now=now)

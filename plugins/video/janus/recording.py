@@ -49,6 +49,8 @@ MJR = re.compile(
 )
 #: The site's own token (user id 0) lives this long; a new one is issued per call anyway.
 SITE_TOKEN_SECONDS = 600
+#: How long ``stop`` waits for Janus to close the files it was told to close.
+STOP_WAIT_SECONDS = 1.5
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,15 @@ class JanusRecorder:
             if publisher.recording_files:
                 token = token or self._site_token(request.session_id)
                 self._configure(request.session_id, publisher, {"record": False}, token)
+        # ``configure`` is handled asynchronously: wait (briefly) until Janus has closed this recording's files.
+        prefix = f"rec{request.recording_id}-"
+        deadline = time.monotonic() + STOP_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            still = [f for p in self.publishers(request.session_id) for f in p.recording_files if prefix in f]
+            if not still:
+                return
+            time.sleep(0.2)
+        logger.warning("janus: recording %s still open after the stop", request.recording_id)
 
     def files(self, request: RecordingRequest) -> list[Path]:
         folder = self.room_dir(request.session_id)

@@ -98,13 +98,10 @@
     const type = ["video/webm;codecs=vp8,opus", "video/webm"].find((t) => MediaRecorder.isTypeSupported(t));
     const media = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
     const take = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-    const state = { media, recordingId: live.id, url: live.upload_url, take, index: 0, queue: [], sending: false, stopped: false };
+    const state = { media, recordingId: live.id, url: live.upload_url, take, index: 0, queue: [], sending: false };
+    // After stop() the recorder is "inactive" before it hands over its last piece: that piece is the final one.
     media.ondataavailable = (event) => {
       if (event.data && event.data.size) state.queue.push(event.data);
-      send(state);
-    };
-    media.onstop = () => {
-      state.stopped = true;
       send(state);
     };
     media.start(SLICE_MS);
@@ -122,7 +119,7 @@
     try {
       while (state.queue.length) {
         const blob = state.queue.shift();
-        const last = state.stopped && !state.queue.length;
+        const last = state.media.state === "inactive" && !state.queue.length;
         const url = `${state.url}?take=${state.take}&index=${state.index}${last ? "&final=1" : ""}`;
         const response = await fetch(url, {
           method: "POST",
