@@ -242,7 +242,7 @@ class ChunkView(APIView):
         summary="Upload a chunk of your own recording (browser recording)",
         description="Body: the raw bytes `MediaRecorder` gave (`application/octet-stream`, at most 8 MiB). "
         "`take` names this page's recorder; `index` counts from 0 with no gap; `final=1` on the last one "
-        "assembles the file. Refused (403 `no_consent`) unless you consented.",
+        "(which may be empty) assembles the file. Refused (403 `no_consent`) unless you consented.",
         parameters=[
             OpenApiParameter("take", OpenApiTypes.STR, required=True),
             OpenApiParameter("index", OpenApiTypes.INT, required=True),

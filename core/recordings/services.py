@@ -374,7 +374,7 @@ def finalize(recording_id: int, *, now: datetime | None = None) -> Recording | N
     else:
         for part in recording.files.filter(complete=False):
             assemble(part)
-    recording.files.filter(complete=False, size=0).delete()
+    recording.files.filter(size=0).delete()  # takes that never sent a byte
     recording.state = Recording.READY
     recording.expires_at = settings_for(recording.site_id_used).expiry(recording.stopped_at or now)
     recording.save(update_fields=["state", "expires_at"])
@@ -403,7 +403,7 @@ def upload_chunk(recording_id: int, user, *, take: str, index: int, data: bytes,
         raise RecordingRefused(403, "no_consent", _("You have not consented to being recorded in this session."))
     if not take or len(take) > 32 or not take.replace("-", "").isalnum():
         raise RecordingRefused(400, "bad_take", _("'take' must be 1 to 32 letters, digits or dashes."))
-    if not data:
+    if not data and not final:
         raise RecordingRefused(400, "empty_chunk", _("The chunk is empty."))
     if len(data) > CHUNK_MAX_BYTES:
         raise RecordingRefused(
@@ -432,11 +432,12 @@ def upload_chunk(recording_id: int, user, *, take: str, index: int, data: bytes,
                 "upload_too_large",
                 _("This recording may hold at most %(mb)d MB of your media.") % {"mb": limit // (1024 * 1024)},
             )
-        chunk = RecordingChunk(part=part, index=index, size=len(data))
-        chunk.blob.save(f"{part.pk}-{index:06d}.part", ContentFile(data), save=False)
-        chunk.save()
-        part.size += len(data)
-        part.save(update_fields=["size"])
+        if data:  # a page whose recorder had nothing left sends an empty last piece: it only says "done"
+            chunk = RecordingChunk(part=part, index=index, size=len(data))
+            chunk.blob.save(f"{part.pk}-{index:06d}.part", ContentFile(data), save=False)
+            chunk.save()
+            part.size += len(data)
+            part.save(update_fields=["size"])
     if final:
         assemble(part)
         if recording.state == Recording.PROCESSING and not recording.files.filter(complete=False).exists():

@@ -54,7 +54,8 @@ def test_the_mentor_records_a_consenting_learner_in_the_mesh(netns_chromium, use
         while recording.state != Recording.READY and time.monotonic() < deadline:
             time.sleep(0.5)
             recording.refresh_from_db()
-        assert recording.state == Recording.READY, recording.state
+        takes = [(p.display_name, p.complete, p.chunks.count()) for p in recording.files.all()]
+        assert recording.state == Recording.READY, (recording.state, takes)
         files = list(recording.files.all())
         assert {part.user_id for part in files} == {world.mentor.pk, world.learner.pk}
         for part in files:

@@ -158,6 +158,12 @@ def test_a_withdrawn_consent_stops_the_upload_and_a_late_one_starts_it(world, cl
     services.decide(world.session.pk, world.learner, True)
     assert upload(learner, recording.pk, b"def", index=1).status_code == 201
     assert ConsentDecision.objects.filter(user=world.learner).count() == 3
+    empty = upload(learner, recording.pk, b"", index=2)
+    assert empty.status_code == 400 and empty.json()["code"] == "empty_chunk"
+    # An empty last piece only says "done": the take is assembled from what came before.
+    done = upload(learner, recording.pk, b"", index=2, final=True)
+    assert done.status_code == 201 and done.json() == {"file_id": done.json()["file_id"], "size": 6, "complete": True}
+    assert RecordingFile.objects.get(pk=done.json()["file_id"]).file.read() == b"abcdef"
 
 
 def test_deletion_on_request_and_retention(world, client_for, tmp_path):

@@ -145,10 +145,12 @@ def test_janus_records_only_the_people_who_consented(
         with av.open(part.file.path) as container:
             kinds = {stream.type for stream in container.streams}
             duration = container.duration / 1_000_000 if container.duration else part.duration_seconds
-        print(f"recorded {part.display_name}: {duration:.2f} s (expected {expected:.2f} s), {part.size} bytes")
+            video_frames = sum(1 for packet in container.demux(container.streams.video[0]) if packet.size)
+        print(f"recorded {part.display_name}: {duration:.2f} s (expected {expected:.2f} s), {video_frames} frames")
         assert kinds == {"audio", "video"}, (part.display_name, kinds)
         assert abs(duration - expected) < 1.0, (part.display_name, duration, expected)
         assert abs(part.duration_seconds - duration) < 0.1
+        assert video_frames >= 5 * expected, f"{video_frames} frames of the 10 fps pattern in {expected:.1f} s"
 
         download = next(f["download_url"] for f in listed if f["id"] == part.pk)
         assert clients[dora.pk].get(download).status_code == 200, "every participant may watch"

@@ -101,7 +101,8 @@
     const state = { media, recordingId: live.id, url: live.upload_url, take, index: 0, queue: [], sending: false };
     // After stop() the recorder is "inactive" before it hands over its last piece: that piece is the final one.
     media.ondataavailable = (event) => {
-      if (event.data && event.data.size) state.queue.push(event.data);
+      // The last piece is sent even when empty: it tells the site this take is complete.
+      if (event.data && (event.data.size || media.state === "inactive")) state.queue.push(event.data);
       send(state);
     };
     media.start(SLICE_MS);
