@@ -476,6 +476,9 @@ def assemble(part: RecordingFile) -> RecordingFile:
         part.file.save(f"user-{part.user_id}-{part.take}.webm", File(joined), save=False)
     part.size = part.file.size
     part.duration_seconds, part.has_audio, part.has_video = duration, has_audio, has_video
+    if duration:  # the last piece left the browser as the recorder stopped: it began ``duration`` before
+        ended = (chunks[-1].received_at - part.recording.started_at).total_seconds()
+        part.offset_seconds = max(0.0, ended - duration)
     part.complete = True
     part.save()
     part.chunks.all().delete()
