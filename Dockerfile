@@ -43,9 +43,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus \
     PORT=8000 \
     WEB_CONCURRENCY=2
-# Runtime libraries only (no compiler, no pip): Pango and a font for WeasyPrint's receipts and statements.
+# Runtime libraries only (no compiler, no pip): Pango and a font for WeasyPrint's receipts and statements;
+# janus-tools for janus-pp-rec, which the worker runs to convert Janus recordings.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core janus-tools \
     && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 peerlearn \
     && useradd --system --uid 10001 --gid peerlearn --home-dir /app --no-create-home --shell /usr/sbin/nologin peerlearn

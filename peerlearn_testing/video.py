@@ -4,7 +4,11 @@ Run it against a plugin by subclassing :class:`VideoBackendContract` in a test
 module that defines the fixture ``peerlearn_plugin``. A video plugin provides
 backends (``peerlearn_video_backends``), ICE servers
 (``peerlearn_ice_servers``), or both; each is checked when present. No
-database or network is needed: hooks must answer from their settings alone.
+database is needed: hooks must answer from their settings alone (a media
+server the settings name must be reachable). A backend that declares the
+optional recording capability (``BrowserRecording`` / ``ServerRecording``)
+is checked for it too: a server backend told to record nobody records
+nobody, and exports nothing for a recording it never made.
 """
 
 from __future__ import annotations
@@ -15,7 +19,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.plugins import IceServer, Participant, RoomInfo, RoomRequest, VideoBackend
+from core.plugins import (
+    BrowserRecording,
+    IceServer,
+    Participant,
+    RecordingRequest,
+    RoomInfo,
+    RoomRequest,
+    ServerRecording,
+    VideoBackend,
+    recording_location,
+)
 
 from . import plugins
 
@@ -98,3 +112,27 @@ class VideoBackendContract:
             browser = server.as_browser_dict()
             assert browser["urls"] == list(server.urls)
             json.dumps(browser)
+
+    def test_a_declared_recording_capability_is_whole(self, video_plugin, config, tmp_path) -> None:
+        if not hasattr(video_plugin, "peerlearn_video_backends"):
+            pytest.skip("this plugin provides ICE servers only")
+        for backend in video_plugin.peerlearn_video_backends(config=config):
+            location = recording_location(backend)
+            assert location in (None, "browser", "server")
+            if location == "browser":
+                assert isinstance(backend, BrowserRecording) and backend.recording_location == "browser"
+            if location != "server":
+                continue
+            assert isinstance(backend, ServerRecording) and backend.recording_location == "server"
+            mentor = Participant(1, "mentor 1", "mentor")
+            backend.room_for(_request(mentor, backend.max_participants))  # the room exists, as when someone joined
+            nobody = RecordingRequest(
+                recording_id=987_654, session_id=7, started_at=datetime(2030, 1, 7, 10, 0, tzinfo=UTC).timestamp()
+            )
+            assert list(backend.sync_recording(nobody)) == [], "told to record nobody, it records somebody"
+            backend.stop_recording(nobody)
+            folder = tmp_path / "export"
+            folder.mkdir()
+            assert list(backend.export_recording(nobody, folder)) == [], "exported media of a recording never made"
+            backend.discard_recording(nobody)  # nothing to remove is not an error
+            backend.discard_recording(nobody)

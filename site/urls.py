@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("core.sponsorship.urls")),
     path("", include("core.recommendations.urls")),
     path("", include("core.rooms.urls")),
+    path("", include("core.recordings.urls")),
     path("", include("core.notifications.urls")),
     path("", include("core.messaging.urls")),
     path("", include("core.dashboards.urls")),

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("core.packages.api_urls")),
     path("", include("core.recommendations.api_urls")),
     path("", include("core.rooms.api_urls")),
+    path("", include("core.recordings.api_urls")),
     path("", include("core.notifications.api_urls")),
     path("", include("core.messaging.api_urls")),
     path("", include("core.analytics.api_urls")),

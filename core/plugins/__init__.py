@@ -60,6 +60,13 @@ from .contracts.recommenders import (
     TrainingData,
     UserFeatures,
 )
+from .contracts.recording import (
+    BrowserRecording,
+    RecordedMedia,
+    RecordingRequest,
+    ServerRecording,
+    recording_location,
+)
 from .contracts.subscriptions import (
     SUBSCRIPTIONS,
     PriceSpec,
@@ -93,6 +100,7 @@ __all__ = [
     "CalendarInfo",
     "CalendarProvider",
     "Candidates",
+    "BrowserRecording",
     "CheckoutContext",
     "CheckoutField",
     "CheckoutInputError",
@@ -116,10 +124,13 @@ __all__ = [
     "Recommender",
     "RecommenderFamily",
     "RecommenderScores",
+    "RecordedMedia",
+    "RecordingRequest",
     "RefundRequest",
     "RefundResult",
     "RoomInfo",
     "RoomRequest",
+    "ServerRecording",
     "SettingField",
     "SubscriptionCheckoutContext",
     "SubscriptionEvent",
@@ -136,5 +147,6 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "offers_subscriptions",
+    "recording_location",
     "render_template",
 ]

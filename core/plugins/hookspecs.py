@@ -99,6 +99,18 @@ def peerlearn_video_backends(config: PluginConfig) -> Sequence[VideoBackend]:
     working backend whose ``max_participants`` fits the session (mentor plus
     capacity) is used, and failing that the one with the most room.
     ``room_for`` is then called through the manager as well.
+
+    Optional capability: a backend that also subclasses
+    :class:`~core.plugins.contracts.recording.BrowserRecording` or
+    :class:`~core.plugins.contracts.recording.ServerRecording` declares that
+    its rooms can be recorded, with every participant's consent: the mentor
+    may then start and stop a recording from the room. Browser recording
+    needs no method (the core's room page records each consenting person and
+    uploads); server recording's methods (``sync_recording``,
+    ``stop_recording``, ``export_recording``, ``discard_recording``) are
+    called through the manager, ``export_recording`` from a Celery task with
+    a longer budget. Backends without it are unaffected and offer no
+    recording.
     """
 
 

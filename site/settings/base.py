@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "core.calendars",
     "core.intake",
     "core.rooms",
+    "core.recordings",
     "core.payments",
     "core.subscriptions",
     "core.sponsorship",
@@ -287,6 +288,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "calendars-refresh-busy": {"task": "core.calendars.tasks.refresh_all", "schedule": 240},
     # Booking approval: requests nobody decided by their deadline release the seat.
     "intake-expire-approvals": {"task": "core.intake.tasks.expire_approvals", "schedule": 60},
+    # Recordings past the site's retention are deleted with their files.
+    "recordings-expire": {"task": "core.recordings.tasks.expire_recordings", "schedule": 15 * 60},
     # Payments: compare recent payments at their gateways with the ledger, flag differences.
     "payments-reconcile": {"task": "core.payments.tasks.reconcile_payments", "schedule": 30 * 60},
     # Analytics: refit the four prediction models and rescore churn nightly; prune the event log.

@@ -51,7 +51,8 @@ def test_dockerfile_builds_in_two_stages_and_runs_as_a_non_root_user():
     builder, final = dockerfile_stages()
     assert builder[0] == "FROM ${PYTHON_IMAGE} AS builder" and final[0] == "FROM ${PYTHON_IMAGE}"
     # The final stage builds nothing: it copies the venv and the app (no compiler, no pip work); the
-    # only packages it installs are the runtime libraries WeasyPrint needs for PDFs (Pango, a font).
+    # only packages it installs are the runtime libraries WeasyPrint needs for PDFs (Pango, a font)
+    # and janus-pp-rec (janus-tools), which the worker runs to convert Janus recordings.
     assert not [line for line in final if re.search(r"pip install|gcc|build-essential|-dev\b", line)]
     installed = {
         word
@@ -59,7 +60,7 @@ def test_dockerfile_builds_in_two_stages_and_runs_as_a_non_root_user():
         for word in command.split()
         if not word.startswith("-")
     }
-    assert installed == {"libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core"}, installed
+    assert installed == {"libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core", "janus-tools"}, installed
     copies = [line for line in final if line.startswith("COPY")]
     assert copies == ["COPY --from=builder /opt/venv /opt/venv", "COPY --from=builder /app /app"]
     assert "USER peerlearn" in final and "useradd --system --uid 10001" in " ".join(final)

@@ -18,6 +18,8 @@ VIDEOROOM = "janus.plugin.videoroom"
 ROOM_EXISTS = 427
 NO_SUCH_ROOM = 426
 NO_SUCH_FEED = 428
+NO_SUCH_SESSION = 458
+NO_SUCH_HANDLE = 459
 
 
 class JanusError(Exception):
@@ -36,10 +38,10 @@ class JanusAdmin:
         self.admin_secret = admin_secret
         self.timeout = timeout
 
-    def _post(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _post(self, body: dict[str, Any], path: str = "") -> dict[str, Any]:
         payload = {**body, "transaction": secrets.token_hex(6), "admin_secret": self.admin_secret}
         try:
-            response = requests.post(self.admin_url, json=payload, timeout=self.timeout)
+            response = requests.post(self.admin_url + path, json=payload, timeout=self.timeout)
             answer = response.json()
         except (requests.RequestException, ValueError) as exc:
             raise JanusError(f"Janus admin API at {self.admin_url} did not answer: {type(exc).__name__}") from exc
@@ -73,6 +75,30 @@ class JanusAdmin:
     def list_tokens(self) -> list[str]:
         answer = self._post({"janus": "list_tokens"})
         return [entry["token"] for entry in (answer.get("data") or {}).get("tokens", []) if "token" in entry]
+
+    # --- sessions and handles (to find a participant's publisher) ------------------------
+
+    def list_sessions(self) -> list[int]:
+        return [int(s) for s in (self._post({"janus": "list_sessions"}).get("sessions") or [])]
+
+    def list_handles(self, session_id: int) -> list[int]:
+        try:
+            answer = self._post({"janus": "list_handles"}, f"/{int(session_id)}")
+        except JanusError as exc:
+            if exc.code == NO_SUCH_SESSION:  # it ended between the two requests
+                return []
+            raise
+        return [int(h) for h in (answer.get("handles") or [])]
+
+    def handle_info(self, session_id: int, handle_id: int) -> dict[str, Any]:
+        """The handle's ``info`` (``plugin``, ``plugin_specific``...), ``{}`` when it is gone."""
+        try:
+            answer = self._post({"janus": "handle_info"}, f"/{int(session_id)}/{int(handle_id)}")
+        except JanusError as exc:
+            if exc.code in (NO_SUCH_SESSION, NO_SUCH_HANDLE):
+                return {}
+            raise
+        return answer.get("info") or {}
 
     # --- VideoRoom ----------------------------------------------------------------
 

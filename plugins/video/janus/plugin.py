@@ -16,6 +16,7 @@ outlive their session are swept.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from core.plugins import (
@@ -23,14 +24,18 @@ from core.plugins import (
     HealthCheck,
     PluginConfig,
     PluginMeta,
+    RecordedMedia,
+    RecordingRequest,
     RoomInfo,
     RoomRequest,
+    ServerRecording,
     SettingField,
     VideoBackend,
     hookimpl,
 )
 
 from .admin import JanusAdmin, JanusError
+from .recording import JanusRecorder
 from .rooms import JanusRooms, RoomSpec
 
 logger = logging.getLogger("peerlearn.plugins.janus")
@@ -101,6 +106,23 @@ peerlearn_meta = PluginMeta(
             help_text="Added to the session id to name its room; give each site sharing one Janus its own range.",
         ),
         SettingField(
+            "api_url",
+            "Janus HTTP API URL (for recording)",
+            "url",
+            default="http://127.0.0.1:8088/janus",
+            env="JANUS_API_URL",
+            help_text="Reached from the site's servers only; the site tells participants' publishers to record here.",
+        ),
+        SettingField(
+            "recordings_dir",
+            "Recordings folder",
+            "str",
+            default="",
+            env="JANUS_RECORDINGS_DIR",
+            help_text="Where Janus writes recordings (.mjr), readable by the site's Celery worker (the same "
+            "host or a shared volume); janus-pp-rec must be installed beside the worker. Empty: no recording.",
+        ),
+        SettingField(
             "token_grace_minutes",
             "Token lifetime past the session's end (minutes)",
             "int",
@@ -161,6 +183,26 @@ class JanusBackend(VideoBackend):
         )
 
 
+class RecordingJanusBackend(JanusBackend, ServerRecording):
+    """A Janus backend that also records consenting participants on the server (``recordings_dir`` set)."""
+
+    def __init__(self, rooms: JanusRooms, public_ws_url: str, max_participants: int, recorder: JanusRecorder) -> None:
+        super().__init__(rooms, public_ws_url, max_participants)
+        self.recorder = recorder
+
+    def sync_recording(self, request: RecordingRequest) -> list[int]:
+        return self.recorder.sync(request)
+
+    def stop_recording(self, request: RecordingRequest) -> None:
+        self.recorder.stop(request)
+
+    def export_recording(self, request: RecordingRequest, folder: Path) -> list[RecordedMedia]:
+        return self.recorder.export(request, folder)
+
+    def discard_recording(self, request: RecordingRequest) -> None:
+        self.recorder.discard(request)
+
+
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
@@ -175,8 +217,11 @@ def peerlearn_video_backends(config: PluginConfig) -> list[VideoBackend]:
     if not _configured(config):
         return []
     max_participants = int(config.get("max_participants") or 100)
-    backend = JanusBackend(rooms_from(config, max_participants), config["public_ws_url"], max_participants)
-    return [backend]
+    rooms = rooms_from(config, max_participants)
+    if config.get("recordings_dir") and config.get("api_url"):
+        recorder = JanusRecorder(rooms, config["api_url"], config["recordings_dir"])
+        return [RecordingJanusBackend(rooms, config["public_ws_url"], max_participants, recorder)]
+    return [JanusBackend(rooms, config["public_ws_url"], max_participants)]
 
 
 @hookimpl

@@ -101,6 +101,8 @@ class JanusRooms:
                 "bitrate": self.spec.bitrate,
                 "fir_freq": 10,
                 "notify_joining": True,
+                # Only a request with the room secret (the site's) may start or stop recording a publisher.
+                "lock_record": True,
                 "audiolevel_event": True,
             },
             allow=(ROOM_EXISTS,),

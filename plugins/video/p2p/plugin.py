@@ -5,12 +5,22 @@ the core relays over its own ``ws/session/<id>/`` endpoint (see
 ``core/rooms/PROTOCOL.md``): no third-party service is involved. Because every
 browser sends its media to every other one, a mesh suits one-to-one sessions
 and small groups; ``max_participants`` caps it (the core refuses the next
-joiner), and larger groups belong to an SFU plugin.
+joiner), and larger groups belong to an SFU plugin. Recordings are made in
+each consenting participant's browser and uploaded to the site.
 """
 
 from __future__ import annotations
 
-from core.plugins import PluginConfig, PluginMeta, RoomInfo, RoomRequest, SettingField, VideoBackend, hookimpl
+from core.plugins import (
+    BrowserRecording,
+    PluginConfig,
+    PluginMeta,
+    RoomInfo,
+    RoomRequest,
+    SettingField,
+    VideoBackend,
+    hookimpl,
+)
 
 MESH_LIMIT = 8  # past this, upload bandwidth of a typical home line runs out
 
@@ -51,8 +61,13 @@ peerlearn_meta = PluginMeta(
 )
 
 
-class P2PMeshBackend(VideoBackend):
-    """Mesh of ``RTCPeerConnection``s, one per pair of participants."""
+class P2PMeshBackend(VideoBackend, BrowserRecording):
+    """Mesh of ``RTCPeerConnection``s, one per pair of participants.
+
+    Recording happens in the browsers (``BrowserRecording``): no server sees
+    the media, so each consenting participant's page records its own camera
+    and microphone and uploads it to the site.
+    """
 
     identifier = "p2p"
     display_name = "Peer-to-peer (WebRTC mesh)"

@@ -26,4 +26,11 @@ class TestVideoBackendContract(VideoBackendContract):
         if peerlearn_plugin != "video_janus":
             return {}
         janus = request.getfixturevalue("janus")
-        return {"admin_url": janus.admin_url, "public_ws_url": janus.ws_url, "admin_secret": janus.admin_secret}
+        recordings = request.getfixturevalue("tmp_path") / "recordings"
+        return {
+            "admin_url": janus.admin_url,
+            "public_ws_url": janus.ws_url,
+            "admin_secret": janus.admin_secret,
+            "api_url": janus.http_url,
+            "recordings_dir": str(recordings),
+        }

@@ -1113,6 +1113,10 @@
     get peerId() {
       return state.peerId;
     },
+    /** The local camera and microphone (js/recording.js records it when the backend records in browsers). */
+    get stream() {
+      return state.stream;
+    },
     snapshot() {
       return [...state.peers.values()].map((peer) => {
         const video = peer.tile && peer.tile.querySelector("video");
