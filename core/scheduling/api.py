@@ -11,6 +11,7 @@ import zoneinfo
 from collections.abc import Callable
 from datetime import UTC, timedelta
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -155,8 +156,8 @@ class SessionListView(ZoneAwareAPIView):
         params.is_valid(raise_exception=True)
         data = params.validated_data
 
-        def build() -> dict:
-            queryset = _visible_sessions(request.user)
+        def build(viewer) -> dict:
+            queryset = _visible_sessions(viewer)
             if "mentor" in data:
                 queryset = queryset.filter(mentor_id=data["mentor"])
             if "skill" in data:
@@ -201,12 +202,12 @@ def _cached_list(request: Request, build):
     from core.pages.cache import cached_part
 
     user = request.user
-    audience = "everyone"
+    audience, viewer = "everyone", AnonymousUser()  # the shared list is built as nobody's: it holds nothing private
     tags = ["site", "sessions"]
     if user.is_authenticated and user.is_staff:
-        audience = "staff"
+        audience, viewer = "staff", user
     elif user.is_authenticated and _has_own_sessions(user):
-        audience, tags = f"person:{user.pk}", [*tags, f"person:{user.pk}"]
+        audience, viewer, tags = f"person:{user.pk}", user, [*tags, f"person:{user.pk}"]
     parts = [
         request.scheme,
         request.get_host(),
@@ -215,7 +216,11 @@ def _cached_list(request: Request, build):
         audience,
     ]
     return cached_part(
-        "api-sessions", parts, tags, build, fresh=lambda value: value["until"] > timezone.now().timestamp()
+        "api-sessions",
+        parts,
+        tags,
+        lambda: build(viewer),
+        fresh=lambda value: value["until"] > timezone.now().timestamp(),
     )
 
 
