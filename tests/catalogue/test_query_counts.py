@@ -127,7 +127,7 @@ def test_query_counts_do_not_grow_with_the_catalogue(mentors, catalogue, skills,
 
 #: Signed-in requests once their cached parts are kept (core.pages.cache.cached_part), measured at 10
 #: mentors plus two: the session list costs the token's query only; the dashboard, for a learner with
-#: an interest (so a learning path to show), no longer builds the path (about 10 queries with the cache off).
+#: an interest (so a learning path to show), no longer builds the path (9 queries fewer than with the cache off).
 CACHED_LIMITS = {
     "api sessions": 1,
     "dashboard": 37,
