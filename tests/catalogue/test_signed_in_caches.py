@@ -171,7 +171,9 @@ def test_a_private_session_is_listed_only_for_its_people(
         assert set(listed(client.get("/api/sessions/"))) == {published.pk}
 
     with django_capture_on_commit_callbacks(execute=True):
-        one_to_one = make_session(mentor_page.user, "Just us", skills["python"], capacity=1, origin=Session.SLOT)
+        one_to_one = make_session(
+            mentor_page.user, "Just us", skills["python"], days=2, capacity=1, origin=Session.SLOT
+        )
         Booking.objects.create(
             session=one_to_one,
             learner=learner,
