@@ -6,7 +6,8 @@ Runs under ``peerlearn.settings.production`` (DEBUG off, the cached template
 loader, the Redis cache) with Django's test client against a database seeded by
 ``seed_demo`` (``bench.load`` seeds one), so it shows what the server does per
 request without the server: the median and p90 of ``--repeat`` requests after a
-warm-up, the number of queries, and with ``--profile DIR`` one pyinstrument
+warm-up, the median CPU time (what a busy machine blurs least), the number of
+queries and of Redis round trips, and with ``--profile DIR`` one pyinstrument
 HTML profile per page (``pip install pyinstrument``). Anonymous pages are
 measured twice: as the first visitor after a change (``cold``: the anonymous
 page cache emptied) and as every later one (``warm``).
@@ -62,26 +63,48 @@ def pages() -> tuple[dict[str, str], dict[str, str], object]:
     return anonymous, signed_in, learner
 
 
+_round_trips = [0]
+
+
+def count_redis_round_trips() -> None:
+    """Count each command (or pipeline) sent to Redis: a busy machine blurs time, not round trips."""
+    import redis.connection
+
+    send = redis.connection.AbstractConnection.send_packed_command
+
+    def counted(self, *args, **kwargs):
+        _round_trips[0] += 1
+        return send(self, *args, **kwargs)
+
+    redis.connection.AbstractConnection.send_packed_command = counted
+
+
 def measure(client, url: str, repeat: int, before=None) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     client.get(url, HTTP_X_FORWARDED_PROTO="https")  # warm-up
-    times, queries, status = [], 0, 0
+    times, cpu, queries, trips, status = [], [], [], [], 0
     for _ in range(repeat):
         if before:
             before()
+        _round_trips[0] = 0
         with CaptureQueriesContext(connection) as captured:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             response = client.get(url, HTTP_X_FORWARDED_PROTO="https")
             times.append((time.perf_counter() - start) * 1000)
-        queries, status = len(captured), response.status_code
+            cpu.append((time.process_time() - start_cpu) * 1000)
+        queries.append(len(captured))
+        trips.append(_round_trips[0])
+        status = response.status_code
     times.sort()
     return {
         "status": status,
         "p50_ms": round(statistics.median(times), 1),
         "p90_ms": round(times[int(0.9 * (len(times) - 1))], 1),
-        "queries": queries,
+        "cpu_ms": round(statistics.median(cpu), 1),
+        "queries": round(statistics.median(queries)),  # the median: a process memo rebuilt now and then
+        "redis": round(statistics.median(trips)),
     }
 
 
@@ -112,6 +135,7 @@ def main(argv: list[str] | None = None) -> None:
         def clear_page_cache() -> None:
             return None
 
+    count_redis_round_trips()
     anonymous, signed_in, learner = pages()
     visitor, member = Client(), Client()
     member.force_login(learner)
@@ -125,12 +149,12 @@ def main(argv: list[str] | None = None) -> None:
         if url.startswith("/api/"):
             client = Client(HTTP_AUTHORIZATION=f"Token {token}")
         rows.append((name, url, measure(client, url, args.repeat)))
-    print("| page | url | status | p50 ms | p90 ms | queries |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| page | url | status | p50 ms | p90 ms | CPU ms (p50) | queries | Redis round trips |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, url, figures in rows:
         print(
             f"| {name} | `{url}` | {figures['status']} | {figures['p50_ms']} | {figures['p90_ms']}"
-            f" | {figures['queries']} |"
+            f" | {figures['cpu_ms']} | {figures['queries']} | {figures['redis']} |"
         )
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)

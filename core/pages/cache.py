@@ -42,6 +42,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -60,6 +61,7 @@ SHAREABLE_VARY = {"cookie", "accept-language"}
 NONCE_PLACEHOLDER = b"\x00csp-nonce\x00"
 HEADER = "X-Page-Cache"
 _NOT_STORED = ("content-length", "set-cookie")
+T = TypeVar("T")
 
 
 def cache_page_for_visitors(request: HttpRequest, *tags: str) -> None:
@@ -72,6 +74,48 @@ def bump(*tags: str) -> None:
     """Make every stored page that named one of ``tags`` stale."""
     if tags:
         cache.set_many({_tag_key(tag): secrets.token_hex(6) for tag in tags}, timeout=None)
+
+
+def cached_part(
+    name: str,
+    parts: Iterable[object],
+    tags: Iterable[str],
+    build: Callable[[], T],
+    *,
+    fresh: Callable[[T], bool] | None = None,
+) -> T:
+    """``build()``, kept until one of ``tags`` is bumped (or ``PAGE_CACHE_TIMEOUT``): parts of signed-in pages.
+
+    For what one person (or everyone) sees that is costly to build and changes
+    only with named events: a learner's learning path (``person:<id>``), the
+    session list (``sessions``). ``parts`` make the key (the person, the
+    address, the language, the time zone: everything the value depends on).
+    A hit is one cache round trip for the value and the tags' versions
+    together; the versions are read before building, so a bump while building
+    leaves the stored value stale rather than current. ``build()`` is called
+    directly when the page cache is off or the cache does not answer.
+    ``fresh(value)`` false rebuilds a stored value, for what goes stale with time alone.
+    """
+    if not settings.PAGE_CACHE_ENABLED:
+        return build()
+    key = PREFIX + "part:" + name + ":" + hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()
+    tag_keys = {_tag_key(tag): tag for tag in tags}
+    found = cache.get_many([key, *tag_keys])
+    versions = {tag: found.get(tag_key) for tag_key, tag in tag_keys.items()}
+    entry = found.get(key)
+    if isinstance(entry, dict) and None not in versions.values() and entry.get("versions") == versions:
+        if fresh is None or fresh(entry["value"]):
+            return entry["value"]
+    if None in versions.values():
+        for tag, version in versions.items():
+            if version is None:
+                cache.add(_tag_key(tag), secrets.token_hex(6), timeout=None)
+        versions = _versions(versions)
+        if None in versions.values():  # the cache is not answering: nothing to keep
+            return build()
+    value = build()
+    cache.set(key, {"versions": versions, "value": value}, timeout=settings.PAGE_CACHE_TIMEOUT)
+    return value
 
 
 def clear_page_cache() -> None:

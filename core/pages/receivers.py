@@ -8,15 +8,19 @@ be stored from the old rows under the new version.
   (theme, policies), a person's public details.
 * ``listings`` (every Wagtail page: search, home, topics, directories) and
   ``mentor:<id>``: availability, reviews, a mentor's sessions.
-* ``session:<id>``, ``mentor:<id>`` and ``sessions`` (topic pages): a booking
-  that takes or frees a seat, a session created or changed.
+* ``session:<id>``, ``mentor:<id>`` and ``sessions`` (topic pages, the session
+  list API): a booking that takes or frees a seat, a waitlist offer, a session
+  created or changed.
+* ``person:<id>`` (a signed-in person's cached parts, :func:`~.cache.cached_part`):
+  their bookings, the sessions they mentor, their interests and skills.
+* ``paths``: a learning-path model fitted.
 """
 
 from __future__ import annotations
 
 from django.apps import apps
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from wagtail.contrib.settings.models import BaseGenericSetting, BaseSiteSetting
 from wagtail.models import Page
 from wagtail.signals import page_published, page_unpublished, post_page_move
@@ -50,19 +54,44 @@ def review_changed(sender, instance, **kwargs) -> None:
 
 
 def session_saved(sender, instance, **kwargs) -> None:
-    bump_on_commit(f"session:{instance.pk}", f"mentor:{instance.mentor_id}", "sessions", "listings")
+    mentor = instance.mentor_id
+    bump_on_commit(f"session:{instance.pk}", f"mentor:{mentor}", f"person:{mentor}", "sessions", "listings")
 
 
 def booking_saved(sender, instance, **kwargs) -> None:
     from core.scheduling.models import Session
 
-    session_id = instance.session_id
+    session_id, learner_id = instance.session_id, instance.learner_id
 
     def stale() -> None:
         mentor_id = Session.objects.filter(pk=session_id).values_list("mentor_id", flat=True).first()
-        bump(f"session:{session_id}", f"mentor:{mentor_id}", "sessions")
+        bump(f"session:{session_id}", f"mentor:{mentor_id}", f"person:{learner_id}", "sessions")
 
     transaction.on_commit(stale, robust=True)
+
+
+def waitlist_changed(sender, instance, **kwargs) -> None:
+    """An offer holds a seat: the seats left of the session change."""
+    bump_on_commit(f"session:{instance.session_id}", "sessions")
+
+
+def person_skills_changed(sender, instance, action: str, reverse: bool, pk_set=None, **kwargs) -> None:
+    """Interests and taught skills: the person's learning path (and, for skills, their public page)."""
+    if not action.startswith("post_"):
+        return
+    people = (pk_set or set()) if reverse else {instance.pk}
+    tags = [f"person:{pk}" for pk in people]
+    if sender is _user_skills_through():
+        tags.append("site")
+    bump_on_commit(*tags)
+
+
+def _user_skills_through():
+    return apps.get_model("accounts.User").skills.through
+
+
+def model_fitted(sender, instance, **kwargs) -> None:
+    bump_on_commit("paths")
 
 
 def connect() -> None:
@@ -86,6 +115,17 @@ def connect() -> None:
         post_delete.connect(site_changed, sender=model, dispatch_uid=f"{uid}delete-{model._meta.label}")
     user = apps.get_model("accounts.User")
     post_save.connect(person_saved, sender=user, dispatch_uid=uid + "user")
+    for field in ("interests", "skills"):
+        m2m_changed.connect(
+            person_skills_changed, sender=getattr(user, field).through, dispatch_uid=f"{uid}user-{field}"
+        )
+    for signal in (post_save, post_delete):
+        signal.connect(
+            waitlist_changed, sender=apps.get_model("scheduling.WaitlistEntry"), dispatch_uid=uid + "waitlist"
+        )
+        signal.connect(
+            model_fitted, sender=apps.get_model("analytics.PredictionModel"), dispatch_uid=uid + "prediction-model"
+        )
     for label in ("scheduling.WeeklyRule", "scheduling.DateOverride", "scheduling.SchedulingProfile"):
         for signal in (post_save, post_delete):
             signal.connect(mentor_schedule_changed, sender=apps.get_model(label), dispatch_uid=f"{uid}{label}")

@@ -34,8 +34,26 @@ def is_open(plugin: str, site_id: int | None = None) -> bool:
 
 
 def open_until(plugin: str, site_id: int | None = None) -> float | None:
-    until = cache.get(_open_key(plugin, site_id))
+    return _still_open(cache.get(_open_key(plugin, site_id)))
+
+
+def _still_open(until: float | None) -> float | None:
     return until if until is not None and until > time.time() else None
+
+
+def state_keys(plugin: str, site_id: int) -> tuple[str, str]:
+    """The cache keys of a plugin's open-until time and failure count, for reading them with other keys at once."""
+    return _open_key(plugin, site_id), _failures_key(plugin, site_id)
+
+
+def open_in(found: dict, plugin: str, site_id: int) -> bool:
+    """Whether the breaker is open, from a ``cache.get_many`` that included :func:`state_keys`."""
+    return _still_open(found.get(_open_key(plugin, site_id))) is not None
+
+
+def failing_in(found: dict, plugin: str, site_id: int) -> bool:
+    """Whether failures are being counted, from a ``cache.get_many`` that included :func:`state_keys`."""
+    return bool(found.get(_failures_key(plugin, site_id)))
 
 
 def _faults_key(plugin: str, site_id: int | None = None) -> str:

@@ -25,6 +25,11 @@ logger = logging.getLogger("peerlearn.plugins")
 _CACHE_SECONDS = 30
 
 
+def cache_key(site_id: int | None) -> str:
+    """Where a site's stored configurations are cached (read with other keys in one ``get_many``)."""
+    return _cache_key(site_id)
+
+
 def _cache_key(site_id: int | None) -> str:
     return f"plugins:config:{site_id}"
 
@@ -38,12 +43,15 @@ def default_site_id() -> int | None:
     return site.id if site else None
 
 
-def stored_for_site(site_id: int | None) -> dict[str, dict[str, Any]]:
-    """All stored configurations of a site, keyed by plugin name (cached)."""
+def stored_for_site(site_id: int | None, cached: dict | None = None) -> dict[str, dict[str, Any]]:
+    """All stored configurations of a site, keyed by plugin name (cached).
+
+    ``cached``: the cache's value, when the caller already read it with other keys.
+    """
     if site_id is None:
         return {}
     key = _cache_key(site_id)
-    rows = cache.get(key)
+    rows = cached if cached is not None else cache.get(key)
     if rows is None:
         # The secrets exactly as stored (encrypted), not opened by the model field.
         sealed = ExpressionWrapper(F("secrets"), output_field=models.JSONField())
@@ -82,15 +90,15 @@ def _unreadable(plugin: str, site_id: int, secrets: dict[str, Any]) -> list[str]
     return [name for name, value in secrets.items() if not _open_secret(plugin, site_id, name, value)[0]]
 
 
-def is_enabled(meta: PluginMeta, name: str, site_id: int | None) -> bool:
-    row = stored_for_site(site_id).get(name)
+def is_enabled(meta: PluginMeta, name: str, site_id: int | None, cached: dict | None = None) -> bool:
+    row = stored_for_site(site_id, cached).get(name)
     if row is None:
         return meta.enabled_by_default
     return bool(row["enabled"]) and not row.get("unreadable")
 
 
-def resolve(meta: PluginMeta, name: str, site_id: int | None) -> PluginConfig:
-    row = stored_for_site(site_id).get(name) or {"settings": {}, "secrets": {}}
+def resolve(meta: PluginMeta, name: str, site_id: int | None, cached: dict | None = None) -> PluginConfig:
+    row = stored_for_site(site_id, cached).get(name) or {"settings": {}, "secrets": {}}
     unreadable = set(row.get("unreadable") or ())
     values: dict[str, Any] = {}
     for field in meta.settings:

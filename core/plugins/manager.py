@@ -36,6 +36,7 @@ from typing import Any
 
 import pluggy
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, connections, transaction
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
@@ -206,6 +207,18 @@ class PluginManager:
     def _site(site_id: int | None) -> int | None:
         return site_id if site_id is not None else config.default_site_id()
 
+    @staticmethod
+    def _gate(plugin: str, site_id: int | None) -> _Gate:
+        """The breaker's state and the site's stored configurations in one cache round trip, not three."""
+        if site_id is None:
+            return _Gate(open=breaker.is_open(plugin, site_id), failing=True, stored={})
+        found = cache.get_many([*breaker.state_keys(plugin, site_id), config.cache_key(site_id)])
+        return _Gate(
+            open=breaker.open_in(found, plugin, site_id),
+            failing=breaker.failing_in(found, plugin, site_id),
+            stored=config.stored_for_site(site_id, found.get(config.cache_key(site_id))),
+        )
+
     # --- calling ------------------------------------------------------------
 
     def call(
@@ -226,9 +239,13 @@ class PluginManager:
             name = impl.plugin_name
             if wanted is not None and name not in wanted:
                 continue
-            if not self.is_enabled(name, site_id) or breaker.is_open(name, site_id):
+            gate = self._gate(name, site_id)
+            plugin = self.plugins.get(name)
+            if plugin is None or not plugin.loaded or plugin.meta is None or gate.open:
                 continue
-            plugin_config = self.config_for(name, site_id)
+            if not config.is_enabled(plugin.meta, name, site_id, gate.stored):
+                continue
+            plugin_config = config.resolve(plugin.meta, name, site_id, gate.stored)
             arguments = {"config": plugin_config, **kwargs}
             accepted = {k: v for k, v in arguments.items() if k in impl.argnames}
             ok, value = self._run(
@@ -240,6 +257,7 @@ class PluginManager:
                 budget=budget,
                 config=plugin_config,
                 site_id=site_id,
+                failing=gate.failing,
             )
             if ok:
                 results.append((name, value))
@@ -271,11 +289,15 @@ class PluginManager:
         ``raise_errors`` asks for :class:`PluginCallError` (money fails closed).
         """
         site_id = self._site(site_id)
-        if breaker.is_open(plugin, site_id):
+        gate = self._gate(plugin, site_id)
+        if gate.open:
             if raise_errors:
                 raise PluginCallError(plugin, label, "breaker", "temporarily switched off after repeated failures")
             return None
-        plugin_config = self.config_for(plugin, site_id) if plugin in self.plugins else None
+        installed = self.plugins.get(plugin)
+        plugin_config = None
+        if installed is not None and installed.meta is not None:
+            plugin_config = config.resolve(installed.meta, plugin, site_id, gate.stored)
         ok, value = self._run(
             plugin,
             label,
@@ -286,6 +308,7 @@ class PluginManager:
             config=plugin_config,
             site_id=site_id,
             raise_errors=raise_errors,
+            failing=gate.failing,
         )
         return value if ok else None
 
@@ -351,7 +374,9 @@ class PluginManager:
         config: PluginConfig | None,
         site_id: int | None,
         raise_errors: bool = False,
+        failing: bool = True,
     ) -> tuple[bool, Any]:
+        """Call ``fn`` in the plugin's bulkhead; ``failing=False``: no failure was counted, none to clear."""
         budget = self.default_budget if budget is None else budget
         deadline = time.monotonic() + budget
         context = contextvars.copy_context()
@@ -377,7 +402,8 @@ class PluginManager:
         if problem:
             self._failed(plugin, hook, "bad_result", problem, "", config, site_id, raise_errors)
             return False, None
-        breaker.record_success(plugin, site_id)
+        if failing:
+            breaker.record_success(plugin, site_id)
         return True, value
 
     def _failed(
@@ -429,6 +455,15 @@ def _record_error(plugin: str, hook: str, kind: str, message: str, trace: str, s
             )
     except DatabaseError:
         logger.exception("Could not record the failure of plugin %s", plugin)
+
+
+@dataclass(frozen=True)
+class _Gate:
+    """What decides whether and how a plugin is called on a site, read together."""
+
+    open: bool  # the breaker is open: not called
+    failing: bool  # failures are being counted: a success clears them
+    stored: dict  # the site's stored configurations (config.stored_for_site)
 
 
 _manager: PluginManager | None = None

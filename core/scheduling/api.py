@@ -11,6 +11,8 @@ import zoneinfo
 from collections.abc import Callable
 from datetime import UTC, timedelta
 
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -155,29 +157,86 @@ class SessionListView(ZoneAwareAPIView):
         params = SessionFilterSerializer(data=request.query_params.dict())  # "to=" is a bad date, not no date
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        queryset = _visible_sessions(request.user)
-        if "mentor" in data:
-            queryset = queryset.filter(mentor_id=data["mentor"])
-        if "skill" in data:
-            queryset = queryset.filter(skills__slug=data["skill"])
-        statuses = data.get("status")
-        if statuses:
-            queryset = queryset.filter(status__in=statuses)
-        if "from" in data:
-            queryset = queryset.filter(ends_at__gt=data["from"])
-        elif not statuses:  # the default: what is still to come
-            queryset = queryset.filter(status__in=Session.ACTIVE_STATUSES, ends_at__gt=timezone.now())
-        if "to" in data:
-            queryset = queryset.filter(starts_at__lt=data["to"])
-        queryset = _seat_annotations(queryset)
-        if data.get("has_seats") is True:
-            queryset = queryset.filter(status=Session.SCHEDULED, capacity__gt=F("seats_taken"))
-        elif data.get("has_seats") is False:
-            queryset = queryset.filter(capacity__lte=F("seats_taken"))
-        queryset = queryset.order_by("starts_at", "pk")
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(SessionSerializer(page, many=True, context={"request": request}).data)
+
+        def build(viewer) -> dict:
+            queryset = _visible_sessions(viewer)
+            if "mentor" in data:
+                queryset = queryset.filter(mentor_id=data["mentor"])
+            if "skill" in data:
+                queryset = queryset.filter(skills__slug=data["skill"])
+            statuses = data.get("status")
+            if statuses:
+                queryset = queryset.filter(status__in=statuses)
+            if "from" in data:
+                queryset = queryset.filter(ends_at__gt=data["from"])
+            elif not statuses:  # the default: what is still to come
+                queryset = queryset.filter(status__in=Session.ACTIVE_STATUSES, ends_at__gt=timezone.now())
+            if "to" in data:
+                queryset = queryset.filter(starts_at__lt=data["to"])
+            queryset = _seat_annotations(queryset)
+            if data.get("has_seats") is True:
+                queryset = queryset.filter(status=Session.SCHEDULED, capacity__gt=F("seats_taken"))
+            elif data.get("has_seats") is False:
+                queryset = queryset.filter(capacity__lte=F("seats_taken"))
+            queryset = queryset.order_by("starts_at", "pk")
+            paginator = self.pagination_class()
+            page = paginator.paginate_queryset(queryset, request, view=self)
+            rows = SessionSerializer(page, many=True, context={"request": request}).data
+            ends = [session.ends_at for session in page] + [timezone.now() + LIST_CACHE_MAX_AGE]
+            return {"data": paginator.get_paginated_response(rows).data, "until": min(ends).timestamp()}
+
+        return Response(_cached_list(request, build)["data"])
+
+
+#: The longest a cached session list is served: a listed session that starts or ends changes it with no save.
+LIST_CACHE_MAX_AGE = timedelta(seconds=60)
+
+
+def _cached_list(request: Request, build):
+    """The session list for this address, time zone and audience, kept until a session or booking changes.
+
+    Everyone sees the same published sessions; a person who has 1:1 sessions
+    of their own (as learner or mentor) sees those too, so theirs is kept
+    apart, and staff see all. Kept until any session or booking changes
+    (``sessions``), a person's public details change (``site``), the earliest
+    listed session ends, or a minute passes (statuses that change with time).
+    """
+    from core.pages.cache import cached_part
+
+    user = request.user
+    if not settings.PAGE_CACHE_ENABLED:
+        return build(user)
+    audience, viewer = "everyone", AnonymousUser()  # the shared list is built as nobody's: it holds nothing private
+    tags = ["site", "sessions"]
+    if user.is_authenticated and user.is_staff:
+        audience, viewer = "staff", user
+    elif user.is_authenticated and _has_own_sessions(user):
+        audience, viewer, tags = f"person:{user.pk}", user, [*tags, f"person:{user.pk}"]
+    parts = [
+        request.scheme,
+        request.get_host(),
+        request.get_full_path(),
+        timezone.get_current_timezone_name(),
+        audience,
+    ]
+    return cached_part(
+        "api-sessions",
+        parts,
+        tags,
+        lambda: build(viewer),
+        fresh=lambda value: value["until"] > timezone.now().timestamp(),
+    )
+
+
+def _has_own_sessions(user: User) -> bool:
+    """Whether ``user`` mentors or booked a session that is not published (kept until their bookings change)."""
+    from core.pages.cache import cached_part
+
+    def build() -> bool:
+        own = Q(mentor=user) | Q(pk__in=Booking.objects.filter(learner=user).values("session_id"))
+        return Session.objects.exclude(origin=Session.PUBLISHED).filter(own).exists()
+
+    return cached_part("own-sessions", [user.pk], [f"person:{user.pk}"], build)
 
 
 class SessionDetailView(ZoneAwareAPIView):

@@ -123,3 +123,32 @@ def test_query_counts_do_not_grow_with_the_catalogue(mentors, catalogue, skills,
         get(name, url, HTTP_AUTHORIZATION=f"Token {token}")
     client.force_login(learner)
     get("dashboard", "/dashboard/")
+
+
+#: Signed-in requests once their cached parts are kept (core.pages.cache.cached_part), measured at 10
+#: mentors plus two: the session list costs the token's query only; the dashboard, for a learner with
+#: an interest (so a learning path to show), no longer builds the path (9 queries fewer than with the cache off).
+CACHED_LIMITS = {
+    "api sessions": 1,
+    "dashboard": 37,
+}
+
+
+@pytest.mark.parametrize("mentors", [10, 200])
+def test_signed_in_requests_with_their_cached_parts(
+    mentors, catalogue, skills, client, settings, django_assert_max_num_queries
+):
+    settings.PAGE_CACHE_ENABLED = True
+    learner, _sessions = catalogue(mentors)
+    learner.interests.set([skills["python"]])
+    token = Token.objects.create(user=learner).key
+
+    def get(name: str, url: str, **headers) -> None:
+        client.get(url, **headers)  # fills the caches
+        with django_assert_max_num_queries(CACHED_LIMITS[name], info=f"{name} at {mentors} mentors, cached"):
+            response = client.get(url, **headers)
+        assert response.status_code == 200, (name, response.status_code)
+
+    get("api sessions", "/api/sessions/", HTTP_AUTHORIZATION=f"Token {token}")
+    client.force_login(learner)
+    get("dashboard", "/dashboard/")

@@ -28,14 +28,13 @@ MENTORS_PER_STEP = 3
 SESSIONS_PER_STEP = 3
 
 
-def sequences(now: datetime | None = None) -> dict[int, list[str]]:
-    """Each learner's skills (slugs) in the order they learnt them."""
+def sequences(now: datetime | None = None, *, learner_id: int | None = None) -> dict[int, list[str]]:
+    """Each learner's skills (slugs) in the order they learnt them (only ``learner_id``'s when given)."""
     now = now or timezone.now()
-    rows = (
-        Booking.objects.filter(Q(status=Booking.COMPLETED) | Q(status=Booking.CONFIRMED, starts_at__lte=now))
-        .order_by("learner_id", "starts_at", "id")
-        .values_list("learner_id", "session_id")
-    )
+    rows = Booking.objects.filter(Q(status=Booking.COMPLETED) | Q(status=Booking.CONFIRMED, starts_at__lte=now))
+    if learner_id is not None:
+        rows = rows.filter(learner_id=learner_id)
+    rows = rows.order_by("learner_id", "starts_at", "id").values_list("learner_id", "session_id")
     session_skills: dict[int, list[str]] = defaultdict(list)
     ids = {session_id for _, session_id in rows}
     for session_id, slug in (
@@ -146,7 +145,7 @@ def learning_path(learner, goal: Skill, *, now: datetime | None = None) -> Learn
     else:
         basis = "no_history"
         message = f"No learner on PeerLearn has taken {goal.name} yet: start with one of its mentors."
-    history = sequences(now).get(learner.pk, [])
+    history = sequences(now, learner_id=learner.pk).get(learner.pk, [])
     next_slugs = model.next_skills(history, k=5, exclude=known_slugs) if (model and history) else []
     next_by_slug = {s.slug: s for s in Skill.objects.filter(slug__in=next_slugs)}
     return LearningPath(

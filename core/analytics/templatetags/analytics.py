@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.safestring import mark_safe
 
 from core.scheduling.currency import MoneyError, to_decimal
 
@@ -80,14 +81,52 @@ def get(mapping: Any, key: Any) -> Any:
         return None
 
 
-@register.inclusion_tag("analytics/includes/learning_path.html", takes_context=True)
-def learning_path(context, user, goal=None) -> dict[str, Any]:
-    """The learning path of ``user`` to ``goal`` (a Skill or slug), else ``?path_goal=``, else their first interest."""
+LEARNING_PATH_TEMPLATE = "analytics/includes/learning_path.html"
+
+
+@register.simple_tag(takes_context=True)
+def learning_path(context, user, goal=None) -> str:
+    """The learning path of ``user`` to ``goal`` (a Skill or slug), else ``?path_goal=``, else their first interest.
+
+    Rendered once per learner, goal, address, language and time zone and kept
+    (:func:`core.pages.cache.cached_part`) until their bookings, interests or
+    skills change (``person:<id>``), the catalogue's mentors or sessions
+    change (``listings``, ``site``) or the path model is fitted again (``paths``).
+    """
+    from django.template import Context
+    from django.utils import timezone, translation
+
+    from core.pages.cache import cached_part
+
+    request = context.get("request")
+    template_ = context.template.engine.get_template(LEARNING_PATH_TEMPLATE)
+
+    def render() -> str:
+        return template_.render(Context(_learning_path(request, user, goal), autoescape=context.autoescape))
+
+    if (
+        user is None
+        or not getattr(user, "is_authenticated", False)
+        or request is None
+        or not isinstance(goal, str | None)
+    ):
+        return mark_safe(render())  # noqa: S308 - a template's own (escaped) output
+    parts = [
+        request.get_host(),
+        user.pk,
+        goal if goal is not None else request.GET.get("path_goal", ""),
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+    ]
+    tags = ["site", "listings", "paths", f"person:{user.pk}"]
+    return mark_safe(cached_part("learning-path", parts, tags, render))  # noqa: S308 - as above
+
+
+def _learning_path(request, user, goal) -> dict[str, Any]:
     from core.taxonomy.models import Skill
 
     from ..services.paths import learning_path as build
 
-    request = context.get("request")
     if user is None or not getattr(user, "is_authenticated", False):
         return {"plan": None, "choices": [], "request": request}
     choices = list(user.interests.order_by("name"))
