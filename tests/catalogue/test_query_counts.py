@@ -24,7 +24,7 @@ from core.scheduling.models import Booking, Session, WeeklyRule
 LIMITS = {
     "home": 12,
     "mentor search": 15,  # one for the sponsored slotting step (running campaigns), whatever the catalogue
-    "mentor search with filters": 26,  # as above
+    "mentor search with filters": 27,  # as above, plus one for the connected calendars of the mentors listed
     "mentor page": 16,  # + the mentor's session packages (one query, their prices prefetched)
     "session page": 10,
     "api mentors": 8,
