@@ -60,6 +60,7 @@ class UserSerializer(serializers.ModelSerializer):
             "photo",
             "time_zone",
             "languages",
+            "preferred_language",
             "skills",
             "interests",
             "date_joined",
@@ -115,7 +116,17 @@ class ProfileUpdateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["display_name", "bio", "photo", "time_zone", "languages", "roles", "skills", "interests"]
+        fields = [
+            "display_name",
+            "bio",
+            "photo",
+            "time_zone",
+            "languages",
+            "preferred_language",
+            "roles",
+            "skills",
+            "interests",
+        ]
 
     def update(self, instance: User, validated_data: dict) -> User:
         roles = validated_data.pop("roles", None)
