@@ -14,7 +14,7 @@ from .models import User
 from .validators import LANGUAGE_NAMES, available_time_zones
 from .widgets import ChipsSelectMultiple
 
-ROLE_CHOICES = [("learner", "Learn from mentors"), ("mentor", "Mentor others")]
+ROLE_CHOICES = [("learner", gettext_lazy("Learn from mentors")), ("mentor", gettext_lazy("Mentor others"))]
 
 
 def time_zone_choices() -> list[tuple[str, str]]:

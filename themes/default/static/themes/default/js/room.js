@@ -60,6 +60,7 @@
     participants: $("participants"),
     peopleCount: $("people-count"),
     chatLog: $("chat-log"),
+    announcer: $("room-announcer"),
     chatForm: $("chat-form"),
     chatInput: $("chat-input"),
     chatError: $("chat-error"),
@@ -449,6 +450,7 @@
       case "join":
         addPeer(message.peer);
         renderPeople();
+        announce(interpolate(gettext("%s joined the session."), [(message.peer && message.peer.display_name) || gettext("Participant")]));
         return;
       case "leave":
         return onLeave(message);
@@ -459,6 +461,9 @@
       case "ice":
         return state.media ? undefined : onIce(message);
       case "chat":
+        if (message.id && !state.chatIds.has(message.id) && !(state.me && state.me.user_id === message.user_id)) {
+          announce(interpolate(gettext("%(name)s says: %(text)s"), { name: message.display_name, text: message.text }, true));
+        }
         return addChat(message);
       case "mute": {
         const peer = state.peers.get(message.from);
@@ -537,6 +542,7 @@
     const name = peer.info.display_name;
     removePeer(message.peer_id);
     renderPeople();
+    announce(interpolate(gettext("%s left the session."), [name]));
     if (message.reason === "disconnected") notice(interpolate(gettext("%s lost the connection; they will be back when it returns."), [name]), { timeout: 8000 });
   }
 
@@ -931,6 +937,14 @@
       el.participants.appendChild(item);
     }
     text(el.peopleCount, `(${rows.length})`);
+  }
+
+  // Screen readers hear joins, leaves and others' chat lines through one polite live region
+  // (#room-announcer); the chat log itself is not live, so history on (re)joining is not read out.
+  function announce(message) {
+    if (!el.announcer || !message) return;
+    el.announcer.textContent = "";
+    window.setTimeout(() => { el.announcer.textContent = message; }, 50);
   }
 
   function addChat(line) {
