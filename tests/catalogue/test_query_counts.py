@@ -23,8 +23,10 @@ from core.scheduling.models import Booking, Session, WeeklyRule
 #: The most queries each request may make (measured at 10 mentors, plus two).
 LIMITS = {
     "home": 12,
-    "mentor search": 15,  # one for the sponsored slotting step (running campaigns), whatever the catalogue
-    "mentor search with filters": 26,  # as above
+    # one for the sponsored slotting step (running campaigns), whatever the catalogue; one for Wagtail's
+    # active locale (WAGTAIL_I18N_ENABLED: the page of the visitor's language is served)
+    "mentor search": 16,
+    "mentor search with filters": 27,  # as above
     "mentor page": 15,
     "session page": 10,
     "api mentors": 8,

@@ -74,3 +74,21 @@ def test_the_javascript_catalogue_follows_the_language(client):
     assert "\\u0938\\u0924\\u094d\\u0930" in catalogue or "सत्र" in catalogue
     english = client.get("/jsi18n/?l=en", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "function gettext" in english or "gettext" in english
+
+
+def test_a_right_to_left_language_turns_the_page(client, settings):
+    """The theme reads dir from the language (logical CSS properties do the rest); Arabic stands in for RTL."""
+    settings.LANGUAGES = [*settings.LANGUAGES, ("ar", "Arabic")]
+    html = client.get(PAGE, HTTP_ACCEPT_LANGUAGE="ar").content.decode()
+    assert '<html lang="ar" dir="rtl"' in html
+
+
+def test_the_theme_uses_logical_properties_only():
+    """No physical left/right margins or paddings in the theme's templates: they would not mirror in RTL."""
+    import re
+    from pathlib import Path
+
+    physical = re.compile(r'class="[^"]*(?<![\w-])-?(?:[a-z]+:)*(?:ml|mr|pl|pr|left|right)-\S')
+    theme = Path(settings.BASE_DIR) / "themes" / "default" / "templates"
+    offenders = [str(p) for p in theme.rglob("*.html") if "email" not in p.parts and physical.search(p.read_text())]
+    assert offenders == []
