@@ -27,7 +27,7 @@ LIMITS = {
     # active locale (WAGTAIL_I18N_ENABLED: the page of the visitor's language is served)
     "mentor search": 16,
     "mentor search with filters": 27,  # as above
-    "mentor page": 15,
+    "mentor page": 16,  # Wagtail's active locale, as for the search
     "session page": 10,
     "api mentors": 8,
     "api sessions": 6,
