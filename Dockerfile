@@ -28,6 +28,7 @@ COPY . .
 # Editable, as on a checkout: `peerlearn` maps onto site/, and themes/ stays beside it.
 # The same /app path in the final stage keeps the install valid there.
 RUN pip install --no-deps -e . \
+    && python deploy/compilemessages --all \
     && STATIC_ROOT=/app/var/static PYTHON=python deploy/collectstatic \
     && mkdir -p /app/var/media
 

@@ -44,6 +44,10 @@ if [[ ! -f "$_pl_stamp" || "$(cat "$_pl_stamp")" != "$_pl_hash" ]]; then
     echo "$_pl_hash" >"$_pl_stamp"
 fi
 
+# The translations (locale/*/LC_MESSAGES/*.po): compiled to .mo when one changed; Babel does it, so
+# gettext's tools are not needed (deploy/compilemessages).
+"$VENV_PY" deploy/compilemessages || return 1
+
 export VIRTUAL_ENV="$VENV_DIR"
 export PATH="${VENV_DIR}/bin:${PATH}"
 unset _pl_root _pl_python _pl_stamp _pl_hash

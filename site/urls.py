@@ -1,10 +1,12 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from core.accounts import views as accounts_views
 from core.api import errors as api_errors
 from core.ops.metrics import metrics_view
 
@@ -14,6 +16,9 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/", include("core.api.urls")),
+    # The language switcher (cookie for visitors, profile for members) and the browser scripts' catalogue.
+    path("i18n/setlang/", accounts_views.set_language, name="set_language"),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("core.accounts.urls")),
     path("", include("core.catalogue.urls")),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from allauth.account.adapter import DefaultAccountAdapter
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.utils.translation import gettext
 
 from core.security.client_ip import client_ip
 
@@ -26,7 +27,7 @@ class AccountAdapter(DefaultAccountAdapter):
         """The address allauth's rate limits key on: the same one every other limit uses."""
         address = client_ip(request)
         if not address:
-            raise PermissionDenied("Unable to determine the client's address.")
+            raise PermissionDenied(gettext("Unable to determine the client's address."))
         return address
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:

@@ -7,6 +7,7 @@ from allauth.core import context as allauth_context
 from django.contrib.auth import logout as session_logout
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.authtoken.models import Token
@@ -23,7 +24,7 @@ from . import services
 from .models import User
 from .validators import validate_language_codes, validate_time_zone
 
-ROLE_CHOICES = [("learner", "Learner"), ("mentor", "Mentor")]
+ROLE_CHOICES = [("learner", gettext_lazy("Learner")), ("mentor", gettext_lazy("Mentor"))]
 
 
 def _django_validator(validator):
@@ -60,6 +61,7 @@ class UserSerializer(serializers.ModelSerializer):
             "photo",
             "time_zone",
             "languages",
+            "preferred_language",
             "skills",
             "interests",
             "date_joined",
@@ -115,7 +117,17 @@ class ProfileUpdateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["display_name", "bio", "photo", "time_zone", "languages", "roles", "skills", "interests"]
+        fields = [
+            "display_name",
+            "bio",
+            "photo",
+            "time_zone",
+            "languages",
+            "preferred_language",
+            "roles",
+            "skills",
+            "interests",
+        ]
 
     def update(self, instance: User, validated_data: dict) -> User:
         roles = validated_data.pop("roles", None)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from core.taxonomy.models import Skill
 
@@ -11,7 +14,7 @@ from .models import User
 from .validators import LANGUAGE_NAMES, available_time_zones
 from .widgets import ChipsSelectMultiple
 
-ROLE_CHOICES = [("learner", "Learn from mentors"), ("mentor", "Mentor others")]
+ROLE_CHOICES = [("learner", gettext_lazy("Learn from mentors")), ("mentor", gettext_lazy("Mentor others"))]
 
 
 def time_zone_choices() -> list[tuple[str, str]]:
@@ -20,6 +23,13 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 def language_choices() -> list[tuple[str, str]]:
     return sorted(LANGUAGE_NAMES.items(), key=lambda item: item[1])
+
+
+def language_setting_choices() -> list[tuple[str, str]]:
+    """The site's languages, each named in itself, after the choice to follow the browser."""
+    return [("", _("Follow my browser"))] + [
+        (code, translation.get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES
+    ]
 
 
 class RolesField(forms.MultipleChoiceField):
@@ -35,16 +45,19 @@ class RolesField(forms.MultipleChoiceField):
 class ProfileSignupForm(forms.Form):
     """Extra fields on allauth's sign-up form (ACCOUNT_SIGNUP_FORM_CLASS)."""
 
-    display_name = forms.CharField(max_length=80, label="Display name")
+    display_name = forms.CharField(max_length=80, label=gettext_lazy("Display name"))
     time_zone = forms.ChoiceField(
-        choices=time_zone_choices, initial="UTC", label="Time zone", help_text="Pre-filled from your browser."
+        choices=time_zone_choices,
+        initial="UTC",
+        label=gettext_lazy("Time zone"),
+        help_text=gettext_lazy("Pre-filled from your browser."),
     )
     roles = RolesField(initial=["learner"])
     interests = forms.ModelMultipleChoiceField(
         queryset=Skill.objects.order_by("name"),
         required=False,
-        widget=ChipsSelectMultiple(placeholder="Type a skill, e.g. Python or guitar"),
-        label="What would you like to learn?",
+        widget=ChipsSelectMultiple(placeholder=gettext_lazy("Type a skill, e.g. Python or guitar")),
+        label=gettext_lazy("What would you like to learn?"),
     )
 
     field_order = ["email", "password1", "password2", "display_name", "time_zone", "roles", "interests"]
@@ -59,29 +72,30 @@ class ProfileSignupForm(forms.Form):
 
 class ProfileForm(forms.ModelForm):
     roles = RolesField()
-    time_zone = forms.ChoiceField(choices=time_zone_choices, label="Time zone")
+    time_zone = forms.ChoiceField(choices=time_zone_choices, label=gettext_lazy("Time zone"))
     languages = forms.MultipleChoiceField(
         choices=language_choices,
         required=False,
-        widget=ChipsSelectMultiple(attrs={"size": 6}, placeholder="Type a language, e.g. Spanish"),
-        label="Languages you speak",
+        widget=ChipsSelectMultiple(attrs={"size": 6}, placeholder=gettext_lazy("Type a language, e.g. Spanish")),
+        label=gettext_lazy("Languages you speak"),
     )
 
     class Meta:
         model = User
-        fields = ["display_name", "bio", "photo", "time_zone", "languages", "skills", "interests"]
+        fields = ["display_name", "bio", "photo", "time_zone", "languages", "preferred_language", "skills", "interests"]
         widgets = {
             "bio": forms.Textarea(attrs={"rows": 5}),
-            "skills": ChipsSelectMultiple(placeholder="Type a skill you teach"),
-            "interests": ChipsSelectMultiple(placeholder="Type a skill you want to learn"),
+            "skills": ChipsSelectMultiple(placeholder=gettext_lazy("Type a skill you teach")),
+            "interests": ChipsSelectMultiple(placeholder=gettext_lazy("Type a skill you want to learn")),
             "photo": forms.ClearableFileInput(attrs={"accept": "image/*"}),
         }
-        labels = {"skills": "Skills you can teach", "interests": "Skills you want to learn"}
+        labels = {"skills": gettext_lazy("Skills you can teach"), "interests": gettext_lazy("Skills you want to learn")}
         help_texts = {"skills": "", "interests": ""}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["roles"].initial = self.instance.roles
+        self.fields["preferred_language"].choices = language_setting_choices()
         # A saved zone is the person's choice: the browser must not pre-fill over it.
         self.fields["time_zone"].widget.attrs["data-keep"] = ""
         limit_mb = settings.PROFILE_PHOTO_MAX_BYTES // 1_048_576

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.taxonomy.models import Skill
 
@@ -47,6 +49,14 @@ class User(AbstractUser):
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     languages = models.JSONField(
         default=list, blank=True, validators=[validate_language_codes], help_text="ISO 639-1 codes, e.g. ['en', 'hi']"
+    )
+    # The language the site, emails and notifications speak to this person; empty: the browser's.
+    preferred_language = models.CharField(
+        _("site language"),
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("The language of these pages and of your emails. Leave empty to follow your browser."),
     )
     skills = models.ManyToManyField(
         Skill, blank=True, related_name="skilled_users", help_text="What this person can teach"

@@ -8,6 +8,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.conf.global_settings import LANGUAGES
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 LANGUAGE_NAMES = {code: name for code, name in LANGUAGES if "-" not in code}
 
@@ -20,7 +21,7 @@ def available_time_zones() -> frozenset[str]:
 def validate_time_zone(value: str) -> None:
     if value not in available_time_zones():
         raise ValidationError(
-            "“%(value)s” is not a known time zone (use an IANA name such as Europe/London).",
+            gettext("“%(value)s” is not a known time zone (use an IANA name such as Europe/London)."),
             code="invalid_time_zone",
             params={"value": value},
         )
@@ -28,11 +29,13 @@ def validate_time_zone(value: str) -> None:
 
 def validate_language_codes(value: object) -> None:
     if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
-        raise ValidationError("Languages must be a list of language codes.", code="invalid")
+        raise ValidationError(gettext("Languages must be a list of language codes."), code="invalid")
     unknown = [code for code in value if code not in LANGUAGE_NAMES]
     if unknown:
         raise ValidationError(
-            "Unknown language code(s): %(codes)s.", code="invalid_language", params={"codes": ", ".join(unknown)}
+            gettext("Unknown language code(s): %(codes)s."),
+            code="invalid_language",
+            params={"codes": ", ".join(unknown)},
         )
 
 
@@ -40,7 +43,7 @@ def validate_photo(file) -> None:
     limit = settings.PROFILE_PHOTO_MAX_BYTES
     if file and getattr(file, "size", 0) > limit:
         raise ValidationError(
-            "The photo is %(size).1f MB; the limit is %(limit).0f MB.",
+            gettext("The photo is %(size).1f MB; the limit is %(limit).0f MB."),
             code="file_too_large",
             params={"size": file.size / 1_048_576, "limit": limit / 1_048_576},
         )

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
@@ -216,5 +217,5 @@ class ModelsView(_Guarded):
                 + f"; {outcome.get('churn_scored', 0)} learner(s) scored.",
             )
         else:
-            messages.success(request, "Refitting has started in the background; reload this page in a while.")
+            messages.success(request, gettext("Refitting has started in the background; reload this page in a while."))
         return redirect(reverse("analytics_admin:models"))

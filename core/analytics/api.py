@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import ErrorDetail, PermissionDenied, ValidationError
 from rest_framework.request import Request
@@ -38,7 +39,7 @@ class MetricsView(APIView):
     )
     def get(self, request: Request) -> Response:
         if not can_view_dashboard(request.user):
-            raise PermissionDenied("Only staff with the analytics permission can read business metrics.")
+            raise PermissionDenied(gettext("Only staff with the analytics permission can read business metrics."))
         try:
             req = parse_request(request.query_params)
         except ReportError as exc:
@@ -69,7 +70,7 @@ class LiveTilesView(APIView):
     @extend_schema(summary="Today's live tiles (staff)", responses={200: s.TilesSerializer, 403: ERROR})
     def get(self, request: Request) -> Response:
         if not can_view_dashboard(request.user):
-            raise PermissionDenied("Only staff with the analytics permission can read the live tiles.")
+            raise PermissionDenied(gettext("Only staff with the analytics permission can read the live tiles."))
         return Response(live_tiles())
 
 
@@ -90,7 +91,7 @@ class PriceSuggestionView(APIView):
     )
     def get(self, request: Request) -> Response:
         if not request.user.is_mentor:
-            raise PermissionDenied("Only mentors set prices.")
+            raise PermissionDenied(gettext("Only mentors set prices."))
         raw = request.query_params.getlist("skills")
         skills = [part.strip() for value in raw for part in value.split(",") if part.strip()]
         duration = (request.query_params.get("duration_minutes") or "60").strip()
@@ -111,7 +112,7 @@ class BookingSuccessView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         booking = get_object_or_404(Booking.objects.select_related("session"), pk=pk)
         if booking.session.mentor_id != request.user.pk and not can_view_dashboard(request.user):
-            raise PermissionDenied("Only the session's mentor can see this.")
+            raise PermissionDenied(gettext("Only the session's mentor can see this."))
         prediction = success.success_probability(booking)
         if prediction is None:
             return Response(
@@ -183,7 +184,7 @@ class AtRiskView(APIView):
     )
     def get(self, request: Request) -> Response:
         if not can_view_learner_risk(request.user):
-            raise PermissionDenied("Only staff with the learner-risk permission can see this list.")
+            raise PermissionDenied(gettext("Only staff with the learner-risk permission can see this list."))
         return Response(
             [
                 {

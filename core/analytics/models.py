@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
@@ -86,15 +87,19 @@ class PredictionModel(models.Model):
     PRICING = "pricing"
     LEARNING_PATH = "learning_path"
     KIND_CHOICES = [
-        (CHURN, "Churn"),
-        (SESSION_SUCCESS, "Session success"),
-        (PRICING, "Pricing"),
-        (LEARNING_PATH, "Learning path"),
+        (CHURN, gettext_lazy("Churn")),
+        (SESSION_SUCCESS, gettext_lazy("Session success")),
+        (PRICING, gettext_lazy("Pricing")),
+        (LEARNING_PATH, gettext_lazy("Learning path")),
     ]
     READY = "ready"
     INSUFFICIENT = "insufficient_data"
     FAILED = "failed"
-    STATUS_CHOICES = [(READY, "Ready"), (INSUFFICIENT, "Not enough data"), (FAILED, "Failed")]
+    STATUS_CHOICES = [
+        (READY, gettext_lazy("Ready")),
+        (INSUFFICIENT, gettext_lazy("Not enough data")),
+        (FAILED, gettext_lazy("Failed")),
+    ]
 
     kind = models.CharField(max_length=20, choices=KIND_CHOICES, db_index=True)
     status = models.CharField(max_length=20, choices=STATUS_CHOICES)

@@ -17,6 +17,7 @@ from django.core.exceptions import (
 )
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
@@ -44,7 +45,7 @@ def as_api_exception(exc: Exception) -> Exception:
             return exceptions.ValidationError({exc.field: [ErrorDetail(exc.message, code=exc.code)]})
         return RefusedError(exc.status, exc.message, exc.code)
     if isinstance(exc, OperationalError) and _sqlstate(exc) in LOCK_FAILURES:
-        return RefusedError(409, "Another request held what this one needed; try again.", "busy")
+        return RefusedError(409, gettext("Another request held what this one needed; try again."), "busy")
     if isinstance(exc, SuspiciousOperation):
         return RefusedError(*_guard_refusal(exc))
     if unavailable(exc):
@@ -129,7 +130,9 @@ def _is_api(request: HttpRequest) -> bool:
 @csrf_exempt  # a POST or DELETE to an unknown path is a 404 too, not a CSRF page
 def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
     """No endpoint at this address under /api/, whatever the method."""
-    return JsonResponse({"detail": f"No API endpoint at {request.path}.", "code": "not_found"}, status=404)
+    return JsonResponse(
+        {"detail": gettext("No API endpoint at %(path)s.") % {"path": request.path}, "code": "not_found"}, status=404
+    )
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -182,5 +185,7 @@ def handler500(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = "5"
         return response
     if _is_api(request):
-        return JsonResponse({"detail": "Server error: it has been logged.", "code": "server_error"}, status=500)
+        return JsonResponse(
+            {"detail": gettext("Server error: it has been logged."), "code": "server_error"}, status=500
+        )
     return defaults.server_error(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.utils.translation import gettext
 
 from .errors import api_error, render_bad_request
 from .inputs import BadInput, check_pairs
@@ -38,7 +39,7 @@ class InputGuardMiddleware:
             # No row has such an id, and the database cannot even compare it: not found.
             if request.path.startswith("/api/"):
                 return api_error(404, "Not found.", "not_found")
-            raise Http404("No such object.")
+            raise Http404(gettext("No such object."))
         try:
             check_pairs(_pairs(request.GET))
             if request.method == "POST" and request.content_type in FORM_TYPES:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext
 from rest_framework import exceptions, parsers, status
 from rest_framework.utils import json
 
@@ -36,7 +37,9 @@ class JSONParser(parsers.JSONParser):
             raise PayloadTooLarge(f"JSON bodies are limited to {limit} bytes.")
         if json_too_deep(raw):
             raise exceptions.ParseError(
-                f"JSON nested deeper than {settings.API_JSON_MAX_DEPTH} levels is not accepted.", code="too_deep"
+                gettext("JSON nested deeper than %(API_JSON_MAX_DEPTH)s levels is not accepted.")
+                % {"API_JSON_MAX_DEPTH": settings.API_JSON_MAX_DEPTH},
+                code="too_deep",
             )
         encoding = (parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET
         try:
@@ -44,7 +47,7 @@ class JSONParser(parsers.JSONParser):
             constant = json.strict_constant if self.strict else None
             data = json.loads(text, parse_constant=constant)
         except (ValueError, RecursionError) as exc:
-            raise exceptions.ParseError(f"JSON parse error - {exc}") from None
+            raise exceptions.ParseError(gettext("JSON parse error - %(exc)s") % {"exc": exc}) from None
         try:
             check_tree(data)
         except BadInput as bad:

@@ -32,7 +32,8 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="What was wrong, for a person.")
     code = serializers.CharField(help_text="A stable machine-readable reason, e.g. invalid, not_found, too_large.")
     errors = serializers.DictField(
-        required=False, help_text="Bad input only: each field at fault with its messages (a list of strings)."
+        required=False,
+        help_text="Bad input only: each field at fault with its messages (a list of strings).",
     )
 
 

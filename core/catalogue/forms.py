@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy
 from wagtail.images.fields import WagtailImageField
 
 from core.accounts.validators import LANGUAGE_NAMES
@@ -24,36 +25,36 @@ class MentorProfileForm(forms.Form):
     """What a mentor may change on their public page; the result goes to the editors for approval."""
 
     headline = forms.CharField(
-        max_length=140, required=False, help_text="One line: what you teach and to whom (140 characters)."
+        max_length=140, required=False, help_text=gettext_lazy("One line: what you teach and to whom (140 characters).")
     )
     bio = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8}),
         max_length=6000,
         required=False,
-        help_text="Plain text; leave an empty line between paragraphs.",
+        help_text=gettext_lazy("Plain text; leave an empty line between paragraphs."),
     )
     skills = SkillChoiceField(
         queryset=Skill.objects.order_by("category", "name"),
-        widget=ChipsSelectMultiple(placeholder="Type a skill, e.g. Python"),
+        widget=ChipsSelectMultiple(placeholder=gettext_lazy("Type a skill, e.g. Python")),
         required=False,
-        help_text="What you teach: learners find you by these.",
+        help_text=gettext_lazy("What you teach: learners find you by these."),
     )
     languages = forms.MultipleChoiceField(
         choices=LANGUAGE_CHOICES,
         required=False,
-        widget=ChipsSelectMultiple(placeholder="Type a language, e.g. Hindi"),
-        help_text="The languages you can teach in.",
+        widget=ChipsSelectMultiple(placeholder=gettext_lazy("Type a language, e.g. Hindi")),
+        help_text=gettext_lazy("The languages you can teach in."),
     )
     hourly_rate = forms.DecimalField(
         min_value=Decimal(0),
         max_digits=12,
         decimal_places=4,
-        label="Hourly rate",
-        help_text="Price of one hour, e.g. 25 or 25.50. 0 means not priced yet.",
+        label=gettext_lazy("Hourly rate"),
+        help_text=gettext_lazy("Price of one hour, e.g. 25 or 25.50. 0 means not priced yet."),
     )
-    currency = forms.ChoiceField(choices=(), help_text="ISO 4217 code, e.g. USD, EUR, INR, GBP.")
-    photo = WagtailImageField(required=False, help_text="A clear photo of you (JPEG, PNG or WebP).")
-    remove_photo = forms.BooleanField(required=False, label="Remove the current photo")
+    currency = forms.ChoiceField(choices=(), help_text=gettext_lazy("ISO 4217 code, e.g. USD, EUR, INR, GBP."))
+    photo = WagtailImageField(required=False, help_text=gettext_lazy("A clear photo of you (JPEG, PNG or WebP)."))
+    remove_photo = forms.BooleanField(required=False, label=gettext_lazy("Remove the current photo"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from core.scheduling.currency import CURRENCY_CHOICES
@@ -83,26 +84,26 @@ class MentorSearchForm(forms.Form):
     ``currencies`` are those prices can be compared in (the reference and every currency with a rate).
     """
 
-    q = forms.CharField(required=False, label="Search", max_length=200)
+    q = forms.CharField(required=False, label=gettext_lazy("Search"), max_length=200)
     skill = forms.ModelMultipleChoiceField(
         queryset=Skill.objects.order_by("category", "name"),
         to_field_name="slug",
         required=False,
-        label="Skills",
-        widget=ChipsSelectMultiple(placeholder="Type a skill"),
+        label=gettext_lazy("Skills"),
+        widget=ChipsSelectMultiple(placeholder=gettext_lazy("Type a skill")),
     )
     language = forms.ChoiceField(choices=[("", "Any language"), *LANGUAGE_CHOICES], required=False)
-    min_price = forms.DecimalField(required=False, min_value=0, label="Min price / hour")
-    max_price = forms.DecimalField(required=False, min_value=0, label="Max price / hour")
-    price_currency = forms.ChoiceField(required=False, label="Prices in", choices=())
+    min_price = forms.DecimalField(required=False, min_value=0, label=gettext_lazy("Min price / hour"))
+    max_price = forms.DecimalField(required=False, min_value=0, label=gettext_lazy("Max price / hour"))
+    price_currency = forms.ChoiceField(required=False, label=gettext_lazy("Prices in"), choices=())
     min_rating = forms.ChoiceField(
         required=False,
-        label="Rating",
+        label=gettext_lazy("Rating"),
         choices=[("", "Any rating"), ("4.5", "4.5 and up"), ("4", "4 and up"), ("3", "3 and up")],
     )
     free_within_days = forms.ChoiceField(
         required=False,
-        label="Free time",
+        label=gettext_lazy("Free time"),
         choices=[
             ("", "Any time"),
             ("1", "In the next 24 hours"),
@@ -127,11 +128,13 @@ class ReviewForm(forms.Form):
         coerce=int,
         choices=[(5, "5 - Excellent"), (4, "4 - Good"), (3, "3 - OK"), (2, "2 - Poor"), (1, "1 - Bad")],
         widget=forms.RadioSelect,
-        help_text="How was the session?",
+        help_text=gettext_lazy("How was the session?"),
     )
     comment = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}),
         required=False,
         max_length=2000,
-        help_text="Optional. What went well, what could be better? Shown on the mentor's page once approved.",
+        help_text=gettext_lazy(
+            "Optional. What went well, what could be better? Shown on the mentor's page once approved."
+        ),
     )

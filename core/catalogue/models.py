@@ -17,6 +17,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from modelcluster.fields import ParentalManyToManyField
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
@@ -248,7 +249,11 @@ class Review(models.Model):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
-    STATUS_CHOICES = [(PENDING, "Pending"), (APPROVED, "Approved"), (REJECTED, "Rejected")]
+    STATUS_CHOICES = [
+        (PENDING, gettext_lazy("Pending")),
+        (APPROVED, gettext_lazy("Approved")),
+        (REJECTED, gettext_lazy("Rejected")),
+    ]
 
     booking = models.OneToOneField("scheduling.Booking", on_delete=models.CASCADE, related_name="review")
     # Copied from the booking so ratings aggregate per mentor with one indexed query.

@@ -16,6 +16,7 @@ from typing import Any
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext
 from wagtail.models import (
     Collection,
     GroupApprovalTask,
@@ -244,7 +245,7 @@ def submit_profile(
     current one. The live page does not change here: an editor's approval publishes the revision.
     """
     if not user.is_mentor:
-        raise ProfileError("Only mentors have a public profile page: turn on the mentor role first.")
+        raise ProfileError(gettext("Only mentors have a public profile page: turn on the mentor role first."))
     page = MentorPage.objects.select_for_update().filter(user=user).first()
     if page is None:
         index = get_or_create_mentor_index()

@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 from wagtail.models import Site
 
@@ -139,10 +140,10 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
                 remove_photo=data["remove_photo"],
             )
             messages.success(
-                request, "Your changes were sent to the editors. Your public page shows them once approved."
+                request, gettext("Your changes were sent to the editors. Your public page shows them once approved.")
             )
             return redirect("catalogue:profile_edit")
-        messages.error(request, "Please correct the errors below; nothing was saved.")
+        messages.error(request, gettext("Please correct the errors below; nothing was saved."))
     else:
         from core.scheduling.currency import to_decimal
 
@@ -168,7 +169,7 @@ def profile_preview(request: HttpRequest) -> HttpResponse:
         return denied
     status = profiles.profile_status(request.user)
     if status.draft is None:
-        raise Http404("You have no profile page yet.")
+        raise Http404(gettext("You have no profile page yet."))
     draft = status.draft
     context = draft.get_context(request)
     context.update({"is_preview": True, "status": status})
@@ -204,10 +205,10 @@ def review_new(request: HttpRequest, booking_id: int) -> HttpResponse:
         except reviews.ReviewError as exc:
             form.add_error(None if exc.field == "booking" else exc.field, exc.message)
         else:
-            messages.success(request, "Thank you! Your review will appear on the mentor's page once approved.")
+            messages.success(request, gettext("Thank you! Your review will appear on the mentor's page once approved."))
             return redirect("catalogue:my_reviews")
     if request.method == "POST":
-        messages.error(request, "Please correct the errors below; nothing was saved.")
+        messages.error(request, gettext("Please correct the errors below; nothing was saved."))
     return render(
         request,
         "catalogue/review_form.html",

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext
 from wagtail import hooks
 from wagtail.admin.widgets.button import MenuItem
 from wagtail.permission_policies import ModelPermissionPolicy
@@ -103,7 +104,11 @@ def moderate_review_view(request, pk: int, action: str):
         except ReviewError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"Review {review.pk} {'approved' if status == Review.APPROVED else 'rejected'}.")
+            messages.success(
+                request,
+                gettext("Review %(pk)s %(APPROVED_else_rejected)s.")
+                % {"pk": review.pk, "APPROVED_else_rejected": "approved" if status == Review.APPROVED else "rejected"},
+            )
         return redirect(reverse("wagtailsnippets_catalogue_review:list"))
     return TemplateResponse(
         request,

@@ -15,7 +15,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.scheduling.models import Session
@@ -61,17 +63,21 @@ def cancel_booking(request: HttpRequest, pk: int) -> HttpResponse:
     """A learner cancels their seat, or the mentor cancels one learner's seat."""
     booking = services.booking_for(request.user, pk)
     if booking is None:
-        raise Http404("No booking of yours has this id.")
+        raise Http404(gettext("No booking of yours has this id."))
     is_mentor = request.user.pk == booking.session.mentor_id
     fallback = reverse("dashboards:mentor" if is_mentor else "dashboards:learner")
     try:
         result = booking_services.cancel_booking(booking, request.user, _reason(request))
     except SchedulingError as exc:
-        messages.error(request, f"Not cancelled: {exc.message}")
+        messages.error(request, gettext("Not cancelled: %(message)s") % {"message": exc.message})
         return _back(request, fallback)
     refund = f" {result.refund_percent} % of the price will be refunded." if result.refund_minor else ""
     who = f"{booking.learner}'s seat" if is_mentor else "Your booking"
-    messages.success(request, f"{who} for “{booking.session.title}” is cancelled.{refund}")
+    messages.success(
+        request,
+        gettext("%(who)s for “%(title)s” is cancelled.%(refund)s")
+        % {"who": who, "title": booking.session.title, "refund": refund},
+    )
     return _back(request, fallback)
 
 
@@ -81,7 +87,7 @@ def reschedule_booking(request: HttpRequest, pk: int) -> HttpResponse:
     """Pick another slot (1:1) or another session (group seat) and move the booking there atomically."""
     booking = services.booking_for(request.user, pk)
     if booking is None:
-        raise Http404("No booking of yours has this id.")
+        raise Http404(gettext("No booking of yours has this id."))
     is_mentor = request.user.pk == booking.session.mentor_id
     done = reverse("dashboards:mentor" if is_mentor else "dashboards:learner")
     error = ""
@@ -95,9 +101,13 @@ def reschedule_booking(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 moved = services.booking_for(request.user, pk)
                 when = timezone.localtime(moved.starts_at)
-                messages.success(request, f"Moved to {when:%a %d %b %Y, %H:%M} ({when.tzinfo}).")
+                messages.success(
+                    request,
+                    gettext("Moved to %(when)s (%(zone)s).")
+                    % {"when": date_format(when, "D j M Y, H:i"), "zone": when.tzinfo},
+                )
                 return redirect(done)
-        messages.error(request, f"Not moved: {error}")
+        messages.error(request, gettext("Not moved: %(error)s") % {"error": error})
     try:
         offset = max(0, min(int(request.GET.get("offset", "0")), 365))
     except ValueError:
@@ -142,15 +152,15 @@ def cancel_session(request: HttpRequest, pk: int) -> HttpResponse:
     """The mentor calls a session off: every learner is cancelled and refunded in full."""
     session = services.session_for_mentor(request.user, pk)
     if session is None:
-        raise Http404("No session of yours has this id.")
+        raise Http404(gettext("No session of yours has this id."))
     try:
         result = session_services.cancel_session(session, request.user, _reason(request))
     except SchedulingError as exc:
-        messages.error(request, f"Not cancelled: {exc.message}")
+        messages.error(request, gettext("Not cancelled: %(message)s") % {"message": exc.message})
     else:
         count = len(result.bookings)
         told = f" {count} learner{'s were' if count != 1 else ' was'} told." if count else ""
-        messages.success(request, f"“{session.title}” is cancelled.{told}")
+        messages.success(request, gettext("“%(title)s” is cancelled.%(told)s") % {"title": session.title, "told": told})
     return _back(request, reverse("dashboards:mentor"))
 
 
@@ -160,10 +170,10 @@ def start_session(request: HttpRequest, pk: int) -> HttpResponse:
     """The mentor starts the session (inside its start window) and goes to the room."""
     session = services.session_for_mentor(request.user, pk)
     if session is None:
-        raise Http404("No session of yours has this id.")
+        raise Http404(gettext("No session of yours has this id."))
     try:
         session = session_services.start_session(session, request.user)
     except SchedulingError as exc:
-        messages.error(request, f"Not started: {exc.message}")
+        messages.error(request, gettext("Not started: %(message)s") % {"message": exc.message})
         return _back(request, reverse("dashboards:mentor"))
     return redirect(session.room_url)

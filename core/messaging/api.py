@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.http import FileResponse
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -84,7 +85,11 @@ class ConversationSerializer(serializers.Serializer):
 
 class SendSerializer(serializers.Serializer):
     body = serializers.CharField(
-        required=False, allow_blank=True, trim_whitespace=False, max_length=BODY_MAX, help_text="Plain text."
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=BODY_MAX,
+        help_text="Plain text.",
     )
     attachment = serializers.FileField(required=False, help_text="At most 10 MB: an image, a PDF or plain text.")
 
@@ -169,7 +174,7 @@ class ConversationListView(MessagingView):
         data.is_valid(raise_exception=True)
         recipient = User.objects.filter(pk=data.validated_data["recipient"], is_active=True).first()
         if recipient is None:
-            raise MessagingRefusal("Nobody has this id.", code="not_found", field="recipient")
+            raise MessagingRefusal(gettext("Nobody has this id."), code="not_found", field="recipient")
         message = services.start(
             request.user, recipient, data.validated_data.get("body"), data.validated_data.get("attachment")
         )
@@ -261,7 +266,7 @@ class MessageAttachmentView(MessagingView):
     def get(self, request: Request, pk: int) -> FileResponse:
         message = services.message_for(request.user, pk)
         if not message.attachment:
-            raise MessagingRefusal("This message has no attachment.", code="not_found", status=404)
+            raise MessagingRefusal(gettext("This message has no attachment."), code="not_found", status=404)
         return attachment_response(message)
 
 
@@ -276,7 +281,7 @@ class BlockView(MessagingView):
     def _person(self, pk: int):
         found = User.objects.filter(pk=pk).first()
         if found is None:
-            raise MessagingRefusal("Nobody has this id.", code="not_found", status=404)
+            raise MessagingRefusal(gettext("Nobody has this id."), code="not_found", status=404)
         return found
 
     @extend_schema(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from .errors import MessagingRefusal
 
@@ -76,20 +77,23 @@ def check(upload) -> tuple[Sniffed, str]:
     limit = max_bytes()
     if upload.size > limit:
         raise MessagingRefusal(
-            f"The file is {upload.size / 1_048_576:.1f} MB; attachments may be at most {limit / 1_048_576:.0f} MB.",
+            gettext("The file is %(size).1f MB; attachments may be at most %(limit).0f MB.")
+            % {"size": upload.size / 1_048_576, "limit": limit / 1_048_576},
             code="attachment_too_large",
             field="attachment",
             status=413,
         )
     if upload.size == 0:
-        raise MessagingRefusal("The file is empty.", code="attachment_empty", field="attachment")
+        raise MessagingRefusal(gettext("The file is empty."), code="attachment_empty", field="attachment")
     upload.seek(0)
     head = upload.read(SNIFF_BYTES)
     upload.seek(0)
     found = sniff(head)
     if found is None:
         raise MessagingRefusal(
-            "This kind of file cannot be sent: attach a PNG, JPEG, GIF or WebP image, a PDF or a plain text file.",
+            gettext(
+                "This kind of file cannot be sent: attach a PNG, JPEG, GIF or WebP image, a PDF or a plain text file."
+            ),
             code="attachment_type",
             field="attachment",
         )

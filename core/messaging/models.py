@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 BODY_MAX = 4000
 
@@ -108,8 +109,8 @@ class MessagingPreference(models.Model):
     ANYONE = "anyone"
     BOOKED = "booked"
     FIRST_CONTACT_CHOICES = [
-        (ANYONE, "Anyone signed in"),
-        (BOOKED, "Only learners who have booked a session with me"),
+        (ANYONE, gettext_lazy("Anyone signed in")),
+        (BOOKED, gettext_lazy("Only learners who have booked a session with me")),
     ]
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messaging")

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.api.inputs import refusal as input_refusal
 from core.notifications.services import user_group
@@ -57,13 +58,13 @@ def is_blocked_between(a, b) -> bool:
 def pair_for(sender, recipient) -> tuple[Any, Any]:
     """``(learner, mentor)`` of a conversation between the two: whoever is written to as a mentor is the mentor."""
     if sender.pk == recipient.pk:
-        raise MessagingRefusal("You cannot write to yourself.", code="self", field="recipient")
+        raise MessagingRefusal(gettext("You cannot write to yourself."), code="self", field="recipient")
     if recipient.is_mentor:
         return sender, recipient
     if sender.is_mentor:
         return recipient, sender
     raise MessagingRefusal(
-        "Messages are between a learner and a mentor: neither of you is a mentor.",
+        gettext("Messages are between a learner and a mentor: neither of you is a mentor."),
         code="not_a_mentor",
         field="recipient",
     )
@@ -72,20 +73,20 @@ def pair_for(sender, recipient) -> tuple[Any, Any]:
 def check_may_start(sender, recipient) -> tuple[Any, Any]:
     """Refuse a first message the recipient's rules do not allow; returns ``(learner, mentor)``."""
     if not recipient.is_active:
-        raise MessagingRefusal("This person's account is closed.", code="inactive", status=404)
+        raise MessagingRefusal(gettext("This person's account is closed."), code="inactive", status=404)
     learner, mentor = pair_for(sender, recipient)
     if is_blocked_between(sender, recipient):
-        raise MessagingRefusal("You cannot message this person.", code="blocked", status=403)
+        raise MessagingRefusal(gettext("You cannot message this person."), code="blocked", status=403)
     if sender.pk == learner.pk:
         if preference(mentor).first_contact == MessagingPreference.BOOKED and not has_booked(learner, mentor):
             raise MessagingRefusal(
-                "This mentor accepts first messages only from learners who have booked a session with them.",
+                gettext("This mentor accepts first messages only from learners who have booked a session with them."),
                 code="booking_required",
                 status=403,
             )
     elif not has_booked(learner, mentor):
         raise MessagingRefusal(
-            "A mentor may write first only to learners who have booked a session with them.",
+            gettext("A mentor may write first only to learners who have booked a session with them."),
             code="booking_required",
             status=403,
         )
@@ -125,7 +126,7 @@ def conversation_for(user, conversation_id: int) -> Conversation:
         .first()
     )
     if conversation is None:
-        raise MessagingRefusal("No conversation of yours has this id.", code="not_found", status=404)
+        raise MessagingRefusal(gettext("No conversation of yours has this id."), code="not_found", status=404)
     return conversation
 
 
@@ -144,7 +145,7 @@ def message_for(user, message_id: int) -> Message:
         .first()
     )
     if message is None:
-        raise MessagingRefusal("No message of yours has this id.", code="not_found", status=404)
+        raise MessagingRefusal(gettext("No message of yours has this id."), code="not_found", status=404)
     return message
 
 
@@ -157,7 +158,10 @@ def clean_body(body: str | None) -> str:
         raise MessagingRefusal(found[1], code=found[0], field="body")
     if len(body) > BODY_MAX:
         raise MessagingRefusal(
-            f"A message may be at most {BODY_MAX} characters; this one has {len(body)}.", code="too_long", field="body"
+            gettext("A message may be at most %(BODY_MAX)s characters; this one has %(len)s.")
+            % {"BODY_MAX": BODY_MAX, "len": len(body)},
+            code="too_long",
+            field="body",
         )
     return body
 
@@ -174,7 +178,8 @@ def check_rate(sender) -> None:
         sent = 1
     if sent > limit:
         raise MessagingRefusal(
-            f"You are sending messages too fast (at most {limit} a minute); wait a moment.",
+            gettext("You are sending messages too fast (at most %(limit)s a minute); wait a moment.")
+            % {"limit": limit},
             code="throttled",
             status=429,
         )
@@ -183,16 +188,16 @@ def check_rate(sender) -> None:
 def send(sender, conversation: Conversation, body: str | None = None, upload=None) -> Message:
     """Add a message from ``sender`` to ``conversation`` (text, an attachment, or both)."""
     if not conversation.has_participant(sender):
-        raise MessagingRefusal("No conversation of yours has this id.", code="not_found", status=404)
+        raise MessagingRefusal(gettext("No conversation of yours has this id."), code="not_found", status=404)
     body = clean_body(body)
     sniffed = name = None
     if upload is not None:
         sniffed, name = attachments.check(upload)
     if not body and upload is None:
-        raise MessagingRefusal("Write a message or attach a file.", code="empty", field="body")
+        raise MessagingRefusal(gettext("Write a message or attach a file."), code="empty", field="body")
     recipient = conversation.other(sender)
     if is_blocked_between(sender, recipient):
-        raise MessagingRefusal("You cannot message this person.", code="blocked", status=403)
+        raise MessagingRefusal(gettext("You cannot message this person."), code="blocked", status=403)
     check_rate(sender)
     with transaction.atomic():
         message = Message(conversation=conversation, sender=sender, body=body)
@@ -242,7 +247,7 @@ def mark_read(reader, conversation: Conversation) -> int:
 
 def block(blocker, blocked) -> Block:
     if blocker.pk == blocked.pk:
-        raise MessagingRefusal("You cannot block yourself.", code="self", field="user")
+        raise MessagingRefusal(gettext("You cannot block yourself."), code="self", field="user")
     found, _ = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
     return found
 
@@ -255,17 +260,20 @@ def unblock(blocker, blocked) -> int:
 def report(reporter, message: Message, reason: str) -> MessageReport:
     """Flag a message ``reporter`` received; a second report of the same message updates the reason."""
     if not message.conversation.has_participant(reporter):
-        raise MessagingRefusal("No message of yours has this id.", code="not_found", status=404)
+        raise MessagingRefusal(gettext("No message of yours has this id."), code="not_found", status=404)
     if message.sender_id == reporter.pk:
-        raise MessagingRefusal("You cannot report your own message.", code="own_message")
+        raise MessagingRefusal(gettext("You cannot report your own message."), code="own_message")
     reason = (reason or "").strip()
     if found := input_refusal(reason):
         raise MessagingRefusal(found[1], code=found[0], field="reason")
     if not reason:
-        raise MessagingRefusal("Say briefly what is wrong with this message.", code="required", field="reason")
+        raise MessagingRefusal(gettext("Say briefly what is wrong with this message."), code="required", field="reason")
     if len(reason) > REPORT_REASON_MAX:
         raise MessagingRefusal(
-            f"A reason may be at most {REPORT_REASON_MAX} characters.", code="too_long", field="reason"
+            gettext("A reason may be at most %(REPORT_REASON_MAX)s characters.")
+            % {"REPORT_REASON_MAX": REPORT_REASON_MAX},
+            code="too_long",
+            field="reason",
         )
     flagged, _ = MessageReport.objects.update_or_create(
         message=message, reporter=reporter, defaults={"reason": reason, "resolved": False}
@@ -277,7 +285,9 @@ def set_preferences(user, *, first_contact: str | None = None, email_digest: boo
     prefs, _ = MessagingPreference.objects.get_or_create(user=user)
     if first_contact is not None:
         if first_contact not in dict(MessagingPreference.FIRST_CONTACT_CHOICES):
-            raise MessagingRefusal("Choose “anyone” or “booked”.", code="invalid_choice", field="first_contact")
+            raise MessagingRefusal(
+                gettext("Choose “anyone” or “booked”."), code="invalid_choice", field="first_contact"
+            )
         prefs.first_contact = first_contact
     if email_digest is not None:
         prefs.email_digest = email_digest

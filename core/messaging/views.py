@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import services
@@ -118,7 +119,7 @@ def attachment(request: HttpRequest, pk: int) -> HttpResponse:
     except MessagingRefusal as error:
         raise _not_found(error) from error
     if not message.attachment:
-        raise Http404("This message has no attachment.")
+        raise Http404(gettext("This message has no attachment."))
     return attachment_response(message)
 
 

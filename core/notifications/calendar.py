@@ -15,7 +15,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from core.accounts.language import speaking_to
 from core.scheduling.models import Booking, Session
 
 from . import ical, links
@@ -44,7 +46,8 @@ def session_uid(session_id: int) -> str:
 def organizer_for(session: Session) -> ical.Person:
     """The site's sender address, named after the mentor: no one's private email leaks."""
     _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return ical.Person(name=f"{session.mentor} via PeerLearn", email=address or "no-reply@peerlearn.local")
+    name = gettext("%(mentor)s via PeerLearn") % {"mentor": session.mentor}
+    return ical.Person(name=name, email=address or "no-reply@peerlearn.local")
 
 
 # --- sequence -----------------------------------------------------------------
@@ -78,12 +81,11 @@ def session_event(
     root = root or links.base_url()
     room = urljoin(root, session.room_url.lstrip("/"))
     page = urljoin(root, links.session_page(session).lstrip("/"))
-    lines = [
-        f"With {session.mentor}" if recipient is None or recipient.pk != session.mentor_id else "You are the mentor"
-    ]
+    is_mentor = recipient is not None and recipient.pk == session.mentor_id
+    lines = [gettext("You are the mentor") if is_mentor else gettext("With %(mentor)s") % {"mentor": session.mentor}]
     if session.description:
         lines += ["", session.description]
-    lines += ["", f"Join: {room}", f"Details: {page}"]
+    lines += ["", gettext("Join: %(url)s") % {"url": room}, gettext("Details: %(url)s") % {"url": page}]
     attendees: tuple[ical.Person, ...] = ()
     if recipient is not None and recipient.email:
         attendees = (ical.Person(name=str(recipient), email=recipient.email),)
@@ -105,8 +107,9 @@ def session_event(
 
 
 def invitation(session: Session, recipient, *, method: str, sequence: int | None = None) -> str:
-    """A METHOD:REQUEST or METHOD:CANCEL calendar for one email recipient."""
-    event = session_event(session, recipient=recipient, sequence=sequence)
+    """A METHOD:REQUEST or METHOD:CANCEL calendar for one email recipient, in their language."""
+    with speaking_to(recipient):
+        event = session_event(session, recipient=recipient, sequence=sequence)
     return ical.render_calendar([event], method=method)
 
 
@@ -171,7 +174,12 @@ def feed_sessions(user, now=None) -> list[tuple[Session, str]]:
 
 
 def render_feed(user, *, root: str | None = None) -> str:
-    """The whole subscription feed of ``user`` (METHOD:PUBLISH)."""
+    """The whole subscription feed of ``user`` (METHOD:PUBLISH), in their language."""
+    with speaking_to(user):
+        return _render_feed(user, root=root)
+
+
+def _render_feed(user, *, root: str | None = None) -> str:
     root = root or links.base_url()
     items = feed_sessions(user)
     sequences = dict(
@@ -183,4 +191,5 @@ def render_feed(user, *, root: str | None = None) -> str:
         )
         for session, status in items
     ]
-    return ical.render_calendar(events, method=ical.METHOD_PUBLISH, name="PeerLearn sessions", refresh=FEED_REFRESH)
+    name = gettext("PeerLearn sessions")
+    return ical.render_calendar(events, method=ical.METHOD_PUBLISH, name=name, refresh=FEED_REFRESH)

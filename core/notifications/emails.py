@@ -13,7 +13,9 @@ from email.mime.text import MIMEText
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
+
+from core.accounts.language import speaking_to
 
 from . import calendar, links
 
@@ -58,7 +60,7 @@ def send(name: str, recipient, context: dict, invitations: list[Invitation] | tu
     """Render and send one email to ``recipient``; returns 1 when sent, 0 without an address."""
     if not recipient.email or not recipient.is_active:
         return 0
-    with timezone.override(links.zone_of(recipient)), translation.override(settings.LANGUAGE_CODE):
+    with timezone.override(links.zone_of(recipient)), speaking_to(recipient):
         subject = render_to_string(f"notifications/email/{name}_subject.txt", context).strip()
         text = render_to_string(f"notifications/email/{name}.txt", context)
         html = render_to_string(f"notifications/email/{name}.html", context)

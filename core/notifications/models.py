@@ -7,6 +7,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 
 class NotificationQuerySet(models.QuerySet["Notification"]):
@@ -99,7 +100,7 @@ class ReminderSent(models.Model):
 
     KIND_24H = "24h"
     KIND_15M = "15m"
-    KIND_CHOICES = [(KIND_24H, "24 hours before"), (KIND_15M, "15 minutes before")]
+    KIND_CHOICES = [(KIND_24H, gettext_lazy("24 hours before")), (KIND_15M, gettext_lazy("15 minutes before"))]
 
     session = models.ForeignKey("scheduling.Session", on_delete=models.CASCADE, related_name="reminders_sent")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")

@@ -17,7 +17,10 @@ import logging
 
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from core.accounts.language import speaking_to
 from core.scheduling.currency import format_money
 from core.scheduling.models import Booking, Session, WaitlistEntry
 from core.scheduling.signals import booking_transitioned, hold_extended, session_changed, waitlist_offered
@@ -29,8 +32,8 @@ log = logging.getLogger(__name__)
 
 
 CANCEL_REASONS = {
-    "mentor_no_show": "it was not started in time, so every learner gets a full refund",
-    "not started": "it was not started",
+    "mentor_no_show": gettext_lazy("it was not started in time, so every learner gets a full refund"),
+    "not started": gettext_lazy("it was not started"),
     "session cancelled": "",
 }
 
@@ -66,7 +69,9 @@ def _invite(session: Session, method: str, sequence: int, filename: str = "invit
 
 def _refund_text(booking: Booking) -> str:
     if booking.refund_minor:
-        return f" {format_money(booking.refund_minor, booking.currency)} will be refunded."
+        return " " + _("%(amount)s will be refunded.") % {
+            "amount": format_money(booking.refund_minor, booking.currency)
+        }
     return ""
 
 
@@ -83,35 +88,41 @@ def on_booking_transitioned(sender, booking: Booking, old_status, new_status, ac
     title = session.title
 
     if new_status == Booking.PENDING_PAYMENT and old_status is None:
-        deadline = (
-            f" Pay by {links.time_only(booking.hold_expires_at, learner)} to keep it."
-            if booking.hold_expires_at
-            else ""
-        )
-        services.notify(
-            learner,
-            "booking.pending_payment",
-            f"Seat held: {title}",
-            f"{links.when(session.starts_at, learner, session.ends_at)} with {mentor}.{deadline}",
-            links.checkout_page(booking),
-        )
+        with speaking_to(learner):
+            deadline = (
+                " " + _("Pay by %(time)s to keep it.") % {"time": links.time_only(booking.hold_expires_at, learner)}
+                if booking.hold_expires_at
+                else ""
+            )
+            services.notify(
+                learner,
+                "booking.pending_payment",
+                _("Seat held: %(title)s") % {"title": title},
+                _("%(when)s with %(mentor)s.")
+                % {"when": links.when(session.starts_at, learner, session.ends_at), "mentor": mentor}
+                + deadline,
+                links.checkout_page(booking),
+            )
 
     elif new_status == Booking.CONFIRMED:
         sequence = calendar.current_sequence(session.pk)
-        services.notify(
-            learner,
-            "booking.confirmed",
-            f"Booked: {title}",
-            f"{links.when(session.starts_at, learner, session.ends_at)} with {mentor}.",
-            links.booking_page(booking),
-        )
-        services.notify(
-            mentor,
-            "booking.received",
-            f"New booking: {learner} for {title}",
-            links.when(session.starts_at, mentor, session.ends_at),
-            links.mentor_dashboard(),
-        )
+        with speaking_to(learner):
+            services.notify(
+                learner,
+                "booking.confirmed",
+                _("Booked: %(title)s") % {"title": title},
+                _("%(when)s with %(mentor)s.")
+                % {"when": links.when(session.starts_at, learner, session.ends_at), "mentor": mentor},
+                links.booking_page(booking),
+            )
+        with speaking_to(mentor):
+            services.notify(
+                mentor,
+                "booking.received",
+                _("New booking: %(learner)s for %(title)s") % {"learner": learner, "title": title},
+                links.when(session.starts_at, mentor, session.ends_at),
+                links.mentor_dashboard(),
+            )
         _email("booking_confirmed", learner, session, [_invite(session, ical.METHOD_REQUEST, sequence)], booking)
         _email("booking_received", mentor, session, [_invite(session, ical.METHOD_REQUEST, sequence)], booking)
 
@@ -119,17 +130,27 @@ def on_booking_transitioned(sender, booking: Booking, old_status, new_status, ac
         sequence = calendar.bump_sequence(session.pk)
         by_learner = actor is not None and actor.pk == learner.pk
         by_mentor = actor is not None and actor.pk == mentor.pk
-        when_learner = links.when(session.starts_at, learner)
-        if by_learner:
-            body = f"You cancelled your seat for {when_learner}.{_refund_text(booking)}"
-        elif by_mentor:
-            body = f"{mentor} cancelled {when_learner}.{_refund_text(booking)}"
-        elif booking.cancel_reason == "mentor_no_show":
-            body = f"The mentor did not start the session of {when_learner}.{_refund_text(booking)}"
-        else:
-            body = f"Your seat for {when_learner} was cancelled.{_refund_text(booking)}"
-        services.notify(learner, "booking.cancelled", f"Cancelled: {title}", body, links.learner_dashboard())
+        with speaking_to(learner):
+            when_learner = links.when(session.starts_at, learner)
+            if by_learner:
+                body = _("You cancelled your seat for %(when)s.") % {"when": when_learner}
+            elif by_mentor:
+                body = _("%(mentor)s cancelled %(when)s.") % {"mentor": mentor, "when": when_learner}
+            elif booking.cancel_reason == "mentor_no_show":
+                body = _("The mentor did not start the session of %(when)s.") % {"when": when_learner}
+            else:
+                body = _("Your seat for %(when)s was cancelled.") % {"when": when_learner}
+            body += _refund_text(booking)
+            services.notify(
+                learner,
+                "booking.cancelled",
+                _("Cancelled: %(title)s") % {"title": title},
+                body,
+                links.learner_dashboard(),
+            )
         if old_status == Booking.CONFIRMED:  # they had an invitation: take it out of their calendar
+            with speaking_to(learner):
+                refund = format_money(booking.refund_minor or 0, booking.currency)
             _email(
                 "booking_cancelled",
                 learner,
@@ -138,53 +159,62 @@ def on_booking_transitioned(sender, booking: Booking, old_status, new_status, ac
                 booking,
                 by_learner=by_learner,
                 by_mentor=by_mentor,
-                refund=format_money(booking.refund_minor or 0, booking.currency),
+                refund=refund,
             )
         if not by_mentor:
-            services.notify(
-                mentor,
-                "booking.cancelled",
-                f"{learner} cancelled: {title}",
-                f"Their seat for {links.when(session.starts_at, mentor)} is free again.",
-                links.mentor_dashboard(),
-            )
+            with speaking_to(mentor):
+                services.notify(
+                    mentor,
+                    "booking.cancelled",
+                    _("%(learner)s cancelled: %(title)s") % {"learner": learner, "title": title},
+                    _("Their seat for %(when)s is free again.") % {"when": links.when(session.starts_at, mentor)},
+                    links.mentor_dashboard(),
+                )
 
     elif new_status == Booking.EXPIRED and old_status == Booking.PENDING_PAYMENT:
-        services.notify(
-            learner,
-            "booking.expired",
-            f"Hold expired: {title}",
-            "The seat was released because the payment did not arrive in time. You can book again if seats are left.",
-            links.learner_dashboard(),
-        )
+        with speaking_to(learner):
+            services.notify(
+                learner,
+                "booking.expired",
+                _("Hold expired: %(title)s") % {"title": title},
+                _(
+                    "The seat was released because the payment did not arrive in time. "
+                    "You can book again if seats are left."
+                ),
+                links.learner_dashboard(),
+            )
 
     elif new_status == Booking.COMPLETED:
-        services.notify(
-            learner,
-            "booking.completed",
-            f"How was {title}?",
-            f"Rate your session with {mentor}: it helps other learners and your mentor.",
-            links.session_page(session),
-        )
+        with speaking_to(learner):
+            services.notify(
+                learner,
+                "booking.completed",
+                _("How was %(title)s?") % {"title": title},
+                _("Rate your session with %(mentor)s: it helps other learners and your mentor.") % {"mentor": mentor},
+                links.session_page(session),
+            )
 
     elif new_status == Booking.NO_SHOW:
-        services.notify(
-            learner,
-            "booking.no_show",
-            f"Marked absent: {title}",
-            f"{mentor} marked you absent from the session of {links.when(session.starts_at, learner)}.",
-            links.learner_dashboard(),
-        )
+        with speaking_to(learner):
+            services.notify(
+                learner,
+                "booking.no_show",
+                _("Marked absent: %(title)s") % {"title": title},
+                _("%(mentor)s marked you absent from the session of %(when)s.")
+                % {"mentor": mentor, "when": links.when(session.starts_at, learner)},
+                links.learner_dashboard(),
+            )
 
     elif new_status == Booking.REFUNDED:
         amount = booking.refund_minor if booking.refund_minor is not None else booking.price_minor
-        services.notify(
-            learner,
-            "booking.refunded",
-            f"Refunded: {title}",
-            f"{format_money(amount, booking.currency)} is on its way back to you.",
-            links.learner_dashboard(),
-        )
+        with speaking_to(learner):
+            services.notify(
+                learner,
+                "booking.refunded",
+                _("Refunded: %(title)s") % {"title": title},
+                _("%(amount)s is on its way back to you.") % {"amount": format_money(amount, booking.currency)},
+                links.learner_dashboard(),
+            )
 
 
 # --- sessions ------------------------------------------------------------------------
@@ -195,13 +225,15 @@ def on_booking_transitioned(sender, booking: Booking, old_status, new_status, ac
 def on_hold_extended(sender, booking: Booking, **kwargs) -> None:
     """The payment deadline moved (a bank transfer): the learner hears the one deadline that holds now."""
     learner = booking.learner
-    services.notify(
-        learner,
-        "booking.hold_extended",
-        f"Pay by {links.time_only(booking.hold_expires_at, learner)}: {booking.session.title}",
-        f"Your seat is held until {links.time_only(booking.hold_expires_at, learner)} for your payment to arrive.",
-        links.booking_page(booking),
-    )
+    with speaking_to(learner):
+        until = links.time_only(booking.hold_expires_at, learner)
+        services.notify(
+            learner,
+            "booking.hold_extended",
+            _("Pay by %(time)s: %(title)s") % {"time": until, "title": booking.session.title},
+            _("Your seat is held until %(time)s for your payment to arrive.") % {"time": until},
+            links.booking_page(booking),
+        )
 
 
 @receiver(session_changed, dispatch_uid="notifications.session_changed")
@@ -215,13 +247,14 @@ def on_session_changed(sender, session: Session, change: str, booking=None, prev
         sequence = calendar.bump_sequence(session.pk)
         seats = Booking.objects.filter(session=session, status__in=Booking.ACTIVE_STATUSES).select_related("learner")
         for seat in seats:
-            services.notify(
-                seat.learner,
-                "session.rescheduled",
-                f"New time: {session.title}",
-                f"Now {links.when(session.starts_at, seat.learner, session.ends_at)}.",
-                links.learner_dashboard(),
-            )
+            with speaking_to(seat.learner):
+                services.notify(
+                    seat.learner,
+                    "session.rescheduled",
+                    _("New time: %(title)s") % {"title": session.title},
+                    _("Now %(when)s.") % {"when": links.when(session.starts_at, seat.learner, session.ends_at)},
+                    links.learner_dashboard(),
+                )
             if seat.status == Booking.CONFIRMED:
                 _email(
                     "session_rescheduled",
@@ -230,13 +263,14 @@ def on_session_changed(sender, session: Session, change: str, booking=None, prev
                     [_invite(session, ical.METHOD_REQUEST, sequence)],
                     seat,
                 )
-        services.notify(
-            mentor,
-            "session.rescheduled",
-            f"New time: {session.title}",
-            f"Now {links.when(session.starts_at, mentor, session.ends_at)}.",
-            links.mentor_dashboard(),
-        )
+        with speaking_to(mentor):
+            services.notify(
+                mentor,
+                "session.rescheduled",
+                _("New time: %(title)s") % {"title": session.title},
+                _("Now %(when)s.") % {"when": links.when(session.starts_at, mentor, session.ends_at)},
+                links.mentor_dashboard(),
+            )
         _email("session_rescheduled", mentor, session, [_invite(session, ical.METHOD_REQUEST, sequence)])
     elif change == "cancelled":
         sequence = calendar.bump_sequence(session.pk)
@@ -244,14 +278,18 @@ def on_session_changed(sender, session: Session, change: str, booking=None, prev
         if not had_learners and session.origin == Session.PUBLISHED and session.cancel_reason == "not started":
             return  # an unbooked session that simply lapsed: nothing to tell
         if session.origin != Session.SLOT:  # a 1:1 slot goes with its booking: the mentor was told then
-            reason = CANCEL_REASONS.get(session.cancel_reason, session.cancel_reason)
-            services.notify(
-                mentor,
-                "session.cancelled",
-                f"Cancelled: {session.title}",
-                f"The session of {links.when(session.starts_at, mentor)} is off" + (f": {reason}." if reason else "."),
-                links.mentor_dashboard(),
-            )
+            with speaking_to(mentor):
+                reason = str(CANCEL_REASONS.get(session.cancel_reason, session.cancel_reason))
+                when_mentor = links.when(session.starts_at, mentor)
+                services.notify(
+                    mentor,
+                    "session.cancelled",
+                    _("Cancelled: %(title)s") % {"title": session.title},
+                    _("The session of %(when)s is off: %(reason)s.") % {"when": when_mentor, "reason": reason}
+                    if reason
+                    else _("The session of %(when)s is off.") % {"when": when_mentor},
+                    links.mentor_dashboard(),
+                )
         if had_learners:
             _email(
                 "session_cancelled",
@@ -262,13 +300,14 @@ def on_session_changed(sender, session: Session, change: str, booking=None, prev
     elif change == "started":
         seats = Booking.objects.filter(session=session, status=Booking.CONFIRMED).select_related("learner")
         for seat in seats:
-            services.notify(
-                seat.learner,
-                "session.started",
-                f"{session.title} has started",
-                f"{mentor} opened the room: join now.",
-                links.room(session),
-            )
+            with speaking_to(seat.learner):
+                services.notify(
+                    seat.learner,
+                    "session.started",
+                    _("%(title)s has started") % {"title": session.title},
+                    _("%(mentor)s opened the room: join now.") % {"mentor": mentor},
+                    links.room(session),
+                )
 
 
 def _seat_moved(session: Session, booking: Booking, previous: Session) -> None:
@@ -276,21 +315,31 @@ def _seat_moved(session: Session, booking: Booking, previous: Session) -> None:
     learner = booking.learner
     old_sequence = calendar.bump_sequence(previous.pk)
     new_sequence = calendar.current_sequence(session.pk)
-    services.notify(
-        learner,
-        "booking.rescheduled",
-        f"Moved: {session.title}",
-        f"Your seat is now {links.when(session.starts_at, learner, session.ends_at)}"
-        f" (was {links.when(previous.starts_at, learner)}).",
-        links.learner_dashboard(),
-    )
-    services.notify(
-        session.mentor,
-        "booking.rescheduled",
-        f"{learner} moved to {session.title}",
-        f"From {links.when(previous.starts_at, session.mentor)} to {links.when(session.starts_at, session.mentor)}.",
-        links.mentor_dashboard(),
-    )
+    with speaking_to(learner):
+        services.notify(
+            learner,
+            "booking.rescheduled",
+            _("Moved: %(title)s") % {"title": session.title},
+            _("Your seat is now %(when)s (was %(previous)s).")
+            % {
+                "when": links.when(session.starts_at, learner, session.ends_at),
+                "previous": links.when(previous.starts_at, learner),
+            },
+            links.learner_dashboard(),
+        )
+        previous_when = links.when(previous.starts_at, learner, previous.ends_at)
+    with speaking_to(session.mentor):
+        services.notify(
+            session.mentor,
+            "booking.rescheduled",
+            _("%(learner)s moved to %(title)s") % {"learner": learner, "title": session.title},
+            _("From %(previous)s to %(when)s.")
+            % {
+                "previous": links.when(previous.starts_at, session.mentor),
+                "when": links.when(session.starts_at, session.mentor),
+            },
+            links.mentor_dashboard(),
+        )
     if booking.status == Booking.CONFIRMED:
         _email(
             "seat_moved",
@@ -301,7 +350,7 @@ def _seat_moved(session: Session, booking: Booking, previous: Session) -> None:
                 _invite(previous, ical.METHOD_CANCEL, old_sequence, "cancel-previous.ics"),
             ],
             booking,
-            previous_when=links.when(previous.starts_at, learner, previous.ends_at),
+            previous_when=previous_when,
             previous_title=previous.title,
         )
 
@@ -312,12 +361,13 @@ def _seat_moved(session: Session, booking: Booking, previous: Session) -> None:
 def on_waitlist_offered(sender, entry: WaitlistEntry, **kwargs) -> None:
     entry = WaitlistEntry.objects.select_related("session", "session__mentor", "learner").get(pk=entry.pk)
     session, learner = entry.session, entry.learner
-    until = links.time_only(entry.offer_expires_at, learner) if entry.offer_expires_at else "soon"
-    services.notify(
-        learner,
-        "waitlist.offered",
-        f"A seat is free: {session.title}",
-        f"It is kept for you until {until}. Take it before it goes to the next person.",
-        links.session_page(session),
-    )
+    with speaking_to(learner):
+        until = links.time_only(entry.offer_expires_at, learner) if entry.offer_expires_at else _("soon")
+        services.notify(
+            learner,
+            "waitlist.offered",
+            _("A seat is free: %(title)s") % {"title": session.title},
+            _("It is kept for you until %(time)s. Take it before it goes to the next person.") % {"time": until},
+            links.session_page(session),
+        )
     _email("waitlist_offered", learner, session, (), None, offer_until=until)

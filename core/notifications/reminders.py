@@ -27,7 +27,10 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from core.accounts.language import speaking_to
 from core.scheduling.models import Booking, Session
 
 from . import emails, links, services
@@ -101,25 +104,33 @@ def due_reminders(now: datetime | None = None) -> list[Due]:
 
 def _deliver(item: Due, now: datetime) -> None:
     session, user = item.session, item.user
-    minutes = max(1, round((session.starts_at - now).total_seconds() / 60))
-    if minutes >= 90:
-        in_words = f"{round(minutes / 60)} hours"
-    else:
-        in_words = f"{minutes} minute{'s' if minutes != 1 else ''}"
-    is_mentor = user.pk == session.mentor_id
-    if item.kind == ReminderSent.KIND_15M:
-        title = f"Starting soon: {session.title}"
-        body = f"Starts in {in_words}, at {links.time_only(session.starts_at, user)}."
-        if is_mentor:
-            body += " Open the room and start the session for your learners."
-        url = links.room(session)
-    else:
-        title = f"Tomorrow: {session.title}"
-        body = f"{links.when(session.starts_at, user, session.ends_at)}"
-        body += " — you are the mentor." if is_mentor else f" with {session.mentor}."
-        url = links.mentor_dashboard() if is_mentor else links.learner_dashboard()
-    services.notify(user, f"reminder.{item.kind}", title, body, url)
-    context = emails.session_context(session, user)
+    with speaking_to(user):
+        minutes = max(1, round((session.starts_at - now).total_seconds() / 60))
+        if minutes >= 90:
+            hours = round(minutes / 60)
+            in_words = ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
+        else:
+            in_words = ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+        is_mentor = user.pk == session.mentor_id
+        if item.kind == ReminderSent.KIND_15M:
+            title = _("Starting soon: %(title)s") % {"title": session.title}
+            body = _("Starts in %(delay)s, at %(time)s.") % {
+                "delay": in_words,
+                "time": links.time_only(session.starts_at, user),
+            }
+            if is_mentor:
+                body += " " + _("Open the room and start the session for your learners.")
+            url = links.room(session)
+        else:
+            title = _("Tomorrow: %(title)s") % {"title": session.title}
+            when = links.when(session.starts_at, user, session.ends_at)
+            if is_mentor:
+                body = _("%(when)s — you are the mentor.") % {"when": when}
+            else:
+                body = _("%(when)s with %(mentor)s.") % {"when": when, "mentor": session.mentor}
+            url = links.mentor_dashboard() if is_mentor else links.learner_dashboard()
+        services.notify(user, f"reminder.{item.kind}", title, body, url)
+        context = emails.session_context(session, user)
     context.update({"kind": item.kind, "in_words": in_words, "is_mentor": is_mentor})
     emails.send(f"reminder_{item.kind}", user, context)
 

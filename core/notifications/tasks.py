@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 from django.contrib.auth import get_user_model
 
+from core.accounts.language import speaking_to
 from core.scheduling.models import Booking, Session
 
 from . import emails, reminders
@@ -48,7 +49,8 @@ def send_session_email(
     session = Session.objects.select_related("mentor").filter(pk=session_id).first()
     if recipient is None or session is None:
         return 0
-    context = emails.session_context(session, recipient)
+    with speaking_to(recipient):  # the times and names in the context, in the reader's language
+        context = emails.session_context(session, recipient)
     if booking_id is not None:
         context["booking"] = Booking.objects.select_related("session").filter(pk=booking_id).first()
     context.update(extra or {})

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import calendar, links, services
@@ -47,7 +48,7 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         notification = services.mark_read(request.user, pk)
     except Notification.DoesNotExist as exc:
-        raise Http404("No notification of yours has this id.") from exc
+        raise Http404(gettext("No notification of yours has this id.")) from exc
     return HttpResponseRedirect(_safe_next(request, notification.url, reverse("notifications:list")))
 
 
@@ -57,7 +58,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.mark_read(request.user, pk)
     except Notification.DoesNotExist as exc:
-        raise Http404("No notification of yours has this id.") from exc
+        raise Http404(gettext("No notification of yours has this id.")) from exc
     return redirect(_safe_next(request, request.POST.get("next"), reverse("notifications:list")))
 
 
@@ -66,7 +67,11 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 def notification_read_all(request: HttpRequest) -> HttpResponse:
     marked = services.mark_all_read(request.user)
     if marked:
-        messages.success(request, f"Marked {marked} notification{'s' if marked != 1 else ''} read.")
+        messages.success(
+            request,
+            ngettext("Marked %(marked)s notification read.", "Marked %(marked)s notifications read.", marked)
+            % {"marked": marked},
+        )
     return redirect(_safe_next(request, request.POST.get("next"), reverse("notifications:list")))
 
 
@@ -79,16 +84,20 @@ def calendar_settings(request: HttpRequest) -> HttpResponse:
         if action in ("create", "regenerate"):
             calendar.regenerate_feed(request.user)
             if action == "create":
-                messages.success(request, "Your private calendar address is ready: add it to your calendar app.")
+                messages.success(
+                    request, gettext("Your private calendar address is ready: add it to your calendar app.")
+                )
             else:
-                messages.success(request, "A new address was made. The old one no longer works.")
+                messages.success(request, gettext("A new address was made. The old one no longer works."))
         elif action == "revoke":
             if calendar.revoke_feed(request.user):
-                messages.success(request, "Your calendar address was revoked. Calendar apps can no longer read it.")
+                messages.success(
+                    request, gettext("Your calendar address was revoked. Calendar apps can no longer read it.")
+                )
             else:
-                messages.info(request, "You had no calendar address to revoke.")
+                messages.info(request, gettext("You had no calendar address to revoke."))
         else:
-            messages.error(request, "Unknown action: choose create, regenerate or revoke. Nothing changed.")
+            messages.error(request, gettext("Unknown action: choose create, regenerate or revoke. Nothing changed."))
             return render(request, "notifications/calendar.html", _calendar_context(request), status=400)
         return redirect("notifications:calendar")
     return render(request, "notifications/calendar.html", _calendar_context(request))
@@ -109,7 +118,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """The iCalendar feed behind a private token; 404 for an unknown or revoked one."""
     user = calendar.user_for_token(token)
     if user is None:
-        raise Http404("Unknown or revoked calendar address.")
+        raise Http404(gettext("Unknown or revoked calendar address."))
     response = HttpResponse(calendar.render_feed(user), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="peerlearn.ics"'
     response["Cache-Control"] = "private, max-age=300"

@@ -17,6 +17,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import (
@@ -117,7 +118,7 @@ def exposition() -> bytes:
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """404 when metrics are off (the endpoint does not exist), 401 without the right token."""
     if not settings.METRICS_ENABLED:
-        raise Http404("Metrics are disabled.")
+        raise Http404(gettext("Metrics are disabled."))
     if not bearer_token_matches(request, settings.METRICS_TOKEN):
         return HttpResponse(
             "A bearer token is required.\n",

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -110,7 +111,10 @@ class PaymentActionView(ConfirmActionView):
                 level(request, f"Payment {self.payment.reference}: {outcome.message}")
             elif self.action == "reviewed":
                 Payment.objects.filter(pk=self.payment.pk).update(needs_review=False)
-                messages.success(request, f"Payment {self.payment.reference or self.payment.pk} marked as reviewed.")
+                messages.success(
+                    request,
+                    gettext("Payment %(pk)s marked as reviewed.") % {"pk": self.payment.reference or self.payment.pk},
+                )
         except PaymentError as exc:
             messages.error(request, exc.message)
         return _back(request, reverse("payments_payment:index"))
@@ -134,10 +138,18 @@ class RefundActionView(ConfirmActionView):
         try:
             if self.action == "sent":
                 outcome = events.mark_refund_sent(self.refund, request.user, site_id=_site_id(request))
-                messages.success(request, f"Refund {self.refund.reference}: {outcome.message}")
+                messages.success(
+                    request,
+                    gettext("Refund %(reference)s: %(message)s")
+                    % {"reference": self.refund.reference, "message": outcome.message},
+                )
             elif self.action == "retry":
                 refund = refunds.retry_refund(self.refund, by=request.user, site_id=_site_id(request))
-                messages.success(request, f"Refund {refund.pk} is {refund.get_status_display().lower()}.")
+                messages.success(
+                    request,
+                    gettext("Refund %(pk)s is %(get_status_display)s.")
+                    % {"pk": refund.pk, "get_status_display": refund.get_status_display().lower()},
+                )
         except PaymentError as exc:
             messages.error(request, exc.message)
         return _back(request, reverse("payments_refund:index"))
@@ -145,7 +157,9 @@ class RefundActionView(ConfirmActionView):
 
 class RefundForm(forms.Form):
     amount = forms.CharField(
-        required=False, max_length=24, help_text="Leave empty to refund everything left, or give e.g. 12.50."
+        required=False,
+        max_length=24,
+        help_text=gettext_lazy("Leave empty to refund everything left, or give e.g. 12.50."),
     )
     note = forms.CharField(required=False, max_length=255)
 
@@ -197,8 +211,11 @@ class RefundPaymentView(PermissionMixin, WagtailAdminTemplateMixin, TemplateView
             else:
                 messages.success(
                     request,
-                    f"Refund of {format_money(refund.amount_minor, refund.currency)}: "
-                    f"{refund.get_status_display().lower()}.",
+                    gettext("Refund of %(format_money)s: %(get_status_display)s.")
+                    % {
+                        "format_money": format_money(refund.amount_minor, refund.currency),
+                        "get_status_display": refund.get_status_display().lower(),
+                    },
                 )
                 return redirect("payments_payment:index")
         return self.render_to_response(self.get_context_data(form=form), status=400)
@@ -207,7 +224,9 @@ class RefundPaymentView(PermissionMixin, WagtailAdminTemplateMixin, TemplateView
 class PayoutForm(forms.Form):
     mentor = forms.IntegerField(widget=forms.HiddenInput)
     currency = forms.CharField(max_length=3, widget=forms.HiddenInput)
-    reference = forms.CharField(required=False, max_length=255, help_text="Your bank transfer's reference.")
+    reference = forms.CharField(
+        required=False, max_length=255, help_text=gettext_lazy("Your bank transfer's reference.")
+    )
 
 
 class PayoutsView(PermissionMixin, WagtailAdminTemplateMixin, TemplateView):
@@ -232,7 +251,7 @@ class PayoutsView(PermissionMixin, WagtailAdminTemplateMixin, TemplateView):
 
         form = PayoutForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "That payout could not be read; nothing was recorded.")
+            messages.error(request, gettext("That payout could not be read; nothing was recorded."))
             return redirect("payments_admin:payouts")
         mentor = get_object_or_404(get_user_model(), pk=form.cleaned_data["mentor"])
         try:
@@ -246,7 +265,9 @@ class PayoutsView(PermissionMixin, WagtailAdminTemplateMixin, TemplateView):
             messages.error(request, exc.message)
         else:
             messages.success(
-                request, f"Payout of {format_money(payout.amount_minor, payout.currency)} to {mentor} recorded."
+                request,
+                gettext("Payout of %(format_money)s to %(mentor)s recorded.")
+                % {"format_money": format_money(payout.amount_minor, payout.currency), "mentor": mentor},
             )
         return redirect("payments_admin:payouts")
 

@@ -11,6 +11,7 @@ from dataclasses import asdict
 
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import ErrorDetail, PermissionDenied, ValidationError
 from rest_framework.request import Request
@@ -171,7 +172,7 @@ class BookingRefundView(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         if not request.user.is_staff:
-            raise PermissionDenied("Only staff can refund a booking.")
+            raise PermissionDenied(gettext("Only staff can refund a booking."))
         booking = get_object_or_404(Booking, pk=pk)
         serializer = RefundRequestSerializer(data=request.data, context={"currency": booking.currency})
         serializer.is_valid(raise_exception=True)
@@ -197,5 +198,5 @@ class EarningsView(APIView):
     )
     def get(self, request: Request) -> Response:
         if not getattr(request.user, "is_mentor", False):
-            raise PermissionDenied("Earnings are for mentors.")
+            raise PermissionDenied(gettext("Earnings are for mentors."))
         return Response(EarningsSerializer(payouts.mentor_earnings(request.user)).data)

@@ -34,16 +34,17 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
-from core.scheduling.currency import MoneyError, to_decimal
+from core.scheduling.currency import MoneyError, format_amount
 
 
 def _money(amount_minor: int, currency: str) -> str:
-    """12.50 EUR (negative amounts keep their sign)."""
+    """€12.50 in the reader's locale (negative amounts keep their sign)."""
     try:
-        return f"{to_decimal(amount_minor, currency)} {currency}"
+        return format_amount(amount_minor, currency)
     except MoneyError:
         return f"{amount_minor} {currency} (minor units)"
 
@@ -72,8 +73,8 @@ class PaymentSettings(BaseSiteSetting):
     REFUND = "refund"
     REVIEW = "review"
     LATE_PAYMENT_CHOICES = [
-        (REFUND, "Refund it automatically"),
-        (REVIEW, "Hold it for review in the admin"),
+        (REFUND, gettext_lazy("Refund it automatically")),
+        (REVIEW, gettext_lazy("Hold it for review in the admin")),
     ]
 
     commission_percent = models.DecimalField(
@@ -142,13 +143,13 @@ class Payment(MoneyDisplay, models.Model):
     FAILED = "failed"
     ABANDONED = "abandoned"
     STATUS_CHOICES = [
-        (CREATED, "Created (not yet accepted by the gateway)"),
-        (REQUIRES_ACTION, "Waiting for the learner"),
-        (PENDING, "Waiting for the money (transfer)"),
-        (PROCESSING, "Paid at the gateway, waiting for its webhook"),
-        (SUCCEEDED, "Succeeded"),
-        (FAILED, "Failed"),
-        (ABANDONED, "Abandoned (replaced by a new attempt)"),
+        (CREATED, gettext_lazy("Created (not yet accepted by the gateway)")),
+        (REQUIRES_ACTION, gettext_lazy("Waiting for the learner")),
+        (PENDING, gettext_lazy("Waiting for the money (transfer)")),
+        (PROCESSING, gettext_lazy("Paid at the gateway, waiting for its webhook")),
+        (SUCCEEDED, gettext_lazy("Succeeded")),
+        (FAILED, gettext_lazy("Failed")),
+        (ABANDONED, gettext_lazy("Abandoned (replaced by a new attempt)")),
     ]
     OPEN_STATUSES = (CREATED, REQUIRES_ACTION, PENDING, PROCESSING, FAILED)
 
@@ -217,10 +218,10 @@ class Refund(MoneyDisplay, models.Model):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     STATUS_CHOICES = [
-        (REQUESTED, "Requested (the gateway has not answered)"),
-        (PENDING, "Accepted by the gateway, not settled"),
-        (SUCCEEDED, "Refunded"),
-        (FAILED, "Failed"),
+        (REQUESTED, gettext_lazy("Requested (the gateway has not answered)")),
+        (PENDING, gettext_lazy("Accepted by the gateway, not settled")),
+        (SUCCEEDED, gettext_lazy("Refunded")),
+        (FAILED, gettext_lazy("Failed")),
     ]
     #: Refunds that count against what is left to refund.
     COMMITTED_STATUSES = (REQUESTED, PENDING, SUCCEEDED)
@@ -231,11 +232,11 @@ class Refund(MoneyDisplay, models.Model):
     DUPLICATE = "duplicate"
     GATEWAY = "gateway"
     REASON_CHOICES = [
-        (STAFF, "Staff refund"),
-        (CANCELLATION, "Cancellation policy"),
-        (LATE_PAYMENT, "Paid after the booking expired or was cancelled"),
-        (DUPLICATE, "Second payment for one booking"),
-        (GATEWAY, "Refunded at the gateway, outside PeerLearn"),
+        (STAFF, gettext_lazy("Staff refund")),
+        (CANCELLATION, gettext_lazy("Cancellation policy")),
+        (LATE_PAYMENT, gettext_lazy("Paid after the booking expired or was cancelled")),
+        (DUPLICATE, gettext_lazy("Second payment for one booking")),
+        (GATEWAY, gettext_lazy("Refunded at the gateway, outside PeerLearn")),
     ]
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
@@ -269,10 +270,10 @@ class WebhookEventRecord(MoneyDisplay, models.Model):
     DEFERRED = "deferred"
     REJECTED = "rejected"
     STATUS_CHOICES = [
-        (PROCESSED, "Processed"),
-        (IGNORED, "Ignored (nothing to do)"),
-        (DEFERRED, "Deferred (waiting for an earlier event)"),
-        (REJECTED, "Rejected for review"),
+        (PROCESSED, gettext_lazy("Processed")),
+        (IGNORED, gettext_lazy("Ignored (nothing to do)")),
+        (DEFERRED, gettext_lazy("Deferred (waiting for an earlier event)")),
+        (REJECTED, gettext_lazy("Rejected for review")),
     ]
 
     gateway = models.CharField(max_length=50)
@@ -351,23 +352,23 @@ class LedgerEntry(MoneyDisplay, models.Model):
     PACKAGE_UNEARNED = "package_unearned"
     PACKAGE_RELEASE = "package_release"
     KIND_CHOICES = [
-        (CHARGE, "Charge (learner paid)"),
-        (COMMISSION, "Platform commission"),
-        (MENTOR_EARNING, "Mentor earning"),
-        (REFUND, "Refund (to the learner)"),
-        (COMMISSION_REVERSAL, "Commission reversal"),
-        (EARNING_REVERSAL, "Mentor earning reversal"),
-        (PAYOUT, "Payout (to the mentor)"),
-        (SUBSCRIPTION_CHARGE, "Subscription charge (a mentor paid a plan)"),
-        (SUBSCRIPTION_REVENUE, "Platform revenue from a subscription"),
-        (FEE, "Service fee (platform)"),
-        (FEE_REVERSAL, "Service fee reversal"),
-        (DISCOUNT, "Discount paid by the platform"),
-        (DISCOUNT_REVERSAL, "Discount reversal"),
-        (TAX, "Tax collected"),
-        (TAX_REVERSAL, "Tax reversal"),
-        (PACKAGE_UNEARNED, "Package paid, sessions not yet delivered"),
-        (PACKAGE_RELEASE, "Package credit delivered or refunded"),
+        (CHARGE, gettext_lazy("Charge (learner paid)")),
+        (COMMISSION, gettext_lazy("Platform commission")),
+        (MENTOR_EARNING, gettext_lazy("Mentor earning")),
+        (REFUND, gettext_lazy("Refund (to the learner)")),
+        (COMMISSION_REVERSAL, gettext_lazy("Commission reversal")),
+        (EARNING_REVERSAL, gettext_lazy("Mentor earning reversal")),
+        (PAYOUT, gettext_lazy("Payout (to the mentor)")),
+        (SUBSCRIPTION_CHARGE, gettext_lazy("Subscription charge (a mentor paid a plan)")),
+        (SUBSCRIPTION_REVENUE, gettext_lazy("Platform revenue from a subscription")),
+        (FEE, gettext_lazy("Service fee (platform)")),
+        (FEE_REVERSAL, gettext_lazy("Service fee reversal")),
+        (DISCOUNT, gettext_lazy("Discount paid by the platform")),
+        (DISCOUNT_REVERSAL, gettext_lazy("Discount reversal")),
+        (TAX, gettext_lazy("Tax collected")),
+        (TAX_REVERSAL, gettext_lazy("Tax reversal")),
+        (PACKAGE_UNEARNED, gettext_lazy("Package paid, sessions not yet delivered")),
+        (PACKAGE_RELEASE, gettext_lazy("Package credit delivered or refunded")),
     ]
     #: Kinds that move money between a payer (learner, or a mentor paying a plan) and the gateway.
     CASH_KINDS = (CHARGE, REFUND, SUBSCRIPTION_CHARGE)

@@ -44,7 +44,10 @@ class GatewaySerializer(serializers.Serializer):
 class PayRequestSerializer(serializers.Serializer):
     gateway = serializers.SlugField(max_length=50, help_text="A gateway identifier, e.g. stripe, razorpay, manual.")
     coupon = serializers.CharField(
-        required=False, allow_blank=True, max_length=40, help_text="A coupon code to apply; empty takes it off."
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        help_text="A coupon code to apply; empty takes it off.",
     )
     inputs = serializers.DictField(
         child=serializers.CharField(max_length=500, allow_blank=True),
@@ -127,10 +130,14 @@ class BookingPaymentsSerializer(BookingSerializer):
 
 class RefundRequestSerializer(serializers.Serializer):
     amount_minor = serializers.IntegerField(
-        required=False, min_value=1, help_text="Minor units to refund; leave out (and amount) for everything left."
+        required=False,
+        min_value=1,
+        help_text="Minor units to refund; leave out (and amount) for everything left.",
     )
     amount = serializers.CharField(
-        required=False, max_length=24, help_text='Or a decimal amount in the booking\'s currency, e.g. "12.50".'
+        required=False,
+        max_length=24,
+        help_text='Or a decimal amount in the booking\'s currency, e.g. "12.50".',
     )
     note = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
 

@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from wagtail.models import Site
@@ -60,7 +61,7 @@ def _own_booking(request: HttpRequest, booking_id: int) -> Booking:
         .first()
     )
     if booking is None:
-        raise Http404("No such booking of yours.")
+        raise Http404(gettext("No such booking of yours."))
     return booking
 
 
@@ -209,7 +210,7 @@ def return_endpoint(request: HttpRequest, booking_id: int, gateway: str) -> Json
         status = 400 if exc.status >= 500 else exc.status
         return JsonResponse({"detail": exc.message, "code": exc.code}, status=status)
     return JsonResponse(
-        {"status": answer.status, "detail": "Payment received; waiting for the gateway's confirmation."}
+        {"status": answer.status, "detail": gettext("Payment received; waiting for the gateway's confirmation.")}
     )
 
 

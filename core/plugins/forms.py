@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext, gettext_lazy
 
 from .encryption import SealedSecret
 from .meta import PluginMeta, SettingField
@@ -51,7 +52,7 @@ def field_for(setting: SettingField, stored_secret: Any) -> forms.Field:
 
 
 class PluginConfigurationForm(forms.Form):
-    enabled = forms.BooleanField(required=False, label="Enabled on this site")
+    enabled = forms.BooleanField(required=False, label=gettext_lazy("Enabled on this site"))
 
     def __init__(self, meta: PluginMeta, configuration: PluginConfiguration, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -67,7 +68,7 @@ class PluginConfigurationForm(forms.Form):
             self.fields[f"setting_{setting.name}"] = field
             if setting.is_secret:
                 self.fields[f"clear_{setting.name}"] = forms.BooleanField(
-                    required=False, label=f"Remove the stored {setting.label.lower()}"
+                    required=False, label=gettext("Remove the stored %(lower)s") % {"lower": setting.label.lower()}
                 )
 
     def setting_fields(self):

@@ -17,7 +17,8 @@ from django.template import Context, Engine
 
 @lru_cache(maxsize=32)
 def _engine(directory: str) -> Engine:
-    return Engine(dirs=[directory], autoescape=True)
+    # i18n: a plugin's template may {% load i18n %} and translate like the theme's (the project's catalogue).
+    return Engine(dirs=[directory], autoescape=True, libraries={"i18n": "django.templatetags.i18n"})
 
 
 def render_template(directory: str | Path, name: str, context: Mapping[str, Any]) -> str:

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.models import Site
@@ -36,10 +37,10 @@ class PluginAdminMixin(WagtailAdminTemplateMixin):
             try:
                 return Site.objects.get(pk=int(site_id))
             except (ValueError, Site.DoesNotExist) as exc:
-                raise Http404("No such site") from exc
+                raise Http404(gettext("No such site")) from exc
         site = Site.find_for_request(request) or Site.objects.filter(is_default_site=True).first()
         if site is None:
-            raise Http404("No Wagtail site is configured")
+            raise Http404(gettext("No Wagtail site is configured"))
         return site
 
     def get_breadcrumbs_items(self):
@@ -100,7 +101,7 @@ class PluginEditView(PluginAdminMixin, TemplateView):
         super().setup(request, *args, **kwargs)
         plugin = get_manager().plugins.get(kwargs["name"])
         if plugin is None:
-            raise Http404("No such plugin")
+            raise Http404(gettext("No such plugin"))
         self.plugin = plugin
 
     def get_page_title(self) -> str:
@@ -129,23 +130,34 @@ class PluginEditView(PluginAdminMixin, TemplateView):
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not self.plugin.loaded:
-            messages.error(request, f"{self.plugin.name} is not loaded: {self.plugin.load_error}")
+            messages.error(
+                request,
+                gettext("%(name)s is not loaded: %(load_error)s")
+                % {"name": self.plugin.name, "load_error": self.plugin.load_error},
+            )
         return super().get(request, *args, **kwargs)
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not self.plugin.loaded:
-            messages.error(request, "A plugin that is not loaded cannot be configured.")
+            messages.error(request, gettext("A plugin that is not loaded cannot be configured."))
             return redirect(self._url())
         if "reset_breaker" in request.POST:
             breaker.reset(self.plugin.name, self.site.id)
-            messages.success(request, f"The circuit breaker was reset on {self.site}; the plugin is called again.")
+            messages.success(
+                request,
+                gettext("The circuit breaker was reset on %(site)s; the plugin is called again.") % {"site": self.site},
+            )
             return redirect(self._url())
         form = self._form(request.POST)
         if form.is_valid():
             form.save()
-            messages.success(request, f"Saved {self.get_page_title()} for {self.site}.")
+            messages.success(
+                request,
+                gettext("Saved %(get_page_title)s for %(site)s.")
+                % {"get_page_title": self.get_page_title(), "site": self.site},
+            )
             return redirect(self._url())
-        messages.error(request, "The settings were not saved; correct the errors below.")
+        messages.error(request, gettext("The settings were not saved; correct the errors below."))
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
     def _url(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.request import Request
@@ -36,7 +37,10 @@ def _check_gateway(booking: Booking, identifier: str, site_id: int | None) -> No
         raise ValidationError({"gateway": [ErrorDetail(exc.message, code=exc.code)]}) from exc
     if not gateways.supports(routed, booking.currency, site_id):
         raise InvalidPayment(
-            f"{routed.display_name} does not take {booking.currency}.", code="currency", field="gateway"
+            gettext("%(display_name)s does not take %(currency)s.")
+            % {"display_name": routed.display_name, "currency": booking.currency},
+            code="currency",
+            field="gateway",
         )
 
 
@@ -61,7 +65,7 @@ def apply_for_pay(booking: Booking, data: dict, user, site_id: int | None = None
         "payment": None,
         "client_data": {},
         "status": confirmed.status,
-        "detail": "The coupon covers the whole price: your booking is confirmed.",
+        "detail": gettext("The coupon covers the whole price: your booking is confirmed."),
         "quote": quote.as_api(),
     }
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from .models import BillingDetails, Coupon
 
 
 class CouponCodeForm(forms.Form):
-    coupon = forms.CharField(max_length=40, required=False, label="Coupon code")
+    coupon = forms.CharField(max_length=40, required=False, label=gettext_lazy("Coupon code"))
 
 
 class BillingDetailsForm(forms.ModelForm):
@@ -27,7 +28,10 @@ class MentorCouponForm(forms.ModelForm):
     class Meta:
         model = Coupon
         fields = ["code", "description", "kind", "percent", "amount_minor", "currency", "valid_until", "max_uses"]
-        labels = {"amount_minor": "Fixed amount (minor units, e.g. cents)", "max_uses": "Total uses (empty: no limit)"}
+        labels = {
+            "amount_minor": gettext_lazy("Fixed amount (minor units, e.g. cents)"),
+            "max_uses": gettext_lazy("Total uses (empty: no limit)"),
+        }
         widgets = {"valid_until": forms.DateTimeInput(attrs={"type": "datetime-local"})}
 
     def __init__(self, *args, owner=None, **kwargs) -> None:

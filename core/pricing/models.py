@@ -24,6 +24,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
@@ -155,12 +156,15 @@ class Coupon(models.Model):
 
     PERCENT = "percent"
     FIXED = "fixed"
-    KIND_CHOICES = [(PERCENT, "Percentage of the session price"), (FIXED, "Fixed amount in one currency")]
+    KIND_CHOICES = [
+        (PERCENT, gettext_lazy("Percentage of the session price")),
+        (FIXED, gettext_lazy("Fixed amount in one currency")),
+    ]
     PLATFORM = "platform"
     MENTOR = "mentor"
     BEARER_CHOICES = [
-        (PLATFORM, "The platform (the mentor earns on the full price)"),
-        (MENTOR, "The mentor (earnings on the discounted price)"),
+        (PLATFORM, gettext_lazy("The platform (the mentor earns on the full price)")),
+        (MENTOR, gettext_lazy("The mentor (earnings on the discounted price)")),
     ]
 
     code = models.CharField(
@@ -280,7 +284,11 @@ class CouponRedemption(models.Model):
     HELD = "held"
     USED = "used"
     RELEASED = "released"
-    STATUS_CHOICES = [(HELD, "Held (waiting for payment)"), (USED, "Used"), (RELEASED, "Released")]
+    STATUS_CHOICES = [
+        (HELD, gettext_lazy("Held (waiting for payment)")),
+        (USED, gettext_lazy("Used")),
+        (RELEASED, gettext_lazy("Released")),
+    ]
 
     coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="redemptions")
     booking = models.ForeignKey("scheduling.Booking", on_delete=models.CASCADE, related_name="coupon_redemptions")
@@ -349,7 +357,7 @@ class Receipt(models.Model):
 
     RECEIPT = "receipt"
     CREDIT_NOTE = "credit_note"
-    KIND_CHOICES = [(RECEIPT, "Receipt"), (CREDIT_NOTE, "Credit note (refund)")]
+    KIND_CHOICES = [(RECEIPT, gettext_lazy("Receipt")), (CREDIT_NOTE, gettext_lazy("Credit note (refund)"))]
 
     site = models.ForeignKey("wagtailcore.Site", on_delete=models.PROTECT, related_name="+")
     sequence = models.PositiveBigIntegerField()

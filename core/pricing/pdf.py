@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.template.loader import render_to_string
 
-from core.scheduling.currency import to_decimal
+from core.scheduling.currency import format_amount
 
 from .models import Receipt
 
@@ -22,7 +22,7 @@ def render_pdf(template: str, context: dict) -> bytes:
 
 
 def receipt_pdf(receipt: Receipt) -> bytes:
-    money = lambda minor: f"{to_decimal(minor, receipt.currency)} {receipt.currency}"  # noqa: E731
+    money = lambda minor: format_amount(minor, receipt.currency)  # noqa: E731
     lines = [{"description": line["description"], "amount": money(line["amount_minor"])} for line in receipt.lines]
     return render_pdf(
         "pricing/receipt_pdf.html",

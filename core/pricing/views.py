@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.api.refusals import Refusal
@@ -23,7 +24,7 @@ from .services import coupons, free, quotes, receipts, statements
 def _own_booking(request: HttpRequest, booking_id: int) -> Booking:
     booking = Booking.objects.select_related("session", "learner").filter(pk=booking_id, learner=request.user).first()
     if booking is None:
-        raise Http404("No such booking of yours.")
+        raise Http404(gettext("No such booking of yours."))
     return booking
 
 
@@ -37,7 +38,7 @@ def apply_coupon(request: HttpRequest, booking_id: int) -> HttpResponse:
     if "remove" in request.POST:
         code = ""
     elif not code.strip():
-        messages.error(request, "Type a coupon code first.")
+        messages.error(request, gettext("Type a coupon code first."))
         return redirect("payments:checkout", booking_id=booking.pk)
     try:
         redemption = coupons.apply(booking, code, user=request.user)
@@ -45,9 +46,9 @@ def apply_coupon(request: HttpRequest, booking_id: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         if redemption is None:
-            messages.info(request, "The coupon was taken off.")
+            messages.info(request, gettext("The coupon was taken off."))
         else:
-            messages.success(request, f"Coupon {redemption.coupon.code} applied.")
+            messages.success(request, gettext("Coupon %(code)s applied.") % {"code": redemption.coupon.code})
     return redirect("payments:checkout", booking_id=booking.pk)
 
 
@@ -74,7 +75,7 @@ def receipts_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             form.save()
-            messages.success(request, "Billing details saved: they are printed on your next receipts.")
+            messages.success(request, gettext("Billing details saved: they are printed on your next receipts."))
             return redirect("pricing:receipts")
         status = 400
     documents = receipts.visible_to(request.user).select_related("booking__session").order_by("-issued_at")[:200]
@@ -88,7 +89,7 @@ def receipts_page(request: HttpRequest) -> HttpResponse:
 def receipt_download(request: HttpRequest, number: str) -> HttpResponse:
     document = receipts.visible_to(request.user).filter(number=number).first()
     if document is None:
-        raise Http404("No such receipt of yours.")
+        raise Http404(gettext("No such receipt of yours."))
     response = HttpResponse(receipt_pdf(document), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{document.number}.pdf"'
     return response
@@ -99,20 +100,22 @@ def receipt_download(request: HttpRequest, number: str) -> HttpResponse:
 def mentor_coupons(request: HttpRequest) -> HttpResponse:
     """A mentor's own codes: create one, see how often each was used, switch one off."""
     if not getattr(request.user, "is_mentor", False):
-        messages.info(request, "Coupons are for mentors.")
+        messages.info(request, gettext("Coupons are for mentors."))
         return redirect("accounts:profile")
     own = Coupon.objects.filter(owner=request.user)
     status = 200
     form = MentorCouponForm(owner=request.user)
     if request.method == "POST" and "deactivate" in request.POST:
         own.filter(pk=request.POST.get("deactivate", "")[:12] or 0).update(active=False)
-        messages.info(request, "The coupon is switched off.")
+        messages.info(request, gettext("The coupon is switched off."))
         return redirect("pricing:mentor_coupons")
     if request.method == "POST":
         form = MentorCouponForm(request.POST, owner=request.user)
         if form.is_valid():
             coupon = form.save()
-            messages.success(request, f"Coupon {coupon.code} created: share it with your learners.")
+            messages.success(
+                request, gettext("Coupon %(code)s created: share it with your learners.") % {"code": coupon.code}
+            )
             return redirect("pricing:mentor_coupons")
         status = 400
     return render(request, "pricing/mentor_coupons.html", {"form": form, "coupons": own}, status=status)
@@ -123,7 +126,7 @@ def mentor_coupons(request: HttpRequest) -> HttpResponse:
 def mentor_statement(request: HttpRequest) -> HttpResponse:
     """A mentor's monthly statement (``?month=YYYY-MM``), as a page or, with ``?format=pdf``, a PDF."""
     if not getattr(request.user, "is_mentor", False):
-        messages.info(request, "Statements are for mentors.")
+        messages.info(request, gettext("Statements are for mentors."))
         return redirect("accounts:profile")
     try:
         month = statements.parse_month(request.GET.get("month", ""))

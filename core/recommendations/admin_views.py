@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.models import Site
@@ -96,13 +97,17 @@ class RecommenderModelsView(WagtailAdminTemplateMixin, TemplateView):
             ok = [o["key"] for o in outcomes if o["ok"]]
             bad = [o["key"] for o in outcomes if not o["ok"]]
             if ok:
-                messages.success(request, f"Refitted {', '.join(ok)}.")
+                messages.success(request, gettext("Refitted %(join)s.") % {"join": ", ".join(ok)})
             if bad:
-                messages.error(request, f"Could not fit {', '.join(bad)}; the previous models stay. See the errors.")
+                messages.error(
+                    request,
+                    gettext("Could not fit %(join)s; the previous models stay. See the errors.")
+                    % {"join": ", ".join(bad)},
+                )
             if not outcomes:
-                messages.warning(request, "No recommender plugin is enabled for this site.")
+                messages.warning(request, gettext("No recommender plugin is enabled for this site."))
         else:
-            messages.success(request, "Refitting has started in the background; reload this page in a while.")
+            messages.success(request, gettext("Refitting has started in the background; reload this page in a while."))
         return redirect(reverse("recommendations_admin:index"))
 
 

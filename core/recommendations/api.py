@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ValidationError
@@ -69,7 +70,8 @@ class RecommendationListSerializer(serializers.Serializer):
     models = serializers.ListField(child=serializers.CharField(), help_text="Recommenders that contributed.")
     experiment = serializers.IntegerField(allow_null=True, help_text="The active A/B experiment, if any.")
     variant = serializers.CharField(
-        allow_blank=True, help_text='Your variant in it ("control" outside the split; empty without an experiment).'
+        allow_blank=True,
+        help_text='Your variant in it ("control" outside the split; empty without an experiment).',
     )
 
 
@@ -166,7 +168,7 @@ class FeedbackSerializer(serializers.Serializer):
         ITEM_KEY,
         max_length=32,
         help_text='Item key, e.g. "mentor:12" or "session:7".',
-        error_messages={"invalid": 'Expected an item key such as "mentor:12" or "session:7".'},
+        error_messages={"invalid": gettext_lazy('Expected an item key such as "mentor:12" or "session:7".')},
     )
     event = serializers.ChoiceField(choices=list(services.FEEDBACK_KINDS))
     surface = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")

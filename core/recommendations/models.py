@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
@@ -177,11 +178,11 @@ class RecommendationEvent(models.Model):
     BOOK = "book"
     VIEW = "view"
     KIND_CHOICES = [
-        (IMPRESSION, "Shown"),
-        (CLICK, "Clicked"),
-        (DISMISS, "Dismissed"),
-        (BOOK, "Booked"),
-        (VIEW, "Viewed"),
+        (IMPRESSION, gettext_lazy("Shown")),
+        (CLICK, gettext_lazy("Clicked")),
+        (DISMISS, gettext_lazy("Dismissed")),
+        (BOOK, gettext_lazy("Booked")),
+        (VIEW, gettext_lazy("Viewed")),
     ]
 
     impression_id = models.UUIDField(default=uuid.uuid4, db_index=True)

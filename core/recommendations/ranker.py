@@ -44,12 +44,20 @@ from functools import cached_property
 from itertools import repeat
 
 import numpy as np
+from django.utils.translation import gettext
 
 from core.plugins import BUILTIN_FAMILIES, Candidates, RecommenderScores
 
+
+def gettext_noop(message: str) -> str:
+    """Mark ``message`` for the catalogue (makemessages) without translating it: safe at import,
+    before Django's settings exist; the core translates it where it is shown."""
+    return message
+
+
 FAMILIES = BUILTIN_FAMILIES
 PARENT_SHARE = 0.8
-NEW_ITEM_REASON = "new on PeerLearn"
+NEW_ITEM_REASON = gettext_noop("new on PeerLearn")
 
 
 class BadAnswer(Exception):
@@ -362,6 +370,9 @@ def _reason(result: RecommenderScores, key: str, parent: str | None, title_of: C
         reason = result.reasons[item]
         if not isinstance(reason, str):
             raise TypeError(f"the reason for {item} is {type(reason).__name__} {reason!r:.80}, not text")
+        # A plugin's fixed reason ("similar to {because}") is a message of the catalogue: shown in the
+        # reader's language here, where the request's language is active (plugins may run in other threads).
+        reason = gettext(reason)
         if "{because}" in reason:
             names = [title_of(k) for k in _because(result, item)]
             names = [n for n in names if n]
@@ -382,7 +393,9 @@ def _because(result: RecommenderScores, item: str) -> Sequence[str]:
 
 def _join(names: Sequence[str]) -> str:
     names = list(names)[:3]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    if len(names) == 1:
+        return names[0]
+    return gettext("%(names)s and %(last)s") % {"names": ", ".join(names[:-1]), "last": names[-1]}
 
 
 @dataclass
@@ -468,7 +481,8 @@ def rank(request: RankRequest) -> list[RankedItem]:
         parts = {k: float(v[row]) for k, v in blended.parts.items() if v[row] > 0}
         explanation = explain(candidate.key, parts, request.outputs, candidate.parent, titles.get)
         if not explanation and candidate.is_new:
-            explanation = NEW_ITEM_REASON[:1].upper() + NEW_ITEM_REASON[1:]
+            reason = gettext(NEW_ITEM_REASON)
+            explanation = reason[:1].upper() + reason[1:]
         ranked.append(
             RankedItem(
                 candidate=candidate,

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
@@ -37,7 +38,7 @@ class Attendance(models.Model):
 
     MENTOR = "mentor"
     LEARNER = "learner"
-    ROLE_CHOICES = [(MENTOR, "Mentor"), (LEARNER, "Learner")]
+    ROLE_CHOICES = [(MENTOR, gettext_lazy("Mentor")), (LEARNER, gettext_lazy("Learner"))]
 
     LEFT = "left"
     DISCONNECTED = "disconnected"
@@ -45,11 +46,11 @@ class Attendance(models.Model):
     ENDED = "ended"
     STALE = "stale"
     REASON_CHOICES = [
-        (LEFT, "Left"),
-        (DISCONNECTED, "Connection lost"),
-        (REPLACED, "Reconnected elsewhere"),
-        (ENDED, "Session ended"),
-        (STALE, "No sign of life"),
+        (LEFT, gettext_lazy("Left")),
+        (DISCONNECTED, gettext_lazy("Connection lost")),
+        (REPLACED, gettext_lazy("Reconnected elsewhere")),
+        (ENDED, gettext_lazy("Session ended")),
+        (STALE, gettext_lazy("No sign of life")),
     ]
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="attendance")

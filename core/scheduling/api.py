@@ -18,6 +18,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Valu
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -122,7 +123,10 @@ class SessionFilterSerializer(serializers.Serializer):
         known = {key for key, _ in Session.STATUS_CHOICES}
         unknown = [part for part in wanted if part not in known]
         if unknown:
-            raise serializers.ValidationError(f"Unknown status {', '.join(unknown)}; use {', '.join(sorted(known))}.")
+            raise serializers.ValidationError(
+                gettext("Unknown status %(join)s; use %(join2)s.")
+                % {"join": ", ".join(unknown), "join2": ", ".join(sorted(known))}
+            )
         return wanted
 
 
@@ -260,7 +264,7 @@ class SessionCreateView(ZoneAwareAPIView):
     )
     def post(self, request: Request) -> Response:
         if not request.user.is_mentor:
-            raise NotAllowed("Only mentors can publish sessions.", code="not_a_mentor")
+            raise NotAllowed(gettext("Only mentors can publish sessions."), code="not_a_mentor")
         form = SessionCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
@@ -382,7 +386,7 @@ class SessionCancelView(ZoneAwareAPIView):
             return _cancellation_response(result, "The session is cancelled for everyone.")
         booking = Booking.objects.active().filter(session=session, learner=user).first()
         if booking is None:
-            raise NotAllowed("Only the mentor or a learner booked on this session can cancel it.")
+            raise NotAllowed(gettext("Only the mentor or a learner booked on this session can cancel it."))
         result = bookings.cancel_booking(booking, user, reason)
         return _cancellation_response(result, "Your booking is cancelled.")
 
@@ -411,7 +415,7 @@ class AvailabilityQuerySerializer(serializers.Serializer):
 
     def validate_tz(self, value: str) -> str:
         if value not in available_time_zones():
-            raise serializers.ValidationError(f"“{value}” is not an IANA time zone.")
+            raise serializers.ValidationError(gettext("“%(value)s” is not an IANA time zone.") % {"value": value})
         return value
 
     def validate(self, attrs: dict) -> dict:
@@ -657,7 +661,7 @@ class WaitlistAcceptView(ZoneAwareAPIView):
 
 def _mentor_only(request: Request) -> None:
     if not request.user.is_mentor:
-        raise NotAllowed("Only mentors have availability.", code="not_a_mentor")
+        raise NotAllowed(gettext("Only mentors have availability."), code="not_a_mentor")
 
 
 def _my_availability(user) -> dict:

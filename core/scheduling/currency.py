@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from django.utils import translation
+from django.utils.translation import gettext, ngettext
+
 # code -> number of decimal places of the minor unit
 MINOR_UNITS: dict[str, int] = {
     **dict.fromkeys(
@@ -44,7 +47,10 @@ def normalise_currency(code: str) -> str:
     """The upper-case ISO code, or :class:`MoneyError` when ISO 4217 does not know it."""
     value = (code or "").strip().upper()
     if value not in MINOR_UNITS:
-        raise MoneyError("currency", f"“{code}” is not an ISO 4217 currency code (e.g. EUR, USD, INR, JPY).")
+        raise MoneyError(
+            "currency",
+            gettext("“%(code)s” is not an ISO 4217 currency code (e.g. EUR, USD, INR, JPY).") % {"code": code},
+        )
     return value
 
 
@@ -63,19 +69,29 @@ def to_minor(amount: str | Decimal | int, currency: str) -> int:
     try:
         value = Decimal(str(amount).strip())
     except (InvalidOperation, ValueError):
-        raise MoneyError("price", f"“{amount}” is not a decimal number such as 25 or 25.00.") from None
+        raise MoneyError(
+            "price", gettext("“%(amount)s” is not a decimal number such as 25 or 25.00.") % {"amount": amount}
+        ) from None
     if not value.is_finite():
-        raise MoneyError("price", "The price must be a finite number.")
+        raise MoneyError("price", gettext("The price must be a finite number."))
     if value < 0:
-        raise MoneyError("price", "The price cannot be negative.")
+        raise MoneyError("price", gettext("The price cannot be negative."))
     places = MINOR_UNITS[code]
     exp = value.as_tuple().exponent
     written = -exp if isinstance(exp, int) and exp < 0 else 0
     if written > places:
-        raise MoneyError("price", f"{code} has {places} decimal place(s); “{amount}” has {written}.")
+        raise MoneyError(
+            "price",
+            ngettext(
+                "%(code)s has %(places)d decimal place; “%(amount)s” has %(written)d.",
+                "%(code)s has %(places)d decimal places; “%(amount)s” has %(written)d.",
+                places,
+            )
+            % {"code": code, "places": places, "amount": amount, "written": written},
+        )
     minor = value.scaleb(places)
     if minor > 10**12:
-        raise MoneyError("price", "The price is too large.")
+        raise MoneyError("price", gettext("The price is too large."))
     return int(minor)
 
 
@@ -85,8 +101,30 @@ def to_decimal(minor: int, currency: str) -> Decimal:
     return (Decimal(minor).scaleb(-places)).quantize(Decimal(1).scaleb(-places))
 
 
+def format_amount(minor: int, currency: str, language: str | None = None) -> str:
+    """``minor`` units as the reader's locale writes money: symbol, separators, the currency's places.
+
+    ``format_amount(123450, "EUR")`` is "€1,234.50" in English, "1234,50 €" in Spanish and
+    "₹1,23,450.00" for INR in Hindi (Indian grouping); JPY has no decimals, KWD three. The
+    language is the active one unless given. The number of places is ISO 4217's (the table
+    above), whatever CLDR rounds cash to. Every money filter and message calls this.
+    """
+    from babel import Locale, UnknownLocaleError
+    from babel.numbers import parse_pattern
+
+    code = normalise_currency(currency)
+    places = MINOR_UNITS[code]
+    try:
+        locale = Locale.parse(translation.to_locale(language or translation.get_language() or "en"))
+    except (UnknownLocaleError, ValueError):
+        locale = Locale.parse("en")
+    pattern = parse_pattern(locale.currency_formats["standard"].pattern)
+    pattern.frac_prec = (places, places)
+    return pattern.apply(to_decimal(minor, code), locale, currency=code, currency_digits=False)
+
+
 def format_money(minor: int, currency: str) -> str:
-    """Plain display: "12.50 EUR", "1500 JPY", "Free" for zero."""
+    """A price to show: "€12.50" (the reader's locale, :func:`format_amount`), "Free" for zero."""
     if not minor:
-        return "Free"
-    return f"{to_decimal(minor, currency):,} {normalise_currency(currency)}"
+        return gettext("Free")
+    return format_amount(minor, currency)

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.forms.fields import BaseTemporalField
+from django.utils.translation import gettext, gettext_lazy
 
 from core.accounts.widgets import ChipsSelectMultiple
 from core.taxonomy.models import Skill
@@ -22,22 +23,27 @@ DURATION_CHOICES = [(n, f"{n} minutes") for n in (30, 45, 60, 90, 120, 180)]
 
 class SchedulingProfileForm(forms.Form):
     min_notice_hours = forms.IntegerField(
-        label="Minimum notice (hours)",
+        label=gettext_lazy("Minimum notice (hours)"),
         min_value=0,
         max_value=24 * 30,
-        help_text="How soon before a slot learners can book it.",
+        help_text=gettext_lazy("How soon before a slot learners can book it."),
     )
     horizon_days = forms.IntegerField(
-        label="Book ahead (days)", min_value=1, max_value=366, help_text="How far ahead your slots are offered."
+        label=gettext_lazy("Book ahead (days)"),
+        min_value=1,
+        max_value=366,
+        help_text=gettext_lazy("How far ahead your slots are offered."),
     )
-    buffer_minutes = forms.IntegerField(label="Break between sessions (minutes)", min_value=0, max_value=240)
+    buffer_minutes = forms.IntegerField(
+        label=gettext_lazy("Break between sessions (minutes)"), min_value=0, max_value=240
+    )
     slot_lengths = forms.TypedMultipleChoiceField(
-        label="Session lengths you offer",
+        label=gettext_lazy("Session lengths you offer"),
         choices=LENGTH_CHOICES,
         coerce=int,
         widget=forms.CheckboxSelectMultiple,
     )
-    slot_step_minutes = forms.TypedChoiceField(label="Slots start", choices=STEP_CHOICES, coerce=int)
+    slot_step_minutes = forms.TypedChoiceField(label=gettext_lazy("Slots start"), choices=STEP_CHOICES, coerce=int)
 
     @classmethod
     def initial_for(cls, profile) -> dict:
@@ -64,15 +70,15 @@ class OverrideForm(forms.Form):
     date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     kind = forms.ChoiceField(choices=DateOverride.KIND_CHOICES, widget=forms.RadioSelect, initial="unavailable")
     start_time = forms.TimeField(
-        required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), label="From"
+        required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), label=gettext_lazy("From")
     )
     end_time = forms.TimeField(
         required=False,
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-        label="To",
-        help_text="Leave both empty for the whole day off. 00:00 as the end means midnight.",
+        label=gettext_lazy("To"),
+        help_text=gettext_lazy("Leave both empty for the whole day off. 00:00 as the end means midnight."),
     )
-    note = forms.CharField(required=False, max_length=120, label="Note (only you see it)")
+    note = forms.CharField(required=False, max_length=120, label=gettext_lazy("Note (only you see it)"))
 
 
 def parse_local(value: datetime, zone: ZoneInfo) -> datetime:
@@ -85,7 +91,7 @@ def parse_local(value: datetime, zone: ZoneInfo) -> datetime:
         back = first.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
         if back != naive:
             raise forms.ValidationError(
-                "That time does not exist in %(zone)s: the clocks skip it for daylight saving.",
+                gettext("That time does not exist in %(zone)s: the clocks skip it for daylight saving."),
                 params={"zone": str(zone)},
                 code="nonexistent_time",
             )
@@ -110,18 +116,22 @@ class SessionForm(forms.Form):
     skills = forms.ModelMultipleChoiceField(
         queryset=Skill.objects.order_by("name"),
         required=False,
-        widget=ChipsSelectMultiple(placeholder="Type a skill this session teaches"),
+        widget=ChipsSelectMultiple(placeholder=gettext_lazy("Type a skill this session teaches")),
     )
     start = LocalDateTimeField(
-        label="Starts at",
+        label=gettext_lazy("Starts at"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
-    duration_minutes = forms.TypedChoiceField(label="Length", choices=DURATION_CHOICES, coerce=int, initial=60)
-    capacity = forms.IntegerField(
-        min_value=1, max_value=MAX_CAPACITY, initial=6, help_text="1 makes it a one-to-one session."
+    duration_minutes = forms.TypedChoiceField(
+        label=gettext_lazy("Length"), choices=DURATION_CHOICES, coerce=int, initial=60
     )
-    price = forms.CharField(max_length=32, initial="0", help_text="Per seat, in the currency below. 0 makes it free.")
+    capacity = forms.IntegerField(
+        min_value=1, max_value=MAX_CAPACITY, initial=6, help_text=gettext_lazy("1 makes it a one-to-one session.")
+    )
+    price = forms.CharField(
+        max_length=32, initial="0", help_text=gettext_lazy("Per seat, in the currency below. 0 makes it free.")
+    )
     currency = forms.ChoiceField(choices=money.CURRENCY_CHOICES, initial="EUR")
 
     def __init__(self, *args, zone: ZoneInfo, **kwargs) -> None:
@@ -132,13 +142,13 @@ class SessionForm(forms.Form):
     def clean_start(self) -> datetime:
         value = self.cleaned_data["start"]
         if not 1970 <= value.year <= 2999:
-            raise forms.ValidationError("That date is out of range.", code="out_of_range")
+            raise forms.ValidationError(gettext("That date is out of range."), code="out_of_range")
         return parse_local(value, self.zone)
 
     def clean_duration_minutes(self) -> int:
         value = self.cleaned_data["duration_minutes"]
         if not MIN_DURATION <= value <= MAX_DURATION:
-            raise forms.ValidationError("Choose one of the lengths offered.")
+            raise forms.ValidationError(gettext("Choose one of the lengths offered."))
         return value
 
     def clean(self) -> dict:

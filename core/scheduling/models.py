@@ -22,6 +22,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
@@ -119,7 +120,7 @@ class DateOverride(models.Model):
 
     AVAILABLE = "available"
     UNAVAILABLE = "unavailable"
-    KIND_CHOICES = [(AVAILABLE, "Extra time"), (UNAVAILABLE, "Time off")]
+    KIND_CHOICES = [(AVAILABLE, gettext_lazy("Extra time")), (UNAVAILABLE, gettext_lazy("Time off"))]
 
     mentor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="date_overrides")
     date = models.DateField()
@@ -178,16 +179,19 @@ class Session(models.Model):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     STATUS_CHOICES = [
-        (SCHEDULED, "Scheduled"),
-        (IN_PROGRESS, "In progress"),
-        (COMPLETED, "Completed"),
-        (CANCELLED, "Cancelled"),
+        (SCHEDULED, gettext_lazy("Scheduled")),
+        (IN_PROGRESS, gettext_lazy("In progress")),
+        (COMPLETED, gettext_lazy("Completed")),
+        (CANCELLED, gettext_lazy("Cancelled")),
     ]
     ACTIVE_STATUSES = (SCHEDULED, IN_PROGRESS)
 
     PUBLISHED = "published"
     SLOT = "slot"
-    ORIGIN_CHOICES = [(PUBLISHED, "Published by the mentor"), (SLOT, "Booked from availability")]
+    ORIGIN_CHOICES = [
+        (PUBLISHED, gettext_lazy("Published by the mentor")),
+        (SLOT, gettext_lazy("Booked from availability")),
+    ]
 
     mentor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mentored_sessions")
     title = models.CharField(max_length=140)
@@ -261,15 +265,15 @@ class Booking(models.Model):
     REFUNDED = "refunded"
     DECLINED = "declined"
     STATUS_CHOICES = [
-        (PENDING_APPROVAL, "Awaiting the mentor's approval"),
-        (PENDING_PAYMENT, "Pending payment"),
-        (CONFIRMED, "Confirmed"),
-        (COMPLETED, "Completed"),
-        (CANCELLED, "Cancelled"),
-        (EXPIRED, "Expired"),
-        (NO_SHOW, "No-show"),
-        (REFUNDED, "Refunded"),
-        (DECLINED, "Declined by the mentor"),
+        (PENDING_APPROVAL, gettext_lazy("Awaiting the mentor's approval")),
+        (PENDING_PAYMENT, gettext_lazy("Pending payment")),
+        (CONFIRMED, gettext_lazy("Confirmed")),
+        (COMPLETED, gettext_lazy("Completed")),
+        (CANCELLED, gettext_lazy("Cancelled")),
+        (EXPIRED, gettext_lazy("Expired")),
+        (NO_SHOW, gettext_lazy("No-show")),
+        (REFUNDED, gettext_lazy("Refunded")),
+        (DECLINED, gettext_lazy("Declined by the mentor")),
     ]
     # A booking awaiting approval holds its seat like an unpaid one (core.intake decides it).
     ACTIVE_STATUSES = (PENDING_APPROVAL, PENDING_PAYMENT, CONFIRMED)
@@ -336,12 +340,12 @@ class WaitlistEntry(models.Model):
     LEFT = "left"
     CLOSED = "closed"
     STATUS_CHOICES = [
-        (WAITING, "Waiting"),
-        (OFFERED, "Seat offered"),
-        (ACCEPTED, "Accepted"),
-        (LAPSED, "Offer lapsed"),
-        (LEFT, "Left the waitlist"),
-        (CLOSED, "Session closed"),
+        (WAITING, gettext_lazy("Waiting")),
+        (OFFERED, gettext_lazy("Seat offered")),
+        (ACCEPTED, gettext_lazy("Accepted")),
+        (LAPSED, gettext_lazy("Offer lapsed")),
+        (LEFT, gettext_lazy("Left the waitlist")),
+        (CLOSED, gettext_lazy("Session closed")),
     ]
     OPEN_STATUSES = (WAITING, OFFERED)
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -253,7 +254,7 @@ class SessionCreateSerializer(serializers.Serializer):
 
     def validate_start(self, value: datetime) -> datetime:
         if value <= timezone.now():
-            raise serializers.ValidationError("The start is in the past.")
+            raise serializers.ValidationError(gettext("The start is in the past."))
         return value
 
     def validate_currency(self, value: str) -> str:
@@ -282,7 +283,7 @@ class SlotBookSerializer(serializers.Serializer):
 
     def validate_start(self, value: datetime) -> datetime:
         if value <= timezone.now():
-            raise serializers.ValidationError("The start is in the past.")
+            raise serializers.ValidationError(gettext("The start is in the past."))
         return value
 
 

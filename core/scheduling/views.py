@@ -16,6 +16,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from core.accounts.models import User
@@ -41,7 +43,7 @@ def viewer_zone() -> ZoneInfo:
 
 def _require_mentor(request: HttpRequest) -> None:
     if not request.user.is_mentor:
-        raise PermissionDenied("Only mentors have a schedule; turn on the mentor role in your profile.")
+        raise PermissionDenied(gettext("Only mentors have a schedule; turn on the mentor role in your profile."))
 
 
 def _fail(request: HttpRequest, exc: SchedulingError) -> None:
@@ -115,13 +117,13 @@ def availability_editor(request: HttpRequest) -> HttpResponse:
                     status = 400
                 else:
                     rules.set_weekly_rules(mentor, week)
-                    messages.success(request, "Your weekly hours are saved.")
+                    messages.success(request, gettext("Your weekly hours are saved."))
                     return redirect("scheduling:availability")
             elif action == "settings":
                 profile_form = SchedulingProfileForm(request.POST)
                 if profile_form.is_valid():
                     rules.save_profile(mentor, **profile_form.profile_values())
-                    messages.success(request, "Your booking settings are saved.")
+                    messages.success(request, gettext("Your booking settings are saved."))
                     return redirect("scheduling:availability")
                 status = 400
             elif action == "add_override":
@@ -136,24 +138,27 @@ def availability_editor(request: HttpRequest) -> HttpResponse:
                         end=data["end_time"],
                         note=data["note"],
                     )
-                    messages.success(request, f"Saved the change for {data['date']:%A %-d %B}.")
+                    messages.success(
+                        request,
+                        gettext("Saved the change for %(date)s.") % {"date": date_format(data["date"], "l j F")},
+                    )
                     return redirect("scheduling:availability")
                 status = 400
             elif action == "delete_override":
                 rules.delete_override(mentor, int(request.POST.get("override", "0") or 0))
-                messages.success(request, "Removed.")
+                messages.success(request, gettext("Removed."))
                 return redirect("scheduling:availability")
             else:
-                messages.error(request, "Unknown action.")
+                messages.error(request, gettext("Unknown action."))
                 status = 400
         except SchedulingError as exc:
             _fail(request, exc)
             status = 400
         except ValueError:
-            messages.error(request, "That request was malformed.")
+            messages.error(request, gettext("That request was malformed."))
             status = 400
         if status == 400 and not any(True for _ in messages.get_messages(request)):
-            messages.error(request, "Please correct the errors below; nothing was saved.")
+            messages.error(request, gettext("Please correct the errors below; nothing was saved."))
     week = typed_week if status == 400 and typed_week is not None else _saved_week(mentor)
     zone = availability.zone_of(mentor)
     today = datetime.now(zone).date()
@@ -226,10 +231,10 @@ def session_new(request: HttpRequest) -> HttpResponse:
             else:
                 form.add_error(None, exc.message)
         else:
-            messages.success(request, "Your session is published.")
+            messages.success(request, gettext("Your session is published."))
             return redirect("scheduling:session_detail", pk=session.pk)
     if request.method == "POST":
-        messages.error(request, "Please correct the errors below; nothing was saved.")
+        messages.error(request, gettext("Please correct the errors below; nothing was saved."))
     return render(
         request,
         "scheduling/session_form.html",
@@ -327,11 +332,11 @@ def slot_picker(request: HttpRequest, pk: int) -> HttpResponse:
             length = 0
         status = 400
         if start is None or not 0 < length <= 24 * 60:
-            messages.error(request, "Pick one of the slots below.")
+            messages.error(request, gettext("Pick one of the slots below."))
         elif request.POST.get("confirmed") != "1":
             if availability.is_bookable(mentor, start, start + timedelta(minutes=length)):
                 return _confirm_slot(request, mentor, start, length)
-            messages.error(request, "That time was just taken or is no longer offered; pick another.")
+            messages.error(request, gettext("That time was just taken or is no longer offered; pick another."))
             status = 409
         else:
             try:
@@ -438,11 +443,14 @@ def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         if result.refund_minor:
             messages.success(
                 request,
-                f"Cancelled. {money.format_money(result.refund_minor, result.currency)} "
-                f"({result.refund_percent}%) will be refunded.",
+                gettext("Cancelled. %(format_money)s (%(refund_percent)s%%) will be refunded.")
+                % {
+                    "format_money": money.format_money(result.refund_minor, result.currency),
+                    "refund_percent": result.refund_percent,
+                },
             )
         else:
-            messages.success(request, "Cancelled.")
+            messages.success(request, gettext("Cancelled."))
     return redirect("scheduling:booking_detail", pk=booking.pk)
 
 
@@ -457,13 +465,13 @@ def booking_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         start = _parse_aware(request.POST.get("start", ""))
         if start is None:
-            messages.error(request, "Pick one of the slots below.")
+            messages.error(request, gettext("Pick one of the slots below."))
             status = 400
         elif request.POST.get("confirmed") != "1":
             end = start + timedelta(minutes=session.duration_minutes)
             if availability.is_bookable(session.mentor, start, end, exclude_session_id=session.pk):
                 return _confirm_slot(request, session.mentor, start, session.duration_minutes, booking=booking)
-            messages.error(request, "The new start is not one of the mentor's free slots.")
+            messages.error(request, gettext("The new start is not one of the mentor's free slots."))
             status = 400
         else:
             try:
@@ -472,7 +480,7 @@ def booking_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
                 _fail(request, exc)
                 status = exc.status
             else:
-                messages.success(request, "Moved. Everyone booked is told about the new time.")
+                messages.success(request, gettext("Moved. Everyone booked is told about the new time."))
                 return redirect("scheduling:booking_detail", pk=booking.pk)
     context = _picker_context(request, session.mentor, exclude_session_id=session.pk)
     context.update({"booking": booking, "rescheduling": True})
@@ -493,18 +501,18 @@ def booking_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
 def _move_seat(request: HttpRequest, booking: Booking) -> HttpResponse:
     """A group seat moves to another session of the same mentor and price (from that session's page)."""
     if request.method != "POST":
-        messages.info(request, "Open the session you want to move to and choose “Move my seat here”.")
+        messages.info(request, gettext("Open the session you want to move to and choose “Move my seat here”."))
         return redirect("scheduling:booking_detail", pk=booking.pk)
     target = Session.objects.filter(pk=request.POST.get("session") or 0, origin=Session.PUBLISHED).first()
     if target is None:
-        messages.error(request, "Choose a session to move to.")
+        messages.error(request, gettext("Choose a session to move to."))
         return redirect("scheduling:booking_detail", pk=booking.pk)
     try:
         bookings.reschedule_booking(booking, request.user, target_session=target)
     except SchedulingError as exc:
         _fail(request, exc)
         return redirect("scheduling:session_detail", pk=target.pk)
-    messages.success(request, f"Your seat is moved to {target.title}.")
+    messages.success(request, gettext("Your seat is moved to %(title)s.") % {"title": target.title})
     return redirect("scheduling:booking_detail", pk=booking.pk)
 
 
@@ -539,7 +547,7 @@ def _visible_session(request: HttpRequest, pk: int) -> Session:
         user.is_authenticated
         and (user.is_staff or user.pk == session.mentor_id or session.bookings.filter(learner=user).exists())
     ):
-        raise Http404("No such session.")
+        raise Http404(gettext("No such session."))
     return session
 
 
@@ -604,7 +612,7 @@ def session_waitlist(request: HttpRequest, pk: int) -> HttpResponse:
                 WaitlistEntry, session=session, learner=request.user, status__in=WaitlistEntry.OPEN_STATUSES
             )
             waitlist.leave_waitlist(entry, request.user)
-            messages.success(request, "You left the waitlist.")
+            messages.success(request, gettext("You left the waitlist."))
         else:
             entry, created = waitlist.join_waitlist(session, request.user)
             messages.success(
@@ -640,12 +648,18 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         if user.pk == session.mentor_id or user.is_staff:
             result = sessions.cancel_session(session, user, reason)
             messages.success(
-                request, f"The session is cancelled; {len(result.bookings)} booking(s) cancelled with a full refund."
+                request,
+                ngettext(
+                    "The session is cancelled; %(count)s booking cancelled with a full refund.",
+                    "The session is cancelled; %(count)s bookings cancelled with a full refund.",
+                    len(result.bookings),
+                )
+                % {"count": len(result.bookings)},
             )
         else:
             booking = Booking.objects.active().filter(session=session, learner=user).first()
             if booking is None:
-                raise PermissionDenied("Only the mentor or a booked learner can cancel.")
+                raise PermissionDenied(gettext("Only the mentor or a booked learner can cancel."))
             result = bookings.cancel_booking(booking, user, reason)
             refund = money.format_money(result.refund_minor, result.currency) if result.refund_minor else None
             messages.success(request, f"Your booking is cancelled. Refund: {refund}." if refund else "Cancelled.")

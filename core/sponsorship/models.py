@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 
 from core.scheduling.currency import format_money
@@ -25,11 +26,11 @@ from core.scheduling.currency import format_money
 class Campaign(models.Model):
     PER_DAY = "per_day"
     PER_MILLE = "per_mille"
-    PRICING_CHOICES = [(PER_DAY, "Per day shown"), (PER_MILLE, "Per 1,000 impressions")]
+    PRICING_CHOICES = [(PER_DAY, gettext_lazy("Per day shown")), (PER_MILLE, gettext_lazy("Per 1,000 impressions"))]
 
     ACTIVE = "active"
     PAUSED = "paused"
-    STATUS_CHOICES = [(ACTIVE, "Active"), (PAUSED, "Paused")]
+    STATUS_CHOICES = [(ACTIVE, gettext_lazy("Active")), (PAUSED, gettext_lazy("Paused"))]
 
     mentor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="campaigns")
     name = models.CharField(max_length=120)

@@ -18,6 +18,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.scheduling.currency import MoneyError, normalise_currency, to_minor
 from core.subscriptions.benefits import may_sponsor
@@ -31,13 +32,13 @@ MAX_LENGTH_DAYS = 180
 
 def _money(raw: Any, currency: str, field: str) -> int:
     if raw in (None, ""):
-        raise CampaignError("Give an amount.", code="required", field=field)
+        raise CampaignError(gettext("Give an amount."), code="required", field=field)
     try:
         minor = to_minor(str(raw), currency)
     except MoneyError as exc:
         raise CampaignError(exc.message.replace("price", "amount"), code="bad_amount", field=field) from None
     if minor <= 0:
-        raise CampaignError("The amount must be more than 0.", code="not_positive", field=field)
+        raise CampaignError(gettext("The amount must be more than 0."), code="not_positive", field=field)
     return minor
 
 
@@ -47,7 +48,7 @@ def _date(raw: Any, field: str) -> date:
     try:
         return date.fromisoformat(str(raw or ""))
     except ValueError:
-        raise CampaignError("Give a date as YYYY-MM-DD.", code="bad_date", field=field) from None
+        raise CampaignError(gettext("Give a date as YYYY-MM-DD."), code="bad_date", field=field) from None
 
 
 def create_campaign(by, data: Mapping[str, Any], *, mentor=None) -> Campaign:
@@ -61,44 +62,56 @@ def create_campaign(by, data: Mapping[str, Any], *, mentor=None) -> Campaign:
     mentor = mentor or by
     if not getattr(by, "is_staff", False):
         if mentor.pk != by.pk:
-            raise CampaignNotAllowed("You can only sponsor yourself.", code="not_yours")
+            raise CampaignNotAllowed(gettext("You can only sponsor yourself."), code="not_yours")
         if not may_sponsor(by):
             raise CampaignNotAllowed(
-                "Sponsored placements come with a premium plan that includes them.", code="no_plan"
+                gettext("Sponsored placements come with a premium plan that includes them."), code="no_plan"
             )
     if not getattr(mentor, "is_mentor", False):
-        raise CampaignError("Only mentors can be sponsored.", code="not_a_mentor", field="mentor")
+        raise CampaignError(gettext("Only mentors can be sponsored."), code="not_a_mentor", field="mentor")
     name = str(data.get("name") or "").strip()
     if not name or len(name) > 120:
-        raise CampaignError("Give the campaign a name (up to 120 characters).", code="required", field="name")
+        raise CampaignError(gettext("Give the campaign a name (up to 120 characters)."), code="required", field="name")
     try:
         currency = normalise_currency(str(data.get("currency") or "EUR"))
     except MoneyError as exc:
         raise CampaignError(exc.message, code="bad_currency", field="currency") from None
     pricing = str(data.get("pricing") or "")
     if pricing not in dict(Campaign.PRICING_CHOICES):
-        raise CampaignError("Choose per_day or per_mille pricing.", code="bad_pricing", field="pricing")
+        raise CampaignError(gettext("Choose per_day or per_mille pricing."), code="bad_pricing", field="pricing")
     price = _money(data.get("price"), currency, "price")
     budget = _money(data.get("daily_budget"), currency, "daily_budget")
     if pricing == Campaign.PER_DAY and price > budget:
-        raise CampaignError("A day costs more than the daily budget.", code="over_budget", field="daily_budget")
+        raise CampaignError(
+            gettext("A day costs more than the daily budget."), code="over_budget", field="daily_budget"
+        )
     today = timezone.localdate()
     starts, ends = _date(data.get("starts_on"), "starts_on"), _date(data.get("ends_on"), "ends_on")
     if starts < today:
-        raise CampaignError("The campaign cannot start in the past.", code="past_date", field="starts_on")
+        raise CampaignError(gettext("The campaign cannot start in the past."), code="past_date", field="starts_on")
     if starts > today + timedelta(days=MAX_DAYS_AHEAD):
-        raise CampaignError(f"Start within {MAX_DAYS_AHEAD} days.", code="too_far", field="starts_on")
+        raise CampaignError(
+            gettext("Start within %(MAX_DAYS_AHEAD)s days.") % {"MAX_DAYS_AHEAD": MAX_DAYS_AHEAD},
+            code="too_far",
+            field="starts_on",
+        )
     if ends < starts:
-        raise CampaignError("The end is before the start.", code="reversed_dates", field="ends_on")
+        raise CampaignError(gettext("The end is before the start."), code="reversed_dates", field="ends_on")
     if (ends - starts).days >= MAX_LENGTH_DAYS:
-        raise CampaignError(f"A campaign runs at most {MAX_LENGTH_DAYS} days.", code="too_long", field="ends_on")
+        raise CampaignError(
+            gettext("A campaign runs at most %(MAX_LENGTH_DAYS)s days.") % {"MAX_LENGTH_DAYS": MAX_LENGTH_DAYS},
+            code="too_long",
+            field="ends_on",
+        )
     slugs = [s for s in (data.get("skills") or []) if str(s).strip()]
     if isinstance(slugs, str):
         slugs = [s.strip() for s in slugs.split(",") if s.strip()]
     skills = list(Skill.objects.filter(slug__in=slugs))
     unknown = sorted(set(map(str, slugs)) - {s.slug for s in skills})
     if unknown:
-        raise CampaignError(f"Unknown skill: {', '.join(unknown)}.", code="unknown_skill", field="skills")
+        raise CampaignError(
+            gettext("Unknown skill: %(join)s.") % {"join": ", ".join(unknown)}, code="unknown_skill", field="skills"
+        )
     topics = str(data.get("topics") or "").strip()[:255]
     with transaction.atomic():
         campaign = Campaign.objects.create(

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.subscriptions.benefits import may_sponsor
@@ -22,7 +23,7 @@ def click(request: HttpRequest, impression_id: uuid.UUID) -> HttpResponse:
     """``/sponsored/click/<impression>/``: count the click once, then open the mentor's page."""
     impression = services.record_click(impression_id)
     if impression is None:
-        raise Http404("No such sponsored slot.")
+        raise Http404(gettext("No such sponsored slot."))
     return redirect("catalogue:mentor_by_user", user_id=impression.campaign.mentor_id)
 
 
@@ -40,7 +41,7 @@ def campaigns(request: HttpRequest) -> HttpResponse:
         except CampaignError as exc:
             error, status = exc, exc.status
         else:
-            messages.success(request, f"Campaign “{campaign.name}” created.")
+            messages.success(request, gettext("Campaign “%(name)s” created.") % {"name": campaign.name})
             return redirect("sponsorship:campaigns")
     from core.taxonomy.models import Skill
 
@@ -60,5 +61,5 @@ def campaigns(request: HttpRequest) -> HttpResponse:
 def campaign_report(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     if campaign.mentor_id != request.user.pk and not request.user.is_staff:
-        raise Http404("No such campaign of yours.")
+        raise Http404(gettext("No such campaign of yours."))
     return render(request, "sponsorship/report.html", {"report": services.report(campaign)})

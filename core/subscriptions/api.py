@@ -6,6 +6,7 @@ the gateway failed and nothing was recorded) through the API's error handler.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -106,7 +107,7 @@ class PlanListView(APIView):
 def _current(request: Request) -> Subscription:
     current = benefits.live_subscription(request.user.pk)
     if current is None:
-        _refused(SubscriptionConflict("You have no plan.", code="no_plan"))
+        _refused(SubscriptionConflict(gettext("You have no plan."), code="no_plan"))
     return current
 
 

@@ -17,6 +17,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
@@ -120,7 +121,7 @@ class PlanPrice(Orderable):
 
     MONTH = "month"
     YEAR = "year"
-    INTERVAL_CHOICES = [(MONTH, "Monthly"), (YEAR, "Yearly")]
+    INTERVAL_CHOICES = [(MONTH, gettext_lazy("Monthly")), (YEAR, gettext_lazy("Yearly"))]
 
     plan = ParentalKey(Plan, on_delete=models.CASCADE, related_name="prices")
     currency = models.CharField(max_length=3, help_text="ISO 4217, e.g. EUR, INR.")
@@ -186,11 +187,11 @@ class Subscription(models.Model):
     PAST_DUE = "past_due"
     CANCELED = "canceled"
     STATUS_CHOICES = [
-        (INCOMPLETE, "Waiting for the card and the gateway's confirmation"),
-        (TRIALING, "Trial"),
-        (ACTIVE, "Active"),
-        (PAST_DUE, "Renewal failed (grace period)"),
-        (CANCELED, "Ended"),
+        (INCOMPLETE, gettext_lazy("Waiting for the card and the gateway's confirmation")),
+        (TRIALING, gettext_lazy("Trial")),
+        (ACTIVE, gettext_lazy("Active")),
+        (PAST_DUE, gettext_lazy("Renewal failed (grace period)")),
+        (CANCELED, gettext_lazy("Ended")),
     ]
     LIVE_STATUSES = (INCOMPLETE, TRIALING, ACTIVE, PAST_DUE)
 
@@ -258,7 +259,7 @@ class SubscriptionInvoice(models.Model):
 
     PAID = "paid"
     FAILED = "failed"
-    STATUS_CHOICES = [(PAID, "Paid"), (FAILED, "Payment failed")]
+    STATUS_CHOICES = [(PAID, gettext_lazy("Paid")), (FAILED, gettext_lazy("Payment failed"))]
 
     subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="invoices")
     reference = models.CharField(max_length=255)

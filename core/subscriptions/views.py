@@ -9,6 +9,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from wagtail.models import Site
@@ -90,7 +91,7 @@ def _own(request: HttpRequest, subscription_id: int) -> Subscription:
         Subscription.objects.select_related("plan", "price").filter(pk=subscription_id, mentor=request.user).first()
     )
     if subscription is None:
-        raise Http404("No such subscription of yours.")
+        raise Http404(gettext("No such subscription of yours."))
     return subscription
 
 
@@ -142,10 +143,13 @@ def change(request: HttpRequest) -> HttpResponse:
     current = benefits.live_subscription(request.user.pk)
     try:
         if current is None:
-            raise billing.SubscriptionConflict("You have no plan to change.", code="no_plan")
+            raise billing.SubscriptionConflict(gettext("You have no plan to change."), code="no_plan")
         price = billing.find_price(request.POST.get("price"))
         billing.change_plan(current, price, site_id=_site_id(request))
-        messages.success(request, f"You are now on {price}. The gateway prorates the rest of this period.")
+        messages.success(
+            request,
+            gettext("You are now on %(price)s. The gateway prorates the rest of this period.") % {"price": price},
+        )
     except Refusal as exc:
         messages.error(request, exc.message)
     return redirect("subscriptions:mine")
@@ -157,9 +161,11 @@ def cancel(request: HttpRequest) -> HttpResponse:
     current = benefits.live_subscription(request.user.pk)
     try:
         if current is None:
-            raise billing.SubscriptionConflict("You have no plan to cancel.", code="no_plan")
+            raise billing.SubscriptionConflict(gettext("You have no plan to cancel."), code="no_plan")
         billing.cancel(current, site_id=_site_id(request))
-        messages.success(request, "Your plan will not renew. Its benefits last until the end of the paid period.")
+        messages.success(
+            request, gettext("Your plan will not renew. Its benefits last until the end of the paid period.")
+        )
     except Refusal as exc:
         messages.error(request, exc.message)
     return redirect("subscriptions:mine")

@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "core.security",
     # Built-in plugins that keep data of their own are Django apps too (their entry point loads the hooks).
     "plugins.payments.giftcard",
+    "wagtail.locales",
+    "wagtail.contrib.simple_translation",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -123,11 +125,15 @@ MIDDLEWARE = [
     # Past the cache: at most WEB_CONCURRENT_REQUESTS requests per process build answers at once.
     "core.ops.limiter.ConcurrencyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the django_language cookie (the header's switcher sets it), else Accept-Language.
+    # The page cache above keys its pages by the same choice (translation.get_language_from_request).
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After authentication: a signed-in person's own language (profile) overrides the cookie and Accept-Language.
+    "core.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.accounts.middleware.UserTimezoneMiddleware",
@@ -390,9 +396,21 @@ SERVER_EMAIL = env("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
 # --- I18N / time ----------------------------------------------------------
 LANGUAGE_CODE = "en"
+# The languages the product speaks: a catalogue for each in locale/ (scripts/_venv.sh compiles them).
+# No language prefix in URLs: the choice lives in the django_language cookie (visitors) or the
+# profile (core.accounts.middleware.UserLanguageMiddleware), so Wagtail's page paths, links in
+# emails and the anonymous page cache (keyed by language) stay as they are.
+LANGUAGES = [("en", "English"), ("hi", "Hindi"), ("es", "Spanish")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Editors translate the site's own pages (How it works, About...) in the admin: wagtail.locales and
+# simple_translation copy a page into another locale's tree; Wagtail serves the one of the active language.
+WAGTAIL_I18N_ENABLED = True
+WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 
 # --- Static and media -----------------------------------------------------
 STATIC_URL = "/static/"

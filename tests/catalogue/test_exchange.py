@@ -26,7 +26,7 @@ def test_conversion_goes_through_the_reference(exchange_rates):
     assert convert(Decimal(9), "EUR", "INR", rates) == 840
     assert convert(Decimal(5), "GBP", "GBP") == 5  # the same currency needs no rate
     assert convert(Decimal(5), "GBP", "USD", rates) is None  # no rate: not comparable, never guessed
-    assert convert_minor(80000, "INR", "EUR", rates) == 857  # 800 INR = 8.57 EUR
+    assert convert_minor(80000, "INR", "EUR", rates) == 857  # ₹800 = €8.57
     assert convert_minor(4000, "JPY", "USD", rates) == 2667  # JPY has no minor unit
 
 
@@ -37,7 +37,7 @@ def test_max_50_eur_keeps_800_inr_and_drops_50_gbp(client, make_mentor, exchange
     response = client.get("/mentors/?max_price=50&price_currency=EUR")
     assert listed(response) == [cheap.user_id]
     html = response.content.decode()
-    assert "≈ 8.57 EUR / hour" in html  # the converted price is shown beside the mentor's own
+    assert "≈ €8.57 / hour" in html  # the converted price is shown beside the mentor's own
     assert pricey.user_id not in listed(response)
 
 
@@ -47,7 +47,7 @@ def test_the_chosen_currency_is_remembered(client, make_mentor, exchange_rates):
     assert first.cookies["peerlearn_currency"].value == "EUR"
     again = client.get("/mentors/")
     assert 'value="EUR" selected' in again.content.decode()
-    assert "≈ 8.57 EUR" in again.content.decode()
+    assert "≈ €8.57" in again.content.decode()
 
 
 def test_mentors_without_a_rate_are_named_not_silently_compared(client, make_mentor, exchange_rates):

@@ -201,3 +201,18 @@ def test_page_views_served_from_the_cache_are_still_logged(client, mentor_page, 
     viewed = Event.objects.filter(name="mentor.viewed", mentor_id=mentor_page.user_id)
     assert viewed.count() == 3
     assert all(event.user_id is None for event in viewed)
+
+
+def test_each_language_has_its_own_copy(client, mentor_page):
+    """The key holds the language (cookie, else Accept-Language): a Hindi visitor never gets the English page."""
+    english = client.get(mentor_page.url, HTTP_ACCEPT_LANGUAGE="en")
+    hindi = client.get(mentor_page.url, HTTP_ACCEPT_LANGUAGE="hi")
+    again = client.get(mentor_page.url, HTTP_ACCEPT_LANGUAGE="hi")
+    assert english[HEADER] == "miss" and hindi[HEADER] == "miss" and again[HEADER] == "hit"
+    assert b"Find a mentor" in english.content
+    assert "मेंटर खोजें" in again.content.decode() and b"Find a mentor" not in again.content
+    spanish = Client(HTTP_ACCEPT_LANGUAGE="hi")
+    spanish.cookies["django_language"] = "es"
+    assert "Buscar un mentor" in spanish.get(mentor_page.url).content.decode(), (
+        "the switcher's cookie beats the browser"
+    )

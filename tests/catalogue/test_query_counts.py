@@ -23,9 +23,11 @@ from core.scheduling.models import Booking, Session, WeeklyRule
 #: The most queries each request may make (measured at 10 mentors, plus two).
 LIMITS = {
     "home": 12,
-    "mentor search": 15,  # one for the sponsored slotting step (running campaigns), whatever the catalogue
-    "mentor search with filters": 27,  # as above, plus one for the connected calendars of the mentors listed
-    "mentor page": 16,  # + the mentor's session packages (one query, their prices prefetched)
+    # one for the sponsored slotting step (running campaigns), whatever the catalogue; one for Wagtail's
+    # active locale (WAGTAIL_I18N_ENABLED: the page of the visitor's language is served)
+    "mentor search": 16,
+    "mentor search with filters": 28,  # as above, plus one for the connected calendars of the mentors listed
+    "mentor page": 17,  # Wagtail's active locale, as for the search, and the mentor's session packages
     "session page": 10,
     "api mentors": 8,
     "api sessions": 6,

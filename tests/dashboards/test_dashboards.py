@@ -83,7 +83,7 @@ def test_mentor_dashboard_shows_schedule_and_attendees(mentor, learner, world):
     assert "Someone else" not in html
     assert local(world["soon"].starts_at, "America/New_York") in schedule
     group = schedule[schedule.index("Group SQL") :]
-    assert "2 of 3 seats taken" in group and "12.00 EUR" in group
+    assert "2 of 3 seats taken" in group and "€12.00" in group
     assert "Lee Learner" in group and "Sam Stranger" in group
     assert f"/dashboard/sessions/{world['soon'].pk}/cancel/" in schedule
     assert "/schedule/availability/" in html

@@ -41,21 +41,21 @@ def test_learner_books_with_a_coupon_and_pays_the_total_with_the_fee(live_server
     log_in(page, live_server, learner)
 
     page.goto(f"/payments/checkout/{booking.pk}/")
-    expect(page.get_by_test_id("fee")).to_have_text("2.25 EUR")  # 5 % of 35.00 + 0.50
-    expect(page.get_by_test_id("amount")).to_have_text("37.25 EUR")
+    expect(page.get_by_test_id("fee")).to_have_text("€2.25")  # 5 % of 35.00 + 0.50
+    expect(page.get_by_test_id("amount")).to_have_text("€37.25")
     page.get_by_label("Coupon code").fill("welcome20")
     with page.expect_navigation():
         page.get_by_role("button", name="Apply").click()
     expect(page.get_by_text("Coupon WELCOME20 applied.", exact=True)).to_be_visible()
-    expect(page.get_by_test_id("discount")).to_have_text("−7.00 EUR")
-    expect(page.get_by_test_id("fee")).to_have_text("1.90 EUR")  # 5 % of 28.00 + 0.50
-    expect(page.get_by_test_id("amount")).to_have_text("29.90 EUR")
+    expect(page.get_by_test_id("discount")).to_have_text("−€7.00")
+    expect(page.get_by_test_id("fee")).to_have_text("€1.90")  # 5 % of 28.00 + 0.50
+    expect(page.get_by_test_id("amount")).to_have_text("€29.90")
 
     page.get_by_label("Card (Stripe)").check()
     with page.expect_navigation():
         page.get_by_role("button", name="Continue").click()
     expect(page).to_have_url(re.compile(rf"/payments/checkout/{booking.pk}/stripe/$"))
-    expect(page.get_by_test_id("amount")).to_have_text("29.90 EUR")
+    expect(page.get_by_test_id("amount")).to_have_text("€29.90")
 
     payment = Payment.objects.get(booking=booking)
     assert payment.amount_minor == 2_990
@@ -67,7 +67,7 @@ def test_learner_books_with_a_coupon_and_pays_the_total_with_the_fee(live_server
     card.locator("input[placeholder=exp_year]").fill("34")
     card.locator("input[placeholder=cvc]").fill("123")
     card.locator("input[placeholder=postal_code]").fill("10115")
-    page.get_by_role("button", name="Pay 29.90 EUR").click()
+    page.get_by_role("button", name="Pay €29.90").click()
     page.get_by_role("button", name="Complete authentication").click()
     expect(page).to_have_url(re.compile(rf"/payments/checkout/{booking.pk}/result/$"))
 
@@ -78,7 +78,7 @@ def test_learner_books_with_a_coupon_and_pays_the_total_with_the_fee(live_server
     )
     assert status == 200
     expect(page.locator("#booking-status")).to_have_text("Confirmed", timeout=20_000)
-    expect(page.get_by_test_id("amount")).to_have_text("29.90 EUR")
+    expect(page.get_by_test_id("amount")).to_have_text("€29.90")
 
     booking.refresh_from_db()
     assert booking.status == Booking.CONFIRMED
@@ -89,4 +89,4 @@ def test_learner_books_with_a_coupon_and_pays_the_total_with_the_fee(live_server
 
     page.goto("/payments/receipts/")
     number = Receipt.objects.get(booking=booking).number
-    expect(page.get_by_test_id(f"receipt-{number}")).to_contain_text("29.90 EUR")
+    expect(page.get_by_test_id(f"receipt-{number}")).to_contain_text("€29.90")

@@ -94,12 +94,12 @@ def test_a_typed_test_card_confirms_the_booking(live_server, page: Page, dev_loc
     expect(page).to_have_url(re.compile(rf"/payments/checkout/{booking.pk}/stripe/$"))
 
     _type_card(page, "4000000000000002")  # a declined card first: said once, nothing charged
-    page.get_by_role("button", name="Pay 35.00 EUR").click()
+    page.get_by_role("button", name="Pay €35.00").click()
     expect(page.locator("#stripe-card-errors")).to_have_text("Your card was declined.")
     assert Booking.objects.get(pk=booking.pk).status == Booking.PENDING_PAYMENT
 
     _type_card(page, "4242424242424242")
-    page.get_by_role("button", name="Pay 35.00 EUR").click()
+    page.get_by_role("button", name="Pay €35.00").click()
     expect(page).to_have_url(re.compile(rf"/payments/checkout/{booking.pk}/result/$"))
     expect(page.locator("#booking-status")).to_have_text("Confirmed", timeout=20_000)
     expect(page.locator("#booking-message")).to_have_text("Your booking is confirmed.")

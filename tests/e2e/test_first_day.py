@@ -135,7 +135,7 @@ def test_new_mentor_signs_up_and_is_led_to_a_live_searchable_page(live_server, b
     visitor.goto("/mentors/?q=public+health")
     card = visitor.locator(f'[data-mentor="{User.objects.get(email="nia@example.org").pk}"]')
     expect(card).to_be_visible()
-    expect(card.get_by_text("40.00 EUR / hour")).to_be_visible()
+    expect(card.get_by_text("€40.00 / hour")).to_be_visible()
     mentor.goto("/dashboard/mentor/")
     expect(mentor.locator('[data-step="profile"]')).to_have_attribute("data-state", "done")
     mentor.screenshot(path=str(results_dir / "first-day-mentor-approved.png"), full_page=True)

@@ -50,12 +50,12 @@ def test_pay_with_a_gift_card_and_see_the_booking_confirmed(live_server, page: P
 
     code = page.get_by_label("Gift card code")
     code.fill("gc-none-such-card")
-    page.get_by_role("button", name="Pay 35.00 EUR").click()
+    page.get_by_role("button", name="Pay €35.00").click()
     expect(page.locator("#payment-fields")).to_contain_text("No gift card has this code")
     expect(page.get_by_label("Gift card code")).to_have_attribute("aria-invalid", "true")
 
     page.get_by_label("Gift card code").fill("gc-e2e1-test-card")  # typed in lower case
-    page.get_by_role("button", name="Pay 35.00 EUR").click()
+    page.get_by_role("button", name="Pay €35.00").click()
     expect(page).to_have_url(re.compile(rf"/payments/checkout/{booking.pk}/result/$"))
     expect(page.locator("#booking-status")).to_have_text("Confirmed")
     expect(page.locator("#booking-message")).to_have_text("Your booking is confirmed.")

@@ -37,7 +37,7 @@ def test_a_lapsed_hold_frees_the_last_seat_without_a_worker(live_server, browser
     # The first learner takes the only seat and does not pay.
     log_in(page, live_server, first)
     page.goto(f"/sessions/{session.pk}/")
-    page.get_by_role("button", name="Book · 20.00 EUR").click()
+    page.get_by_role("button", name="Book · €20.00").click()
     expect(page.get_by_test_id("booking-status")).to_have_text("Pending payment")
     expect(page.get_by_test_id("hold-deadline")).to_be_visible()
     held = Booking.objects.get(learner=first)
@@ -54,7 +54,7 @@ def test_a_lapsed_hold_frees_the_last_seat_without_a_worker(live_server, browser
     forget_hold_deadline()  # the deadline the pages cached was the real one, before this jump
 
     other_page.reload()
-    other_page.get_by_role("button", name="Book · 20.00 EUR").click()
+    other_page.get_by_role("button", name="Book · €20.00").click()
     expect(other_page.get_by_test_id("booking-status")).to_have_text("Pending payment")
     other.close()
 

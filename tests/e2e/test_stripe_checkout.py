@@ -58,7 +58,7 @@ def test_pay_with_stripe_js_then_the_webhook_confirms(live_server, page: Page, s
 
     page.goto(f"/payments/checkout/{booking.pk}/")
     expect(page.get_by_role("heading", name="How would you like to pay?")).to_be_visible()
-    expect(page.get_by_test_id("amount")).to_have_text("35.00 EUR")
+    expect(page.get_by_test_id("amount")).to_have_text("€35.00")
     page.get_by_label("Card (Stripe)").check()
     with page.expect_navigation():
         page.get_by_role("button", name="Continue").click()
@@ -79,7 +79,7 @@ def test_pay_with_stripe_js_then_the_webhook_confirms(live_server, page: Page, s
     card.locator("input[placeholder=exp_year]").fill("34")
     card.locator("input[placeholder=cvc]").fill("123")
     card.locator("input[placeholder=postal_code]").fill("10115")
-    page.get_by_role("button", name="Pay 35.00 EUR").click()
+    page.get_by_role("button", name="Pay €35.00").click()
     page.get_by_role("button", name="Complete authentication").click()
 
     expect(page).to_have_url(re.compile(rf"/payments/checkout/{booking.pk}/result/$"))

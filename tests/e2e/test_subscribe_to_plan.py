@@ -47,7 +47,7 @@ def test_mentor_subscribes_with_stripe_js_and_the_webhook_activates(live_server,
     expect(page.get_by_text("10 % commission on your bookings")).to_be_visible()
     with page.expect_navigation():
         page.get_by_role("button", name="Choose Pro").click()
-    expect(page.get_by_test_id("plan-price")).to_have_text("19.00 EUR / month")
+    expect(page.get_by_test_id("plan-price")).to_have_text("€19.00 / month")
     scripts = page.eval_on_selector_all("script[src]", "els => els.map(e => e.src)")
     assert stripe_harness.server.js_url in scripts
 
@@ -57,7 +57,7 @@ def test_mentor_subscribes_with_stripe_js_and_the_webhook_activates(live_server,
     card.locator("input[placeholder=exp_year]").fill("34")
     card.locator("input[placeholder=cvc]").fill("123")
     card.locator("input[placeholder=postal_code]").fill("10115")
-    page.get_by_role("button", name="Subscribe for 19.00 EUR / month").click()
+    page.get_by_role("button", name="Subscribe for €19.00 / month").click()
 
     expect(page).to_have_url(re.compile(r"/plans/mine/$"))
     expect(page.locator("#subscription-status")).to_have_text("Waiting for the card and the gateway's confirmation")
@@ -71,5 +71,5 @@ def test_mentor_subscribes_with_stripe_js_and_the_webhook_activates(live_server,
     assert status == 200
     expect(page.locator("#subscription-status")).to_have_text("Active", timeout=20_000)
     expect(page.get_by_text("10 % commission on your bookings")).to_be_visible()
-    expect(page.locator("#billing-history")).to_contain_text("19.00 EUR")
+    expect(page.locator("#billing-history")).to_contain_text("€19.00")
     assert LedgerEntry.objects.filter(kind="subscription_revenue").get().amount_minor == 1_900

@@ -121,7 +121,7 @@ def test_learner_cancellation_sends_cancel_with_a_higher_sequence(mentor, learne
         booking_services.cancel_booking(booking, learner, "cannot make it")
     (message,) = mail_to(learner)
     assert message.subject.startswith("[PeerLearn] Cancelled: Intro to Python")
-    assert "10.00 EUR" in message.body, "full refund outside the late window"
+    assert "€10.00" in message.body, "full refund outside the late window"
     ((method, calendar, filename),) = calendars(message)
     assert method == "CANCEL" and calendar["METHOD"] == "CANCEL" and filename == "cancel.ics"
     event = only_event(calendar)

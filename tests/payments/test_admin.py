@@ -65,7 +65,7 @@ def test_editor_refunds_from_the_admin(admin_client, stripe, booking_factory, de
     started = checkout.start_payment(booking, "stripe", user=booking.learner)
     deliver("stripe", stripe.succeeded_event(started.start, stripe.complete(started.start)))
     url = f"/admin/payments-admin/payment/{started.payment.pk}/refund/"
-    assert "40.00 EUR" in admin_client.get(url).content.decode()
+    assert "€40.00" in admin_client.get(url).content.decode()
     refused = admin_client.post(url, {"amount": "41"})
     assert refused.status_code == 400 and "more than" in refused.content.decode()
     assert not Refund.objects.exists()
@@ -81,7 +81,7 @@ def test_editor_records_a_payout(admin_client, stripe, booking_factory, deliver,
     deliver("stripe", stripe.succeeded_event(started.start, stripe.complete(started.start)))
     complete_booking(booking, now=timezone.now() + timedelta(days=5))
     page = admin_client.get("/admin/payments-admin/payouts-due/").content.decode()
-    assert "44.00 EUR" in page and mentor.email in page
+    assert "€44.00" in page and mentor.email in page
     admin_client.post(
         "/admin/payments-admin/payouts-due/", {"mentor": mentor.pk, "currency": "EUR", "reference": "SEPA-42"}
     )
@@ -96,7 +96,7 @@ def test_revenue_csv_export(admin_client, stripe, booking_factory, deliver):
     started = checkout.start_payment(booking, "stripe", user=booking.learner)
     deliver("stripe", stripe.succeeded_event(started.start, stripe.complete(started.start)))
     page = admin_client.get("/admin/payments-admin/revenue/").content.decode()
-    assert "50.00 EUR" in page and "6.00 EUR" in page
+    assert "€50.00" in page and "€6.00" in page
     csv = admin_client.get("/admin/payments-admin/revenue/?format=csv")
     assert csv["Content-Type"].startswith("text/csv")
     assert b"commission,6.00,EUR,600" in csv.content
@@ -159,7 +159,7 @@ def test_a_payment_reads_as_money_not_as_columns(admin_client, manual, booking_f
     booking = booking_factory(price_minor=4_050)
     started = checkout.start_payment(booking, "manual", user=booking.learner)
     html = admin_client.get(f"/admin/payments/payments/inspect/{started.payment.pk}/").content.decode()
-    assert "40.50 EUR" in html and "12 %" in html
+    assert "€40.50" in html and "12 %" in html
     for internal in ("Amount minor", "Commission bp", "Idempotency key", started.payment.idempotency_key):
         assert internal not in html, internal
 

@@ -18,13 +18,13 @@ def test_checkout_shows_fee_and_applies_a_coupon(client, stripe, revenue, bookin
     booking = booking_factory(price_minor=4_000)
     client.force_login(booking.learner)
     page = client.get(f"/payments/checkout/{booking.pk}/").content.decode()
-    assert 'data-testid="fee">2.50 EUR' in page and 'data-testid="amount">42.50 EUR' in page
+    assert 'data-testid="fee">€2.50' in page and 'data-testid="amount">€42.50' in page
     response = client.post(f"/payments/checkout/{booking.pk}/coupon/", {"coupon": "ten"}, follow=True)
     page = response.content.decode()
     assert "Coupon TEN applied." in page
-    assert 'data-testid="discount">−4.00 EUR' in page and 'data-testid="amount">38.30 EUR' in page
+    assert 'data-testid="discount">−€4.00' in page and 'data-testid="amount">€38.30' in page
     response = client.post(f"/payments/checkout/{booking.pk}/coupon/", {"remove": "1"}, follow=True)
-    assert 'data-testid="amount">42.50 EUR' in response.content.decode()
+    assert 'data-testid="amount">€42.50' in response.content.decode()
 
 
 def test_checkout_says_why_a_coupon_is_refused(client, booking_factory):
@@ -40,7 +40,7 @@ def test_the_pay_page_asks_for_the_total(client, stripe, revenue, booking_factor
     booking = booking_factory(price_minor=4_000)
     client.force_login(booking.learner)
     page = client.get(f"/payments/checkout/{booking.pk}/stripe/").content.decode()
-    assert "Pay 42.00 EUR" in page
+    assert "Pay €42.00" in page
 
 
 def test_a_covered_booking_is_confirmed_from_the_checkout(client, stripe, booking_factory, coupon_factory):
@@ -105,8 +105,8 @@ def test_mentor_monthly_statement_page_and_pdf(client, stripe, revenue, booking_
     client.force_login(mentor)
     month = timezone.now().strftime("%Y-%m")
     page = client.get("/payments/statement/", {"month": month}).content.decode()
-    assert "40.00 EUR" in page and "4.80 EUR" in page and page.count("35.20 EUR") == 2  # earned and paid out
-    assert "2.00 EUR" not in page  # the learner's service fee is not the mentor's
+    assert "€40.00" in page and "€4.80" in page and page.count("€35.20") == 2  # earned and paid out
+    assert "€2.00" not in page  # the learner's service fee is not the mentor's
     pdf = client.get("/payments/statement/", {"month": month, "format": "pdf"})
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     for bad in ("2026-13", "3000-01", "yesterday"):

@@ -52,4 +52,33 @@ def test_exponents_and_display():
     assert len(MINOR_UNITS) > 150
     assert normalise_currency(" inr ") == "INR"
     assert str(to_decimal(1250, "EUR")) == "12.50" and str(to_decimal(1500, "JPY")) == "1500"
-    assert format_money(123456, "USD") == "1,234.56 USD" and format_money(0, "USD") == "Free"
+    assert format_money(123456, "USD") == "$1,234.56" and format_money(0, "USD") == "Free"
+
+
+@pytest.mark.parametrize(
+    ("language", "minor", "currency", "shown"),
+    [
+        ("en", 123450, "EUR", "€1,234.50"),
+        ("es", 123450, "EUR", "1.234,50\xa0€"),
+        ("hi", 12345678, "INR", "₹1,23,456.78"),  # Indian digit grouping
+        ("en", 12345678, "INR", "₹123,456.78"),
+        ("en", 4000, "JPY", "¥4,000"),  # no minor unit
+        ("es", 1234, "KWD", "1,234\xa0KWD"),  # three decimals
+        ("en", -700, "EUR", "-€7.00"),
+    ],
+)
+def test_money_is_written_as_the_readers_locale_writes_it(language, minor, currency, shown):
+    from django.utils import translation
+
+    from core.scheduling.currency import format_amount
+
+    with translation.override(language):
+        assert format_amount(minor, currency) == shown
+    assert format_amount(minor, currency, language) == shown
+
+
+def test_free_is_translated():
+    from django.utils import translation
+
+    with translation.override("es"):
+        assert format_money(0, "EUR") == "Gratis"

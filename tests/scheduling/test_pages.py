@@ -225,9 +225,9 @@ def test_session_page_book_wait_and_cancel(client, mentor_factory, session_facto
     session = session_factory(mentor, capacity=1, hours=48, price_minor=990)
     first, second = user_factory(), user_factory()
     page = client.get(f"/sessions/{session.pk}/").content.decode()
-    assert "9.90 EUR" in page and "1 of 1 free" in page
+    assert "€9.90" in page and "1 of 1 free" in page
     client.force_login(first)
-    assert "Book · 9.90 EUR" in client.get(f"/sessions/{session.pk}/").content.decode()
+    assert "Book · €9.90" in client.get(f"/sessions/{session.pk}/").content.decode()
     response = client.post(f"/sessions/{session.pk}/book/")
     booking = Booking.objects.get()
     assert response["Location"] == f"/schedule/bookings/{booking.pk}/"

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from core.catalogue.models import MentorPage, default_currency
 from core.catalogue.services import live_mentor_pages
-from core.scheduling.currency import exponent, to_decimal
+from core.scheduling.currency import exponent, format_amount, to_decimal
 from core.scheduling.models import Session
 from core.taxonomy.models import Skill
 
@@ -89,7 +89,7 @@ class PriceSuggestion:
 
 
 def _money(minor: int | float, currency: str) -> str:
-    return f"{to_decimal(int(round(minor)), currency):,} {currency}"
+    return format_amount(int(round(minor)), currency)
 
 
 def _round_major(minor: float, currency: str) -> int:

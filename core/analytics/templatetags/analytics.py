@@ -15,7 +15,7 @@ from typing import Any
 from django import template
 from django.utils.safestring import mark_safe
 
-from core.scheduling.currency import MoneyError, to_decimal
+from core.scheduling.currency import MoneyError, format_amount
 
 register = template.Library()
 
@@ -37,11 +37,11 @@ def num(value: float | None, digits: int = 1) -> str:
 
 @register.filter
 def money(minor: int | None, currency: str) -> str:
-    """``1250|money:"EUR"`` -> "12.50 EUR" (zero stays 0.00, unlike a price label); ``None`` -> "–"."""
+    """``1250|money:"EUR"`` -> "€12.50" in the reader's locale (zero stays €0.00); ``None`` -> "–"."""
     if minor is None:
         return "–"
     try:
-        return f"{to_decimal(int(minor), currency):,} {currency}"
+        return format_amount(int(minor), currency)
     except (MoneyError, ValueError, TypeError):
         return f"{minor} {currency}"
 

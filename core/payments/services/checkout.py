@@ -25,6 +25,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.plugins import (
     CheckoutContext,
@@ -93,24 +94,26 @@ class StartedPayment:
 
 def _check_payable(booking: Booking, user, now) -> None:
     if user is not None and user.pk != booking.learner_id:
-        raise PaymentNotAllowed("Only the learner who booked can pay for this booking.")
+        raise PaymentNotAllowed(gettext("Only the learner who booked can pay for this booking."))
     if paid_by_anchor(booking):
         raise PaymentConflict(
-            "This session is part of a series paid at once: pay for the series' first session.",
+            gettext("This session is part of a series paid at once: pay for the series' first session."),
             code="series_paid_at_once",
         )
     if booking.price_minor <= 0:
-        raise PaymentConflict("This session is free: the booking needs no payment.", code="free_booking")
+        raise PaymentConflict(gettext("This session is free: the booking needs no payment."), code="free_booking")
     if Payment.objects.filter(booking=booking, status=Payment.SUCCEEDED).exists():
-        raise PaymentConflict("This booking is already paid.", code="already_paid")
+        raise PaymentConflict(gettext("This booking is already paid."), code="already_paid")
     if booking.status == Booking.EXPIRED:
-        raise PaymentConflict("The hold on this seat ran out; book the session again.", code="hold_expired")
+        raise PaymentConflict(gettext("The hold on this seat ran out; book the session again."), code="hold_expired")
     if booking.status != Booking.PENDING_PAYMENT:
         raise PaymentConflict(
-            f"This booking is {booking.get_status_display().lower()}; it cannot be paid.", code="not_payable"
+            gettext("This booking is %(get_status_display)s; it cannot be paid.")
+            % {"get_status_display": booking.get_status_display().lower()},
+            code="not_payable",
         )
     if booking.hold_expires_at is not None and booking.hold_expires_at <= now:
-        raise PaymentConflict("The hold on this seat ran out; book the session again.", code="hold_expired")
+        raise PaymentConflict(gettext("The hold on this seat ran out; book the session again."), code="hold_expired")
 
 
 def _open_payment(booking: Booking, routed: Routed, user) -> Payment:
@@ -125,7 +128,7 @@ def _open_payment(booking: Booking, routed: Routed, user) -> Payment:
     quote, redemption = breakdowns.current(booking)
     if quote.total_minor <= 0:
         raise PaymentConflict(
-            "The coupon covers the whole price: confirm the booking without paying.", code="nothing_to_pay"
+            gettext("The coupon covers the whole price: confirm the booking without paying."), code="nothing_to_pay"
         )
     payment = (
         Payment.objects.select_for_update()
@@ -185,7 +188,10 @@ def start_payment(
             _check_payable(locked, user, now)
             if not gateways.supports(routed, locked.currency, site_id):
                 raise InvalidPayment(
-                    f"{routed.display_name} does not take {locked.currency}.", code="currency", field="gateway"
+                    gettext("%(display_name)s does not take %(currency)s.")
+                    % {"display_name": routed.display_name, "currency": locked.currency},
+                    code="currency",
+                    field="gateway",
                 )
             payment = _open_payment(locked, routed, user)
             request = _payment_request(routed, locked, payment, return_url, site_id, cleaned)
@@ -199,7 +205,9 @@ def start_payment(
         if start.status == "succeeded" and confirms_at_start(routed.gateway):
             payment = _confirm_at_start(payment, start)
         return StartedPayment(payment=payment, start=start, routed=routed)
-    raise GatewayUnavailable("The payment provider could not start a payment; please try again.", code="gateway_loop")
+    raise GatewayUnavailable(
+        gettext("The payment provider could not start a payment; please try again."), code="gateway_loop"
+    )
 
 
 def ask_gateway(
@@ -220,7 +228,8 @@ def ask_gateway(
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if payment.reference and start.reference != payment.reference:
             raise GatewayUnavailable(
-                "The payment provider answered for another payment; nothing was changed.", code="gateway_mismatch"
+                gettext("The payment provider answered for another payment; nothing was changed."),
+                code="gateway_mismatch",
             )
         payment.reference = start.reference
         if start.status == "failed":
@@ -311,7 +320,7 @@ def record_return(
     :class:`GatewayUnavailable` with the gateway's reason and changes nothing.
     """
     if user is not None and user.pk != booking.learner_id:
-        raise PaymentNotAllowed("Only the learner who booked can report this payment.")
+        raise PaymentNotAllowed(gettext("Only the learner who booked can report this payment."))
     routed = gateways.route(gateway_identifier, site_id)
     payment = (
         Payment.objects.filter(booking=booking, gateway=gateway_identifier)
@@ -320,10 +329,12 @@ def record_return(
         .first()
     )
     if payment is None:
-        raise InvalidPayment("This booking has no payment with that gateway.", code="no_payment", field="gateway")
+        raise InvalidPayment(
+            gettext("This booking has no payment with that gateway."), code="no_payment", field="gateway"
+        )
     answer = gateways.call(routed, "verify_return", payment.reference, dict(params), expect=PaymentReturn)
     if not isinstance(answer, PaymentReturn):  # a refusal is raised by call(); belt and braces
-        raise PaymentError("The gateway's answer was not accepted.")
+        raise PaymentError(gettext("The gateway's answer was not accepted."))
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if answer.charge_reference and not payment.charge_reference:

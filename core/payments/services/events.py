@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.plugins import DomainEvent, PaymentStart, WebhookEvent
 from core.plugins.manager import get_manager
@@ -463,7 +464,9 @@ def _require_manual(payment: Payment, site_id: int | None) -> None:
     routed = gateways.route(payment.gateway, site_id)
     if not routed.gateway.manual_confirmation:
         raise PaymentNotAllowed(
-            f"{routed.display_name} payments are confirmed by its webhooks, not by hand.", code="not_manual"
+            gettext("%(display_name)s payments are confirmed by its webhooks, not by hand.")
+            % {"display_name": routed.display_name},
+            code="not_manual",
         )
 
 

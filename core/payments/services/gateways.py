@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from core.plugins import CheckoutInputError, GatewayError, PaymentGateway, WebhookError
 from core.plugins.manager import PluginCallError, get_manager
@@ -99,7 +100,9 @@ def route(identifier: str, site_id: int | None = None) -> Routed:
         if routed.identifier == identifier:
             return routed
     raise UnknownGateway(
-        f"No payment gateway “{identifier}” is enabled on this site.", code="unknown_gateway", field="gateway"
+        gettext("No payment gateway “%(identifier)s” is enabled on this site.") % {"identifier": identifier},
+        code="unknown_gateway",
+        field="gateway",
     )
 
 
@@ -154,7 +157,9 @@ def call(routed: Routed, method: str, *args: Any, expect: Any, site_id: int | No
         )
     except PluginCallError as exc:
         text = _MESSAGES.get(exc.kind, "The payment provider failed.")
-        raise GatewayUnavailable(f"{text} Nothing was recorded; please try again.", code=f"gateway_{exc.kind}") from exc
+        raise GatewayUnavailable(
+            gettext("%(text)s Nothing was recorded; please try again.") % {"text": text}, code=f"gateway_{exc.kind}"
+        ) from exc
     if isinstance(value, Refused) and value.field:
         raise InvalidPayment(value.message, code="input_refused", field=f"inputs.{value.field}")
     if isinstance(value, Refused) and not value.webhook:

@@ -26,6 +26,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Sum
 from django.db.models.functions import TruncMonth
+from django.utils.translation import gettext
 
 from core.scheduling.currency import format_money, to_decimal
 from core.scheduling.models import Booking
@@ -169,11 +170,18 @@ def record_payout(mentor, currency: str, *, by=None, reference: str = "", note: 
         balances = {row["booking_id"]: int(row["balance"]) for row in rows if row["balance"]}
         total = sum(balances.values())
         if not balances:
-            raise PaymentConflict(f"{mentor} has nothing available in {currency} to pay out.", code="nothing_to_pay")
+            raise PaymentConflict(
+                gettext("%(mentor)s has nothing available in %(currency)s to pay out.")
+                % {"mentor": mentor, "currency": currency},
+                code="nothing_to_pay",
+            )
         if total <= 0:
             raise PaymentConflict(
-                f"{mentor}'s available balance is {format_money(total, currency) if total else 0}: refunds after "
-                "earlier payouts are recovered from future earnings before anything is paid out.",
+                gettext(
+                    "%(mentor)s's available balance is %(balance)s: refunds after earlier payouts are "
+                    "recovered from future earnings before anything is paid out."
+                )
+                % {"mentor": mentor, "balance": format_money(total, currency) if total else 0},
                 code="negative_balance",
             )
         payout = Payout.objects.create(
@@ -311,5 +319,7 @@ def ledger_csv(entries: Iterable[LedgerEntry] | None = None) -> str:
 def parse_currency(value: str) -> str:
     code = (value or "").strip().upper()
     if len(code) != 3 or not code.isalpha():
-        raise InvalidPayment("Give a three-letter ISO currency code.", code="invalid_currency", field="currency")
+        raise InvalidPayment(
+            gettext("Give a three-letter ISO currency code."), code="invalid_currency", field="currency"
+        )
     return code

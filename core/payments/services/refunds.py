@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from core.plugins import RefundRequest, RefundResult
 from core.scheduling.currency import format_money
@@ -83,22 +84,25 @@ def refund_payment(
         lock_subject(payment)
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         if locked.status != Payment.SUCCEEDED:
-            raise PaymentConflict("Only a payment that went through can be refunded.", code="not_refundable")
+            raise PaymentConflict(gettext("Only a payment that went through can be refunded."), code="not_refundable")
         if Refund.objects.filter(payment=locked, status=Refund.REQUESTED).exists():
             raise PaymentConflict(
-                "A refund of this payment is still waiting for the gateway's answer; retry that one first.",
+                gettext("A refund of this payment is still waiting for the gateway's answer; retry that one first."),
                 code="refund_in_flight",
             )
         left = locked.amount_minor - ledger.committed_refunds_minor(locked)
         if amount_minor is not None and amount_minor <= 0:
-            raise InvalidPayment("A refund must be a positive amount.", code="invalid_amount", field="amount")
+            raise InvalidPayment(gettext("A refund must be a positive amount."), code="invalid_amount", field="amount")
         if left <= 0:
-            raise PaymentConflict("Nothing is left to refund on this payment.", code="fully_refunded")
+            raise PaymentConflict(gettext("Nothing is left to refund on this payment."), code="fully_refunded")
         amount = left if amount_minor is None else amount_minor
         if amount > left:
             raise InvalidPayment(
-                f"A refund of {format_money(amount, locked.currency)} is more than the "
-                f"{format_money(left, locked.currency)} left to refund.",
+                gettext("A refund of %(format_money)s is more than the %(format_money2)s left to refund.")
+                % {
+                    "format_money": format_money(amount, locked.currency),
+                    "format_money2": format_money(left, locked.currency),
+                },
                 code="refund_too_large",
                 field="amount",
             )
@@ -118,7 +122,11 @@ def refund_payment(
 def retry_refund(refund: Refund, *, by=None, site_id: int | None = None) -> Refund:
     """Ask the gateway again about a refund nobody got an answer for (same idempotency key)."""
     if refund.status != Refund.REQUESTED:
-        raise PaymentConflict(f"This refund is {refund.get_status_display().lower()}.", code="not_retryable")
+        raise PaymentConflict(
+            gettext("This refund is %(get_status_display)s.")
+            % {"get_status_display": refund.get_status_display().lower()},
+            code="not_retryable",
+        )
     return _ask_gateway(refund, site_id=site_id)
 
 
@@ -168,7 +176,10 @@ def _ask_gateway(refund: Refund, *, site_id: int | None) -> Refund:
             refund.save(update_fields=["reference", "status", "failure_message"])
         events.replay_deferred(locked_payment)
     if refund.status == Refund.FAILED:
-        raise GatewayUnavailable(f"The refund was not made: {refund.failure_message}", code="gateway_refused")
+        raise GatewayUnavailable(
+            gettext("The refund was not made: %(failure_message)s") % {"failure_message": refund.failure_message},
+            code="gateway_refused",
+        )
     return refund
 
 
@@ -193,10 +204,10 @@ def _record_failure(refund: Refund, exc: GatewayUnavailable | UnknownGateway) ->
 def refund_booking(booking: Booking, amount_minor: int | None = None, *, by, note: str = "") -> Refund:
     """Staff refund all or part of what a booking's learner paid."""
     if by is None or not by.is_staff:
-        raise PaymentNotAllowed("Only staff can refund a booking.")
+        raise PaymentNotAllowed(gettext("Only staff can refund a booking."))
     payment = events.primary_payment(booking)
     if payment is None:
-        raise PaymentConflict("This booking has no payment that went through.", code="not_paid")
+        raise PaymentConflict(gettext("This booking has no payment that went through."), code="not_paid")
     return refund_payment(payment, amount_minor, reason=Refund.STAFF, by=by, note=note)
 
 

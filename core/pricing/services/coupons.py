@@ -15,6 +15,8 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from core.scheduling.currency import format_money
 from core.scheduling.models import Booking
@@ -36,7 +38,7 @@ def find(code: str) -> Coupon:
     code = normalise(code)
     coupon = Coupon.objects.filter(code=code).first() if code else None
     if coupon is None:
-        raise CouponRefused(f"There is no coupon “{code[:40]}”.", code="unknown_coupon")
+        raise CouponRefused(gettext("There is no coupon “%(code)s”.") % {"code": code[:40]}, code="unknown_coupon")
     return coupon
 
 
@@ -54,43 +56,67 @@ def discount_for(coupon: Coupon, booking: Booking, *, now: datetime | None = Non
     now = now or timezone.now()
     session = booking.session
     if not coupon.active:
-        raise CouponRefused(f"The coupon {coupon.code} is no longer offered.", code="coupon_inactive")
+        raise CouponRefused(
+            gettext("The coupon %(code)s is no longer offered.") % {"code": coupon.code}, code="coupon_inactive"
+        )
     if coupon.valid_from and now < coupon.valid_from:
         raise CouponRefused(
-            f"The coupon {coupon.code} can be used from {coupon.valid_from:%d %B %Y}.", code="coupon_not_started"
+            gettext("The coupon %(code)s can be used from %(date)s.")
+            % {"code": coupon.code, "date": date_format(coupon.valid_from, "j F Y")},
+            code="coupon_not_started",
         )
     if coupon.valid_until and now >= coupon.valid_until:
         raise CouponRefused(
-            f"The coupon {coupon.code} expired on {coupon.valid_until:%d %B %Y}.", code="coupon_expired"
+            gettext("The coupon %(code)s expired on %(date)s.")
+            % {"code": coupon.code, "date": date_format(coupon.valid_until, "j F Y")},
+            code="coupon_expired",
         )
     if counting and coupon.max_uses is not None and coupon.uses >= coupon.max_uses:
-        raise CouponRefused(f"The coupon {coupon.code} has been used up.", code="coupon_used_up")
+        raise CouponRefused(
+            gettext("The coupon %(code)s has been used up.") % {"code": coupon.code}, code="coupon_used_up"
+        )
     if counting and _learner_uses(coupon, booking.learner_id, booking.pk) >= coupon.max_uses_per_learner:
-        raise CouponRefused(f"You have already used the coupon {coupon.code}.", code="coupon_used_by_you")
+        raise CouponRefused(
+            gettext("You have already used the coupon %(code)s.") % {"code": coupon.code}, code="coupon_used_by_you"
+        )
     if coupon.owner_id and coupon.owner_id != session.mentor_id:
         raise CouponRefused(
-            f"The coupon {coupon.code} is only for its mentor's sessions.", code="coupon_not_applicable"
+            gettext("The coupon %(code)s is only for its mentor's sessions.") % {"code": coupon.code},
+            code="coupon_not_applicable",
         )
     if coupon.pk and coupon.mentors.exists() and not coupon.mentors.filter(pk=session.mentor_id).exists():
         raise CouponRefused(
-            f"The coupon {coupon.code} is not for this mentor's sessions.", code="coupon_not_applicable"
+            gettext("The coupon %(code)s is not for this mentor's sessions.") % {"code": coupon.code},
+            code="coupon_not_applicable",
         )
     if coupon.pk and coupon.skills.exists() and not session.skills.filter(pk__in=coupon.skills.all()).exists():
-        raise CouponRefused(f"The coupon {coupon.code} is not for this subject.", code="coupon_not_applicable")
+        raise CouponRefused(
+            gettext("The coupon %(code)s is not for this subject.") % {"code": coupon.code},
+            code="coupon_not_applicable",
+        )
     if coupon.first_booking_only and (
         Booking.objects.filter(learner_id=booking.learner_id, confirmed_at__isnull=False)
         .exclude(pk=booking.pk)
         .exists()
     ):
-        raise CouponRefused(f"The coupon {coupon.code} is for a first booking only.", code="coupon_first_booking")
+        raise CouponRefused(
+            gettext("The coupon %(code)s is for a first booking only.") % {"code": coupon.code},
+            code="coupon_first_booking",
+        )
     if booking.price_minor <= 0:
-        raise CouponRefused("This session is free: there is nothing to discount.", code="coupon_not_applicable")
+        raise CouponRefused(
+            gettext("This session is free: there is nothing to discount."), code="coupon_not_applicable"
+        )
     if coupon.kind == Coupon.PERCENT:
         return min(booking.price_minor, quotes.share(booking.price_minor, quotes.basis_points(coupon.percent)))
     if coupon.currency != booking.currency:
         raise CouponRefused(
-            f"The coupon {coupon.code} is worth {format_money(coupon.amount_minor, coupon.currency)}; "
-            f"this session is priced in {booking.currency}.",
+            gettext("The coupon %(code)s is worth %(format_money)s; this session is priced in %(currency)s.")
+            % {
+                "code": coupon.code,
+                "format_money": format_money(coupon.amount_minor, coupon.currency),
+                "currency": booking.currency,
+            },
             code="coupon_currency",
         )
     return min(booking.price_minor, int(coupon.amount_minor))
@@ -120,15 +146,17 @@ def user_may_pay(booking: Booking, user) -> bool:
 
 def _check_changeable(booking: Booking, user) -> None:
     if not user_may_pay(booking, user):
-        raise PricingConflict("Only the learner who booked can apply a coupon.", code="permission_denied")
+        raise PricingConflict(gettext("Only the learner who booked can apply a coupon."), code="permission_denied")
     if booking.status != Booking.PENDING_PAYMENT:
         raise PricingConflict(
-            f"This booking is {booking.get_status_display().lower()}; its price can no longer change.",
+            gettext("This booking is %(get_status_display)s; its price can no longer change.")
+            % {"get_status_display": booking.get_status_display().lower()},
             code="not_payable",
         )
     if booking.payments.filter(status__in=_SETTLING).exists():
         raise PricingConflict(
-            "A payment for this booking is already on its way; its price can no longer change.", code="payment_started"
+            gettext("A payment for this booking is already on its way; its price can no longer change."),
+            code="payment_started",
         )
 
 
@@ -158,7 +186,10 @@ def apply(booking: Booking | int, code: str, *, user=None, now: datetime | None 
             return None
         coupon = Coupon.objects.select_for_update().filter(code=normalise(code)).first()
         if coupon is None:
-            raise CouponRefused(f"There is no coupon “{normalise(code)[:40]}”.", code="unknown_coupon")
+            raise CouponRefused(
+                gettext("There is no coupon “%(normalise)s”.") % {"normalise": normalise(code)[:40]},
+                code="unknown_coupon",
+            )
         discount = discount_for(coupon, locked, now=now)
         if held is not None:
             _release(held, now)

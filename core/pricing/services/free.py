@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from core.payments.services import ledger
 from core.scheduling.models import Booking
@@ -21,7 +22,9 @@ def confirm_covered(booking: Booking | int, *, user=None) -> Booking:
         redemption = quotes.held_redemption(locked)
         quote = quotes.quote_for(locked, redemption=redemption)
         if redemption is None or quote.total_minor != 0:
-            raise PricingConflict("This booking has a price to pay: choose how to pay.", code="payment_required")
+            raise PricingConflict(
+                gettext("This booking has a price to pay: choose how to pay."), code="payment_required"
+            )
         coupons.mark_used(locked.pk, redemption.pk)
         ledger.record_free_booking(
             locked,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from django.db.models import Sum
+from django.utils.translation import gettext
 
 from core.payments.models import LedgerEntry
 
@@ -47,9 +48,9 @@ def parse_month(value: str, *, today: date | None = None) -> date:
     try:
         month = datetime.strptime(value.strip()[:7], "%Y-%m").date()
     except ValueError:
-        raise StatementRefused("Give the month as YYYY-MM, e.g. 2026-11.") from None
+        raise StatementRefused(gettext("Give the month as YYYY-MM, e.g. 2026-11.")) from None
     if month > today or month.year < today.year - 10:
-        raise StatementRefused("Statements cover the last ten years up to this month.")
+        raise StatementRefused(gettext("Statements cover the last ten years up to this month."))
     return month
 
 

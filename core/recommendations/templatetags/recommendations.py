@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from django import template
+from django.utils.translation import gettext
 from wagtail.models import Site
 
 from core.sponsorship.placement import place_recommendations
@@ -41,9 +42,9 @@ def _block(context, kind: str, limit: int, surface: str) -> dict:
         result = None
     signed_in = bool(user and user.is_authenticated)
     if kind == "trending":
-        title = "Trending"
+        title = gettext("Trending")
     else:
-        title = "Recommended for you" if signed_in else "Popular on PeerLearn"
+        title = gettext("Recommended for you") if signed_in else gettext("Popular on PeerLearn")
     return {
         "result": result,
         "title": title,

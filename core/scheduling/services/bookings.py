@@ -38,6 +38,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.plugins import DomainEvent
 
@@ -232,9 +233,9 @@ def _check_learner_free(learner, start: datetime, end: datetime, *, exclude_book
     if exclude_booking_id is not None:
         clash = clash.exclude(pk=exclude_booking_id)
     if clash.exists():
-        raise Conflict("You already have a booking at that time.", code="learner_clash")
+        raise Conflict(gettext("You already have a booking at that time."), code="learner_clash")
     if Session.objects.active().filter(mentor=learner).overlapping(start, end).exists():
-        raise Conflict("You are teaching a session at that time.", code="learner_clash")
+        raise Conflict(gettext("You are teaching a session at that time."), code="learner_clash")
 
 
 def _create_booking(session: Session, learner, *, now: datetime, actor, intake=None) -> Booking:
@@ -266,7 +267,7 @@ def _create_booking(session: Session, learner, *, now: datetime, actor, intake=N
     except IntegrityError as exc:
         # The database refused it (exclusion or unique constraint): someone was faster.
         logger.info("booking refused by a constraint: %s", exc)
-        raise Conflict("That time was just taken; pick another.", code="conflict") from None
+        raise Conflict(gettext("That time was just taken; pick another."), code="conflict") from None
     _announce_booking(booking, None, booking.status, actor)
     return booking
 
@@ -293,23 +294,27 @@ def book_session(session: Session, learner, *, now: datetime | None = None, answ
     if session.mentor_id != learner.pk and seats_left(session, for_learner=learner, now=now) <= 0:
         # full already: answer without queueing for the session's lock (re-checked under it otherwise)
         if not Booking.objects.active().filter(session=session, learner=learner).exists():
-            raise Conflict("No seat is left in this session; join the waitlist.", code="no_seat")
+            raise Conflict(gettext("No seat is left in this session; join the waitlist."), code="no_seat")
     intake = _intake(session.mentor, answers, session.starts_at, now)
     with transaction.atomic():
         session = lock_session(session)
         if session.mentor_id == learner.pk:
-            raise NotAllowed("You cannot book your own session.", code="own_session", field="session")
+            raise NotAllowed(gettext("You cannot book your own session."), code="own_session", field="session")
         if not learner.is_active:
-            raise NotAllowed("This account is inactive.", code="inactive")
+            raise NotAllowed(gettext("This account is inactive."), code="inactive")
         if session.status != Session.SCHEDULED:
-            raise Conflict(f"This session is {session.get_status_display().lower()}.", code="not_bookable")
+            raise Conflict(
+                gettext("This session is %(get_status_display)s.")
+                % {"get_status_display": session.get_status_display().lower()},
+                code="not_bookable",
+            )
         if session.starts_at <= now:
-            raise Conflict("This session has already started.", code="not_bookable")
+            raise Conflict(gettext("This session has already started."), code="not_bookable")
         lock_users(learner)
         if Booking.objects.active().filter(session=session, learner=learner).exists():
-            raise Conflict("You already have a seat in this session.", code="already_booked")
+            raise Conflict(gettext("You already have a seat in this session."), code="already_booked")
         if seats_left(session, for_learner=learner, now=now) <= 0:
-            raise Conflict("No seat is left in this session; join the waitlist.", code="no_seat")
+            raise Conflict(gettext("No seat is left in this session; join the waitlist."), code="no_seat")
         _check_learner_free(learner, session.starts_at, session.ends_at)
         booking = _create_booking(session, learner, now=now, actor=learner, intake=intake)
         WaitlistEntry.objects.filter(live_offers(session, now), learner=learner).update(
@@ -339,13 +344,13 @@ def book_slot(
     """Book one of ``mentor``'s free slots as a new 1:1 session for ``learner``."""
     now = now or timezone.now()
     if not getattr(mentor, "is_mentor", False):
-        raise InvalidRequest("This person does not mentor.", code="not_a_mentor", field="mentor")
+        raise InvalidRequest(gettext("This person does not mentor."), code="not_a_mentor", field="mentor")
     if mentor.pk == learner.pk:
-        raise NotAllowed("You cannot book your own time.", code="own_session", field="mentor")
+        raise NotAllowed(gettext("You cannot book your own time."), code="own_session", field="mentor")
     if start.tzinfo is None:
-        raise InvalidRequest("Give the start with its UTC offset.", code="naive_datetime", field="start")
+        raise InvalidRequest(gettext("Give the start with its UTC offset."), code="naive_datetime", field="start")
     if start <= now:
-        raise InvalidRequest("The start is in the past.", code="past_start", field="start")
+        raise InvalidRequest(gettext("The start is in the past."), code="past_start", field="start")
     end = start + timedelta(minutes=duration_minutes)
     price_minor, currency = slot_price(mentor, duration_minutes)
     expire_due_holds(now, learners=[learner.pk])  # the mentor's side: free_slots below
@@ -359,7 +364,7 @@ def book_slot(
     with transaction.atomic():
         lock_users(mentor, learner)
         if _mentor_busy(mentor, start - buffer, end + buffer):
-            raise Conflict("That slot was just taken; pick another.", code="slot_taken")
+            raise Conflict(gettext("That slot was just taken; pick another."), code="slot_taken")
         _check_learner_free(learner, start, end)
         try:
             with transaction.atomic():
@@ -375,7 +380,7 @@ def book_slot(
                     created_at=now,
                 )
         except IntegrityError:
-            raise Conflict("That slot was just taken; pick another.", code="slot_taken") from None
+            raise Conflict(gettext("That slot was just taken; pick another."), code="slot_taken") from None
         announce_session(session, "created")
         booking = _create_booking(session, learner, now=now, actor=learner, intake=intake)
     return booking
@@ -392,15 +397,17 @@ def _mentor_busy(mentor, start: datetime, end: datetime) -> bool:
 def _refuse_slot(mentor, start: datetime, end: datetime, duration_minutes: int, now: datetime) -> None:
     """Say why [start, end) cannot be booked: taken (409), a length not offered or outside the hours (400)."""
     if _within_hours(mentor, start, end, now):
-        raise Conflict("That slot was just taken; pick another.", code="slot_taken")
+        raise Conflict(gettext("That slot was just taken; pick another."), code="slot_taken")
     lengths = availability.Settings.of(availability.profile_for(mentor)).lengths
     if duration_minutes not in lengths:
         raise InvalidRequest(
-            f"This mentor offers sessions of {', '.join(map(str, lengths))} minutes.",
+            gettext("This mentor offers sessions of %(join)s minutes.") % {"join": ", ".join(map(str, lengths))},
             code="bad_length",
             field="duration_minutes",
         )
-    raise InvalidRequest("The start is not one of the mentor's free slots.", code="outside_availability", field="start")
+    raise InvalidRequest(
+        gettext("The start is not one of the mentor's free slots."), code="outside_availability", field="start"
+    )
 
 
 def _within_hours(mentor, start: datetime, end: datetime, now: datetime) -> bool:
@@ -543,11 +550,12 @@ def mark_no_show(booking: Booking, by, *, now: datetime | None = None) -> Bookin
         locked = lock_booking(booking)
         session = locked.session
         if by is not None and not (by.pk == session.mentor_id or by.is_staff):
-            raise NotAllowed("Only the session's mentor can report a learner absent.")
+            raise NotAllowed(gettext("Only the session's mentor can report a learner absent."))
         allowed_from = locked.starts_at + timedelta(minutes=policy.learner_no_show_grace_minutes)
         if now < allowed_from:
             raise InvalidRequest(
-                f"A learner can be reported absent {policy.learner_no_show_grace_minutes} minutes after the start.",
+                gettext("A learner can be reported absent %(learner_no_show_grace_minutes)s minutes after the start.")
+                % {"learner_no_show_grace_minutes": policy.learner_no_show_grace_minutes},
                 code="too_early",
             )
         percent = int(policy.learner_no_show_refund_percent)
@@ -583,11 +591,11 @@ def cancel_booking(booking: Booking, by, reason: str = "", *, now: datetime | No
         is_mentor = by is not None and by.pk == session.mentor_id
         is_staff = by is not None and by.is_staff
         if not (is_learner or is_mentor or is_staff):
-            raise NotAllowed("Only the learner, the mentor or staff can cancel this booking.")
+            raise NotAllowed(gettext("Only the learner, the mentor or staff can cancel this booking."))
         if locked.status not in Booking.ACTIVE_STATUSES:
             raise IllegalTransition("booking", locked.pk, locked.status, Booking.CANCELLED)
         if session.status != Session.SCHEDULED and not is_staff:
-            raise Conflict("A session that has started can no longer be cancelled.", code="already_started")
+            raise Conflict(gettext("A session that has started can no longer be cancelled."), code="already_started")
         if locked.status in (Booking.PENDING_PAYMENT, Booking.PENDING_APPROVAL):
             percent = 0  # nothing was paid
         elif is_mentor or is_staff:
@@ -661,24 +669,26 @@ def reschedule_booking(
         is_learner = by.pk == locked.learner_id
         is_mentor = by.pk == session.mentor_id
         if not (is_learner or is_mentor or by.is_staff):
-            raise NotAllowed("Only the learner, the mentor or staff can move this booking.")
+            raise NotAllowed(gettext("Only the learner, the mentor or staff can move this booking."))
         if locked.status not in Booking.ACTIVE_STATUSES or session.status != Session.SCHEDULED:
-            raise Conflict("Only an upcoming, active booking can be moved.", code="not_reschedulable")
+            raise Conflict(gettext("Only an upcoming, active booking can be moved."), code="not_reschedulable")
         if locked.starts_at <= now:
-            raise Conflict("The session has already started.", code="not_reschedulable")
+            raise Conflict(gettext("The session has already started."), code="not_reschedulable")
         if is_learner and not (is_mentor or by.is_staff):
             if locked.starts_at - now < timedelta(hours=policy.reschedule_window_hours):
                 raise Conflict(
-                    f"Bookings can be moved until {policy.reschedule_window_hours} hours before the start.",
+                    gettext("Bookings can be moved until %(reschedule_window_hours)s hours before the start.")
+                    % {"reschedule_window_hours": policy.reschedule_window_hours},
                     code="reschedule_window_closed",
                 )
             if locked.reschedule_count >= policy.max_reschedules:
                 raise Conflict(
-                    f"This booking has been moved {locked.reschedule_count} times, the most allowed.",
+                    gettext("This booking has been moved %(reschedule_count)s times, the most allowed.")
+                    % {"reschedule_count": locked.reschedule_count},
                     code="too_many_reschedules",
                 )
         if (start is None) == (target_session is None):
-            raise InvalidRequest("Give either a new start or another session.", code="required", field="start")
+            raise InvalidRequest(gettext("Give either a new start or another session."), code="required", field="start")
         if start is not None:
             _move_one_to_one(locked, session, start, now)
         else:
@@ -692,20 +702,22 @@ def reschedule_booking(
 def _move_one_to_one(booking: Booking, session: Session, start: datetime, now: datetime) -> None:
     if session.capacity != 1:
         raise InvalidRequest(
-            "A seat in a group session moves to another session, not another time.", code="group", field="start"
+            gettext("A seat in a group session moves to another session, not another time."),
+            code="group",
+            field="start",
         )
     if Booking.objects.active().filter(session=session).exclude(pk=booking.pk).exists():
-        raise Conflict("Other learners are booked on this session.", code="not_reschedulable")
+        raise Conflict(gettext("Other learners are booked on this session."), code="not_reschedulable")
     if start.tzinfo is None:
-        raise InvalidRequest("Give the start with its UTC offset.", code="naive_datetime", field="start")
+        raise InvalidRequest(gettext("Give the start with its UTC offset."), code="naive_datetime", field="start")
     if start <= now:
-        raise InvalidRequest("The new start is in the past.", code="past_start", field="start")
+        raise InvalidRequest(gettext("The new start is in the past."), code="past_start", field="start")
     end = start + (session.ends_at - session.starts_at)
     mentor = session.mentor
     lock_users(mentor, booking.learner)
     if not availability.is_bookable(mentor, start, end, now=now, exclude_session_id=session.pk):
         raise InvalidRequest(
-            "The new start is not one of the mentor's free slots.", code="outside_availability", field="start"
+            gettext("The new start is not one of the mentor's free slots."), code="outside_availability", field="start"
         )
     _check_learner_free(booking.learner, start, end, exclude_booking_id=booking.pk)
     try:
@@ -715,25 +727,25 @@ def _move_one_to_one(booking: Booking, session: Session, start: datetime, now: d
             booking.starts_at, booking.ends_at = start, end
             booking.save(update_fields=["starts_at", "ends_at", "updated_at"])
     except IntegrityError:
-        raise Conflict("That slot was just taken; pick another.", code="slot_taken") from None
+        raise Conflict(gettext("That slot was just taken; pick another."), code="slot_taken") from None
     announce_session(session, "rescheduled")
 
 
 def _move_seat(booking: Booking, session: Session, target: Session, now: datetime) -> None:
     if target.pk == session.pk:
-        raise InvalidRequest("That is the session already booked.", code="same_session", field="session")
+        raise InvalidRequest(gettext("That is the session already booked."), code="same_session", field="session")
     target = lock_session(target.pk)
     if target.mentor_id != session.mentor_id:
-        raise InvalidRequest("A seat can only move to a session of the same mentor.", field="session")
+        raise InvalidRequest(gettext("A seat can only move to a session of the same mentor."), field="session")
     if (target.price_minor, target.currency) != (booking.price_minor, booking.currency):
-        raise InvalidRequest("The other session has a different price.", code="price_differs", field="session")
+        raise InvalidRequest(gettext("The other session has a different price."), code="price_differs", field="session")
     if target.status != Session.SCHEDULED or target.starts_at <= now:
-        raise Conflict("The other session cannot be booked any more.", code="not_bookable")
+        raise Conflict(gettext("The other session cannot be booked any more."), code="not_bookable")
     lock_users(booking.learner)
     if seats_left(target, for_learner=booking.learner, now=now) <= 0:
-        raise Conflict("No seat is left in the other session.", code="no_seat")
+        raise Conflict(gettext("No seat is left in the other session."), code="no_seat")
     if Booking.objects.active().filter(session=target, learner=booking.learner).exists():
-        raise Conflict("You already have a seat in the other session.", code="already_booked")
+        raise Conflict(gettext("You already have a seat in the other session."), code="already_booked")
     _check_learner_free(booking.learner, target.starts_at, target.ends_at, exclude_booking_id=booking.pk)
     try:
         with transaction.atomic():
@@ -741,7 +753,7 @@ def _move_seat(booking: Booking, session: Session, target: Session, now: datetim
             booking.starts_at, booking.ends_at = target.starts_at, target.ends_at
             booking.save(update_fields=["session", "starts_at", "ends_at", "updated_at"])
     except IntegrityError:
-        raise Conflict("That seat was just taken.", code="conflict") from None
+        raise Conflict(gettext("That seat was just taken."), code="conflict") from None
     WaitlistEntry.objects.filter(live_offers(target, now), learner=booking.learner).update(
         status=WaitlistEntry.ACCEPTED, booking=booking, updated_at=now
     )

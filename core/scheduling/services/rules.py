@@ -12,6 +12,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from ..models import MIDNIGHT, DateOverride, SchedulingProfile, WeeklyRule
 from .errors import InvalidRequest, NotAllowed
@@ -26,7 +27,7 @@ def _minutes(value: time, *, is_end: bool) -> int:
 
 def _require_mentor(mentor) -> None:
     if not getattr(mentor, "is_mentor", False):
-        raise NotAllowed("Only mentors have availability.", code="not_a_mentor")
+        raise NotAllowed(gettext("Only mentors have availability."), code="not_a_mentor")
 
 
 def set_weekly_rules(mentor, ranges: Mapping[int, Iterable[tuple[time, time]]]) -> list[WeeklyRule]:
@@ -38,12 +39,12 @@ def set_weekly_rules(mentor, ranges: Mapping[int, Iterable[tuple[time, time]]]) 
     cleaned: list[tuple[int, time, time]] = []
     for weekday, day_ranges in ranges.items():
         if weekday not in range(7):
-            raise InvalidRequest(f"Unknown weekday {weekday}.", field="weekday")
+            raise InvalidRequest(gettext("Unknown weekday %(weekday)s.") % {"weekday": weekday}, field="weekday")
         name = WEEKDAY_NAMES[weekday]
         spans = []
         for start, end in day_ranges:
             if start.second or end.second or start.microsecond or end.microsecond:
-                raise InvalidRequest(f"{name}: use whole minutes.", field=f"day{weekday}")
+                raise InvalidRequest(gettext("%(name)s: use whole minutes.") % {"name": name}, field=f"day{weekday}")
             s, e = _minutes(start, is_end=False), _minutes(end, is_end=True)
             if e <= s:
                 raise InvalidRequest(
@@ -81,15 +82,15 @@ def add_override(
     _require_mentor(mentor)
     today = today or datetime.now(ZoneInfo(mentor.time_zone or "UTC")).date()
     if kind not in (DateOverride.AVAILABLE, DateOverride.UNAVAILABLE):
-        raise InvalidRequest("Choose extra time or time off.", field="kind")
+        raise InvalidRequest(gettext("Choose extra time or time off."), field="kind")
     if day < today:
-        raise InvalidRequest("That date has passed.", code="past_date", field="date")
+        raise InvalidRequest(gettext("That date has passed."), code="past_date", field="date")
     if (start is None) != (end is None):
-        raise InvalidRequest("Give both a start and an end, or neither for the whole day.", field="end_time")
+        raise InvalidRequest(gettext("Give both a start and an end, or neither for the whole day."), field="end_time")
     if start is None and kind == DateOverride.AVAILABLE:
-        raise InvalidRequest("Extra time needs a start and an end.", field="start_time")
+        raise InvalidRequest(gettext("Extra time needs a start and an end."), field="start_time")
     if start is not None and not (end > start or end == MIDNIGHT):
-        raise InvalidRequest("The end must be after the start.", field="end_time")
+        raise InvalidRequest(gettext("The end must be after the start."), field="end_time")
     return DateOverride.objects.create(
         mentor=mentor, date=day, kind=kind, start_time=start, end_time=end, note=(note or "")[:120]
     )
@@ -98,7 +99,7 @@ def add_override(
 def delete_override(mentor, override_id: int) -> None:
     deleted, _ = DateOverride.objects.filter(mentor=mentor, pk=override_id).delete()
     if not deleted:
-        raise InvalidRequest("No such override.", code="not_found", field="override")
+        raise InvalidRequest(gettext("No such override."), code="not_found", field="override")
 
 
 def save_profile(mentor, **values) -> SchedulingProfile:

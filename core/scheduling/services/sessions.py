@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ..models import Booking, Session, WaitlistEntry
 from .bookings import (
@@ -67,24 +68,34 @@ def create_session(
 
     now = now or timezone.now()
     if not getattr(mentor, "is_mentor", False):
-        raise NotAllowed("Only mentors can publish sessions.", code="not_a_mentor")
+        raise NotAllowed(gettext("Only mentors can publish sessions."), code="not_a_mentor")
     title = (title or "").strip()
     if not title:
-        raise InvalidRequest("Give the session a title.", code="required", field="title")
+        raise InvalidRequest(gettext("Give the session a title."), code="required", field="title")
     if start.tzinfo is None:
-        raise InvalidRequest("Give the start with its UTC offset.", code="naive_datetime", field="start")
+        raise InvalidRequest(gettext("Give the start with its UTC offset."), code="naive_datetime", field="start")
     if start <= now:
-        raise InvalidRequest("The start is in the past.", code="past_start", field="start")
+        raise InvalidRequest(gettext("The start is in the past."), code="past_start", field="start")
     if start > now + timedelta(days=MAX_DAYS_AHEAD):
         raise InvalidRequest(
-            f"Sessions can be published up to {MAX_DAYS_AHEAD} days ahead.", code="too_far_ahead", field="start"
+            gettext("Sessions can be published up to %(MAX_DAYS_AHEAD)s days ahead.")
+            % {"MAX_DAYS_AHEAD": MAX_DAYS_AHEAD},
+            code="too_far_ahead",
+            field="start",
         )
     if not MIN_DURATION <= duration_minutes <= MAX_DURATION:
         raise InvalidRequest(
-            f"A session lasts {MIN_DURATION} to {MAX_DURATION} minutes.", code="bad_duration", field="duration_minutes"
+            gettext("A session lasts %(MIN_DURATION)s to %(MAX_DURATION)s minutes.")
+            % {"MIN_DURATION": MIN_DURATION, "MAX_DURATION": MAX_DURATION},
+            code="bad_duration",
+            field="duration_minutes",
         )
     if not 1 <= capacity <= MAX_CAPACITY:
-        raise InvalidRequest(f"Capacity must be 1 to {MAX_CAPACITY}.", code="bad_capacity", field="capacity")
+        raise InvalidRequest(
+            gettext("Capacity must be 1 to %(MAX_CAPACITY)s.") % {"MAX_CAPACITY": MAX_CAPACITY},
+            code="bad_capacity",
+            field="capacity",
+        )
     from core.rooms.capacity import video_backend_capacity_error
 
     too_big = video_backend_capacity_error(capacity)
@@ -96,7 +107,8 @@ def create_session(
         limit = group_capacity_limit(mentor)
         if capacity > limit:
             raise InvalidRequest(
-                f"Group sessions on your plan take up to {limit} learners; a premium plan may allow more.",
+                gettext("Group sessions on your plan take up to %(limit)s learners; a premium plan may allow more.")
+                % {"limit": limit},
                 code="capacity_over_plan",
                 field="capacity",
             )
@@ -105,13 +117,13 @@ def create_session(
     except money.MoneyError as exc:
         raise InvalidRequest(exc.message, code="bad_currency", field="currency") from None
     if price_minor < 0:
-        raise InvalidRequest("The price cannot be negative.", code="bad_price", field="price")
+        raise InvalidRequest(gettext("The price cannot be negative."), code="bad_price", field="price")
     end = start + timedelta(minutes=duration_minutes)
     skills = list(skills)
     with transaction.atomic():
         lock_users(mentor)
         if Session.objects.active().filter(mentor=mentor).overlapping(start, end).exists():
-            raise Conflict("You already have a session at that time.", code="mentor_clash", field="start")
+            raise Conflict(gettext("You already have a session at that time."), code="mentor_clash", field="start")
         _check_learner_free(mentor, start, end)
         try:
             with transaction.atomic():
@@ -128,7 +140,9 @@ def create_session(
                     created_at=now,
                 )
         except IntegrityError:
-            raise Conflict("You already have a session at that time.", code="mentor_clash", field="start") from None
+            raise Conflict(
+                gettext("You already have a session at that time."), code="mentor_clash", field="start"
+            ) from None
         if skills:
             session.skills.set(skills)
         announce_session(session, "created")
@@ -149,7 +163,7 @@ def start_session(session: Session, by, *, now: datetime | None = None) -> Sessi
     with transaction.atomic():
         session = lock_session(session)
         if by.pk != session.mentor_id:
-            raise NotAllowed("Only the session's mentor can start it.")
+            raise NotAllowed(gettext("Only the session's mentor can start it."))
         if session.status == Session.IN_PROGRESS:
             return session  # starting twice (two tabs) is harmless
         opens, closes = start_window(session)
@@ -172,7 +186,7 @@ def end_session(session: Session, by=None, *, now: datetime | None = None) -> Se
     with transaction.atomic():
         session = lock_session(session)
         if by is not None and not (by.pk == session.mentor_id or by.is_staff):
-            raise NotAllowed("Only the session's mentor can end it.")
+            raise NotAllowed(gettext("Only the session's mentor can end it."))
         _session_transition(session, Session.COMPLETED)
         session.ended_at = now
         session.save(update_fields=["status", "ended_at", "updated_at"])
@@ -191,9 +205,9 @@ def cancel_session(session: Session, by, reason: str = "", *, now: datetime | No
     with transaction.atomic():
         session = lock_session(session)
         if by is not None and not (by.pk == session.mentor_id or by.is_staff):
-            raise NotAllowed("Only the session's mentor or staff can cancel the session.")
+            raise NotAllowed(gettext("Only the session's mentor or staff can cancel the session."))
         if session.status == Session.IN_PROGRESS and (by is None or not by.is_staff):
-            raise Conflict("A session in progress can only be ended, not cancelled.", code="already_started")
+            raise Conflict(gettext("A session in progress can only be ended, not cancelled."), code="already_started")
         _session_transition(session, Session.CANCELLED)
         result = _cancel_bookings(session, by, reason or "session cancelled", now)
         session.cancelled_at = now

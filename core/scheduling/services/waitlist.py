@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ..models import Booking, Session, WaitlistEntry
 from ..signals import waitlist_offered
@@ -30,18 +31,18 @@ def join_waitlist(session: Session, learner, *, now: datetime | None = None) -> 
     with transaction.atomic():
         session = lock_session(session)
         if session.mentor_id == learner.pk:
-            raise NotAllowed("You cannot wait for your own session.", code="own_session", field="session")
+            raise NotAllowed(gettext("You cannot wait for your own session."), code="own_session", field="session")
         if session.status != Session.SCHEDULED or session.starts_at <= now:
-            raise Conflict("This session cannot be booked any more.", code="not_bookable")
+            raise Conflict(gettext("This session cannot be booked any more."), code="not_bookable")
         if Booking.objects.active().filter(session=session, learner=learner).exists():
-            raise Conflict("You already have a seat in this session.", code="already_booked")
+            raise Conflict(gettext("You already have a seat in this session."), code="already_booked")
         existing = WaitlistEntry.objects.filter(
             session=session, learner=learner, status__in=WaitlistEntry.OPEN_STATUSES
         ).first()
         if existing is not None:
             return existing, False
         if seats_left(session, for_learner=learner, now=now) > 0:
-            raise Conflict("Seats are still free: book one instead.", code="seats_available")
+            raise Conflict(gettext("Seats are still free: book one instead."), code="seats_available")
         try:
             with transaction.atomic():
                 entry = WaitlistEntry.objects.create(session=session, learner=learner, created_at=now)
@@ -56,9 +57,9 @@ def leave_waitlist(entry: WaitlistEntry, by, *, now: datetime | None = None) -> 
     with transaction.atomic():
         entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
         if by.pk != entry.learner_id and not by.is_staff:
-            raise NotAllowed("This is someone else's place on the waitlist.")
+            raise NotAllowed(gettext("This is someone else's place on the waitlist."))
         if entry.status not in WaitlistEntry.OPEN_STATUSES:
-            raise Conflict("This waitlist place is already closed.", code="closed")
+            raise Conflict(gettext("This waitlist place is already closed."), code="closed")
         was_offered = entry.status == WaitlistEntry.OFFERED
         entry.status = WaitlistEntry.LEFT
         entry.save(update_fields=["status", "updated_at"])
@@ -101,11 +102,11 @@ def accept_offer(entry: WaitlistEntry, learner, *, now: datetime | None = None) 
     with transaction.atomic():
         entry = WaitlistEntry.objects.select_for_update().select_related("session").get(pk=entry.pk)
         if entry.learner_id != learner.pk:
-            raise NotAllowed("This offer was made to someone else.")
+            raise NotAllowed(gettext("This offer was made to someone else."))
         if entry.status != WaitlistEntry.OFFERED:
-            raise Conflict("There is no open offer on this waitlist place.", code="no_offer")
+            raise Conflict(gettext("There is no open offer on this waitlist place."), code="no_offer")
         if entry.offer_expires_at is None or entry.offer_expires_at <= now:
-            raise Conflict("The offer has expired.", code="offer_expired")
+            raise Conflict(gettext("The offer has expired."), code="offer_expired")
         booking = book_session(entry.session, learner, now=now)
         entry.refresh_from_db()
     return booking

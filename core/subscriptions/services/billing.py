@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from core.payments.services.gateways import Routed
 from core.plugins import (
@@ -41,12 +42,16 @@ def find_price(price_id: object) -> PlanPrice:
     try:
         pk = int(str(price_id))
     except (TypeError, ValueError):
-        raise SubscriptionError("Choose a plan price by its id.", code="unknown_plan", field="price") from None
+        raise SubscriptionError(gettext("Choose a plan price by its id."), code="unknown_plan", field="price") from None
     if not 1 <= pk <= 2**63 - 1:
-        raise SubscriptionError(f"No plan offers a price {pk}.", code="unknown_plan", field="price")
+        raise SubscriptionError(
+            gettext("No plan offers a price %(pk)s.") % {"pk": pk}, code="unknown_plan", field="price"
+        )
     price = offered_prices().filter(pk=pk).first()
     if price is None:
-        raise SubscriptionError(f"No plan offers a price {pk}.", code="unknown_plan", field="price")
+        raise SubscriptionError(
+            gettext("No plan offers a price %(pk)s.") % {"pk": pk}, code="unknown_plan", field="price"
+        )
     return price
 
 
@@ -80,7 +85,7 @@ class Started:
 
 def _require_mentor(user) -> None:
     if not getattr(user, "is_mentor", False):
-        raise SubscriptionNotAllowed("Premium plans are for mentors.", code="not_a_mentor")
+        raise SubscriptionNotAllowed(gettext("Premium plans are for mentors."), code="not_a_mentor")
 
 
 def start(mentor, price: PlanPrice, gateway_id: str, *, site_id: int | None = None) -> Started:
@@ -89,12 +94,17 @@ def start(mentor, price: PlanPrice, gateway_id: str, *, site_id: int | None = No
     routed = gateways.route(gateway_id, site_id)
     if not gateways.payment_gateways.supports(routed, price.currency, site_id):
         raise SubscriptionError(
-            f"{routed.display_name} does not take {price.currency}.", code="unsupported_currency", field="gateway"
+            gettext("%(display_name)s does not take %(currency)s.")
+            % {"display_name": routed.display_name, "currency": price.currency},
+            code="unsupported_currency",
+            field="gateway",
         )
     live = Subscription.objects.filter(mentor=mentor, status__in=Subscription.LIVE_STATUSES).first()
     if live is not None and live.status != Subscription.INCOMPLETE:
         raise SubscriptionConflict(
-            f"You already subscribe to {live.plan.name}; change or cancel that plan instead.", code="already_subscribed"
+            gettext("You already subscribe to %(name)s; change or cancel that plan instead.")
+            % {"name": live.plan.name},
+            code="already_subscribed",
         )
     price_reference = gateway_price(routed, price, site_id)
     earlier_customer = (
@@ -118,7 +128,9 @@ def start(mentor, price: PlanPrice, gateway_id: str, *, site_id: int | None = No
                 idempotency_key=f"pl-sub-{uuid.uuid4().hex}",
             )
         except IntegrityError:
-            raise SubscriptionConflict("A subscription of yours is being set up already.", code="busy") from None
+            raise SubscriptionConflict(
+                gettext("A subscription of yours is being set up already."), code="busy"
+            ) from None
     request = SubscriptionSetupRequest(
         idempotency_key=subscription.idempotency_key,
         customer_email=mentor.email,
@@ -147,7 +159,7 @@ def amount_display(price: PlanPrice) -> str:
 def confirm(subscription: Subscription, params: dict[str, str], *, site_id: int | None = None) -> Subscription:
     """Create the gateway's subscription from what the browser posted back (still waiting for the webhook)."""
     if subscription.status != Subscription.INCOMPLETE:
-        raise SubscriptionConflict("This subscription is not waiting for a card.", code="not_incomplete")
+        raise SubscriptionConflict(gettext("This subscription is not waiting for a card."), code="not_incomplete")
     if subscription.reference:
         return subscription  # a second post of the same form
     routed = gateways.route(subscription.gateway, site_id)
@@ -174,12 +186,13 @@ def confirm(subscription: Subscription, params: dict[str, str], *, site_id: int 
 def change_plan(subscription: Subscription, price: PlanPrice, *, site_id: int | None = None) -> Subscription:
     """Move to another plan price now; the gateway prorates the rest of the period."""
     if not subscription.grants_benefits() or not subscription.reference:
-        raise SubscriptionConflict("Only a subscription in good standing can change plan.", code="not_active")
+        raise SubscriptionConflict(gettext("Only a subscription in good standing can change plan."), code="not_active")
     if price.pk == subscription.price_id:
-        raise SubscriptionError("That is your plan already.", code="same_plan", field="price")
+        raise SubscriptionError(gettext("That is your plan already."), code="same_plan", field="price")
     if price.currency != subscription.price.currency:
         raise SubscriptionError(
-            f"Choose a price in {subscription.price.currency}, the currency you pay in.",
+            gettext("Choose a price in %(currency)s, the currency you pay in.")
+            % {"currency": subscription.price.currency},
             code="currency_mismatch",
             field="price",
         )
@@ -201,7 +214,7 @@ def change_plan(subscription: Subscription, price: PlanPrice, *, site_id: int | 
 def cancel(subscription: Subscription, *, site_id: int | None = None) -> Subscription:
     """Stop renewing: the benefits last until the end of the paid period (an unpaid attempt ends now)."""
     if subscription.status == Subscription.CANCELED:
-        raise SubscriptionConflict("This subscription has ended already.", code="ended")
+        raise SubscriptionConflict(gettext("This subscription has ended already."), code="ended")
     if not subscription.reference:
         Subscription.objects.filter(pk=subscription.pk).update(status=Subscription.CANCELED)
         subscription.refresh_from_db()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from core.payments.services import gateways as payment_gateways
 from core.payments.services.gateways import Routed
 from core.plugins import offers_subscriptions
@@ -24,7 +26,8 @@ def route(identifier: str, site_id: int | None = None) -> Routed:
         if routed.identifier == identifier:
             return routed
     raise SubscriptionError(
-        f"No payment gateway “{identifier}” that bills plans is enabled on this site.",
+        gettext("No payment gateway “%(identifier)s” that bills plans is enabled on this site.")
+        % {"identifier": identifier},
         code="unknown_gateway",
         field="gateway",
     )

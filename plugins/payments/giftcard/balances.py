@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.plugins import CheckoutInputError, GatewayError
 
@@ -90,11 +91,11 @@ def refund(reference: str, amount_minor: int, idempotency_key: str) -> GiftCardM
         return earlier
     paid = GiftCardMovement.objects.filter(kind=GiftCardMovement.DRAW, reference=reference).first()
     if paid is None:
-        raise GatewayError(f"No gift card payment has the reference {reference}.")
+        raise GatewayError(gettext("No gift card payment has the reference %(reference)s.") % {"reference": reference})
     with transaction.atomic():
         card = GiftCard.objects.select_for_update().get(pk=paid.card_id)
         if refunded_minor(reference) + amount_minor > paid.amount_minor:
-            raise GatewayError("The refund is more than what is left of this gift card payment.")
+            raise GatewayError(gettext("The refund is more than what is left of this gift card payment."))
         card.balance_minor += amount_minor
         card.save(update_fields=["balance_minor"])
         return GiftCardMovement.objects.create(

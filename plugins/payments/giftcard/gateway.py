@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.utils.translation import gettext, gettext_lazy
+
 from core.plugins import (
     CheckoutContext,
     CheckoutField,
@@ -35,8 +37,10 @@ class GiftCardGateway(PaymentGateway, InteractivePayments):
             pattern=CODE_PATTERN,
             pattern_message="A gift card code has 6 to 32 letters, digits and hyphens, e.g. GC-7KQ2-MX9P-4TZR.",
             transform="upper",
-            placeholder="GC-XXXX-XXXX-XXXX",
-            help_text="The code printed on your gift card. What is left on it stays for your next booking.",
+            placeholder=gettext_lazy("GC-XXXX-XXXX-XXXX"),
+            help_text=gettext_lazy(
+                "The code printed on your gift card. What is left on it stays for your next booking."
+            ),
         ),
     )
     confirms_at_start = True
@@ -59,7 +63,7 @@ class GiftCardGateway(PaymentGateway, InteractivePayments):
         return PaymentStart(reference=result.reference, status="succeeded", message=message)
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
-        raise WebhookError("gift card payments have no webhooks: they are settled while the learner pays")
+        raise WebhookError(gettext("gift card payments have no webhooks: they are settled while the learner pays"))
 
     def refund(self, request: RefundRequest) -> RefundResult:
         movement = balances.refund(request.reference, request.amount_minor, request.idempotency_key)

@@ -24,6 +24,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext
+
 from core.plugins import (
     CheckoutContext,
     PaymentGateway,
@@ -65,12 +67,12 @@ def verify(secret: str, body: bytes, value: str, tolerance: int = TOLERANCE_SECO
     try:
         stamp = int(parts["t"][0])
     except (KeyError, ValueError) as exc:
-        raise WebhookError("the signature header has no timestamp") from exc
+        raise WebhookError(gettext("the signature header has no timestamp")) from exc
     expected = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
     if not any(hmac.compare_digest(expected, candidate) for candidate in parts.get("v1", [])):
-        raise WebhookError("bad signature")
+        raise WebhookError(gettext("bad signature"))
     if abs((now if now is not None else time.time()) - stamp) > tolerance:
-        raise WebhookError(f"stale signature (older than {tolerance}s)")
+        raise WebhookError(gettext("stale signature (older than %(tolerance)ss)") % {"tolerance": tolerance})
 
 
 class ManualGateway(PaymentGateway):
@@ -110,10 +112,12 @@ class ManualGateway(PaymentGateway):
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
         if not self._webhook_secret:
-            raise WebhookError("webhooks of the manual gateway are off: no webhook secret is configured")
+            raise WebhookError(gettext("webhooks of the manual gateway are off: no webhook secret is configured"))
         signature = header(headers, SIGNATURE_HEADER)
         if not signature:
-            raise WebhookError(f"the {SIGNATURE_HEADER} header is missing")
+            raise WebhookError(
+                gettext("the %(SIGNATURE_HEADER)s header is missing") % {"SIGNATURE_HEADER": SIGNATURE_HEADER}
+            )
         verify(self._webhook_secret, body, signature)
         try:
             data: dict[str, Any] = json.loads(body)
@@ -132,7 +136,9 @@ class ManualGateway(PaymentGateway):
                 message=str(data.get("message") or ""),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise WebhookError(f"unexpected event shape: {type(exc).__name__}: {exc}") from exc
+            raise WebhookError(
+                gettext("unexpected event shape: %(type)s: %(exc)s") % {"type": type(exc).__name__, "exc": exc}
+            ) from exc
 
     def refund(self, request: RefundRequest) -> RefundResult:
         digest = hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:8].upper()

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import razorpay
 import requests
+from django.utils.translation import gettext
 from razorpay.errors import BadRequestError, ServerError, SignatureVerificationError
 from razorpay.errors import GatewayError as RazorpayGatewayError
 
@@ -60,12 +61,16 @@ def header(headers: Mapping[str, str], name: str) -> str:
 
 def _explain(exc: Exception) -> GatewayError:
     if isinstance(exc, requests.ConnectionError | requests.Timeout):
-        return GatewayError("Razorpay could not be reached. Nothing was charged; please try again in a moment.")
+        return GatewayError(
+            gettext("Razorpay could not be reached. Nothing was charged; please try again in a moment.")
+        )
     if isinstance(exc, BadRequestError):
-        return GatewayError(f"Razorpay refused the request: {exc}")
+        return GatewayError(gettext("Razorpay refused the request: %(exc)s") % {"exc": exc})
     if isinstance(exc, RazorpayGatewayError | ServerError):
-        return GatewayError(f"Razorpay failed: {exc or 'server error'}")
-    return GatewayError(f"Razorpay answered something unexpected ({type(exc).__name__}).")
+        return GatewayError(
+            gettext("Razorpay failed: %(exc_or_server_error)s") % {"exc_or_server_error": exc or "server error"}
+        )
+    return GatewayError(gettext("Razorpay answered something unexpected (%(type)s).") % {"type": type(exc).__name__})
 
 
 def receipt_for(idempotency_key: str) -> str:
@@ -182,15 +187,17 @@ class RazorpayGateway(RazorpaySubscriptions, PaymentGateway):
         payment_id = str(params.get("razorpay_payment_id") or "")
         signature = str(params.get("razorpay_signature") or "")
         if not (order_id and payment_id and signature):
-            raise GatewayError("Razorpay's answer is incomplete (order, payment and signature are needed).")
+            raise GatewayError(gettext("Razorpay's answer is incomplete (order, payment and signature are needed)."))
         if order_id != reference:
-            raise GatewayError("Razorpay's answer is for another order.")
+            raise GatewayError(gettext("Razorpay's answer is for another order."))
         try:
             self._client.utility.verify_payment_signature(
                 {"razorpay_order_id": order_id, "razorpay_payment_id": payment_id, "razorpay_signature": signature}
             )
         except SignatureVerificationError as exc:
-            raise GatewayError("Razorpay's payment signature does not match; the answer was not accepted.") from exc
+            raise GatewayError(
+                gettext("Razorpay's payment signature does not match; the answer was not accepted.")
+            ) from exc
         return PaymentReturn(reference=reference, status="processing", charge_reference=payment_id)
 
     def _explain_error(self, exc: Exception) -> GatewayError:
@@ -201,27 +208,29 @@ class RazorpayGateway(RazorpaySubscriptions, PaymentGateway):
         try:
             data = json.loads(payload)
         except ValueError as exc:
-            raise WebhookError("the body is not JSON") from exc
+            raise WebhookError(gettext("the body is not JSON")) from exc
         try:
             return self._event(event_id, data)
         except (KeyError, TypeError, ValueError) as exc:
-            raise WebhookError(f"unexpected event shape: {type(exc).__name__}: {exc}") from exc
+            raise WebhookError(
+                gettext("unexpected event shape: %(type)s: %(exc)s") % {"type": type(exc).__name__, "exc": exc}
+            ) from exc
 
     def _verified_body(self, body: bytes, headers: Mapping[str, str]) -> tuple[str, str]:
         """The body as text and the delivery's event id, once ``X-Razorpay-Signature`` is checked."""
         if not self._webhook_secret:
-            raise WebhookError("no Razorpay webhook secret is configured, so no event can be verified")
+            raise WebhookError(gettext("no Razorpay webhook secret is configured, so no event can be verified"))
         signature = header(headers, "X-Razorpay-Signature")
         if not signature:
-            raise WebhookError("the X-Razorpay-Signature header is missing")
+            raise WebhookError(gettext("the X-Razorpay-Signature header is missing"))
         try:
             payload = body.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise WebhookError("the body is not UTF-8") from exc
+            raise WebhookError(gettext("the body is not UTF-8")) from exc
         try:
             self._client.utility.verify_webhook_signature(payload, signature, self._webhook_secret)
         except SignatureVerificationError as exc:
-            raise WebhookError("bad signature") from exc
+            raise WebhookError(gettext("bad signature")) from exc
         # Razorpay names each delivery's event in a header; a retried delivery keeps it.
         event_id = header(headers, "X-Razorpay-Event-Id") or "sha256:" + hashlib.sha256(body).hexdigest()
         return payload, event_id
@@ -281,7 +290,9 @@ class RazorpayGateway(RazorpaySubscriptions, PaymentGateway):
             if not payment_id:
                 captured = self._captured_payment(request.reference)
                 if captured is None:
-                    raise GatewayError("Razorpay has no captured payment for this order, so nothing can be refunded.")
+                    raise GatewayError(
+                        gettext("Razorpay has no captured payment for this order, so nothing can be refunded.")
+                    )
                 payment_id = str(captured["id"])
             refund = self._client.payment.refund(
                 payment_id,
@@ -303,7 +314,7 @@ class RazorpayGateway(RazorpaySubscriptions, PaymentGateway):
         except _ERRORS as exc:
             raise _explain(exc) from exc
         if status == "failed":
-            raise GatewayError("Razorpay could not refund this payment.")
+            raise GatewayError(gettext("Razorpay could not refund this payment."))
         return result
 
     def lookup(self, reference: str) -> PaymentState | None:

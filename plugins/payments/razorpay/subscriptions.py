@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import razorpay
+from django.utils.translation import gettext
 
 from core.plugins import (
     GatewayError,
@@ -122,7 +123,7 @@ class RazorpaySubscriptions(SubscriptionGateway):
 
     def begin_subscription(self, request: SubscriptionSetupRequest) -> SubscriptionSetup:
         if not request.price_reference:
-            raise GatewayError("No Razorpay plan was given for the subscription.")
+            raise GatewayError(gettext("No Razorpay plan was given for the subscription."))
         plan = self._call(self._client.plan.fetch, request.price_reference)
         data: dict[str, Any] = {
             "plan_id": request.price_reference,
@@ -148,10 +149,10 @@ class RazorpaySubscriptions(SubscriptionGateway):
         payment_id = str(request.params.get("razorpay_payment_id") or "")
         signature = str(request.params.get("razorpay_signature") or "")
         if not sub_id or sub_id != request.customer_reference:
-            raise GatewayError("Razorpay's answer is for another subscription.")
+            raise GatewayError(gettext("Razorpay's answer is for another subscription."))
         expected = hmac.new(self._key_secret.encode(), f"{payment_id}|{sub_id}".encode(), hashlib.sha256).hexdigest()
         if not payment_id or not hmac.compare_digest(expected, signature):
-            raise GatewayError("Razorpay's answer could not be verified; nothing was recorded.")
+            raise GatewayError(gettext("Razorpay's answer could not be verified; nothing was recorded."))
         return self._state(self._call(self._client.subscription.fetch, sub_id))
 
     def change_subscription(self, reference: str, price_reference: str, idempotency_key: str) -> SubscriptionState:
@@ -171,11 +172,13 @@ class RazorpaySubscriptions(SubscriptionGateway):
         try:
             data = json.loads(payload)
         except ValueError as exc:
-            raise WebhookError("the body is not JSON") from exc
+            raise WebhookError(gettext("the body is not JSON")) from exc
         try:
             return self._subscription_event(event_id, data)
         except (KeyError, TypeError, ValueError) as exc:
-            raise WebhookError(f"unexpected event shape: {type(exc).__name__}: {exc}") from exc
+            raise WebhookError(
+                gettext("unexpected event shape: %(type)s: %(exc)s") % {"type": type(exc).__name__, "exc": exc}
+            ) from exc
 
     @staticmethod
     def _subscription_event(event_id: str, data: Mapping[str, Any]) -> SubscriptionEvent:

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import stripe
+from django.utils.translation import gettext
 
 from core.plugins import (
     CheckoutContext,
@@ -72,11 +73,13 @@ def _id(value: Any) -> str:
 
 def _explain(exc: stripe.StripeError) -> GatewayError:
     if isinstance(exc, stripe.APIConnectionError):
-        return GatewayError("Stripe could not be reached. Nothing was charged; please try again in a moment.")
+        return GatewayError(gettext("Stripe could not be reached. Nothing was charged; please try again in a moment."))
     if isinstance(exc, stripe.AuthenticationError):
-        return GatewayError("Stripe refused the site's API key. An administrator must check the Stripe settings.")
+        return GatewayError(
+            gettext("Stripe refused the site's API key. An administrator must check the Stripe settings.")
+        )
     message = exc.user_message or getattr(exc, "_message", None) or "no details"
-    return GatewayError(f"Stripe refused the request: {message}")
+    return GatewayError(gettext("Stripe refused the request: %(message)s") % {"message": message})
 
 
 class StripeGateway(StripeSubscriptions, PaymentGateway):
@@ -155,27 +158,32 @@ class StripeGateway(StripeSubscriptions, PaymentGateway):
         try:
             return self._event(data)
         except (KeyError, TypeError, ValueError) as exc:
-            raise WebhookError(f"unexpected event shape: {type(exc).__name__}: {exc}") from exc
+            raise WebhookError(
+                gettext("unexpected event shape: %(type)s: %(exc)s") % {"type": type(exc).__name__, "exc": exc}
+            ) from exc
 
     def _verified(self, body: bytes, headers: Mapping[str, str]) -> str:
         """The body as text once its ``Stripe-Signature`` is checked; :class:`WebhookError` otherwise."""
         if not self._webhook_secret:
-            raise WebhookError("no Stripe webhook secret is configured, so no event can be verified")
+            raise WebhookError(gettext("no Stripe webhook secret is configured, so no event can be verified"))
         signature = header(headers, "Stripe-Signature")
         if not signature:
-            raise WebhookError("the Stripe-Signature header is missing")
+            raise WebhookError(gettext("the Stripe-Signature header is missing"))
         try:
             payload = body.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise WebhookError("the body is not UTF-8") from exc
+            raise WebhookError(gettext("the body is not UTF-8")) from exc
         try:
             stripe.Webhook.construct_event(
                 payload, signature, self._webhook_secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
             )
         except stripe.SignatureVerificationError as exc:
-            raise WebhookError(f"bad or stale signature: {exc.user_message or exc}") from exc
+            raise WebhookError(
+                gettext("bad or stale signature: %(user_message_or_exc)s")
+                % {"user_message_or_exc": exc.user_message or exc}
+            ) from exc
         except ValueError as exc:
-            raise WebhookError("the body is not JSON") from exc
+            raise WebhookError(gettext("the body is not JSON")) from exc
         return payload
 
     @staticmethod
@@ -231,7 +239,9 @@ class StripeGateway(StripeSubscriptions, PaymentGateway):
         except stripe.StripeError as exc:
             raise _explain(exc) from exc
         if refund.status in ("failed", "canceled"):
-            raise GatewayError(f"Stripe could not refund: the refund is {refund.status}.")
+            raise GatewayError(
+                gettext("Stripe could not refund: the refund is %(status)s.") % {"status": refund.status}
+            )
         return RefundResult(
             refund_reference=refund.id,
             status="succeeded" if refund.status == "succeeded" else "pending",

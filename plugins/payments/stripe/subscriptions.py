@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import stripe
+from django.utils.translation import gettext
 
 from core.plugins import (
     GatewayError,
@@ -163,11 +164,11 @@ class StripeSubscriptions(SubscriptionGateway):
     def create_subscription(self, request: SubscriptionRequest) -> SubscriptionState:
         setup_id = str(request.params.get("setup_intent") or "")
         if not setup_id.startswith("seti_"):
-            raise GatewayError("The card was not saved: no Stripe SetupIntent came back from the browser.")
+            raise GatewayError(gettext("The card was not saved: no Stripe SetupIntent came back from the browser."))
         try:
             setup = self._client.v1.setup_intents.retrieve(setup_id).to_dict()
             if setup.get("status") != "succeeded" or _id(setup.get("customer")) != request.customer_reference:
-                raise GatewayError("The card was not saved at Stripe; please enter it again.")
+                raise GatewayError(gettext("The card was not saved at Stripe; please enter it again."))
             method_id = _id(setup.get("payment_method"))
             method = self._client.v1.payment_methods.retrieve(method_id).to_dict()
             if _id(method.get("customer")) != request.customer_reference:
@@ -219,7 +220,9 @@ class StripeSubscriptions(SubscriptionGateway):
         try:
             return self._subscription_event(data)
         except (KeyError, TypeError, ValueError) as exc:
-            raise WebhookError(f"unexpected event shape: {type(exc).__name__}: {exc}") from exc
+            raise WebhookError(
+                gettext("unexpected event shape: %(type)s: %(exc)s") % {"type": type(exc).__name__, "exc": exc}
+            ) from exc
 
     def _verified(self, body: bytes, headers: Mapping[str, str]) -> str:
         raise NotImplementedError("supplied by StripeGateway, which this mixin is part of")

@@ -57,6 +57,13 @@ from plugins.recommenders.common import (
     user_item_matrix,
 )
 
+
+def gettext_noop(message: str) -> str:
+    """Mark ``message`` for the catalogue (makemessages) without translating it: safe at import,
+    before Django's settings exist; the core translates it where it is shown."""
+    return message
+
+
 peerlearn_meta = PluginMeta(
     name="Collaborative filtering",
     version="1.0.0",
@@ -140,6 +147,12 @@ peerlearn_meta = PluginMeta(
 
 _VERBS = {"book": "booked", "attend": "booked", "rate": "rated", "click": "looked at", "view": "looked at"}
 _ALSO = {"booked": "also booked this", "rated": "also rated this", "looked at": "also liked this"}
+# The whole reasons this plugin gives, for the catalogue: the core shows them translated.
+REASONS = {
+    "booked": gettext_noop("learners who booked {because} also booked this"),
+    "rated": gettext_noop("learners who rated {because} also rated this"),
+    "looked at": gettext_noop("learners who looked at {because} also liked this"),
+}
 
 
 class SurpriseSVDRecommender(IndexedRecommender):
@@ -418,7 +431,7 @@ class EaseRecommender(IndexedRecommender):
         for pos, source_row in zip(top.tolist(), sources.tolist(), strict=True):
             source = self.items[source_row]
             verb = verbs.get(source, "booked")
-            reasons[candidates[pos]] = f"learners who {verb} {{because}} {_ALSO[verb]}"
+            reasons[candidates[pos]] = REASONS.get(verb) or f"learners who {verb} {{because}} {_ALSO[verb]}"
             because[candidates[pos]] = [source]
         return RecommenderScores(scores=scores, reasons=reasons, because=because)
 

@@ -44,6 +44,13 @@ from plugins.recommenders.common import (
     unscored,
 )
 
+
+def gettext_noop(message: str) -> str:
+    """Mark ``message`` for the catalogue (makemessages) without translating it: safe at import,
+    before Django's settings exist; the core translates it where it is shown."""
+    return message
+
+
 peerlearn_meta = PluginMeta(
     name="Content similarity",
     version="1.0.0",
@@ -262,7 +269,7 @@ class ContentRecommender(IndexedRecommender):
             closest = np.argmax(similar, axis=0)
             for n, (key, _) in enumerate(unexplained):
                 if similar[closest[n], n] > 0:
-                    reasons[key] = "similar to {because}"
+                    reasons[key] = gettext_noop("similar to {because}")
                     because[key] = [self.items[hist_idx[closest[n]]]]
         return reasons, because
 

@@ -14,6 +14,15 @@
 (function () {
   "use strict";
 
+  // Django's JavaScript catalogue (/jsi18n/, loaded first by base.html) defines these; English without it.
+  var gettext = window.gettext || function (message) { return message; };
+  var ngettext = window.ngettext || function (one, many, count) { return count === 1 ? one : many; };
+  var interpolate = window.interpolate || function (format, values, named) {
+    return named
+      ? format.replace(/%\((\w+)\)s/g, function (match, key) { return String(values[key]); })
+      : format.replace(/%s/g, function () { return String(values.shift()); });
+  };
+
   var root = document.querySelector("[data-conversation]");
   if (!root) return;
   var conversationId = Number(root.getAttribute("data-conversation"));
@@ -80,7 +89,7 @@
       var holder = node.querySelector('[data-slot="attachment"]');
       var link = node.querySelector('[data-slot="attachment-link"]');
       link.href = item.attachment.url;
-      link.textContent = "Attachment: " + item.attachment.name;
+      link.textContent = interpolate(gettext("Attachment: %s"), [item.attachment.name]);
       holder.hidden = false;
     }
     var time = node.querySelector('[data-slot="time"]');
@@ -121,14 +130,14 @@
   }
 
   function reasonOf(body) {
-    if (!body || typeof body !== "object") return "The message could not be sent; try again.";
+    if (!body || typeof body !== "object") return gettext("The message could not be sent; try again.");
     if (body.errors) {
       for (var field in body.errors) {
         var messages = body.errors[field];
         if (messages && messages.length) return String(messages[0]);
       }
     }
-    return String(body.detail || "The message could not be sent; try again.");
+    return String(body.detail || gettext("The message could not be sent; try again."));
   }
 
   if (form && sendUrl && window.fetch && window.FormData) {
@@ -166,7 +175,7 @@
           }
         })
         .catch(function () {
-          showError("The message could not be sent (offline?); try again.");
+          showError(gettext("The message could not be sent (offline?); try again."));
         })
         .then(function () {
           if (button) button.disabled = false;

@@ -14,6 +14,15 @@
 (function () {
   "use strict";
 
+  // Django's JavaScript catalogue (/jsi18n/, loaded first by base.html) defines these; English without it.
+  var gettext = window.gettext || function (message) { return message; };
+  var ngettext = window.ngettext || function (one, many, count) { return count === 1 ? one : many; };
+  var interpolate = window.interpolate || function (format, values, named) {
+    return named
+      ? format.replace(/%\((\w+)\)s/g, function (match, key) { return String(values[key]); })
+      : format.replace(/%s/g, function () { return String(values.shift()); });
+  };
+
   var counter = 0;
 
   function fold(text) {
@@ -25,7 +34,7 @@
     if (!select || root.hasAttribute("data-enhanced")) return;
     root.setAttribute("data-enhanced", "");
     var uid = "ms" + ++counter;
-    var placeholder = root.getAttribute("data-placeholder") || "Type to search…";
+    var placeholder = root.getAttribute("data-placeholder") || gettext("Type to search…");
 
     var box = document.createElement("div");
     box.className = "ms-box";
@@ -59,7 +68,7 @@
     var name = label ? label.textContent.trim() : select.name;
     if (label) label.htmlFor = input.id;
     list.setAttribute("aria-label", name);
-    chips.setAttribute("aria-label", "Chosen: " + name);
+    chips.setAttribute("aria-label", interpolate(gettext("Chosen: %s"), [name]));
 
     box.appendChild(chips);
     box.appendChild(input);
@@ -138,7 +147,7 @@
         var remove = document.createElement("button");
         remove.type = "button";
         remove.className = "ms-remove";
-        remove.setAttribute("aria-label", "Remove " + entry.option.textContent);
+        remove.setAttribute("aria-label", interpolate(gettext("Remove %s"), [entry.option.textContent]));
         remove.textContent = "×";
         remove.addEventListener("click", function () {
           toggle(index);

@@ -22,6 +22,15 @@
 (function () {
   "use strict";
 
+  // Django's JavaScript catalogue (/jsi18n/, loaded first by base.html) defines these; English without it.
+  var gettext = window.gettext || function (message) { return message; };
+  var ngettext = window.ngettext || function (one, many, count) { return count === 1 ? one : many; };
+  var interpolate = window.interpolate || function (format, values, named) {
+    return named
+      ? format.replace(/%\((\w+)\)s/g, function (match, key) { return String(values[key]); })
+      : format.replace(/%s/g, function () { return String(values.shift()); });
+  };
+
   if (window.PeerLearnNotifications) return; // the bell may appear twice (mobile + desktop)
 
   var script =
@@ -49,10 +58,10 @@
       badge.hidden = count === 0;
     });
     document.querySelectorAll("[data-notification-count-label]").forEach(function (label) {
-      label.textContent = count === 0 ? "none unread" : count + " unread";
+      label.textContent = count === 0 ? gettext("none unread") : interpolate(ngettext("%s unread", "%s unread", count), [count]);
     });
     document.querySelectorAll("[data-notification-unread-text]").forEach(function (label) {
-      label.textContent = count === 0 ? "All caught up" : count + " unread";
+      label.textContent = count === 0 ? gettext("All caught up") : interpolate(ngettext("%s unread", "%s unread", count), [count]);
     });
     document.querySelectorAll("[data-notification-unread-suffix]").forEach(function (label) {
       label.textContent = count === 0 ? "" : " (" + count + " unread)";
@@ -67,7 +76,7 @@
       badge.hidden = count === 0;
     });
     document.querySelectorAll("[data-message-count-label]").forEach(function (label) {
-      label.textContent = count === 0 ? "none unread" : count + " unread";
+      label.textContent = count === 0 ? gettext("none unread") : interpolate(ngettext("%s unread", "%s unread", count), [count]);
     });
   }
 
@@ -205,7 +214,7 @@
       if (!sent.own && !document.querySelector('[data-conversation="' + sent.conversation + '"]')) {
         toast({
           id: "message-" + sent.id,
-          title: "Message from " + ((sent.sender && sent.sender.name) || "someone"),
+          title: interpolate(gettext("Message from %s"), [(sent.sender && sent.sender.name) || gettext("someone")]),
           body: sent.body || (sent.attachment ? sent.attachment.name : ""),
           href: "/messages/" + encodeURIComponent(sent.conversation) + "/",
         });

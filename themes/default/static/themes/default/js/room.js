@@ -22,6 +22,13 @@
 (() => {
   "use strict";
 
+  // Django's JavaScript catalogue (/jsi18n/, loaded before this file) defines these; English without it.
+  const gettext = window.gettext || ((message) => message);
+  const ngettext = window.ngettext || ((one, many, count) => (count === 1 ? one : many));
+  const interpolate = window.interpolate || ((format, values, named) => (named
+    ? format.replace(/%\((\w+)\)s/g, (match, key) => String(values[key]))
+    : format.replace(/%s/g, () => String(values.shift()))));
+
   const configElement = document.getElementById("room-config");
   if (!configElement) return;
   const config = JSON.parse(configElement.textContent);
@@ -53,6 +60,7 @@
     participants: $("participants"),
     peopleCount: $("people-count"),
     chatLog: $("chat-log"),
+    announcer: $("room-announcer"),
     chatForm: $("chat-form"),
     chatInput: $("chat-input"),
     chatError: $("chat-error"),
@@ -65,20 +73,20 @@
 
   // Close codes the server uses for good (core/rooms/services.py): do not reconnect.
   const FATAL = {
-    4000: ["The session has ended", "The mentor ended the session. The chat and attendance stay with the session."],
-    4001: ["You joined from somewhere else", "This room is open in another tab or device; this one was closed."],
-    4400: ["This room uses another video service", "Reload the page to get the right one."],
-    4401: ["Please log in again", "Your login has expired. Log in, then come back to this page."],
-    4403: ["You can't join this room", "Only the session's mentor and its confirmed learners can join."],
-    4404: ["This session does not exist", ""],
-    4408: ["You were disconnected", "The page did not join in time. Reload it to try again."],
-    4409: ["The room is full", "The video service of this site carries no more people in one room."],
-    4410: ["The room is closed", "The session has ended, was cancelled, or was not started in time."],
-    4425: ["The room is not open yet", "Reload the page when the room opens."],
-    4429: ["Disconnected for sending too much", "Reload the page to join again."],
-    4503: ["Video is not available", "No video service is enabled on this site."],
+    4000: [gettext("The session has ended"), gettext("The mentor ended the session. The chat and attendance stay with the session.")],
+    4001: [gettext("You joined from somewhere else"), gettext("This room is open in another tab or device; this one was closed.")],
+    4400: [gettext("This room uses another video service"), gettext("Reload the page to get the right one.")],
+    4401: [gettext("Please log in again"), gettext("Your login has expired. Log in, then come back to this page.")],
+    4403: [gettext("You can't join this room"), gettext("Only the session's mentor and its confirmed learners can join.")],
+    4404: [gettext("This session does not exist"), ""],
+    4408: [gettext("You were disconnected"), gettext("The page did not join in time. Reload it to try again.")],
+    4409: [gettext("The room is full"), gettext("The video service of this site carries no more people in one room.")],
+    4410: [gettext("The room is closed"), gettext("The session has ended, was cancelled, or was not started in time.")],
+    4425: [gettext("The room is not open yet"), gettext("Reload the page when the room opens.")],
+    4429: [gettext("Disconnected for sending too much"), gettext("Reload the page to join again.")],
+    4503: [gettext("Video is not available"), gettext("No video service is enabled on this site.")],
   };
-  const STATUS_LABEL = { scheduled: "Scheduled", in_progress: "In progress", completed: "Completed", cancelled: "Cancelled" };
+  const STATUS_LABEL = { scheduled: gettext("Scheduled"), in_progress: gettext("In progress"), completed: gettext("Completed"), cancelled: gettext("Cancelled") };
 
   const state = {
     stream: new MediaStream(),
@@ -155,19 +163,28 @@
   // --- camera and microphone -------------------------------------------------------------
 
   function mediaErrorMessage(error, kind) {
-    const what = kind === "audio" ? "microphone" : "camera";
+    const audio = kind === "audio";
     switch (error && error.name) {
       case "NotAllowedError":
       case "SecurityError":
-        return `Your browser blocked the ${what}. Allow camera and microphone for this site (the icon in the address bar), then press “Try my camera again”. You can also join without them.`;
+        return (audio
+          ? gettext("Your browser blocked the microphone. Allow camera and microphone for this site (the icon in the address bar), then press “Try my camera again”. You can also join without them.")
+          : gettext("Your browser blocked the camera. Allow camera and microphone for this site (the icon in the address bar), then press “Try my camera again”. You can also join without them."));
       case "NotFoundError":
       case "OverconstrainedError":
-        return `No ${what} was found. Connect one and press “Try my camera again”, or join without it: you will still see and hear the others.`;
+        return (audio
+          ? gettext("No microphone was found. Connect one and press “Try my camera again”, or join without it: you will still see and hear the others.")
+          : gettext("No camera was found. Connect one and press “Try my camera again”, or join without it: you will still see and hear the others."));
       case "NotReadableError":
       case "AbortError":
-        return `Your ${what} is busy in another application. Close it there, then press “Try my camera again”.`;
+        return (audio
+          ? gettext("Your microphone is busy in another application. Close it there, then press “Try my camera again”.")
+          : gettext("Your camera is busy in another application. Close it there, then press “Try my camera again”."));
       default:
-        return `The ${what} could not be started (${(error && error.message) || "unknown error"}).`;
+        return interpolate(
+          audio ? gettext("The microphone could not be started (%s).") : gettext("The camera could not be started (%s)."),
+          [(error && error.message) || gettext("unknown error")]
+        );
     }
   }
 
@@ -189,7 +206,7 @@
   async function startMedia() {
     const problems = [];
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      problems.push("This page needs a secure connection (https) to use your camera and microphone. You can still join to see and hear the others.");
+      problems.push(gettext("This page needs a secure connection (https) to use your camera and microphone. You can still join to see and hear the others."));
     } else {
       if (!state.mic) {
         try {
@@ -238,7 +255,9 @@
       track.enabled = kind === "audio" ? state.audioOn : state.videoOn;
       track.addEventListener("ended", () => {
         if ((kind === "audio" ? state.mic : state.camera) === track) {
-          notice(`Your ${kind === "audio" ? "microphone" : "camera"} stopped (unplugged?). Choose another one in the list.`);
+          notice(kind === "audio"
+            ? gettext("Your microphone stopped (unplugged?). Choose another one in the list.")
+            : gettext("Your camera stopped (unplugged?). Choose another one in the list."));
         }
       });
     }
@@ -249,8 +268,8 @@
   async function listDevices() {
     if (!navigator.mediaDevices || !navigator.mediaDevices.enumerateDevices) return;
     const devices = await navigator.mediaDevices.enumerateDevices();
-    fillSelect(el.cameraSelect, devices.filter((d) => d.kind === "videoinput"), state.camera, "Camera");
-    fillSelect(el.micSelect, devices.filter((d) => d.kind === "audioinput"), state.mic, "Microphone");
+    fillSelect(el.cameraSelect, devices.filter((d) => d.kind === "videoinput"), state.camera, gettext("Camera"));
+    fillSelect(el.micSelect, devices.filter((d) => d.kind === "audioinput"), state.mic, gettext("Microphone"));
   }
 
   function fillSelect(select, devices, track, label) {
@@ -271,7 +290,7 @@
     if (el.preview.srcObject !== state.stream) el.preview.srcObject = state.stream;
     const visible = Boolean(state.camera) && el.joinVideo.checked;
     show(el.previewOff, !visible);
-    text(el.previewOff, state.camera ? "Your camera is off" : "No camera");
+    text(el.previewOff, state.camera ? gettext("Your camera is off") : gettext("No camera"));
     el.preview.play().catch(() => {});
   }
 
@@ -388,7 +407,7 @@
     }
     state.reconnectAttempt += 1;
     const delay = Math.min(10000, 500 * 2 ** Math.min(state.reconnectAttempt - 1, 5)) + Math.random() * 300;
-    notice(`Connection to the room lost. Reconnecting in ${Math.ceil(delay / 1000)} s… The call continues where it can.`);
+    notice(interpolate(gettext("Connection to the room lost. Reconnecting in %s s… The call continues where it can."), [Math.ceil(delay / 1000)]));
     state.reconnectTimer = setTimeout(connect, delay);
   }
 
@@ -397,12 +416,12 @@
       const response = await fetch(`/api/sessions/${config.sessionId}/room/`, { credentials: "same-origin", headers: { Accept: "application/json" } });
       const body = await response.json().catch(() => ({}));
       if (!response.ok) {
-        finish("You can't rejoin this room", body.detail || `The server answered ${response.status}.`);
+        finish(gettext("You can't rejoin this room"), body.detail || interpolate(gettext("The server answered %s."), [response.status]));
         return true;
       }
       if (body.state && body.state !== "ready") {
         if (body.state === "ended") show(document.getElementById("rate-session"), true);
-        finish(body.state === "ended" ? "The session has ended" : "The room is closed", body.message || "");
+        finish(body.state === "ended" ? gettext("The session has ended") : gettext("The room is closed"), body.message || "");
         return true;
       }
     } catch (error) {
@@ -431,6 +450,7 @@
       case "join":
         addPeer(message.peer);
         renderPeople();
+        announce(interpolate(gettext("%s joined the session."), [(message.peer && message.peer.display_name) || gettext("Participant")]));
         return;
       case "leave":
         return onLeave(message);
@@ -441,6 +461,9 @@
       case "ice":
         return state.media ? undefined : onIce(message);
       case "chat":
+        if (message.id && !state.chatIds.has(message.id) && !(state.me && state.me.user_id === message.user_id)) {
+          announce(interpolate(gettext("%(name)s says: %(text)s"), { name: message.display_name, text: message.text }, true));
+        }
         return addChat(message);
       case "mute": {
         const peer = state.peers.get(message.from);
@@ -469,8 +492,8 @@
         // A learner's seat is completed when the session ends: invite the rating right here.
         if (message.status !== "cancelled") show(document.getElementById("rate-session"), true);
         finish(
-          message.status === "cancelled" ? "The session was cancelled" : "The session has ended",
-          "Thank you! The chat and attendance stay with the session."
+          message.status === "cancelled" ? gettext("The session was cancelled") : gettext("The session has ended"),
+          gettext("Thank you! The chat and attendance stay with the session.")
         );
         return;
       case "error":
@@ -509,7 +532,7 @@
       show(el.toggleLowBandwidth, typeof media.setLowBandwidth === "function");
     }
     renderPeople();
-    if (reconnected) notice("Reconnected.", { level: "success", timeout: 4000 });
+    if (reconnected) notice(gettext("Reconnected."), { level: "success", timeout: 4000 });
     else notice("");
   }
 
@@ -519,13 +542,14 @@
     const name = peer.info.display_name;
     removePeer(message.peer_id);
     renderPeople();
-    if (message.reason === "disconnected") notice(`${name} lost the connection; they will be back when it returns.`, { timeout: 8000 });
+    announce(interpolate(gettext("%s left the session."), [name]));
+    if (message.reason === "disconnected") notice(interpolate(gettext("%s lost the connection; they will be back when it returns."), [name]), { timeout: 8000 });
   }
 
   function onError(message) {
     if (message.fatal) {
       const fatal = { replaced: FATAL[4001], full: FATAL[4409] }[message.code];
-      finish(fatal ? fatal[0] : "You can't be in this room now", message.message, { canRejoin: message.code === "replaced" });
+      finish(fatal ? fatal[0] : gettext("You can't be in this room now"), message.message, { canRejoin: message.code === "replaced" });
       return;
     }
     if (message.ref === "chat" || message.field === "text") {
@@ -552,7 +576,7 @@
     }
     peer = {
       id: info.peer_id,
-      info: Object.assign({ display_name: "Participant", role: "learner", audio: true, video: true, screen: false }, info),
+      info: Object.assign({ display_name: gettext("Participant"), role: "learner", audio: true, video: true, screen: false }, info),
       pc: null,
       polite: true,
       makingOffer: false,
@@ -595,7 +619,7 @@
   function mediaTransport() {
     if (state.media || !config.mediaScript) return state.media;
     if (!window.peerlearnMedia) {
-      notice("The video service's script did not load. Reload the page to try again.");
+      notice(gettext("The video service's script did not load. Reload the page to try again."));
       return null;
     }
     state.media = window.peerlearnMedia.create({
@@ -731,11 +755,11 @@
       peer.restartTimer = null;
       if (peer.interrupted) {
         peer.interrupted = false;
-        notice(`Connection to ${peer.info.display_name} is back.`, { level: "success", timeout: 4000 });
+        notice(interpolate(gettext("Connection to %s is back."), [peer.info.display_name]), { level: "success", timeout: 4000 });
       }
     } else if (status === "disconnected" || status === "failed") {
       peer.interrupted = true;
-      notice(`Connection to ${peer.info.display_name} interrupted. Reconnecting…`);
+      notice(interpolate(gettext("Connection to %s interrupted. Reconnecting…"), [peer.info.display_name]));
       if (!peer.restartTimer) {
         // The newcomer side restarts at once on failure; the other side gives it a head start.
         const wait = (status === "failed" ? 0 : 3000) + (peer.polite ? 4000 : 0);
@@ -873,7 +897,7 @@
         // Autoplay with sound was refused: play muted and let a click unmute.
         video.muted = true;
         video.play().catch(() => {});
-        notice("Click anywhere on the page to hear the others.", { timeout: 8000 });
+        notice(gettext("Click anywhere on the page to hear the others."), { timeout: 8000 });
         document.addEventListener("click", () => (video.muted = false), { once: true });
       });
     }
@@ -882,11 +906,13 @@
     if (peer.info.screen) tile.dataset.screen = "";
     else delete tile.dataset.screen;
     text(tile.querySelector(".room-avatar"), initials(peer.info.display_name));
-    const role = peer.info.role === "mentor" ? " · mentor" : "";
-    text(tile.querySelector(".room-label"), `${peer.info.display_name}${role}${peer.info.audio === false ? " · muted" : ""}${peer.info.screen ? " · sharing screen" : ""}`);
+    const role = peer.info.role === "mentor" ? " · " + gettext("mentor") : "";
+    const muted = peer.info.audio === false ? " · " + gettext("muted") : "";
+    const sharing = peer.info.screen ? " · " + gettext("sharing screen") : "";
+    text(tile.querySelector(".room-label"), `${peer.info.display_name}${role}${muted}${sharing}`);
     const quality = tile.querySelector(".room-quality");
     quality.dataset.quality = peer.stats.quality;
-    text(quality, { good: "Good connection", fair: "Fair connection", poor: "Poor connection", connecting: "Connecting…" }[peer.stats.quality]);
+    text(quality, { good: gettext("Good connection"), fair: gettext("Fair connection"), poor: gettext("Poor connection"), connecting: gettext("Connecting…") }[peer.stats.quality]);
   }
 
   function renderPeople() {
@@ -911,6 +937,14 @@
       el.participants.appendChild(item);
     }
     text(el.peopleCount, `(${rows.length})`);
+  }
+
+  // Screen readers hear joins, leaves and others' chat lines through one polite live region
+  // (#room-announcer); the chat log itself is not live, so history on (re)joining is not read out.
+  function announce(message) {
+    if (!el.announcer || !message) return;
+    el.announcer.textContent = "";
+    window.setTimeout(() => { el.announcer.textContent = message; }, 50);
   }
 
   function addChat(line) {
@@ -958,7 +992,7 @@
     state.audioOn = on;
     if (state.mic) state.mic.enabled = on;
     el.toggleMic.setAttribute("aria-pressed", String(!on));
-    text(el.toggleMic, on ? "Mute" : "Unmute");
+    text(el.toggleMic, on ? gettext("Mute") : gettext("Unmute"));
     send({ type: "mute", audio: Boolean(state.mic && on), video: Boolean(state.camera && state.videoOn) });
     renderLocalTile();
     renderPeople();
@@ -968,7 +1002,7 @@
     state.videoOn = on;
     if (state.camera) state.camera.enabled = on;
     el.toggleCamera.setAttribute("aria-pressed", String(!on));
-    text(el.toggleCamera, on ? "Turn camera off" : "Turn camera on");
+    text(el.toggleCamera, on ? gettext("Turn camera off") : gettext("Turn camera on"));
     send({ type: "mute", audio: Boolean(state.mic && state.audioOn), video: Boolean(state.camera && on) });
     renderLocalTile();
     renderPeople();
@@ -976,21 +1010,21 @@
 
   async function startScreen() {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getDisplayMedia) {
-      notice("This browser cannot share a screen.", { timeout: 6000 });
+      notice(gettext("This browser cannot share a screen."), { timeout: 6000 });
       return;
     }
     let stream;
     try {
       stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: false });
     } catch (error) {
-      if (error && error.name !== "NotAllowedError") notice(`Screen sharing failed: ${error.message}`, { timeout: 6000 });
+      if (error && error.name !== "NotAllowedError") notice(interpolate(gettext("Screen sharing failed: %s"), [error.message]), { timeout: 6000 });
       return;
     }
     state.screen = stream.getVideoTracks()[0];
     state.screen.addEventListener("ended", () => stopScreen(true));
     replaceOutgoing("video", state.screen);
     el.toggleScreen.setAttribute("aria-pressed", "true");
-    text(el.toggleScreen, "Stop sharing");
+    text(el.toggleScreen, gettext("Stop sharing"));
     send({ type: "screen", active: true });
   }
 
@@ -1001,7 +1035,7 @@
     track.stop();
     replaceOutgoing("video", state.camera);
     el.toggleScreen.setAttribute("aria-pressed", "false");
-    text(el.toggleScreen, "Share screen");
+    text(el.toggleScreen, gettext("Share screen"));
     if (tell) send({ type: "screen", active: false });
   }
 
@@ -1011,15 +1045,15 @@
     if (state.mic) state.mic.enabled = state.audioOn;
     if (state.camera) state.camera.enabled = state.videoOn;
     el.toggleMic.setAttribute("aria-pressed", String(!state.audioOn));
-    text(el.toggleMic, state.audioOn ? "Mute" : "Unmute");
+    text(el.toggleMic, state.audioOn ? gettext("Mute") : gettext("Unmute"));
     el.toggleMic.disabled = !state.mic;
     el.toggleCamera.setAttribute("aria-pressed", String(!state.videoOn));
-    text(el.toggleCamera, state.videoOn ? "Turn camera off" : "Turn camera on");
+    text(el.toggleCamera, state.videoOn ? gettext("Turn camera off") : gettext("Turn camera on"));
     el.toggleCamera.disabled = !state.camera;
     state.joined = true;
     state.leaving = false;
     el.joinButton.disabled = true;
-    text(el.joinButton, "Joining…");
+    text(el.joinButton, gettext("Joining…"));
     connect();
   }
 
@@ -1049,18 +1083,18 @@
     el.toggleLowBandwidth.addEventListener("click", () => {
       const on = el.toggleLowBandwidth.getAttribute("aria-pressed") !== "true";
       el.toggleLowBandwidth.setAttribute("aria-pressed", String(on));
-      text(el.toggleLowBandwidth, on ? "Full quality" : "Low bandwidth");
+      text(el.toggleLowBandwidth, on ? gettext("Full quality") : gettext("Low bandwidth"));
       if (state.media && state.media.setLowBandwidth) state.media.setLowBandwidth(on);
     });
   }
   el.leaveButton.addEventListener("click", () => {
     state.leaving = true;
     send({ type: "leave" });
-    finish("You left the session", "You can join again while the session is running.", { canRejoin: true });
+    finish(gettext("You left the session"), gettext("You can join again while the session is running."), { canRejoin: true });
   });
   if (el.endButton) {
     el.endButton.addEventListener("click", () => {
-      if (window.confirm("End the session for everyone? This cannot be undone.")) send({ type: "end" });
+      if (window.confirm(gettext("End the session for everyone? This cannot be undone."))) send({ type: "end" });
     });
   }
   el.rejoinButton.addEventListener("click", async () => {
@@ -1076,7 +1110,7 @@
       el.chatInput.value = "";
       show(el.chatError, false);
     } else {
-      text(el.chatError, "Not connected: the message was not sent.");
+      text(el.chatError, gettext("Not connected: the message was not sent."));
       show(el.chatError, true);
     }
   });
@@ -1102,7 +1136,15 @@
         return;
       }
       const minutes = Math.ceil(left / 60000);
-      text(el.opensNote, `The room opens at ${timeOf(config.opensAt)} (in ${minutes} min). The join button turns on then.`);
+      text(el.opensNote, interpolate(
+        ngettext(
+          "The room opens at %(time)s (in %(minutes)s minute). The join button turns on then.",
+          "The room opens at %(time)s (in %(minutes)s minutes). The join button turns on then.",
+          minutes
+        ),
+        { time: timeOf(config.opensAt), minutes: minutes },
+        true
+      ));
       setTimeout(tick, Math.min(left, 15000));
     };
     tick();

@@ -14,6 +14,15 @@
 (function () {
   "use strict";
 
+  // Django's JavaScript catalogue (/jsi18n/, loaded first by base.html) defines these; English without it.
+  var gettext = window.gettext || function (message) { return message; };
+  var ngettext = window.ngettext || function (one, many, count) { return count === 1 ? one : many; };
+  var interpolate = window.interpolate || function (format, values, named) {
+    return named
+      ? format.replace(/%\((\w+)\)s/g, function (match, key) { return String(values[key]); })
+      : format.replace(/%s/g, function () { return String(values.shift()); });
+  };
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var question = form && form.getAttribute && form.getAttribute("data-confirm");
@@ -43,7 +52,7 @@
         suggestedText: function () { return this.data ? this.data.suggested + " " + this.data.currency : ""; },
         rangeText: function () {
           var d = this.data;
-          return d ? "anything from " + d.low + " to " + d.high + " " + d.currency + " is in line with the market." : "";
+          return d ? interpolate(gettext("anything from %(low)s to %(high)s %(currency)s is in line with the market."), { low: d.low, high: d.high, currency: d.currency }, true) : "";
         },
         reasoning: function () { return (this.data && this.data.reasoning) || []; },
         ask: async function () {
@@ -77,7 +86,7 @@
               this.error = body.errors ? Object.values(body.errors).flat().join(" ") : body.detail;
             }
           } catch (e) {
-            this.error = "The price suggestion is unavailable right now.";
+            this.error = gettext("The price suggestion is unavailable right now.");
           }
           this.busy = false;
         }
