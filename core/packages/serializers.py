@@ -9,7 +9,7 @@ from core.scheduling.currency import format_money
 from .models import Package, PackagePrice, PackagePurchase
 
 
-class PriceSerializer(serializers.ModelSerializer):
+class PackagePriceSerializer(serializers.ModelSerializer):
     amount = serializers.DecimalField(max_digits=12, decimal_places=3, help_text="In major units, more than zero.")
     amount_minor = serializers.IntegerField(read_only=True)
     display = serializers.CharField(read_only=True)
@@ -20,7 +20,7 @@ class PriceSerializer(serializers.ModelSerializer):
 
 
 class PackageSerializer(serializers.ModelSerializer):
-    prices = PriceSerializer(many=True, read_only=True)
+    prices = PackagePriceSerializer(many=True, read_only=True)
     mentor_name = serializers.SerializerMethodField()
 
     class Meta:

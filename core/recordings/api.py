@@ -96,7 +96,7 @@ STATUS = inline_serializer(
         ),
         "can_record": serializers.BooleanField(help_text="The room's video backend can record."),
         "location": serializers.CharField(),
-        "your_decision": serializers.ChoiceField(choices=["", "granted", "declined"]),
+        "your_decision": serializers.ChoiceField(choices=ConsentDecision.DECISION_CHOICES, allow_blank=True),
         "recorded": serializers.ListField(child=serializers.CharField(), help_text="Who consented."),
         "declined": serializers.ListField(child=serializers.CharField()),
     },
@@ -152,7 +152,7 @@ class StopRecordingView(APIView):
 
 
 class ConsentInput(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=[ConsentDecision.GRANTED, ConsentDecision.DECLINED])
+    decision = serializers.ChoiceField(choices=ConsentDecision.DECISION_CHOICES)
 
 
 class ConsentView(APIView):

@@ -527,6 +527,9 @@ SPECTACULAR_SETTINGS = {
         "WaitlistStatusEnum": "core.scheduling.models.WaitlistEntry.STATUS_CHOICES",
         "RoleEnum": "core.accounts.api.ROLE_CHOICES",
         "BookingQuestionKindEnum": "core.intake.models.BookingQuestion.KIND_CHOICES",
+        # without the blank "pending" (a BlankEnum of its own in the schema)
+        "ApprovalDecisionEnum": ["approved", "declined", "expired", "moved", "withdrawn"],
+        "ConsentDecisionEnum": "core.recordings.models.ConsentDecision.DECISION_CHOICES",
     },
 }
 

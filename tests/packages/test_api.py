@@ -63,7 +63,7 @@ def test_learners_cannot_sell_or_change_others_packages(api_client, learner, pac
 def test_buy_book_and_refund_through_the_api(api_client, giftcards, package, learner, mentor):
     api_client.force_authenticate(learner)
     listed = api_client.get("/api/packages/", {"mentor": mentor.pk}).json()
-    assert [p["id"] for p in listed] == [package.pk] and listed[0]["prices"][0]["display"] == "200.00 EUR"
+    assert [p["id"] for p in listed] == [package.pk] and listed[0]["prices"][0]["display"] == "€200.00"
     bought = api_client.post(
         f"/api/packages/{package.pk}/purchase/", {"gateway": "giftcard", "inputs": {"code": gift_card()}}, format="json"
     )
