@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext
 
 from core.plugins import (
     BusyInterval,
@@ -66,23 +66,30 @@ peerlearn_meta = PluginMeta(
     ),
 )
 
+
+def gettext_noop(message: str) -> str:
+    """Mark ``message`` for the catalogue (makemessages) without translating it: the contract wants
+    plain strings; the core translates connection field labels and help texts where it shows them."""
+    return message
+
+
 CONNECTION_FIELDS = (
     SettingField(
         "url",
-        gettext_lazy("Server URL"),
+        gettext_noop("Server URL"),
         "url",
         required=True,
-        help_text=gettext_lazy(
+        help_text=gettext_noop(
             "The CalDAV address your calendar app shows, e.g. https://cloud.example.org/remote.php/dav/"
         ),
     ),
-    SettingField("username", gettext_lazy("Username"), "str", required=True),
+    SettingField("username", gettext_noop("Username"), "str", required=True),
     SettingField(
         "password",
-        gettext_lazy("Password"),
+        gettext_noop("Password"),
         "secret",
         required=True,
-        help_text=gettext_lazy("An app password if your server has them."),
+        help_text=gettext_noop("An app password if your server has them."),
     ),
 )
 
