@@ -42,7 +42,13 @@ def _providers() -> list[dict]:
             "identifier": identifier,
             "display_name": provider.display_name,
             "fields": [
-                {"name": f.name, "label": str(f.label), "kind": f.kind, "required": f.required, "secret": f.is_secret}
+                {
+                    "name": f.name,
+                    "label": _(str(f.label)),
+                    "kind": f.kind,
+                    "required": f.required,
+                    "secret": f.is_secret,
+                }
                 for f in provider.connection_fields
             ],
         }

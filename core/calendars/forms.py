@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
 
 from core.plugins import CalendarProvider
 from core.plugins.forms import field_for
@@ -25,6 +26,10 @@ class ConnectionForm(forms.Form):
         for setting in provider.connection_fields:
             stored = existing.secrets.get(setting.name) if same and setting.is_secret else None
             field = field_for(setting, stored)
+            # Providers give English labels marked for the catalogue; shown in the mentor's language.
+            field.label = gettext(str(setting.label))
+            if setting.help_text:
+                field.help_text = gettext(str(setting.help_text))
             if same and not setting.is_secret:
                 field.initial = existing.settings.get(setting.name) or setting.initial()
             self.fields[setting.name] = field

@@ -52,7 +52,7 @@ def _split(provider: CalendarProvider, values: dict[str, Any], keep: CalendarCon
         else:
             plain[setting.name] = setting.coerce(value) if value not in (None, "") else ""
     missing = [
-        str(setting.label)
+        _(str(setting.label))
         for setting in provider.connection_fields
         if setting.required and (secrets if setting.is_secret else plain).get(setting.name) in (None, "")
     ]

@@ -20,6 +20,8 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext
+
 from core.plugins import (
     BusyInterval,
     CalendarAccount,
@@ -64,34 +66,53 @@ peerlearn_meta = PluginMeta(
     ),
 )
 
+
+def gettext_noop(message: str) -> str:
+    """Mark ``message`` for the catalogue (makemessages) without translating it: the contract wants
+    plain strings; the core translates connection field labels and help texts where it shows them."""
+    return message
+
+
 CONNECTION_FIELDS = (
     SettingField(
         "url",
-        "Server URL",
+        gettext_noop("Server URL"),
         "url",
         required=True,
-        help_text="The CalDAV address your calendar app shows, e.g. https://cloud.example.org/remote.php/dav/",
+        help_text=gettext_noop(
+            "The CalDAV address your calendar app shows, e.g. https://cloud.example.org/remote.php/dav/"
+        ),
     ),
-    SettingField("username", "Username", "str", required=True),
-    SettingField("password", "Password", "secret", required=True, help_text="An app password if your server has them."),
+    SettingField("username", gettext_noop("Username"), "str", required=True),
+    SettingField(
+        "password",
+        gettext_noop("Password"),
+        "secret",
+        required=True,
+        help_text=gettext_noop("An app password if your server has them."),
+    ),
 )
 
 
 def _check_host(url: str, allow_private: bool) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise CalendarError("The server URL must start with https:// (or http://).", code="invalid")
+        raise CalendarError(gettext("The server URL must start with https:// (or http://)."), code="invalid")
     if allow_private:
         return
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
     except OSError as exc:
-        raise CalendarError(f"The server {parts.hostname} cannot be found ({exc}).", code="unreachable") from None
+        raise CalendarError(
+            gettext("The server %(host)s cannot be found (%(error)s).") % {"host": parts.hostname, "error": exc},
+            code="unreachable",
+        ) from None
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
         if not address.is_global:
             raise CalendarError(
-                f"The server {parts.hostname} is on a private network, which this site does not allow.",
+                gettext("The server %(host)s is on a private network, which this site does not allow.")
+                % {"host": parts.hostname},
                 code="invalid",
             )
 
@@ -178,7 +199,7 @@ class CalDAVProvider(CalendarProvider):
 
     def _calendar(self, account: CalendarAccount):
         if not account.calendar_id:
-            raise CalendarError("Choose which calendar to use.", code="invalid")
+            raise CalendarError(gettext("Choose which calendar to use."), code="invalid")
         calendar_url = account.calendar_id
         _check_host(calendar_url, self.allow_private_hosts)
         return self._client(account).calendar(url=calendar_url)
@@ -189,16 +210,23 @@ class CalDAVProvider(CalendarProvider):
 
         name = type(exc).__name__
         if isinstance(exc, error.AuthorizationError):
-            return CalendarError("The server refused the username or password.", code="auth")
+            return CalendarError(gettext("The server refused the username or password."), code="auth")
         if isinstance(exc, error.NotFoundError):
-            return CalendarError("The calendar was not found on the server: choose it again.", code="not_found")
+            return CalendarError(
+                gettext("The calendar was not found on the server: choose it again."), code="not_found"
+            )
         if isinstance(exc, error.DAVError):
-            return CalendarError(f"The calendar server answered with an error ({name}).", code="error")
+            return CalendarError(
+                gettext("The calendar server answered with an error (%(name)s).") % {"name": name}, code="error"
+            )
         if isinstance(exc, (OSError, TimeoutError)) or "Timeout" in name or "Connection" in name or "SSL" in name:
             return CalendarError(
-                "The calendar server could not be reached (no answer, or the address is wrong).", code="unreachable"
+                gettext("The calendar server could not be reached (no answer, or the address is wrong)."),
+                code="unreachable",
             )
-        return CalendarError(f"Talking to the calendar server failed ({name}).", code="error")
+        return CalendarError(
+            gettext("Talking to the calendar server failed (%(name)s).") % {"name": name}, code="error"
+        )
 
     def _guard(self, fn, *args):
         try:
