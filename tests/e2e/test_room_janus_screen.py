@@ -102,6 +102,10 @@ def test_screen_share_is_a_second_feed_and_speaker_view_changes_the_layout(janus
         stage = mentor.locator("#tiles .room-tile[data-stage]")
         stage.wait_for()
         assert stage.get_attribute("data-peer") is not None
+        # Both fake microphones beep: someone is found speaking (Janus "talking" events or the audio level).
+        mentor.locator("#tiles .room-tile[data-speaking]").wait_for(timeout=20_000)
+        from_events = mentor.evaluate("() => window.peerlearnJanus.layout.lastEvent > 0")
+        print("active speaker from", "VideoRoom talking events" if from_events else "received audio levels")
         stage_box = stage.bounding_box()
         small = mentor.locator("#tiles .room-tile:not([data-stage])").first.bounding_box()
         assert stage_box["width"] > small["width"] * 2, (stage_box, small)
