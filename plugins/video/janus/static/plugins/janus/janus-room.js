@@ -11,10 +11,18 @@
  *    back with room.attachRemote(peerId, stream, pc);
  *  - steps down on its own when a link is poor (lower simulcast layer, then
  *    audio only with a notice), back up when it recovers, and offers a
- *    "low bandwidth" switch; reconnects with fresh credentials when Janus drops.
+ *    "low bandwidth" switch; reconnects with fresh credentials when Janus drops;
+ *  - shares a screen as a second publisher of the same person (its own handle,
+ *    feed id ``screenFeedId``, display "<peer id>:screen"), shown to the others
+ *    as "<name> (screen)" in a tile of its own (./janus-layout.js);
+ *  - lays the tiles out as a grid or a speaker view (the active speaker from
+ *    the VideoRoom's "talking" events, else from the received audio level).
  */
 import "./vendor/adapter.js";
 import Janus from "./vendor/janus.es.js";
+import { Layout, SCREEN_SUFFIX } from "./janus-layout.js";
+
+const gettext = window.gettext || ((message) => message);
 
 const TOP_LAYER = 2;
 const POOR_STEPS_DOWN_AFTER = 2; // measurements (2 s apart) of a poor link before stepping down
@@ -42,6 +50,8 @@ class JanusTransport {
     this.feeds = new Map(); // feed id -> subscription
     this.lowBandwidth = false;
     this.retryTimer = null;
+    this.screen = null; // { track, handle, generation } while this person shares a screen
+    this.layout = new Layout(room, this);
   }
 
   // --- the transport API room.js calls ---------------------------------------------
@@ -79,6 +89,7 @@ class JanusTransport {
   stop() {
     this.generation += 1;
     clearTimeout(this.retryTimer);
+    this.stopScreen();
     for (const feed of this.feeds.values()) this.dropFeed(feed);
     this.feeds.clear();
     if (this.janus) {
@@ -92,6 +103,7 @@ class JanusTransport {
       }
     }
     this.published = { audio: false, video: false };
+    this.layout.update();
   }
 
   peerLeft(peerId) {
@@ -101,6 +113,7 @@ class JanusTransport {
         this.feeds.delete(id);
       }
     }
+    this.layout.update();
   }
 
   replaceTrack(kind, track) {
@@ -115,6 +128,7 @@ class JanusTransport {
   setLowBandwidth(on) {
     this.lowBandwidth = on;
     for (const feed of this.feeds.values()) {
+      if (feed.screen) continue; // a screen is sent in one layer, to be read
       feed.poor = feed.good = 0;
       this.setLevel(feed, on ? 0 : TOP_LAYER);
     }
@@ -124,7 +138,7 @@ class JanusTransport {
   /** room.js measured a remote participant's link (every 2 s): step its layer down or up. */
   quality(peerId, stats) {
     for (const feed of this.feeds.values()) {
-      if (feed.peerId !== peerId || !feed.videoMid) continue;
+      if (feed.peerId !== peerId || feed.screen || !feed.videoMid) continue;
       if (stats.quality === "poor") {
         feed.good = 0;
         if (++feed.poor >= POOR_STEPS_DOWN_AFTER) {
@@ -181,6 +195,7 @@ class JanusTransport {
       return;
     }
     if (event === "joined") {
+      this.ownFeedId = message.id;
       this.attempts = 0;
       this.room.notice("");
       this.publishOwn();
@@ -195,11 +210,99 @@ class JanusTransport {
         if (feed) {
           this.dropFeed(feed);
           this.feeds.delete(gone);
+          this.layout.update();
         }
       }
+    } else if (event === "talking" || event === "stopped-talking") {
+      this.layout.talking(message.id, event === "talking");
     } else if (event === "destroyed") {
       this.room.notice("The video room was closed.");
     }
+  }
+
+  // --- screen share: a second publisher of the same person ------------------------------
+
+  /** The room's "Share screen" button: start or stop publishing a screen as a feed of its own. */
+  async toggleScreen() {
+    if (this.screen) {
+      this.stopScreen();
+      return;
+    }
+    if (!this.janus || !this.publisher) {
+      this.room.notice(gettext("Join the video first, then share your screen."), { timeout: 6000 });
+      return;
+    }
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: false });
+    } catch (error) {
+      if (error && error.name !== "NotAllowedError") {
+        this.room.notice(window.interpolate(gettext("Screen sharing failed: %s"), [error.message]), { timeout: 6000 });
+      }
+      return;
+    }
+    const track = stream.getVideoTracks()[0];
+    const screen = { track, handle: null, generation: this.generation };
+    this.screen = screen;
+    track.addEventListener("ended", () => this.screen === screen && this.stopScreen());
+    this.layout.screenButton(true);
+    this.layout.showOwnScreen(track);
+    this.janus.attach({
+      plugin: "janus.plugin.videoroom",
+      opaqueId: `peerlearn-${this.peerId}`,
+      success: (handle) => {
+        if (this.screen !== screen) return handle.detach();
+        screen.handle = handle;
+        handle.send({
+          message: {
+            request: "join",
+            ptype: "publisher",
+            room: this.settings.room,
+            id: this.settings.screenFeedId,
+            display: `${this.peerId}${SCREEN_SUFFIX}`,
+            token: this.settings.token,
+          },
+        });
+      },
+      error: (error) => this.screenFailed(screen, error),
+      onmessage: (message, jsep) => {
+        if (this.screen !== screen) return;
+        if (jsep) screen.handle.handleRemoteJsep({ jsep });
+        if (message.error) {
+          this.screenFailed(screen, message.error);
+        } else if (message.videoroom === "joined") {
+          screen.handle.createOffer({
+            tracks: [{ type: "video", capture: track, recv: false }],
+            success: (offer) => screen.handle.send({ message: { request: "configure", audio: false, video: true, bitrate: this.settings.bitrate }, jsep: offer }),
+            error: (error) => this.screenFailed(screen, error.message || error),
+          });
+        }
+      },
+    });
+  }
+
+  screenFailed(screen, error) {
+    if (this.screen !== screen) return;
+    this.stopScreen();
+    this.room.notice(window.interpolate(gettext("Your screen could not be shared (%s)."), [String(error)]), { timeout: 8000 });
+  }
+
+  /** Unpublish the screen (the button, the browser's own "Stop sharing", leaving, a reconnect). */
+  stopScreen() {
+    const screen = this.screen;
+    if (!screen) return;
+    this.screen = null;
+    screen.track.stop();
+    if (screen.handle) {
+      try {
+        screen.handle.send({ message: { request: "leave" } });
+        screen.handle.detach();
+      } catch (error) {
+        // gone with the session
+      }
+    }
+    this.layout.screenButton(false);
+    this.layout.showOwnScreen(null);
   }
 
   publishOwn() {
@@ -226,8 +329,12 @@ class JanusTransport {
   // --- subscribing -----------------------------------------------------------------
 
   subscribe(generation, publisher) {
-    if (!publisher || this.feeds.has(publisher.id) || publisher.display === this.peerId) return;
-    const feed = { id: publisher.id, peerId: publisher.display, handle: null, stream: new MediaStream(), videoMid: null, level: this.lowBandwidth ? 0 : TOP_LAYER, audioOnly: false, poor: 0, good: 0 };
+    if (!publisher || this.feeds.has(publisher.id)) return;
+    const display = String(publisher.display || "");
+    const screen = display.endsWith(SCREEN_SUFFIX);
+    const peerId = screen ? display.slice(0, -SCREEN_SUFFIX.length) : display;
+    if (peerId === this.peerId) return;
+    const feed = { id: publisher.id, peerId, screen, handle: null, stream: new MediaStream(), videoMid: null, level: this.lowBandwidth ? 0 : TOP_LAYER, audioOnly: false, poor: 0, good: 0 };
     this.feeds.set(publisher.id, feed);
     this.janus.attach({
       plugin: "janus.plugin.videoroom",
@@ -257,7 +364,12 @@ class JanusTransport {
           if (old.kind === track.kind && (old !== track || !on)) feed.stream.removeTrack(old);
         }
         if (on) feed.stream.addTrack(track);
-        this.room.attachRemote(feed.peerId, feed.stream, feed.handle && feed.handle.webrtcStuff.pc);
+        if (feed.screen) {
+          // A detached feed still reports its tracks ending: that must not bring its tile back.
+          if (feed.dropped || !feed.stream.getVideoTracks().length) this.layout.dropScreen(feed);
+          else this.layout.showScreen(feed);
+        }
+        else this.room.attachRemote(feed.peerId, feed.stream, feed.handle && feed.handle.webrtcStuff.pc);
       },
     });
   }
@@ -289,6 +401,8 @@ class JanusTransport {
   }
 
   dropFeed(feed) {
+    feed.dropped = true;
+    if (feed.screen) this.layout.dropScreen(feed);
     if (feed.handle) {
       try {
         feed.handle.detach();

@@ -628,6 +628,7 @@
       outgoing: () => ({ audio: state.mic, video: outgoingVideo() }),
       media: () => ({ audio: Boolean(state.mic && state.audioOn), video: Boolean(state.camera && state.videoOn) }),
       attachRemote,
+      peerName: (peerId) => (state.peers.get(peerId) || { info: {} }).info.display_name,
       notice,
       roomConfig: fetchRoomConfig,
     });
@@ -1078,7 +1079,11 @@
   });
   el.toggleMic.addEventListener("click", () => setAudio(!state.audioOn));
   el.toggleCamera.addEventListener("click", () => setVideo(!state.videoOn));
-  el.toggleScreen.addEventListener("click", () => (state.screen ? stopScreen(true) : startScreen()));
+  el.toggleScreen.addEventListener("click", () => {
+    // A transport that publishes a screen as a feed of its own (an SFU) takes the button over.
+    if (state.media && state.media.toggleScreen) return state.media.toggleScreen();
+    return state.screen ? stopScreen(true) : startScreen();
+  });
   if (el.toggleLowBandwidth) {
     el.toggleLowBandwidth.addEventListener("click", () => {
       const on = el.toggleLowBandwidth.getAttribute("aria-pressed") !== "true";
