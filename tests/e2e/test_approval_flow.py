@@ -9,14 +9,10 @@ approves, and the learner's booking page then says Confirmed. Same server set-up
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 
 import pytest
 
-from .test_booking_flow import PASSWORD, ROOT, free_port, manage, server_env, signed_in_page
+from .test_booking_flow import PASSWORD, manage, serve_site, server_env, signed_in_page
 
 SEED = f"""
 from datetime import time
@@ -51,36 +47,8 @@ def approval_site(tmp_path_factory, browser):
     seeded = manage(env, "shell", "-c", SEED)
     assert "seeded" in seeded
     mentor_id = int(seeded.split("seeded", 1)[1].split()[0])
-    port = free_port()
-    log_path = folder / "daphne.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "peerlearn.asgi:application"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"daphne exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=1):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        pytest.fail(f"daphne did not listen within 60 s:\n{log_path.read_text()[-3000:]}")
-                    time.sleep(0.2)
-            yield f"http://127.0.0.1:{port}", mentor_id
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with serve_site(env, folder) as url:
+        yield url, mentor_id
 
 
 def test_a_booking_with_questions_is_requested_and_approved(browser, approval_site, results_dir):

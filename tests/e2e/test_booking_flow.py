@@ -9,12 +9,14 @@ browser is Debian's Chromium through the package's ``browser`` fixture.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -89,13 +91,9 @@ def manage(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
-@pytest.fixture(scope="module")
-def site_url(tmp_path_factory, browser):
-    """daphne serving peerlearn.asgi on a free port, over a freshly migrated and seeded SQLite file."""
-    folder = tmp_path_factory.mktemp("booking-flow")
-    env = server_env(folder / "db.sqlite3")
-    manage(env, "migrate", "--noinput", "-v0")
-    assert "seeded" in manage(env, "shell", "-c", SEED)
+@contextlib.contextmanager
+def serve_site(env: dict[str, str], folder: Path) -> Iterator[str]:
+    """Daphne serving the project's ASGI app with ``env`` on a free port; yields its base URL."""
     port = free_port()
     log_path = folder / "daphne.log"
     with open(log_path, "w") as log:
@@ -126,6 +124,17 @@ def site_url(tmp_path_factory, browser):
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@pytest.fixture(scope="module")
+def site_url(tmp_path_factory, browser):
+    """daphne serving peerlearn.asgi on a free port, over a freshly migrated and seeded SQLite file."""
+    folder = tmp_path_factory.mktemp("booking-flow")
+    env = server_env(folder / "db.sqlite3")
+    manage(env, "migrate", "--noinput", "-v0")
+    assert "seeded" in manage(env, "shell", "-c", SEED)
+    with serve_site(env, folder) as url:
+        yield url
 
 
 def signed_in_page(browser, base_url: str, email: str):

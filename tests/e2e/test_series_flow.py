@@ -7,16 +7,12 @@ own migrated and seeded SQLite file, in Debian's Chromium.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.test_booking_flow import PASSWORD, ROOT, free_port, manage, server_env, signed_in_page
+from tests.e2e.test_booking_flow import PASSWORD, manage, serve_site, server_env, signed_in_page
 
 LEARNER_ZONE = "Asia/Kolkata"
 MENTOR_ZONE = "America/New_York"
@@ -46,36 +42,8 @@ def seeded_site(tmp_path_factory, browser):
     manage(env, "migrate", "--noinput", "-v0")
     out = manage(env, "shell", "-c", SEED)
     mentor_id = int(out.split("seeded", 1)[1].split()[0])
-    port = free_port()
-    log_path = folder / "daphne.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "peerlearn.asgi:application"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"daphne exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=1):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        pytest.fail(f"daphne did not listen within 60 s:\n{log_path.read_text()[-3000:]}")
-                    time.sleep(0.2)
-            yield f"http://127.0.0.1:{port}", mentor_id
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with serve_site(env, folder) as url:
+        yield url, mentor_id
 
 
 def test_six_week_series_booked_and_one_session_moved(browser, seeded_site, results_dir):
