@@ -1,0 +1,91 @@
+"""A learner signs in, searches, opens a mentor and books a slot with the keyboard alone.
+
+Only key presses drive the pages (Tab, Shift+Tab, Enter, Space, arrows, typing); the one
+``goto`` is the address the person types. Every element the journey stops on must show its
+focus (an outline or a box shadow under ``:focus-visible``). Runs over the seeded ASGI site of
+``test_booking_flow``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from .test_booking_flow import PASSWORD, site_url  # noqa: F401  (the module-scoped site fixture)
+from .test_i18n_a11y import context_for
+
+MAX_TABS = 80
+
+FOCUS_SHOWN = """el => {
+  if (!el.matches(':focus-visible')) return 'not :focus-visible';
+  const style = getComputedStyle(el);
+  const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
+  const shadow = style.boxShadow && style.boxShadow !== 'none';
+  return outline || shadow ? '' : 'no outline or box-shadow';
+}"""
+
+
+def focused(page) -> str:
+    """A short description of the focused element, for failure messages."""
+    return page.evaluate(
+        "() => { const e = document.activeElement; return e ? e.outerHTML.slice(0, 160) : 'nothing'; }"
+    )
+
+
+def tab_to(page, locator, *, backwards: bool = False) -> None:
+    """Press Tab (or Shift+Tab) until ``locator`` has the focus, then check the focus shows."""
+    key = "Shift+Tab" if backwards else "Tab"
+    target = locator.first
+    target.wait_for()
+    for _ in range(MAX_TABS):
+        page.keyboard.press(key)
+        if target.evaluate("el => el === document.activeElement"):
+            break
+    else:
+        raise AssertionError(f"{MAX_TABS} × {key} never reached {locator}; focus is on {focused(page)}")
+    problem = target.evaluate(FOCUS_SHOWN)
+    assert not problem, f"focus is not visible on {focused(page)}: {problem}"
+
+
+def test_a_learner_books_with_the_keyboard_alone(browser, site_url, results_dir):  # noqa: F811
+    context = context_for(browser, site_url, "en-GB")
+    page = context.new_page()
+    try:
+        page.goto("/accounts/login/")
+        tab_to(page, page.locator("input[name=login]"))
+        page.keyboard.type("lee@example.org")
+        tab_to(page, page.locator("input[name=password]"))
+        page.keyboard.type(PASSWORD)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+
+        tab_to(page, page.get_by_role("link", name=re.compile("^(Find a mentor|Mentors)$")))
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        tab_to(page, page.locator("input[name=q]"))
+        page.keyboard.type("Python")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        expect(page.locator("[data-mentor]")).to_have_count(1)
+
+        tab_to(page, page.locator("[data-mentor] h3 a"))
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        tab_to(page, page.locator("[data-book]"))
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+
+        tab_to(page, page.locator("button[data-start]"))
+        page.keyboard.press("Space")
+        confirm = page.get_by_role("button", name="Book this time")
+        tab_to(page, confirm)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        expect(page.locator("[data-testid=booking-status]")).to_have_text("Confirmed")
+        page.screenshot(path=str(results_dir / "keyboard-journey-booked.png"))
+    except Exception:
+        page.screenshot(path=str(results_dir / "keyboard-journey-failure.png"), full_page=True)
+        raise
+    finally:
+        context.close()
