@@ -89,3 +89,33 @@ def test_a_learner_books_with_the_keyboard_alone(browser, site_url, results_dir)
         raise
     finally:
         context.close()
+
+
+def test_the_small_screen_menu_takes_the_focus_and_escape_gives_it_back(browser, site_url):  # noqa: F811
+    """The header's menu (the theme's one dialog-like surface) manages the focus with the keyboard."""
+    context = browser.new_context(base_url=site_url, locale="en-GB", viewport={"width": 390, "height": 800})
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    try:
+        page.goto("/mentors/")
+        toggle = page.get_by_role("button", name="Menu")
+        tab_to(page, toggle)
+        page.keyboard.press("Enter")
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        first = page.locator("#site-menu a").first
+        expect(first).to_be_focused()
+        assert first.inner_text().strip() == "Find a mentor"
+        assert not first.evaluate(FOCUS_SHOWN), "the moved focus shows"
+
+        page.keyboard.press("Tab")  # the focus stays in the open menu
+        assert page.evaluate("() => document.getElementById('site-menu').contains(document.activeElement)")
+        page.keyboard.press("Escape")
+        expect(toggle).to_have_attribute("aria-expanded", "false")
+        expect(page.locator("#site-menu")).to_be_hidden()
+        expect(toggle).to_be_focused()
+        assert not toggle.evaluate(FOCUS_SHOWN), "the focus returned shows"
+
+        page.keyboard.press("Space")  # and it opens again from the keyboard
+        expect(first).to_be_focused()
+    finally:
+        context.close()
