@@ -16,6 +16,7 @@ from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.helpers import enable_plugin, log_in
 
 from .test_i18n_a11y import AXE, BLOCKING
+from .test_keyboard_journey import tab_to
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -132,6 +133,8 @@ def test_room_lobby(browser, media_browser, live_server, locale):
             page.goto(f"/sessions/{session.pk}/room/")
             page.wait_for_function("() => document.getElementById('preview').videoWidth > 0")
             found[f"room lobby ({who})"] = axe_violations(page)
+            # The lobby's main button is reached with Tab alone and shows its focus.
+            tab_to(page, page.locator("#join-button"))
         finally:
             page.context.close()
     assert_clean(found)
