@@ -1,7 +1,8 @@
-"""A learner signs in, searches, opens a mentor and books a slot with the keyboard alone.
+"""A learner signs in, searches, opens a mentor and books a slot with the keyboard alone; in the
+room, mentor and learner join and chat with it too.
 
-Only key presses drive the pages (Tab, Shift+Tab, Enter, Space, arrows, typing); the one
-``goto`` is the address the person types. Every element the journey stops on must show its
+Only key presses drive the pages (Tab, Shift+Tab, Enter, Space, arrows, typing); the only
+``goto``s are addresses the person types. Every element the journey stops on must show its
 focus (an outline or a box shadow under ``:focus-visible``). Runs over the seeded ASGI site of
 ``test_booking_flow``.
 """
@@ -14,6 +15,7 @@ from playwright.sync_api import expect
 
 from .test_booking_flow import PASSWORD, site_url  # noqa: F401  (the module-scoped site fixture)
 from .test_i18n_a11y import context_for
+from .test_room import netns_chromium, room_site  # noqa: F401  (the room's server and its Chromium)
 
 MAX_TABS = 80
 
@@ -119,3 +121,31 @@ def test_the_small_screen_menu_takes_the_focus_and_escape_gives_it_back(browser,
         expect(first).to_be_focused()
     finally:
         context.close()
+
+
+def test_mentor_and_learner_join_the_room_and_chat_with_the_keyboard_alone(netns_chromium, user_factory):  # noqa: F811
+    """The room's lobby, its join button and its chat are reached and used with key presses only."""
+    from tests.rooms.conftest import make_world
+
+    from .test_room import open_room
+
+    browser, base_url = netns_chromium
+    world = make_world(user_factory, capacity=1)
+    mentor = open_room(browser, base_url, world.cookies[world.mentor.pk], world.session.pk)
+    learner = open_room(browser, base_url, world.cookies[world.learner.pk], world.session.pk)
+    try:
+        for page, name in ((mentor, "Start the session"), (learner, "Join the session")):
+            page.wait_for_function("() => document.getElementById('preview').videoWidth > 0")
+            button = page.get_by_role("button", name=name)
+            expect(button).to_be_enabled()
+            tab_to(page, button)
+            page.keyboard.press("Enter")
+            page.locator("#call").wait_for()
+
+        tab_to(learner, learner.locator("#chat-input"))
+        learner.keyboard.type("Hello from the keyboard")
+        learner.keyboard.press("Enter")
+        mentor.locator("#chat-log").get_by_text("Hello from the keyboard").wait_for()
+    finally:
+        for page in (mentor, learner):
+            page.context.close()
