@@ -11,6 +11,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.helpers import enable_plugin, log_in
@@ -88,6 +89,10 @@ def test_checkout_pages(browser, live_server, locale):
     try:
         page.goto(f"/payments/checkout/{booking.pk}/")
         found["checkout"] = axe_violations(page)
+        response = page.goto(f"/payments/checkout/{booking.pk}/manual/")
+        assert response.status == 200
+        expect(page.locator("main")).to_contain_text("IBAN DE00")  # the instructions, not a redirect
+        found["bank transfer"] = axe_violations(page)
         page.goto(f"/payments/checkout/{booking.pk}/giftcard/")
         found["gift card form"] = axe_violations(page)
         page.locator("input[name=code]").fill("gc-none-such-card")
