@@ -9,7 +9,9 @@
  *    blocks: `<form data-confirm="Question?">` asks before submitting, and
  *    `<input data-select-on-click>` selects its text when clicked.
  * 4. Alpine components (the CSP build evaluates no code written in attributes):
- *    `x-data="priceSuggestion"` on the price suggestion box.
+ *    `x-data="priceSuggestion"` on the price suggestion box, `x-data="siteMenu"` on the header
+ *    (the small-screen menu: opening it moves the focus to its first item, Escape closes it
+ *    and gives the focus back to the Menu button).
  */
 (function () {
   "use strict";
@@ -34,6 +36,27 @@
   });
 
   document.addEventListener("alpine:init", function () {
+    // The header's small-screen menu, a disclosure that manages the focus like a dialog would.
+    window.Alpine.data("siteMenu", function () {
+      return {
+        open: false,
+        toggle: function () {
+          this.open = !this.open;
+          if (!this.open) return;
+          var menu = this.$root.querySelector("#site-menu");
+          this.$nextTick(function () {
+            var first = menu && menu.querySelector("a[href], button, select, input");
+            if (first) first.focus();
+          });
+        },
+        close: function () {
+          if (!this.open) return;
+          this.open = false;
+          this.$refs.toggle.focus();
+        }
+      };
+    });
+
     // A live price suggestion for a session form: watches the form's skills and length fields.
     window.Alpine.data("priceSuggestion", function () {
       return {
