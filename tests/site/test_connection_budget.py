@@ -26,8 +26,12 @@ BUDGET = 4
 APP_NAME = "peerlearn-budget-probe"
 
 
-def _connections(cursor) -> int:
-    cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [APP_NAME])
+def _connections(cursor, database: str) -> int:
+    """This server's connections: its application name on this test's database (another run of this
+    test elsewhere on the machine, against its own database, is not counted)."""
+    cursor.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND datname = %s", [APP_NAME, database]
+    )
     return cursor.fetchone()[0]
 
 
@@ -60,7 +64,7 @@ def test_two_hundred_concurrent_requests_stay_within_the_pool(transactional_db):
         ) as probe:
             with probe.cursor() as cursor:
                 while not stop.is_set():
-                    peak[0] = max(peak[0], _connections(cursor))
+                    peak[0] = max(peak[0], _connections(cursor, params["dbname"]))
                     time.sleep(0.01)
 
     try:
