@@ -19,10 +19,12 @@ WORKDIR /app
 # Runtime dependencies only (pyproject's list, not the test extra), at the exact versions
 # requirements.txt pins. A layer of its own: code changes do not reinstall them.
 COPY pyproject.toml requirements.txt ./
+COPY deploy/keep_urllib3 deploy/keep_urllib3
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
         > /tmp/runtime.txt \
     && grep -v '^-e' requirements.txt > /tmp/constraints.txt \
-    && pip install -r /tmp/runtime.txt -c /tmp/constraints.txt
+    && pip install -r /tmp/runtime.txt -c /tmp/constraints.txt \
+    && python deploy/keep_urllib3 requirements.txt
 
 COPY . .
 # Editable, as on a checkout: `peerlearn` maps onto site/, and themes/ stays beside it.

@@ -41,6 +41,8 @@ if [[ ! -f "$_pl_stamp" || "$(cat "$_pl_stamp")" != "$_pl_hash" ]]; then
     # Some machines' pip.conf names local indexes that may not exist: drop that noise.
     "$VENV_PY" -m pip install --quiet --disable-pip-version-check -r requirements.txt \
         2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+    # urllib3-future (caldav -> niquests) would replace urllib3 for every package: keep the real one.
+    "$VENV_PY" deploy/keep_urllib3 requirements.txt 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
     echo "$_pl_hash" >"$_pl_stamp"
 fi
 

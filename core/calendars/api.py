@@ -12,6 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.schema import ErrorSerializer
+
 from . import busy, providers, services
 from .models import CalendarConnection
 from .serializers import (
@@ -139,17 +141,27 @@ class CalendarTestView(APIView):
         return Response(TestResultSerializer({"calendars": [asdict(c) for c in result.calendars]}).data)
 
 
+NOT_CONNECTED = "404 `calendar_not_connected` while you have no calendar connected."
+
+
 class CalendarListView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="The calendars of your connected account", responses=CalendarInfoSerializer(many=True))
+    @extend_schema(
+        summary="The calendars of your connected account",
+        responses={200: CalendarInfoSerializer(many=True), 404: ErrorSerializer},
+        description=NOT_CONNECTED,
+    )
     def get(self, request: Request) -> Response:
         _mentor_only(request)
         calendars = services.calendars_of(_connection(request))
         return Response(CalendarInfoSerializer([asdict(c) for c in calendars], many=True).data)
 
     @extend_schema(
-        summary="Use another calendar of the account", request=ChooseInputSerializer, responses=ConnectionSerializer
+        summary="Use another calendar of the account",
+        request=ChooseInputSerializer,
+        responses={200: ConnectionSerializer, 404: ErrorSerializer},
+        description=NOT_CONNECTED,
     )
     def post(self, request: Request) -> Response:
         _mentor_only(request)
@@ -165,9 +177,9 @@ class CalendarRefreshView(APIView):
     @extend_schema(
         summary="Read your calendar's busy times now",
         request=None,
-        responses=RefreshResultSerializer,
+        responses={200: RefreshResultSerializer, 404: ErrorSerializer},
         description="`ok` false (with `detail` and `code`) when the calendar could not be read; the busy times "
-        "read before stay in force and availability is flagged stale.",
+        "read before stay in force and availability is flagged stale. " + NOT_CONNECTED,
     )
     def post(self, request: Request) -> Response:
         _mentor_only(request)
