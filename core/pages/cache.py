@@ -47,6 +47,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import cc_delim_re
@@ -74,6 +75,11 @@ def bump(*tags: str) -> None:
     """Make every stored page that named one of ``tags`` stale."""
     if tags:
         cache.set_many({_tag_key(tag): secrets.token_hex(6) for tag in tags}, timeout=None)
+
+
+def bump_on_commit(*tags: str) -> None:
+    """:func:`bump` once the transaction commits, so nothing is rebuilt from the old rows under the new version."""
+    transaction.on_commit(lambda: bump(*tags), robust=True)
 
 
 def cached_part(

@@ -25,14 +25,10 @@ from wagtail.contrib.settings.models import BaseGenericSetting, BaseSiteSetting
 from wagtail.models import Page
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
-from .cache import bump
+from .cache import bump, bump_on_commit
 
 #: A save of only these fields of a person changes nothing a visitor sees.
 PRIVATE_USER_FIELDS = frozenset({"last_login", "password"})
-
-
-def bump_on_commit(*tags: str) -> None:
-    transaction.on_commit(lambda: bump(*tags), robust=True)
 
 
 def site_changed(sender, **kwargs) -> None:

@@ -12,14 +12,17 @@ list is ranked again without it.
 from __future__ import annotations
 
 import math
+import time
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from core.pages.cache import bump_on_commit, cached_part
 from core.plugins import Candidates, Recommender, RecommenderScores, UserFeatures
 from core.plugins.config import default_site_id
 from core.plugins.manager import get_manager
@@ -174,7 +177,56 @@ def recommend(
     if signed_in and weights is None and families is None:
         assignment = experiments.assign(user.pk, site_id)
         weights = assignment.weights
-    if signed_in:
+    user_id = user.pk if signed_in else None
+    weights = weights or conf.declared_weights()
+
+    def build() -> Ranking:
+        learner = user if signed_in else None
+        return _ranking(site_id, conf, learner, kinds, limit, weights, families, explore, assignment)
+
+    # Kept per person and question for a minute at most (the exploration slots and "new" badges move
+    # with time); their bookings, interests, dismissals and the catalogue make it stale at once.
+    parts = [site_id, user_id, kinds, limit, weights, sorted(families or ()), families is None, explore]
+    parts += [assignment.experiment_id, assignment.variant, translation.get_language()]
+    tags = ["site", "listings", store.RECOMMENDATIONS_TAG, *([f"person:{user_id}"] if signed_in else [])]
+    ranking = cached_part("recommendations", parts, tags, build, fresh=_recent)
+    ranked, models = ranking.ranked, ranking.models
+    return RecommendationList(
+        items=[Recommendation(item=r, position=n + 1) for n, r in enumerate(ranked)],
+        generated_at=timezone.now(),
+        models=list(models),
+        personalised=signed_in,
+        experiment_id=assignment.experiment_id,
+        variant=assignment.variant,
+    )
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """What :func:`recommend` keeps per person and question: the ranked items and who answered."""
+
+    ranked: tuple[RankedItem, ...]
+    models: tuple[str, ...]
+    at: float = field(default_factory=time.time)
+
+
+def _recent(ranking: Ranking) -> bool:
+    return time.time() - ranking.at < settings.RECOMMENDATION_CACHE_SECONDS
+
+
+def _ranking(
+    site_id: int | None,
+    conf: RecommendationSettings,
+    user: Any | None,
+    kinds: tuple[str, ...],
+    limit: int,
+    weights: Weights,
+    families: set[str] | None,
+    explore: bool,
+    assignment: experiments.Assignment,
+) -> Ranking:
+    """Gather the learner's features and the catalogue, ask every recommender, rank."""
+    if user is not None:
         features, exclude = sources.learner(user, conf.dismiss_days)
         user_id = user.pk
     else:
@@ -190,7 +242,7 @@ def recommend(
         RankRequest(
             catalogue=catalogue,
             outputs=[output for _, output in answers],
-            weights=weights or conf.declared_weights(),
+            weights=weights,
             limit=limit,
             diversity_lambda=conf.diversity_lambda,
             exploration_share=conf.exploration_share if explore else 0.0,
@@ -202,14 +254,7 @@ def recommend(
         {output.key: plugin for plugin, output in answers},
         site_id,
     )
-    return RecommendationList(
-        items=[Recommendation(item=r, position=n + 1) for n, r in enumerate(ranked)],
-        generated_at=timezone.now(),
-        models=[o.key for o in request.outputs if o.speaks],
-        personalised=signed_in,
-        experiment_id=assignment.experiment_id,
-        variant=assignment.variant,
-    )
+    return Ranking(tuple(ranked), tuple(o.key for o in request.outputs if o.speaks))
 
 
 def trending(user: Any | None, *, site_id: int | None = None, limit: int = 10) -> RecommendationList:
@@ -292,4 +337,6 @@ def record_feedback(
                 )
         except IntegrityError:  # the same report raced in from another request
             return RecommendationEvent.objects.get(impression_id=impression_id, kind=kind), False
+        if kind == RecommendationEvent.DISMISS:  # the item leaves the person's kept lists
+            bump_on_commit(f"person:{user.pk}")
     return event, True

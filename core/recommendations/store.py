@@ -20,12 +20,16 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from core.pages.cache import bump_on_commit
 from core.plugins import BUILTIN_FAMILIES, Recommender, TrainingData
 from core.plugins.config import default_site_id
 from core.plugins.manager import get_manager
 
 from . import sources
 from .models import RecommenderModel
+
+#: Bumped when a model is fitted: every ranking kept by ``services.recommend`` is stale.
+RECOMMENDATIONS_TAG = "recommendations"
 
 logger = logging.getLogger("peerlearn.recommendations")
 
@@ -151,6 +155,7 @@ def refit(site_id: int | None = None, keys: set[str] | None = None) -> list[FitO
         if old_name and old_name != name:
             transaction.on_commit(lambda n=old_name: default_storage.delete(n))
         outcomes.append(FitOutcome(rec.key, plugin, True, seconds))
+        bump_on_commit(RECOMMENDATIONS_TAG)
         logger.info("Fitted %s (%s) in %.2fs on %d interactions", rec.key, plugin, seconds, len(data.interactions))
     return outcomes
 
