@@ -28,9 +28,17 @@ APP_NAME = "peerlearn-budget-probe"
 
 def _connections(cursor, database: str) -> int:
     """This server's connections: its application name on this test's database (another run of this
-    test elsewhere on the machine, against its own database, is not counted)."""
+    test elsewhere on the machine, against its own database, is not counted).
+
+    Only client backends: a query PostgreSQL runs in parallel shows its workers under the same
+    application name, but they are not connections (they come from ``max_worker_processes``, not
+    ``max_connections``). /readyz's table introspection goes parallel once the test database's
+    catalogue has grown over a whole test session, which is what made this test fail only there.
+    """
     cursor.execute(
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND datname = %s", [APP_NAME, database]
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE application_name = %s AND datname = %s AND backend_type = 'client backend'",
+        [APP_NAME, database],
     )
     return cursor.fetchone()[0]
 
