@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext, gettext_lazy, ngettext
 from wagtail.images.fields import WagtailImageField
 
@@ -90,6 +91,14 @@ class MentorProfileForm(forms.Form):
         from core.scheduling.currency import CURRENCY_CHOICES
 
         super().__init__(*args, **kwargs)
+        # Wagtail words the photo's limits when the form class is made: say them in the reader's language.
+        photo = self.fields["photo"]
+        photo.help_text = gettext(
+            "Supported formats: %(supported_formats)s. Maximum filesize: %(max_upload_size)s."
+        ) % {
+            "supported_formats": photo.supported_formats_text,
+            "max_upload_size": filesizeformat(photo.max_upload_size),
+        }
         self.fields["currency"].choices = CURRENCY_CHOICES
 
     def clean(self) -> dict[str, Any]:

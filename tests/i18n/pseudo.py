@@ -175,7 +175,8 @@ class _Visible(HTMLParser):
             if not value:
                 continue
             if name in READ_ATTRIBUTES or (
-                name.startswith("data-") and " " in value.strip() and not value.lstrip().startswith(("{", "["))
+                # Other data- attributes that read as prose (not JSON, nor Stimulus's "event->controller#action").
+                name.startswith("data-") and " " in value.strip() and not re.search(r"^\s*[{\[]|->|#", value)
             ):
                 self.pieces.append(value)
         if tag == "input" and (values.get("type") or "").lower() in _BUTTON_INPUTS and values.get("value"):

@@ -32,6 +32,7 @@ from django.test.utils import override_settings
 from wagtail.fields import StreamField
 
 from . import pseudo
+from .pofiles import read as read_po
 
 #: Plain words a page may show in any language, each with why.
 ALLOWED = {
@@ -48,7 +49,16 @@ ALLOWED = {
     "PDF": "a file format's name",
     "CSV": "a file format's name",
     "ICS": "a file format's name",
-    "OK": "",
+    "AVIF": "an image file format's name",
+    "GIF": "an image file format's name",
+    "JPG": "an image file format's name",
+    "JPEG": "an image file format's name",
+    "PNG": "an image file format's name",
+    "WebP": "an image file format's name",
+    "Ctrl": "a key's name, as printed on keyboards (Wagtail's shortcuts)",
+    "Alt": "a key's name, as printed on keyboards (Wagtail's shortcuts)",
+    "Shift": "a key's name, as printed on keyboards (Wagtail's shortcuts)",
+    "Esc": "a key's name, as printed on keyboards (Wagtail's shortcuts)",
 }
 
 #: Tables whose text the product writes (in its reader's language) or that only the framework reads:
@@ -205,11 +215,27 @@ def data_units() -> set[str]:
     return units
 
 
+def wagtail_units() -> set[str]:
+    """The sentences of Wagtail's own messages: its admin's chrome, which Wagtail's catalogues translate.
+
+    Wagtail has no Hindi catalogue (the README says its chrome stays English there); in the
+    languages it has, its chrome is its own business. The project's admin extensions are checked.
+    """
+    import wagtail
+
+    units: set[str] = set()
+    for po in Path(wagtail.__file__).parent.glob("**/locale/en/LC_MESSAGES/*.po"):
+        for entry in read_po(po):
+            for text in (entry.msgid, entry.msgid_plural):
+                units |= _units(re.sub(r"%\(\w+\)[sd]|%[sd]", " ", text)) if text else set()
+    return units
+
+
 class Findings:
     """The English runs of what a person reads, less people's data and the allowed names."""
 
-    def __init__(self) -> None:
-        self.units = data_units()
+    def __init__(self, *, wagtail: bool = False) -> None:
+        self.units = data_units() | (wagtail_units() if wagtail else set())
         self.sorted_units = sorted(self.units)
         self.allowed = {pseudo.words(w) for w in ALLOWED}
         self.found: dict[str, list[str]] = defaultdict(list)
@@ -399,7 +425,7 @@ def test_an_editor_meets_no_english_in_the_admin_extensions(in_pseudo, client, s
     settings.WAGTAILADMIN_PERMITTED_LANGUAGES = [*WAGTAILADMIN_PROVIDED_LANGUAGES, (pseudo.CODE, "Pseudo")]
     world = in_pseudo
     client.force_login(world.admin)
-    findings = Findings()
+    findings = Findings(wagtail=True)
     starts = [
         "/admin/analytics/",
         "/admin/analytics/at-risk/",
@@ -412,5 +438,5 @@ def test_an_editor_meets_no_english_in_the_admin_extensions(in_pseudo, client, s
     ]
     within = ("/admin/analytics/", "/admin/plugins/", "/admin/recommenders/", "/admin/payments-admin/")
     opened = crawl(client, findings, starts, within=within)
-    assert len(opened) > 8
     assert not findings.found, findings.report()
+    assert len(opened) > 8, opened
