@@ -36,8 +36,28 @@ PASSWORD_VALIDATION = (
     gettext_noop("This password is entirely numeric."),
 )
 
-#: allauth: a signed-in person opening the login or password reset page.
-ALLAUTH = (gettext_noop("You are already logged in as %(user_display)s."),)
+#: allauth: a signed-in person opening the login or password reset page; a failed login (page and API).
+ALLAUTH = (
+    gettext_noop("You are already logged in as %(user_display)s."),
+    gettext_noop("The email address and/or password you specified are not correct."),
+)
+
+#: Django REST framework: the API's refusal of an anonymous request.
+REST_FRAMEWORK = (
+    gettext_noop("Authentication credentials were not provided."),
+    gettext_noop("Incorrect authentication credentials."),
+    gettext_noop("You do not have permission to perform this action."),
+)
+
+#: django.utils.timesince: "5 minutes ago" in notifications and messages.
+TIMESINCE = (
+    ngettext_noop("%(num)d year", "%(num)d years"),
+    ngettext_noop("%(num)d month", "%(num)d months"),
+    ngettext_noop("%(num)d week", "%(num)d weeks"),
+    ngettext_noop("%(num)d day", "%(num)d days"),
+    ngettext_noop("%(num)d hour", "%(num)d hours"),
+    ngettext_noop("%(num)d minute", "%(num)d minutes"),
+)
 
 #: Wagtail's image field (the mentor's photo on their page).
 WAGTAIL_IMAGES = (

@@ -2,7 +2,8 @@
 
 The home page, the mentor list and a mentor page open in Chromium with ``dir="rtl"``; the header's
 logo sits on the right, the navigation on the left, the home page's "Find a mentor" arrow follows its
-label on the left and points left, and a mentor card's avatar sits on the right of its name. Screenshots go to test-results/ for a person to look at.
+label on the left and points left, and a mentor card's avatar sits on the right of its name.
+Screenshots go to test-results/ for a person to look at.
 """
 
 from __future__ import annotations

@@ -212,13 +212,18 @@ def links(markup: str) -> list[str]:
     return parser.links
 
 
+#: JSON keys whose values are for programs, not people: error codes, field names.
+MACHINE_KEYS = {"code", "field", "type"}
+
+
 def json_text(data) -> Iterator[str]:
-    """Every string value (not key) of a JSON document: what an API client may show its user."""
+    """Every string value (not key, nor a machine code) of a JSON document: what an API client may show."""
     if isinstance(data, str):
         yield data
     elif isinstance(data, dict):
-        for value in data.values():
-            yield from json_text(value)
+        for key, value in data.items():
+            if key not in MACHINE_KEYS:
+                yield from json_text(value)
     elif isinstance(data, list):
         for value in data:
             yield from json_text(value)
@@ -257,11 +262,11 @@ def response_text(response) -> list[str]:
 # --- English left ---------------------------------------------------------------------------------
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
-#: Not words: web and mail addresses, paths of this site, file names, and the ``{name}`` markers a
-#: script fills in (``data-template="Started by {name}."``).
+#: Not words: web and mail addresses, paths of this site, file names, code names (``plugins.video.p2p``,
+#: ``refit_recommenders``) and the ``{name}`` markers a script fills in (``data-template="Started by {name}."``).
 _NOT_WORDS = re.compile(
     r"https?://\S+|www\.\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?<![\w/])/[\w./?=&%-]*"
-    r"|\b[\w-]+\.(?:ics|pdf|csv|png|jpe?g|svg|txt)\b|\{\w+\}"
+    r"|\b[\w-]+\.(?:ics|pdf|csv|png|jpe?g|svg|txt)\b|\{\w+\}|\b[a-z0-9]+(?:[._][a-z0-9]+)+\b"
 )
 
 

@@ -229,9 +229,9 @@ class Reason:
     """
 
     message: str
-    values: Mapping[str, str | int | Sequence[str]] = field(default_factory=dict)
     plural: str = ""
     count: int | None = None
+    values: Mapping[str, str | int | Sequence[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
