@@ -48,10 +48,22 @@ def check_answer(candidates: Candidates, result: RecommenderScores) -> None:
     with_score = {c for c, v in zip(candidates, scores, strict=True) if not math.isnan(v)}
     explained = {c for c in candidates if c in result.reasons}
     assert explained <= with_score, "a reason only for a scored candidate"
-    assert all(isinstance(result.reasons[c], str) and result.reasons[c] for c in explained)
+    assert all(_reason_text(result.reasons[c]) for c in explained), "reasons are text or a Reason with a message"
     for item, because in result.because.items():
-        assert item in result.reasons and "{because}" in result.reasons[item]
+        assert item in result.reasons and "{because}" in _reason_text(result.reasons[item])
         assert all(isinstance(k, str) for k in because)
+
+
+def _reason_text(reason) -> str:
+    """The English of a reason: a plain message, or a :class:`~core.plugins.Reason`'s (both forms)."""
+    from core.plugins import Reason
+
+    if isinstance(reason, Reason):
+        assert isinstance(reason.message, str) and isinstance(reason.plural, str)
+        assert not reason.plural or isinstance(reason.count, int), "a plural reason has a count"
+        return reason.message + reason.plural
+    assert isinstance(reason, str)
+    return reason
 
 
 class RecommenderContract:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.utils import translation
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.taxonomy.models import Skill
 
 from .models import User
-from .validators import LANGUAGE_NAMES, available_time_zones
+from .validators import LANGUAGE_NAMES, available_time_zones, language_name
 from .widgets import ChipsSelectMultiple
 
 ROLE_CHOICES = [("learner", gettext_lazy("Learn from mentors")), ("mentor", gettext_lazy("Mentor others"))]
@@ -22,7 +22,8 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 
 def language_choices() -> list[tuple[str, str]]:
-    return sorted(LANGUAGE_NAMES.items(), key=lambda item: item[1])
+    """Every language, named and sorted in the reader's language (a callable: run when a form is made)."""
+    return sorted(((code, language_name(code)) for code in LANGUAGE_NAMES), key=lambda item: item[1].casefold())
 
 
 def language_setting_choices() -> list[tuple[str, str]]:
@@ -37,8 +38,8 @@ class RolesField(forms.MultipleChoiceField):
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("choices", ROLE_CHOICES)
-        kwargs.setdefault("label", "I want to")
-        kwargs.setdefault("error_messages", {"required": "Choose at least one role."})
+        kwargs.setdefault("label", gettext_lazy("I want to"))
+        kwargs.setdefault("error_messages", {"required": gettext_lazy("Choose at least one role.")})
         super().__init__(**kwargs)
 
 
@@ -89,7 +90,13 @@ class ProfileForm(forms.ModelForm):
             "interests": ChipsSelectMultiple(placeholder=gettext_lazy("Type a skill you want to learn")),
             "photo": forms.ClearableFileInput(attrs={"accept": "image/*"}),
         }
-        labels = {"skills": gettext_lazy("Skills you can teach"), "interests": gettext_lazy("Skills you want to learn")}
+        labels = {
+            "display_name": gettext_lazy("Display name"),
+            "bio": gettext_lazy("Bio"),
+            "photo": gettext_lazy("Photo"),
+            "skills": gettext_lazy("Skills you can teach"),
+            "interests": gettext_lazy("Skills you want to learn"),
+        }
         help_texts = {"skills": "", "interests": ""}
 
     def __init__(self, *args, **kwargs) -> None:
@@ -99,7 +106,7 @@ class ProfileForm(forms.ModelForm):
         # A saved zone is the person's choice: the browser must not pre-fill over it.
         self.fields["time_zone"].widget.attrs["data-keep"] = ""
         limit_mb = settings.PROFILE_PHOTO_MAX_BYTES // 1_048_576
-        self.fields["photo"].help_text = f"JPEG, PNG or WebP, up to {limit_mb} MB."
+        self.fields["photo"].help_text = gettext("JPEG, PNG or WebP, up to %(size)s MB.") % {"size": limit_mb}
 
     def save(self, commit: bool = True) -> User:
         self.instance.set_roles(self.cleaned_data["roles"])

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.taxonomy.models import Skill
 
-from .validators import LANGUAGE_NAMES, validate_language_codes, validate_photo, validate_time_zone
+from .validators import language_name, validate_language_codes, validate_photo, validate_time_zone
 
 
 class UserManager(BaseUserManager["User"]):
@@ -88,7 +88,7 @@ class User(AbstractUser):
 
     @property
     def language_names(self) -> list[str]:
-        return [LANGUAGE_NAMES.get(code, code) for code in self.languages or []]
+        return [language_name(code) for code in self.languages or []]
 
     def set_roles(self, roles: list[str]) -> None:
         self.is_learner = "learner" in roles

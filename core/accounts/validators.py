@@ -10,7 +10,15 @@ from django.conf.global_settings import LANGUAGES
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
+#: Language codes and their English names (Django's list, marked for its catalogue): a page shows
+#: :func:`language_name`, the name in the reader's language.
 LANGUAGE_NAMES = {code: name for code, name in LANGUAGES if "-" not in code}
+
+
+def language_name(code: str) -> str:
+    """The name of the language ``code`` in the active language ("German", "जर्मन", "alemán")."""
+    name = LANGUAGE_NAMES.get(code)
+    return gettext(name) if name else code
 
 
 @lru_cache(maxsize=1)

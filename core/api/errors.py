@@ -116,7 +116,8 @@ def exception_handler(exc: Exception, context: dict) -> Any:
             f"{field}: {messages[0] if isinstance(messages, list) and messages else messages}"
             for field, messages in errors.items()
         )
-        response.data = {"detail": f"Invalid input. {summary}".strip(), "code": "invalid", "errors": errors}
+        detail = gettext("Invalid input. %(errors)s") % {"errors": summary} if summary else gettext("Invalid input.")
+        response.data = {"detail": detail, "code": "invalid", "errors": errors}
     elif isinstance(exc, exceptions.APIException):
         detail = response.data.get("detail", exc.detail) if isinstance(response.data, dict) else exc.detail
         response.data = {"detail": str(detail), "code": _first_code(exc.get_codes())}

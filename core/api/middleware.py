@@ -38,7 +38,7 @@ class InputGuardMiddleware:
         ):
             # No row has such an id, and the database cannot even compare it: not found.
             if request.path.startswith("/api/"):
-                return api_error(404, "Not found.", "not_found")
+                return api_error(404, gettext("Not found."), "not_found")
             raise Http404(gettext("No such object."))
         try:
             check_pairs(_pairs(request.GET))
@@ -46,7 +46,7 @@ class InputGuardMiddleware:
                 check_pairs(_pairs(request.POST))
         except BadInput as bad:
             if request.path.startswith("/api/"):
-                detail = f"Invalid input. {bad.field}: {bad.message}"
+                detail = gettext("Invalid input. %(errors)s") % {"errors": f"{bad.field}: {bad.message}"}
                 return api_error(400, detail, "invalid", {bad.field: [bad.message]})
             return render_bad_request(request, bad.message)
         return self.get_response(request)

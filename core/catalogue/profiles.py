@@ -144,11 +144,11 @@ class ProfileStatus:
     @property
     def label(self) -> str:
         return {
-            "none": "No profile page yet",
-            "draft": "Draft: not submitted",
-            "pending": "Pending review",
-            "changes_requested": "Changes requested",
-            "live": "Live",
+            "none": gettext("No profile page yet"),
+            "draft": gettext("Draft: not submitted"),
+            "pending": gettext("Pending review"),
+            "changes_requested": gettext("Changes requested"),
+            "live": gettext("Live"),
         }[self.state]
 
 

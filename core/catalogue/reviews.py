@@ -13,6 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .models import MentorPage, Review
 
@@ -41,11 +42,13 @@ def review_block_reason(user: Any, booking: Any) -> ReviewError | None:
     from core.scheduling.models import Booking
 
     if booking.learner_id != getattr(user, "pk", None):
-        return ReviewError("booking", "Only the learner of this booking can review it.", 403, "permission_denied")
+        return ReviewError(
+            "booking", gettext("Only the learner of this booking can review it."), 403, "permission_denied"
+        )
     if booking.status != Booking.COMPLETED:
-        return ReviewError("booking", "Only a completed session can be reviewed.", 409, "not_completed")
+        return ReviewError("booking", gettext("Only a completed session can be reviewed."), 409, "not_completed")
     if Review.objects.filter(booking_id=booking.pk).exists():
-        return ReviewError("booking", "This booking has already been reviewed.", 409, "already_reviewed")
+        return ReviewError("booking", gettext("This booking has already been reviewed."), 409, "already_reviewed")
     return None
 
 
@@ -60,22 +63,24 @@ def submit_review(user: Any, booking_id: Any, rating: Any, comment: str = "") ->
     try:
         rating_value = int(str(rating).strip())
     except (TypeError, ValueError):
-        raise ReviewError("rating", "The rating is a whole number from 1 to 5.") from None
+        raise ReviewError("rating", gettext("The rating is a whole number from 1 to 5.")) from None
     if str(rating_value) != str(rating).strip() or not 1 <= rating_value <= 5:
-        raise ReviewError("rating", "The rating is a whole number from 1 to 5.")
+        raise ReviewError("rating", gettext("The rating is a whole number from 1 to 5."))
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
-        raise ReviewError("comment", f"The comment is limited to {MAX_COMMENT} characters.")
+        raise ReviewError(
+            "comment", gettext("The comment is limited to %(count)d characters.") % {"count": MAX_COMMENT}
+        )
     try:
         booking_pk = int(booking_id)
     except (TypeError, ValueError):
-        raise ReviewError("booking", "The booking is given by its numeric id.") from None
+        raise ReviewError("booking", gettext("The booking is given by its numeric id.")) from None
 
     try:
         with transaction.atomic():
             booking = Booking.objects.select_for_update().select_related("session").filter(pk=booking_pk).first()
             if booking is None:
-                raise ReviewError("booking", "No such booking.", 404, "not_found")
+                raise ReviewError("booking", gettext("No such booking."), 404, "not_found")
             reason = review_block_reason(user, booking)
             if reason is not None:
                 raise reason
@@ -87,7 +92,9 @@ def submit_review(user: Any, booking_id: Any, rating: Any, comment: str = "") ->
                 comment=comment,
             )
     except IntegrityError:
-        raise ReviewError("booking", "This booking has already been reviewed.", 409, "already_reviewed") from None
+        raise ReviewError(
+            "booking", gettext("This booking has already been reviewed."), 409, "already_reviewed"
+        ) from None
 
 
 def refresh_mentor_rating(mentor_id: int) -> tuple[Decimal, int]:
@@ -110,11 +117,11 @@ def refresh_mentor_rating(mentor_id: int) -> tuple[Decimal, int]:
 def moderate_review(review_id: int, status: str, moderator: Any, note: str = "") -> Review:
     """Approve, reject or put back to pending; the mentor's rating follows approved reviews only."""
     if status not in {Review.PENDING, Review.APPROVED, Review.REJECTED}:
-        raise ReviewError("status", f"“{status}” is not a review status.")
+        raise ReviewError("status", gettext("“%(status)s” is not a review status.") % {"status": status})
     with transaction.atomic():
         review = Review.objects.select_for_update().filter(pk=review_id).first()
         if review is None:
-            raise ReviewError("review", "No such review.", 404, "not_found")
+            raise ReviewError("review", gettext("No such review."), 404, "not_found")
         old = review.status
         review.status = status
         review.moderation_note = (note or "")[:255]

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .models import MentorPage
 
@@ -40,7 +41,7 @@ def rate_label(amount_minor: int, currency: str) -> str:
     from core.scheduling.currency import format_money
 
     text = format_money(amount_minor, currency)
-    return text if not amount_minor else f"{text} / hour"
+    return text if not amount_minor else gettext("%(price)s / hour") % {"price": text}
 
 
 def mentors_with_skills(skill_ids: Iterable[int]) -> QuerySet[MentorPage]:

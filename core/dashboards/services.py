@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from itertools import groupby
 
 from django.db.models import Prefetch
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext, ngettext
 
 from core.scheduling.models import Booking, Session
 from core.scheduling.services import availability
@@ -74,15 +75,23 @@ def _seat_row(booking: Booking, now: datetime, policy) -> SeatRow:
         percent = learner_refund_percent(policy, session.starts_at, now)
         if percent == 100:
             deadline = session.starts_at - timedelta(hours=policy.free_cancellation_hours)
-            row.cancel_note = f"Full refund until {timezone.localtime(deadline):%a %d %b, %H:%M}."
+            # Django's date format names the day and month in the reader's language ("Fri 11 Dec").
+            until = dateformat.format(timezone.localtime(deadline), "D j M, H:i")
+            row.cancel_note = gettext("Full refund until %(when)s.") % {"when": until}
         else:
-            row.cancel_note = f"Cancelling now refunds {percent} %."
+            row.cancel_note = gettext("Cancelling now refunds %(percent)s %%.") % {"percent": percent}
     if upcoming:
         window = timedelta(hours=policy.reschedule_window_hours)
         if session.starts_at - now < window:
-            row.reschedule_note = f"Bookings can be moved until {policy.reschedule_window_hours} h before the start."
+            row.reschedule_note = gettext("Bookings can be moved until %(hours)s h before the start.") % {
+                "hours": policy.reschedule_window_hours
+            }
         elif booking.reschedule_count >= policy.max_reschedules:
-            row.reschedule_note = f"Already moved {booking.reschedule_count} times, the most allowed."
+            row.reschedule_note = ngettext(
+                "Already moved %(count)d time, the most allowed.",
+                "Already moved %(count)d times, the most allowed.",
+                booking.reschedule_count,
+            ) % {"count": booking.reschedule_count}
         else:
             row.can_reschedule = True
     return row

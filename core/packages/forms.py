@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import DURATIONS, MAX_SESSIONS
 
 
+def _sessions_help() -> str:
+    return gettext("1 to %(max)s.") % {"max": MAX_SESSIONS}
+
+
 class PackageForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=120)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    sessions = forms.IntegerField(label=_("Sessions"), help_text=_("1 to %(max)s.") % {"max": MAX_SESSIONS})
+    # Lazy: "1 to 50." is said in the language of the page, not of the import.
+    sessions = forms.IntegerField(label=_("Sessions"), help_text=lazy(_sessions_help, str)())
     duration_minutes = forms.TypedChoiceField(
         label=_("Session length (minutes)"), choices=[(d, str(d)) for d in DURATIONS], coerce=int, initial=60
     )

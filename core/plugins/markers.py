@@ -8,7 +8,7 @@ ENTRY_POINT_GROUP = "peerlearn.plugins"
 #: The version of the public plugin API (``core.plugins`` and the modules it re-exports), semver,
 #: independent of the product's version: a plugin's ``PluginMeta.core_versions`` is checked against
 #: it. Changes are listed in ``core/plugins/CHANGELOG.md``, which also states the deprecation policy.
-API_VERSION = "0.4.0"
+API_VERSION = "0.5.0"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)

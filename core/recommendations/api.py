@@ -48,7 +48,7 @@ class RecommendedItemSerializer(serializers.Serializer):
             "item": c.key,
             "kind": c.kind,
             "title": c.title,
-            "subtitle": c.subtitle,
+            "subtitle": c.shown_subtitle,
             "url": c.url,
             "starts_at": c.starts_at,
             "price_minor": c.price_minor,

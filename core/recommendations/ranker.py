@@ -44,9 +44,9 @@ from functools import cached_property
 from itertools import repeat
 
 import numpy as np
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
-from core.plugins import BUILTIN_FAMILIES, Candidates, RecommenderScores
+from core.plugins import BUILTIN_FAMILIES, Candidates, Reason, RecommenderScores
 
 
 def gettext_noop(message: str) -> str:
@@ -128,6 +128,14 @@ class Candidate:
     price_minor: int | None = None
     currency: str = ""
     image_url: str = ""
+    mentor_name: str = ""  # a session's mentor, named under its title ("with Ada")
+
+    @property
+    def shown_subtitle(self) -> str:
+        """The line under the title, in the reader's language (candidates are cached across languages)."""
+        if self.mentor_name:
+            return gettext("with %(mentor)s") % {"mentor": self.mentor_name}
+        return self.subtitle
 
 
 @dataclass(frozen=True, eq=False)
@@ -368,11 +376,14 @@ def _reason(result: RecommenderScores, key: str, parent: str | None, title_of: C
         if item is None or item not in result.reasons:
             continue
         reason = result.reasons[item]
-        if not isinstance(reason, str):
+        if isinstance(reason, Reason):
+            reason = render_reason(reason)
+        elif isinstance(reason, str):
+            # A plugin's fixed reason ("similar to {because}") is a message of the catalogue: shown in the
+            # reader's language here, where the request's language is active (plugins may run in other threads).
+            reason = gettext(reason)
+        else:
             raise TypeError(f"the reason for {item} is {type(reason).__name__} {reason!r:.80}, not text")
-        # A plugin's fixed reason ("similar to {because}") is a message of the catalogue: shown in the
-        # reader's language here, where the request's language is active (plugins may run in other threads).
-        reason = gettext(reason)
         if "{because}" in reason:
             names = [title_of(k) for k in _because(result, item)]
             names = [n for n in names if n]
@@ -381,6 +392,30 @@ def _reason(result: RecommenderScores, key: str, parent: str | None, title_of: C
             reason = reason.replace("{because}", _join(names))
         return reason[:1].upper() + reason[1:]
     return ""
+
+
+def render_reason(reason: Reason) -> str:
+    """A :class:`Reason` in the active language: its message (or the plural form ``count`` needs), values filled.
+
+    Raises :class:`TypeError` for a reason that is not what the contract says (charged to its plugin).
+    """
+    if not isinstance(reason.message, str) or not isinstance(reason.plural, str):
+        raise TypeError(f"a reason's message is {type(reason.message).__name__}, not text")
+    values = dict(reason.values)
+    if reason.plural:
+        if not isinstance(reason.count, int) or isinstance(reason.count, bool):
+            raise TypeError(f"a plural reason's count is {type(reason.count).__name__} {reason.count!r:.40}")
+        text = ngettext(reason.message, reason.plural, reason.count)
+        values.setdefault("count", reason.count)
+    else:
+        text = gettext(reason.message)
+    for name, value in values.items():
+        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            value = _join(value)
+        elif not isinstance(value, (str, int)) or isinstance(value, bool):
+            raise TypeError(f"the reason's value {name!r} is {type(value).__name__} {value!r:.40}")
+        text = text.replace("{" + name + "}", str(value))
+    return text
 
 
 def _because(result: RecommenderScores, item: str) -> Sequence[str]:

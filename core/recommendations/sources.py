@@ -267,7 +267,7 @@ def _build_candidates(new_mentor_days: int, now: datetime | None) -> list[Candid
                 kind="session",
                 title=session.title,
                 url=session.get_absolute_url(),
-                subtitle=f"with {mentor.title}",
+                mentor_name=mentor.title,
                 skills=frozenset(s.name for s in session.skills.all()),
                 owner_user_id=session.mentor_id,
                 parent=mentor.key,

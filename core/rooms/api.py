@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import APIException
@@ -132,11 +133,13 @@ class RoomView(APIView):
 def _session_for_history(request: Request, session_id: int) -> Session:
     session = Session.objects.filter(pk=session_id).first()
     if session is None:
-        raise RoomError(services.RoomRefused(services.CLOSE_NOT_FOUND, "There is no such session.", reason="not_found"))
+        raise RoomError(
+            services.RoomRefused(services.CLOSE_NOT_FOUND, gettext("There is no such session."), reason="not_found")
+        )
     if not services.can_read_history(session, request.user):
         raise RoomError(
             services.RoomRefused(
-                services.CLOSE_FORBIDDEN, "Only the session's participants can read this.", reason="forbidden"
+                services.CLOSE_FORBIDDEN, gettext("Only the session's participants can read this."), reason="forbidden"
             )
         )
     return session

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 from wagtail.models import Site
 
 from core.plugins import Participant, RoomInfo, RoomRequest, VideoBackend
@@ -125,17 +126,17 @@ def check_access(user, session_id: int, *, now: datetime | None = None) -> RoomA
     """Raise :class:`RoomRefused` unless ``user`` may be in the room of ``session_id`` now."""
     now = now or timezone.now()
     if user is None or not user.is_authenticated:
-        raise RoomRefused(CLOSE_UNAUTHENTICATED, "Log in to join the session.", reason="unauthenticated")
+        raise RoomRefused(CLOSE_UNAUTHENTICATED, gettext("Log in to join the session."), reason="unauthenticated")
     session = Session.objects.select_related("mentor").filter(pk=session_id).first()
     if session is None:
-        raise RoomRefused(CLOSE_NOT_FOUND, "There is no such session.", reason="not_found")
+        raise RoomRefused(CLOSE_NOT_FOUND, gettext("There is no such session."), reason="not_found")
     if session.status in (Session.COMPLETED, Session.CANCELLED) and can_read_history(session, user):
         check_timing(session, now=now)  # a former participant hears why: it has ended
     found = role_of(session, user)
     if found is None:
         raise RoomRefused(
             CLOSE_FORBIDDEN,
-            "Only the session's mentor and its confirmed learners can join this room.",
+            gettext("Only the session's mentor and its confirmed learners can join this room."),
             reason="forbidden",
         )
     role, booking = found
@@ -147,19 +148,22 @@ def check_timing(session: Session, *, now: datetime | None = None) -> None:
     """Raise :class:`RoomRefused` when the room of ``session`` is not open at ``now``."""
     now = now or timezone.now()
     if session.status == Session.CANCELLED:
-        raise RoomRefused(CLOSE_GONE, "This session was cancelled.", reason="cancelled")
+        raise RoomRefused(CLOSE_GONE, gettext("This session was cancelled."), reason="cancelled")
     if session.status == Session.COMPLETED:
-        raise RoomRefused(CLOSE_GONE, "This session has ended.", reason="ended")
+        raise RoomRefused(CLOSE_GONE, gettext("This session has ended."), reason="ended")
     if session.status == Session.IN_PROGRESS:
         return
     opens, closes = room_window(session)
     if now < opens:
         raise RoomRefused(
-            CLOSE_TOO_EARLY, f"The room opens at {opens:%H:%M} UTC on {opens:%Y-%m-%d}.", reason="too_early"
+            CLOSE_TOO_EARLY,
+            gettext("The room opens at %(time)s UTC on %(date)s.")
+            % {"time": f"{opens:%H:%M}", "date": f"{opens:%Y-%m-%d}"},
+            reason="too_early",
         )
     if now > closes:
         raise RoomRefused(
-            CLOSE_GONE, "The session was not started in time; the room is closed.", reason="window_passed"
+            CLOSE_GONE, gettext("The session was not started in time; the room is closed."), reason="window_passed"
         )
 
 
@@ -305,11 +309,14 @@ def _socket_backend(access: RoomAccess, site: Site | None, session_id: int) -> i
         chosen = choose_backend(access, site)
         decision: RoomRefused | int
         if chosen is None:
-            decision = RoomRefused(CLOSE_UNAVAILABLE, "No video backend is enabled on this site.", reason="no_backend")
+            decision = RoomRefused(
+                CLOSE_UNAVAILABLE, gettext("No video backend is enabled on this site."), reason="no_backend"
+            )
         elif not chosen.uses_core_signalling:
             decision = RoomRefused(
                 CLOSE_BAD_BACKEND,
-                f"This room uses {chosen.backend.display_name}, which does its own signalling.",
+                gettext("This room uses %(backend)s, which does its own signalling.")
+                % {"backend": gettext(chosen.backend.display_name)},
                 reason="other_backend",
             )
         else:
@@ -391,7 +398,9 @@ def join_room(
         session = lock_session(grant.session_id)
         found = role_of(session, user)
         if found is None or found[0] != grant.role:
-            raise RoomRefused(CLOSE_FORBIDDEN, "You are no longer a participant of this session.", reason="forbidden")
+            raise RoomRefused(
+                CLOSE_FORBIDDEN, gettext("You are no longer a participant of this session."), reason="forbidden"
+            )
         check_timing(session, now=now)
         if grant.role == Attendance.MENTOR and session.status == Session.SCHEDULED:
             try:
@@ -406,7 +415,8 @@ def join_room(
         if len(present) + 1 > grant.max_participants:
             raise RoomRefused(
                 CLOSE_FULL,
-                f"The room is full: this video backend carries at most {grant.max_participants} people.",
+                gettext("The room is full: this video backend carries at most %(count)d people.")
+                % {"count": grant.max_participants},
                 reason="full",
             )
         row = Attendance.objects.create(
@@ -581,9 +591,9 @@ def end_room(session_id: int, by, *, now: datetime | None = None) -> Session:
     with transaction.atomic():
         session = lock_session(session_id)
         if not (by.pk == session.mentor_id or by.is_staff):
-            raise RoomRefused(CLOSE_FORBIDDEN, "Only the session's mentor can end it.", reason="forbidden")
+            raise RoomRefused(CLOSE_FORBIDDEN, gettext("Only the session's mentor can end it."), reason="forbidden")
         if session.status != Session.IN_PROGRESS:
-            raise RoomRefused(CLOSE_GONE, "The session is not in progress.", reason="not_in_progress")
+            raise RoomRefused(CLOSE_GONE, gettext("The session is not in progress."), reason="not_in_progress")
         grace = timedelta(minutes=current_policy().learner_no_show_grace_minutes)
         if now >= session.starts_at + grace:
             for booking in absent_learners(session):
@@ -676,14 +686,16 @@ def room_page(user, session_id: int, *, host: str | None = None, now: datetime |
     """Decide what ``user`` sees at ``/sessions/<id>/room/``; raise :class:`RoomRefused` for strangers."""
     now = now or timezone.now()
     if user is None or not user.is_authenticated:
-        raise RoomRefused(CLOSE_UNAUTHENTICATED, "Log in to join the session.", reason="unauthenticated")
+        raise RoomRefused(CLOSE_UNAUTHENTICATED, gettext("Log in to join the session."), reason="unauthenticated")
     session = Session.objects.select_related("mentor").filter(pk=session_id).first()
     if session is None:
-        raise RoomRefused(CLOSE_NOT_FOUND, "There is no such session.", reason="not_found")
+        raise RoomRefused(CLOSE_NOT_FOUND, gettext("There is no such session."), reason="not_found")
     opens, closes = room_window(session)
     if session.status in (Session.COMPLETED, Session.CANCELLED):
         if not can_read_history(session, user):
-            raise RoomRefused(CLOSE_FORBIDDEN, "This room belongs to the session's participants.", reason="forbidden")
+            raise RoomRefused(
+                CLOSE_FORBIDDEN, gettext("This room belongs to the session's participants."), reason="forbidden"
+            )
         ended = session.status == Session.COMPLETED
         people = attendance_summary(session, now=now)
         if not (user.is_staff or session.mentor_id == user.pk):
@@ -702,7 +714,7 @@ def room_page(user, session_id: int, *, host: str | None = None, now: datetime |
     if found is None:
         raise RoomRefused(
             CLOSE_FORBIDDEN,
-            "Only the session's mentor and its confirmed learners can join this room.",
+            gettext("Only the session's mentor and its confirmed learners can join this room."),
             reason="forbidden",
         )
     role, booking = found

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.forms.fields import BaseTemporalField
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from core.accounts.widgets import ChipsSelectMultiple
 from core.taxonomy.models import Skill
@@ -16,9 +17,21 @@ from . import currency as money
 from .models import DateOverride
 from .services.sessions import MAX_CAPACITY, MAX_DURATION, MIN_DURATION
 
-LENGTH_CHOICES = [(n, f"{n} minutes") for n in (15, 30, 45, 60, 90, 120)]
-STEP_CHOICES = [(15, "Every 15 minutes"), (30, "Every 30 minutes"), (60, "Every hour")]
-DURATION_CHOICES = [(n, f"{n} minutes") for n in (30, 45, 60, 90, 120, 180)]
+
+def _minutes(n: int) -> str:
+    return ngettext("%(count)d minute", "%(count)d minutes", n) % {"count": n}
+
+
+def _every(n: int) -> str:
+    return ngettext("Every %(count)d minute", "Every %(count)d minutes", n) % {"count": n}
+
+
+# Choice labels made lazily: read in the language of the page that shows them.
+minutes_label = lazy(_minutes, str)
+every_label = lazy(_every, str)
+LENGTH_CHOICES = [(n, minutes_label(n)) for n in (15, 30, 45, 60, 90, 120)]
+STEP_CHOICES = [(15, every_label(15)), (30, every_label(30)), (60, gettext_lazy("Every hour"))]
+DURATION_CHOICES = [(n, minutes_label(n)) for n in (30, 45, 60, 90, 120, 180)]
 
 
 class SchedulingProfileForm(forms.Form):
@@ -67,8 +80,10 @@ class SchedulingProfileForm(forms.Form):
 
 
 class OverrideForm(forms.Form):
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    kind = forms.ChoiceField(choices=DateOverride.KIND_CHOICES, widget=forms.RadioSelect, initial="unavailable")
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label=gettext_lazy("Date"))
+    kind = forms.ChoiceField(
+        choices=DateOverride.KIND_CHOICES, widget=forms.RadioSelect, initial="unavailable", label=gettext_lazy("Kind")
+    )
     start_time = forms.TimeField(
         required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), label=gettext_lazy("From")
     )
@@ -111,11 +126,14 @@ class LocalDateTimeField(forms.DateTimeField):
 
 
 class SessionForm(forms.Form):
-    title = forms.CharField(max_length=140)
-    description = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 5}))
+    title = forms.CharField(max_length=140, label=gettext_lazy("Title"))
+    description = forms.CharField(
+        required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 5}), label=gettext_lazy("Description")
+    )
     skills = forms.ModelMultipleChoiceField(
         queryset=Skill.objects.order_by("name"),
         required=False,
+        label=gettext_lazy("Skills"),
         widget=ChipsSelectMultiple(placeholder=gettext_lazy("Type a skill this session teaches")),
     )
     start = LocalDateTimeField(
@@ -127,17 +145,24 @@ class SessionForm(forms.Form):
         label=gettext_lazy("Length"), choices=DURATION_CHOICES, coerce=int, initial=60
     )
     capacity = forms.IntegerField(
-        min_value=1, max_value=MAX_CAPACITY, initial=6, help_text=gettext_lazy("1 makes it a one-to-one session.")
+        min_value=1,
+        max_value=MAX_CAPACITY,
+        initial=6,
+        label=gettext_lazy("Capacity"),
+        help_text=gettext_lazy("1 makes it a one-to-one session."),
     )
     price = forms.CharField(
-        max_length=32, initial="0", help_text=gettext_lazy("Per seat, in the currency below. 0 makes it free.")
+        max_length=32,
+        initial="0",
+        label=gettext_lazy("Price"),
+        help_text=gettext_lazy("Per seat, in the currency below. 0 makes it free."),
     )
-    currency = forms.ChoiceField(choices=money.CURRENCY_CHOICES, initial="EUR")
+    currency = forms.ChoiceField(choices=money.CURRENCY_CHOICES, initial="EUR", label=gettext_lazy("Currency"))
 
     def __init__(self, *args, zone: ZoneInfo, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.zone = zone
-        self.fields["start"].help_text = f"In your time zone, {zone}."
+        self.fields["start"].help_text = gettext("In your time zone, %(zone)s.") % {"zone": zone}
 
     def clean_start(self) -> datetime:
         value = self.cleaned_data["start"]

@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dates import WEEKDAYS
 from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
@@ -65,7 +66,10 @@ def _parse_week(post) -> tuple[dict[int, list[tuple[time, time]]], list[str]]:
             try:
                 ranges.append((time.fromisoformat(start), time.fromisoformat(end)))
             except ValueError:
-                errors.append(f"{rules.WEEKDAY_NAMES[weekday]}: “{start}-{end}” is not a time range like 09:00-17:00.")
+                errors.append(
+                    gettext("%(day)s: “%(start)s-%(end)s” is not a time range like 09:00-17:00.")
+                    % {"day": WEEKDAYS[weekday], "start": start, "end": end}
+                )
         week[weekday] = ranges
     return week, errors
 
@@ -77,20 +81,20 @@ def _saved_week(mentor) -> list[dict]:
     return [
         {
             "weekday": weekday,
-            "name": name,
+            "name": WEEKDAYS[weekday],
             "ranges": [{"start": f"{r.start_time:%H:%M}", "end": f"{r.end_time:%H:%M}"} for r in rules_by_day[weekday]],
         }
-        for weekday, name in enumerate(rules.WEEKDAY_NAMES)
+        for weekday in range(7)
     ]
 
 
 def _typed_week(post) -> list[dict]:
     """The weekly ranges exactly as typed, to show again when they are refused: nothing typed is lost."""
     week = []
-    for weekday, name in enumerate(rules.WEEKDAY_NAMES):
+    for weekday in range(7):
         pairs = zip(post.getlist(f"start-{weekday}"), post.getlist(f"end-{weekday}"), strict=False)
         ranges = [{"start": start, "end": end} for start, end in pairs if start or end]
-        week.append({"weekday": weekday, "name": name, "ranges": ranges})
+        week.append({"weekday": weekday, "name": WEEKDAYS[weekday], "ranges": ranges})
     return week
 
 

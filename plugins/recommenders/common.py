@@ -20,12 +20,31 @@ from core.plugins import (
     Candidates,
     Interaction,
     PluginMeta,
+    Reason,
     Recommender,
     RecommenderScores,
     UserFeatures,
 )
 
-KIND_VERBS = {"mentor": "teaches", "session": "covers"}
+
+def gettext_noop(message: str) -> str:
+    """Mark ``message`` for the catalogue (makemessages) without translating it: safe at import,
+    before Django's settings exist; the core translates it where it is shown."""
+    return message
+
+
+def ngettext_noop(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a message and its plural for the catalogue as one entry (``manage.py makemessages``
+    collects this name); the core picks the form a :class:`~core.plugins.Reason`'s count needs."""
+    return singular, plural
+
+
+#: "teaches Python and Django, which you listed": one whole sentence per kind of item, for translators.
+LISTED_REASONS = {
+    "mentor": gettext_noop("teaches {skills}, which you listed"),
+    "session": gettext_noop("covers {skills}, which you listed"),
+}
+LISTED_REASON_OTHER = gettext_noop("is about {skills}, which you listed")
 
 
 def signal_weights(overrides: Mapping[str, Any] | None = None) -> dict[str, float]:
@@ -102,17 +121,13 @@ def user_item_matrix(
     return matrix, users, items
 
 
-def item_phrase(item: str) -> str:
-    """The verb for an item's kind: a mentor "teaches", a session "covers"."""
-    return KIND_VERBS.get(item.split(":", 1)[0], "is about")
+def listed_reason(item: str, skills: Sequence[str], limit: int = 3) -> Reason:
+    """Why ``item`` matches the user's listed interests: "teaches Python and Django, which you listed".
 
-
-def human_list(names: Sequence[str], limit: int = 3) -> str:
-    """ "Python", "Python and Django", "Python, Django and SQL"."""
-    names = list(names)[:limit]
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+    The core joins the skills and translates the sentence in the reader's language.
+    """
+    message = LISTED_REASONS.get(item.split(":", 1)[0], LISTED_REASON_OTHER)
+    return Reason(message, values={"skills": tuple(skills)[:limit]})
 
 
 def top_indices(values: np.ndarray, n: int) -> np.ndarray:
@@ -220,10 +235,10 @@ class VectorRecommender(IndexedRecommender):
     def _set_vector(self, items: Iterable[str], values: np.ndarray) -> None:
         self._set_items(items)
         self.values = np.asarray(values, dtype=np.float64)
-        self.reasons: dict[str, str] = {item: self.reason(n) for n, item in enumerate(self.items)}
+        self.reasons: dict[str, str | Reason] = {item: self.reason(n) for n, item in enumerate(self.items)}
 
     @abstractmethod
-    def reason(self, row: int) -> str:
+    def reason(self, row: int) -> str | Reason:
         """The phrase shown for the item in ``row``."""
 
     def score(self, user: UserFeatures, candidates: Candidates) -> RecommenderScores:

@@ -1,8 +1,9 @@
 """The theme mirrored right to left: Arabic (added for this test only) stands in for RTL.
 
 The home page, the mentor list and a mentor page open in Chromium with ``dir="rtl"``; the header's
-logo sits on the right, the navigation on the left, and a mentor card's avatar on the right of its
-name. Screenshots go to test-results/ for a person to look at.
+logo sits on the right, the navigation on the left, the home page's "Find a mentor" arrow follows its
+label on the left and points left, and a mentor card's avatar sits on the right of its name.
+Screenshots go to test-results/ for a person to look at.
 """
 
 from __future__ import annotations
@@ -62,6 +63,33 @@ def assert_header_mirrored(page) -> None:
     assert first["x"] > last["x"], "the menu reads from right to left"
 
 
+def arrow_tip_x(page) -> float:
+    """Where the call to action's arrow points: the x of its drawn tip relative to its centre (> 0: right)."""
+    return page.evaluate(
+        """() => {
+            const svg = document.querySelector('[data-cta-arrow]');
+            const path = svg.querySelector('path');
+            const matrix = path.getCTM();
+            // The arrow's tip is right of the centre in the path's own coordinates (about x = 17).
+            const tip = new DOMPoint(17, 10).matrixTransform(matrix);
+            const centre = new DOMPoint(10, 10).matrixTransform(matrix);
+            return tip.x - centre.x;
+        }"""
+    )
+
+
+def assert_arrow_points_to_the_inline_end(page) -> None:
+    """The "Find a mentor" arrow points left in a right-to-left page: forwards, the way the text reads."""
+    cta = page.locator("a.btn-lg", has=page.locator("[data-cta-arrow]")).first
+    expect(cta).to_contain_text("Find a mentor")
+    arrow = cta.locator("[data-cta-arrow]")
+    assert arrow.get_attribute("data-cta-arrow") == "rtl"
+    assert arrow_tip_x(page) < 0, "the arrow points to the left"
+    button, icon = cta.bounding_box(), arrow.bounding_box()
+    centre = button["x"] + button["width"] / 2
+    assert icon["x"] + icon["width"] / 2 < centre, f"the arrow follows the label, on its left: {icon} {button}"
+
+
 def test_home_list_and_mentor_page_mirror_right_to_left(browser, live_server, settings, results_dir):
     settings.LANGUAGES = [*settings.LANGUAGES, ("ar", "Arabic")]
     mentor_page = _mentor_page()
@@ -71,6 +99,7 @@ def test_home_list_and_mentor_page_mirror_right_to_left(browser, live_server, se
     try:
         page.goto("/")
         assert_header_mirrored(page)
+        assert_arrow_points_to_the_inline_end(page)
         page.screenshot(path=str(results_dir / "rtl-home.png"))
 
         page.goto("/mentors/")

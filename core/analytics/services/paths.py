@@ -14,6 +14,7 @@ from datetime import datetime
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from core.catalogue.models import MentorPage
 from core.scheduling.models import Booking, Session
@@ -136,15 +137,24 @@ def learning_path(learner, goal: Skill, *, now: datetime | None = None) -> Learn
     if reached:
         basis = "platform"
         if len(steps) == 1:
-            message = (
-                f"Of the {reached} learner(s) who reached {goal.name}, too few took the same skills first: "
-                "you can start with it directly."
-            )
+            message = ngettext(
+                "Of the %(count)d learner who reached %(goal)s, too few took the same skills first: "
+                "you can start with it directly.",
+                "Of the %(count)d learners who reached %(goal)s, too few took the same skills first: "
+                "you can start with it directly.",
+                reached,
+            ) % {"count": reached, "goal": goal.name}
         else:
-            message = f"The order in which the {reached} learner(s) who reached {goal.name} took these skills."
+            message = ngettext(
+                "The order in which the %(count)d learner who reached %(goal)s took these skills.",
+                "The order in which the %(count)d learners who reached %(goal)s took these skills.",
+                reached,
+            ) % {"count": reached, "goal": goal.name}
     else:
         basis = "no_history"
-        message = f"No learner on PeerLearn has taken {goal.name} yet: start with one of its mentors."
+        message = gettext("No learner on PeerLearn has taken %(goal)s yet: start with one of its mentors.") % {
+            "goal": goal.name
+        }
     history = sequences(now, learner_id=learner.pk).get(learner.pk, [])
     next_slugs = model.next_skills(history, k=5, exclude=known_slugs) if (model and history) else []
     next_by_slug = {s.slug: s for s in Skill.objects.filter(slug__in=next_slugs)}

@@ -27,6 +27,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from core.catalogue.models import MentorPage, default_currency
 from core.catalogue.services import live_mentor_pages
@@ -219,7 +220,7 @@ def resolve_skills(values: Iterable[Any]) -> list[Skill]:
             continue
         skill = Skill.objects.filter(Q(slug=text) | Q(pk=int(text)) if text.isdigit() else Q(slug=text)).first()
         if skill is None:
-            raise PricingError("skills", f"There is no skill “{text}”.")
+            raise PricingError("skills", gettext("There is no skill “%(name)s”.") % {"name": text})
         if skill not in out:
             out.append(skill)
     return out
@@ -252,32 +253,52 @@ def skill_demand(skill: Skill, currency: str, now: datetime) -> SkillDemand:
     )
 
 
-def _count(n: int, word: str, plural: str | None = None) -> str:
-    """ "1 booking", "3 bookings": numbers read as words do, not as "booking(s)"."""
-    return f"{n} {word if n == 1 else plural or word + 's'}"
+def _times(n: int) -> str:
+    return ngettext("%(count)d time", "%(count)d times", n) % {"count": n}
 
 
 def _demand_sentence(d: SkillDemand, currency: str) -> str:
     """One plain sentence on a skill's market: interest, competition and how busy its mentors are."""
     if d.searches or d.views or d.bookings:
-        interest = (
-            f"learners searched for it {_count(d.searches, 'time')}, opened its mentors' pages "
-            f"{_count(d.views, 'time')} and booked {_count(d.bookings, 'session')} in the last {DEMAND_DAYS} days"
-        )
+        interest = gettext(
+            "learners searched for it %(searches)s, opened its mentors' pages %(views)s and booked %(bookings)s "
+            "in the last %(days)d days"
+        ) % {
+            "searches": _times(d.searches),
+            "views": _times(d.views),
+            "bookings": ngettext("%(count)d session", "%(count)d sessions", d.bookings) % {"count": d.bookings},
+            "days": DEMAND_DAYS,
+        }
     else:
-        interest = f"nobody has searched for it or booked it in the last {DEMAND_DAYS} days yet"
-    if d.mentors:
-        median = d.median_rate_minor
-        rate = f", who charge {_money(median, currency)} an hour in the middle" if median else ""
-        others = f"{_count(d.mentors, 'other mentor')} teach it in {currency}{rate}"
+        interest = gettext("nobody has searched for it or booked it in the last %(days)d days yet") % {
+            "days": DEMAND_DAYS
+        }
+    if d.mentors and d.median_rate_minor:
+        others = ngettext(
+            "%(count)d other mentor teaches it in %(currency)s, who charges %(rate)s an hour",
+            "%(count)d other mentors teach it in %(currency)s, who charge %(rate)s an hour in the middle",
+            d.mentors,
+        ) % {"count": d.mentors, "currency": currency, "rate": _money(d.median_rate_minor, currency)}
+    elif d.mentors:
+        others = ngettext(
+            "%(count)d other mentor teaches it in %(currency)s",
+            "%(count)d other mentors teach it in %(currency)s",
+            d.mentors,
+        ) % {"count": d.mentors, "currency": currency}
     else:
-        others = f"you would be the only mentor teaching it in {currency}"
-    sentence = f"{d.skill}: {interest}; {others}."
+        others = gettext("you would be the only mentor teaching it in %(currency)s") % {"currency": currency}
+    sentence = gettext("%(skill)s: %(interest)s; %(others)s.") % {
+        "skill": d.skill,
+        "interest": interest,
+        "others": others,
+    }
     if d.utilisation is not None:
         if d.utilisation == 0:
-            sentence += " None of the hours its mentors offered were booked over the last 90 days."
+            sentence += " " + gettext("None of the hours its mentors offered were booked over the last 90 days.")
         else:
-            sentence += f" About {d.utilisation:.0%} of the hours its mentors offered were booked in the last 90 days."
+            sentence += " " + gettext(
+                "About %(share)s of the hours its mentors offered were booked in the last 90 days."
+            ) % {"share": f"{d.utilisation:.0%}"}
     return sentence
 
 
@@ -291,7 +312,10 @@ def suggest_price(
     """
     now = now or timezone.now()
     if not isinstance(duration_minutes, int) or not MIN_DURATION <= duration_minutes <= MAX_DURATION:
-        raise PricingError("duration_minutes", f"A session lasts {MIN_DURATION} to {MAX_DURATION} minutes.")
+        raise PricingError(
+            "duration_minutes",
+            gettext("A session lasts %(min)d to %(max)d minutes.") % {"min": MIN_DURATION, "max": MAX_DURATION},
+        )
     chosen = resolve_skills(skills)
     if not chosen:
         chosen = list(Skill.objects.filter(Q(mentor_pages__user=mentor_user) | Q(skilled_users=mentor_user)).distinct())
@@ -322,8 +346,11 @@ def suggest_price(
         # Without a measured fall in bookings as prices rise, the curve would push prices up
         # for ever: say so, and fall back to what peers charge.
         reasoning.append(
-            f"Bookings in {', '.join(s.name for s in unmeasured)} have not yet been seen to change with price "
-            "(too few bookings at different prices), so demand cannot price it yet."
+            gettext(
+                "Bookings in %(skills)s have not yet been seen to change with price "
+                "(too few bookings at different prices), so demand cannot price it yet."
+            )
+            % {"skills": ", ".join(s.name for s in unmeasured)}
         )
         known = [s for s in known if s not in unmeasured]
     if known:
@@ -342,27 +369,52 @@ def suggest_price(
         first = known[0].slug
         up = model.probability(first, best * 1.1, str(mentor_user.pk))
         at_best = model.probability(first, best, str(mentor_user.pk))
-        reasoning.append(
-            f"At {_money(best, currency)}/h about {probability:.0%} of the hours you offer are expected to be booked"
-            + (f"; 10% more on the price books about {1 - up / at_best:.0%} fewer hours." if at_best > 0 else ".")
-        )
+        values = {"rate": _money(best, currency), "share": f"{probability:.0%}"}
+        if at_best > 0:
+            values["fewer"] = f"{1 - up / at_best:.0%}"
+            reasoning.append(
+                gettext(
+                    "At %(rate)s/h about %(share)s of the hours you offer are expected to be booked; "
+                    "10%% more on the price books about %(fewer)s fewer hours."
+                )
+                % values
+            )
+        else:
+            reasoning.append(
+                gettext("At %(rate)s/h about %(share)s of the hours you offer are expected to be booked.") % values
+            )
         if hourly:
             gain = statistics.fmean(p.revenue_gain for p in picks)
             if abs(best - hourly) / hourly < 0.02:
-                reasoning.append(f"Your rate of {_money(hourly, currency)}/h is already about right.")
-            else:
-                direction = "raising" if best > hourly else "lowering"
                 reasoning.append(
-                    f"Your rate is {_money(hourly, currency)}/h: {direction} it to the suggestion is expected to earn "
-                    f"about {gain - 1:+.0%} per hour you offer."
+                    gettext("Your rate of %(rate)s/h is already about right.") % {"rate": _money(hourly, currency)}
                 )
+            else:
+                change = {"rate": _money(hourly, currency), "gain": f"{gain - 1:+.0%}"}
+                if best > hourly:
+                    text = gettext(
+                        "Your rate is %(rate)s/h: raising it to the suggestion is expected to earn about %(gain)s "
+                        "per hour you offer."
+                    )
+                else:
+                    text = gettext(
+                        "Your rate is %(rate)s/h: lowering it to the suggestion is expected to earn about %(gain)s "
+                        "per hour you offer."
+                    )
+                reasoning.append(text % change)
             reasoning.append(
-                "A suggestion moves at most 25% from your current rate: demand is only known near prices "
-                "that have been tried, so prices are best changed step by step."
+                gettext(
+                    "A suggestion moves at most 25%% from your current rate: demand is only known near prices "
+                    "that have been tried, so prices are best changed step by step."
+                )
+                % {}
             )
         unknown = [s.name for s in chosen if s not in known]
         if unknown:
-            reasoning.append(f"Not part of this estimate: {', '.join(unknown)} (no measured demand in {currency} yet).")
+            reasoning.append(
+                gettext("Not part of this estimate: %(skills)s (no measured demand in %(currency)s yet).")
+                % {"skills": ", ".join(unknown), "currency": currency}
+            )
         return suggestion
     peers = sorted(
         rate
@@ -380,13 +432,29 @@ def suggest_price(
         suggestion.suggested_minor = _round_major(median * hours, currency)
         suggestion.high_minor = _round_major(q3 * hours, currency)
         reasoning.append(
-            f"There are not yet enough bookings at different prices to measure demand, so the suggestion follows "
-            f"what {_count(len(peers), 'other mentor')} of these skills charge in {currency}: most ask between "
-            f"{_money(q1, currency)} and {_money(q3, currency)} an hour, and {_money(median, currency)} in the middle."
+            ngettext(
+                "There are not yet enough bookings at different prices to measure demand, so the suggestion follows "
+                "what %(count)d other mentor of these skills charges in %(currency)s: between %(low)s and %(high)s "
+                "an hour, %(median)s in the middle.",
+                "There are not yet enough bookings at different prices to measure demand, so the suggestion follows "
+                "what %(count)d other mentors of these skills charge in %(currency)s: most ask between %(low)s and "
+                "%(high)s an hour, and %(median)s in the middle.",
+                len(peers),
+            )
+            % {
+                "count": len(peers),
+                "currency": currency,
+                "low": _money(q1, currency),
+                "high": _money(q3, currency),
+                "median": _money(median, currency),
+            }
         )
         return suggestion
     reasoning.append(
-        f"No mentor has priced these skills in {currency} yet and there is no booking history to learn from: "
-        "no suggestion can be made. Any price you choose sets the first reference."
+        gettext(
+            "No mentor has priced these skills in %(currency)s yet and there is no booking history to learn from: "
+            "no suggestion can be made. Any price you choose sets the first reference."
+        )
+        % {"currency": currency}
     )
     return suggestion

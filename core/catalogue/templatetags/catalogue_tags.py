@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
-from core.accounts.validators import LANGUAGE_NAMES
+from core.accounts.validators import language_name as _language_name
 
 register = template.Library()
 
@@ -23,12 +23,12 @@ def money(amount_minor: int | None, currency: str) -> str:
 
 @register.filter
 def language_name(code: str) -> str:
-    return LANGUAGE_NAMES.get(code, code)
+    return _language_name(code)
 
 
 @register.filter
 def language_names(codes: list[str] | None) -> list[str]:
-    return [LANGUAGE_NAMES.get(code, code) for code in codes or []]
+    return [_language_name(code) for code in codes or []]
 
 
 @register.inclusion_tag("catalogue/includes/rating.html")

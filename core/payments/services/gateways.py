@@ -54,7 +54,8 @@ class Routed:
 
     @property
     def display_name(self) -> str:
-        return self.gateway.display_name
+        """The gateway's name in the reader's language (a plugin gives plain English marked for the catalogue)."""
+        return gettext(self.gateway.display_name)
 
 
 def enabled_gateways(site_id: int | None = None) -> list[Routed]:

@@ -215,6 +215,26 @@ class Candidates(Sequence[str]):
 
 
 @dataclass(frozen=True)
+class Reason:
+    """A reason with values in it ("booked by 4 learners"), which the core shows in the reader's language.
+
+    ``message`` is plain English with ``{name}`` markers, marked for the catalogue where the plugin
+    writes it (``gettext_noop``); ``plural`` is its form for a ``count`` other than one, marked with
+    it (``ngettext_noop(message, plural)``, which ``manage.py makemessages`` collects): the core then
+    picks the form the reader's language needs for ``count``, which also fills ``{count}``.
+    ``values`` fill the other markers: a number, a name (data such as a skill's name, shown as it
+    is) or a list of names, joined the reader's way ("Python, Django and SQL"). The ``{because}``
+    marker keeps its meaning. Translation happens in the core, where the request's language is
+    active: a recommender may score in another thread, and its answers may outlive one request.
+    """
+
+    message: str
+    plural: str = ""
+    count: int | None = None
+    values: Mapping[str, str | int | Sequence[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class RecommenderScores:
     """Raw scores (any scale: the core normalises) and short reasons per item.
 
@@ -224,7 +244,9 @@ class RecommenderScores:
     to say for this user". A ``Mapping[str, float]`` of item to score is still
     accepted from older plugins, at the cost of a dictionary per request.
 
-    A reason is a phrase the core shows under the item ("popular this week").
+    A reason is a phrase the core shows under the item ("popular this week"):
+    plain English marked for the catalogue (the core translates it), or a
+    :class:`Reason` when it carries values ("booked by 4 learners").
     It may contain the marker ``{because}``, which the core replaces with
     the display names of the items listed in ``because`` for that item (items
     of the user's own history the score rests on), giving for example
@@ -236,7 +258,7 @@ class RecommenderScores:
     """
 
     scores: np.ndarray | Mapping[str, float]
-    reasons: Mapping[str, str] = field(default_factory=dict)
+    reasons: Mapping[str, str | Reason] = field(default_factory=dict)
     because: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 

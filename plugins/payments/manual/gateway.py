@@ -75,9 +75,14 @@ def verify(secret: str, body: bytes, value: str, tolerance: int = TOLERANCE_SECO
         raise WebhookError(gettext("stale signature (older than %(tolerance)ss)") % {"tolerance": tolerance})
 
 
+def gettext_noop(message: str) -> str:
+    """Mark ``message`` for the catalogue without translating it; the core shows it translated."""
+    return message
+
+
 class ManualGateway(PaymentGateway):
     identifier = "manual"
-    display_name = "Invoice / bank transfer"
+    display_name = gettext_noop("Invoice / bank transfer")
     manual_confirmation = True
 
     def __init__(

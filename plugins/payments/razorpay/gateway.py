@@ -87,9 +87,14 @@ def _made_for(order: Mapping[str, Any], receipt: str, idempotency_key: str) -> b
 _ERRORS = (requests.RequestException, BadRequestError, RazorpayGatewayError, ServerError, ValueError, KeyError)
 
 
+def gettext_noop(message: str) -> str:
+    """Mark ``message`` for the catalogue without translating it; the core shows it translated."""
+    return message
+
+
 class RazorpayGateway(RazorpaySubscriptions, PaymentGateway):
     identifier = "razorpay"
-    display_name = "Razorpay (cards, UPI, netbanking)"
+    display_name = gettext_noop("Razorpay (cards, UPI, netbanking)")
 
     def __init__(
         self,

@@ -82,9 +82,14 @@ def _explain(exc: stripe.StripeError) -> GatewayError:
     return GatewayError(gettext("Stripe refused the request: %(message)s") % {"message": message})
 
 
+def gettext_noop(message: str) -> str:
+    """Mark ``message`` for the catalogue without translating it; the core shows it translated."""
+    return message
+
+
 class StripeGateway(StripeSubscriptions, PaymentGateway):
     identifier = "stripe"
-    display_name = "Card (Stripe)"
+    display_name = gettext_noop("Card (Stripe)")
 
     def __init__(
         self,

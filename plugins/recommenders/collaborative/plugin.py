@@ -146,7 +146,6 @@ peerlearn_meta = PluginMeta(
 )
 
 _VERBS = {"book": "booked", "attend": "booked", "rate": "rated", "click": "looked at", "view": "looked at"}
-_ALSO = {"booked": "also booked this", "rated": "also rated this", "looked at": "also liked this"}
 # The whole reasons this plugin gives, for the catalogue: the core shows them translated.
 REASONS = {
     "booked": gettext_noop("learners who booked {because} also booked this"),
@@ -431,7 +430,7 @@ class EaseRecommender(IndexedRecommender):
         for pos, source_row in zip(top.tolist(), sources.tolist(), strict=True):
             source = self.items[source_row]
             verb = verbs.get(source, "booked")
-            reasons[candidates[pos]] = REASONS.get(verb) or f"learners who {verb} {{because}} {_ALSO[verb]}"
+            reasons[candidates[pos]] = REASONS[verb]
             because[candidates[pos]] = [source]
         return RecommenderScores(scores=scores, reasons=reasons, because=because)
 

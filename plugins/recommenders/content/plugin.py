@@ -24,6 +24,7 @@ from core.plugins import (
     Candidates,
     PluginConfig,
     PluginMeta,
+    Reason,
     Recommender,
     RecommenderScores,
     SettingField,
@@ -35,8 +36,7 @@ from plugins.recommenders.common import (
     IndexedRecommender,
     dump_csr,
     history_vector,
-    human_list,
-    item_phrase,
+    listed_reason,
     load_csr,
     settings,
     signal_weights,
@@ -245,7 +245,7 @@ class ContentRecommender(IndexedRecommender):
 
     def _explain(self, candidates, scores, jaccard, interests, hist_idx):
         """Reasons for the strongest items: the listed interests they cover, else the history item most like them."""
-        reasons: dict[str, str] = {}
+        reasons: dict[str, str | Reason] = {}
         because: dict[str, list[str]] = {}
         top = strongest(scores, self.explained_items, above=0.0)
         indptr, indices = self.skills.indptr, self.skills.indices
@@ -257,7 +257,7 @@ class ContentRecommender(IndexedRecommender):
                 cols = indices[indptr[row] : indptr[row + 1]]
                 shared = sorted(self.skill_names[c] for c in cols if self.skill_names[c].lower() in interests)
             if shared:
-                reasons[key] = f"{item_phrase(key)} {human_list(shared)}, which you listed"
+                reasons[key] = listed_reason(key, shared)
             elif hist_idx.size:
                 unexplained.append((key, row))
         if unexplained:

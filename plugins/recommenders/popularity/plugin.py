@@ -12,8 +12,12 @@ from collections import defaultdict
 
 import numpy as np
 
-from core.plugins import PluginConfig, PluginMeta, Recommender, SettingField, TrainingData, hookimpl
-from plugins.recommenders.common import VectorRecommender, settings, signal_weights
+from core.plugins import PluginConfig, PluginMeta, Reason, Recommender, SettingField, TrainingData, hookimpl
+from plugins.recommenders.common import VectorRecommender, gettext_noop, ngettext_noop, settings, signal_weights
+
+# The reasons this plugin gives, for the catalogue: the core shows them translated.
+BOOKED_BY = ngettext_noop("booked by {count} learner", "booked by {count} learners")
+POPULAR = gettext_noop("popular with learners")
 
 peerlearn_meta = PluginMeta(
     name="Popularity",
@@ -73,9 +77,9 @@ class PopularityRecommender(VectorRecommender):
         self.bookers = np.asarray([len(bookers.get(i, ())) for i in items], dtype=np.int64)
         self._set_vector(items, np.asarray([popularity[i] for i in items], dtype=np.float64))
 
-    def reason(self, row: int) -> str:
+    def reason(self, row: int) -> str | Reason:
         n = int(self.bookers[row])
-        return f"booked by {n} learners" if n >= 2 else "popular with learners"
+        return Reason(*BOOKED_BY, count=n) if n >= 2 else POPULAR
 
     def state(self) -> dict[str, np.ndarray]:
         return {"popularity": self.values, "bookers": self.bookers}

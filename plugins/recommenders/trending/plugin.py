@@ -15,8 +15,12 @@ from datetime import timedelta
 
 import numpy as np
 
-from core.plugins import PluginConfig, PluginMeta, Recommender, SettingField, TrainingData, hookimpl
-from plugins.recommenders.common import VectorRecommender, settings, signal_weights
+from core.plugins import PluginConfig, PluginMeta, Reason, Recommender, SettingField, TrainingData, hookimpl
+from plugins.recommenders.common import VectorRecommender, gettext_noop, ngettext_noop, settings, signal_weights
+
+# The reasons this plugin gives, for the catalogue: the core shows them translated.
+POPULAR_THIS_WEEK = gettext_noop("popular this week")
+TRENDING = ngettext_noop("trending over the last {count} day", "trending over the last {count} days")
 
 peerlearn_meta = PluginMeta(
     name="Trending",
@@ -87,8 +91,8 @@ class TrendingRecommender(VectorRecommender):
         items = sorted(trend)
         self._set_vector(items, np.asarray([trend[i] for i in items], dtype=np.float64))
 
-    def reason(self, row: int) -> str:
-        return "popular this week" if self.window_days == 7 else f"trending over the last {self.window_days} days"
+    def reason(self, row: int) -> str | Reason:
+        return POPULAR_THIS_WEEK if self.window_days == 7 else Reason(*TRENDING, count=self.window_days)
 
     def state(self) -> dict[str, np.ndarray]:
         return {"trend": self.values}
