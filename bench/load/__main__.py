@@ -48,6 +48,8 @@ from rest_framework.authtoken.models import Token
 from core.accounts.models import User
 from core.catalogue.models import MentorPage
 from core.scheduling.models import Session
+from core.rooms.capacity import video_capacity
+from core.scheduling.services.errors import Conflict
 from core.scheduling.services.sessions import create_session
 
 STATIC = ("themes/default/css/site.css", "themes/default/js/alpine.min.js")
@@ -67,10 +69,18 @@ mentors = list(MentorPage.objects.live().select_related("user"))
 now = timezone.now()
 free = list(Session.objects.filter(title__startswith="Load test open seat", starts_at__gt=now + timedelta(days=2))
             .values_list("pk", flat=True))
-for n in range(len(free), 20):
-    mentor = mentors[n % len(mentors)].user
-    free.append(create_session(mentor, title=f"Load test open seat {{n}}", start=now + timedelta(days=3, hours=n),
-                               duration_minutes=60, capacity=500).pk)
+# As many seats as the site's video rooms hold (the mesh: 3 a room), and sessions enough for every
+# learner to find a free seat twice over, so "booking a free seat now and then" stays a write.
+limit = video_capacity()
+seats = min(500, limit.max_seats if limit else 500)
+hour = 0
+while len(free) < max(20, -(-2 * {learners} // seats)):
+    mentor, hour = mentors[hour % len(mentors)].user, hour + 1
+    try:
+        free.append(create_session(mentor, title=f"Load test open seat {{len(free)}}", duration_minutes=60,
+                                   start=now + timedelta(days=3, hours=hour), capacity=seats).pk)
+    except Conflict:  # the mentor's own demo session at that hour
+        continue
 published = Session.objects.filter(starts_at__gt=now).exclude(origin=Session.SLOT)
 upcoming = list(published.values_list("pk", flat=True)[:200])
 skills = sorted({{s.slug for page in mentors for s in page.skills.all()}})
