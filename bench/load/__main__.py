@@ -89,6 +89,10 @@ print(json.dumps({{
     "mentor_urls": [page.url for page in mentors],
     "session_ids": upcoming,
     "free_session_ids": free,
+    # What a learner types into the mentor's required booking questions, per open-seat session.
+    "answers": {{str(session.pk): {{str(q.pk): (q.choices[0] if q.kind == "choice" and q.choices else "Load test")
+                                  for q in session.mentor.booking_questions.filter(required=True)}}
+                for session in Session.objects.filter(pk__in=free).select_related("mentor")}},
     "searches": ["/mentors/"] + [f"/mentors/?skill={{slug}}" for slug in skills[:10]]
                 + ["/mentors/?q=python", "/mentors/?free_within_days=7", "/mentors/?min_rating=4"],
     "static": [staticfiles_storage.url(p) for p in STATIC],

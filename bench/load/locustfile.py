@@ -118,7 +118,11 @@ class Learner(FastHttpUser):
     def book(self) -> None:
         session_id = random.choice(DATA["free_session_ids"])
         with self.client.post(
-            f"/api/sessions/{session_id}/book/", headers=self.api, name="api book", catch_response=True
+            f"/api/sessions/{session_id}/book/",
+            json={"answers": DATA["answers"].get(str(session_id), {})},  # the mentor's required questions
+            headers=self.api,
+            name="api book",
+            catch_response=True,
         ) as response:
-            if response.status_code in (201, 409):  # 409: this learner holds that seat already
+            if response.status_code in (201, 409):  # 409: seat held already, session full, or a clash
                 response.success()
