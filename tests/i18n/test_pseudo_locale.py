@@ -418,11 +418,6 @@ def test_a_mentor_meets_no_english(in_pseudo, client):
     assert not findings.found, findings.report()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not done yet: the admin extensions still show English (menu and page titles such as Analytics, "
-    "Payments, Plugins; plugin kinds and authors; the prediction models' statistics; period names)",
-)
 def test_an_editor_meets_no_english_in_the_admin_extensions(in_pseudo, client, settings):
     from wagtail.admin.localization import WAGTAILADMIN_PROVIDED_LANGUAGES
 
