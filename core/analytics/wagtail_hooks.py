@@ -46,7 +46,11 @@ def register_menu():
     menu = Menu(
         items=[
             _Item(
-                _("Dashboard"), reverse("analytics_admin:dashboard"), icon_name="table", order=1, check=can_view_dashboard
+                _("Dashboard"),
+                reverse("analytics_admin:dashboard"),
+                icon_name="table",
+                order=1,
+                check=can_view_dashboard,
             ),
             _Item(
                 _("Learners at risk"),

@@ -338,13 +338,18 @@ class ReconcileView(PermissionMixin, View):
         counts = {"checked": report.checked, "recovered": len(report.recovered), "flagged": len(report.flagged)}
         if report.errors:
             text = gettext(
-                "Checked %(checked)d payments at their gateways: %(recovered)d paid without a webhook recorded now, "
+                "Checked %(checked)d payments at their gateways: %(recovered)d paid without a webhook recorded "
+                "now, "
                 "%(flagged)d flagged for review, %(errors)d could not be checked (%(first)s)."
             ) % {**counts, "errors": len(report.errors), "first": report.errors[0]}
         else:
-            text = gettext(
-                "Checked %(checked)d payments at their gateways: %(recovered)d paid without a webhook recorded now, "
-                "%(flagged)d flagged for review."
-            ) % counts
+            text = (
+                gettext(
+                    "Checked %(checked)d payments at their gateways: %(recovered)d paid without a webhook recorded "
+                    "now, "
+                    "%(flagged)d flagged for review."
+                )
+                % counts
+            )
         (messages.warning if report.flagged or report.errors else messages.success)(request, text)
         return redirect("payments_payment:index")

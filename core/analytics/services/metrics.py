@@ -48,9 +48,7 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from core.payments.models import LedgerEntry
 from core.taxonomy.models import Skill
@@ -59,8 +57,8 @@ from ..models import Event
 
 GRANULARITIES = ("day", "week", "month")
 #: The dashboard's choice of period, and the words its range line uses ("by week"), translated.
-GRANULARITY_CHOICES = (("day", _("Day")), ("week", _("Week")), ("month", _("Month")))
-BY_GRANULARITY = {"day": _("by day"), "week": _("by week"), "month": _("by month")}
+GRANULARITY_CHOICES = (("day", gettext_lazy("Day")), ("week", gettext_lazy("Week")), ("month", gettext_lazy("Month")))
+BY_GRANULARITY = {"day": gettext_lazy("by day"), "week": gettext_lazy("by week"), "month": gettext_lazy("by month")}
 MAX_DAYS = 3 * 366
 DEFAULT_DAYS = 30
 CONVERSION_WINDOW = timedelta(days=7)
@@ -152,7 +150,9 @@ def parse_request(params: Mapping[str, Any], *, today: date | None = None) -> Re
         )
     granularity = str(params.get("granularity") or "day").strip().lower()
     if granularity not in GRANULARITIES:
-        raise ReportError("granularity", gettext("“%(value)s” is not one of day, week, month.") % {"value": granularity})
+        raise ReportError(
+            "granularity", gettext("“%(value)s” is not one of day, week, month.") % {"value": granularity}
+        )
     skill = None
     raw_skill = str(params.get("skill") or "").strip()
     if raw_skill:
