@@ -10,7 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
@@ -23,7 +24,7 @@ from .permissions import can_view_dashboard, can_view_learner_risk
 from .services import churn, store
 from .services.export import report_csv
 from .services.live import live_tiles
-from .services.metrics import LABELS, ReportError, cached_report, parse_request
+from .services.metrics import BY_GRANULARITY, LABELS, ReportError, cached_report, parse_request
 
 REFIT_PERMISSION = "analytics.change_predictionmodel"
 
@@ -39,7 +40,7 @@ class _Guarded(WagtailAdminTemplateMixin, TemplateView):
 
     def get_breadcrumbs_items(self):
         return self.breadcrumbs_items + [
-            {"url": reverse("analytics_admin:dashboard"), "label": "Analytics"},
+            {"url": reverse("analytics_admin:dashboard"), "label": _("Analytics")},
             {"url": "", "label": self.page_title},
         ]
 
@@ -69,12 +70,12 @@ def _chart_data(report) -> dict[str, Any]:
         },
         "rating": s["rating_average"],
         "money": {k: _money_rows(v) for k, v in report.money.items()},
-        "labelsByMetric": LABELS,
+        "labelsByMetric": {key: gettext(label) for key, label in LABELS.items()},
     }
 
 
 class DashboardView(_Guarded):
-    page_title = "Analytics"
+    page_title = _("Analytics")
     template_name = "analytics/admin/dashboard.html"
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -99,6 +100,7 @@ class DashboardView(_Guarded):
                 form=form,
                 report=report,
                 req=req,
+                by_period=BY_GRANULARITY[req.granularity],
                 chart_data=_chart_data(report),
                 tiles=live_tiles(),
                 query=request.GET.urlencode(),
@@ -164,7 +166,7 @@ class ExportView(_Guarded):
 
 
 class AtRiskView(_Guarded):
-    page_title = "Learners at risk"
+    page_title = _("Learners at risk")
     header_icon = "warning"
     template_name = "analytics/admin/at_risk.html"
     check = staticmethod(can_view_learner_risk)
@@ -183,7 +185,7 @@ class AtRiskView(_Guarded):
 
 
 class ModelsView(_Guarded):
-    page_title = "Prediction models"
+    page_title = _("Prediction models")
     header_icon = "cogs"
     template_name = "analytics/admin/models.html"
 
@@ -208,13 +210,19 @@ class ModelsView(_Guarded):
         result = tasks.refit_models.delay()
         if result.ready():
             outcome = result.get()
+            kinds, statuses = dict(PredictionModel.KIND_CHOICES), dict(PredictionModel.STATUS_CHOICES)
+            fitted = ", ".join(
+                f"{kinds.get(k, k)}: {statuses.get(v, v)}" for k, v in outcome.items() if k != "churn_scored"
+            )
+            scored = int(outcome.get("churn_scored", 0))
             messages.success(
                 request,
-                "Refitted: "
-                + ", ".join(
-                    f"{k.replace('_', ' ')} {v.replace('_', ' ')}" for k, v in outcome.items() if k != "churn_scored"
+                ngettext(
+                    "Refitted: %(models)s; %(count)d learner scored.",
+                    "Refitted: %(models)s; %(count)d learners scored.",
+                    scored,
                 )
-                + f"; {outcome.get('churn_scored', 0)} learner(s) scored.",
+                % {"models": fitted, "count": scored},
             )
         else:
             messages.success(request, gettext("Refitting has started in the background; reload this page in a while."))

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from core.taxonomy.models import Skill
 
-from .services.metrics import GRANULARITIES
+from .services.metrics import GRANULARITY_CHOICES
 
 
 class ReportFilterForm(forms.Form):
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    granularity = forms.ChoiceField(choices=[(g, g.title()) for g in GRANULARITIES], required=False)
-    skill = forms.ChoiceField(required=False)
+    start = forms.DateField(label=_("Start"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("End"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    granularity = forms.ChoiceField(label=_("Period"), choices=GRANULARITY_CHOICES, required=False)
+    skill = forms.ChoiceField(label=_("Skill"), required=False)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["skill"].choices = [("", "All skills")] + list(Skill.objects.values_list("slug", "name"))
+        self.fields["skill"].choices = [("", _("All skills"))] + list(Skill.objects.values_list("slug", "name"))
 
     def show_errors(self, field: str, message: str) -> None:
         """Attach the service's error to its field (or to the form) without re-validating."""

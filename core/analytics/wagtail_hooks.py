@@ -6,6 +6,7 @@ import logging
 
 from django.contrib.auth.models import Permission
 from django.urls import include, path, reverse
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 
@@ -45,17 +46,21 @@ def register_menu():
     menu = Menu(
         items=[
             _Item(
-                "Dashboard", reverse("analytics_admin:dashboard"), icon_name="table", order=1, check=can_view_dashboard
+                _("Dashboard"),
+                reverse("analytics_admin:dashboard"),
+                icon_name="table",
+                order=1,
+                check=can_view_dashboard,
             ),
             _Item(
-                "Learners at risk",
+                _("Learners at risk"),
                 reverse("analytics_admin:at_risk"),
                 icon_name="warning",
                 order=2,
                 check=can_view_learner_risk,
             ),
             _Item(
-                "Prediction models",
+                _("Prediction models"),
                 reverse("analytics_admin:models"),
                 icon_name="cogs",
                 order=3,
@@ -63,7 +68,7 @@ def register_menu():
             ),
         ]
     )
-    return _AnalyticsMenu("Analytics", menu, icon_name="table", order=250)
+    return _AnalyticsMenu(_("Analytics"), menu, icon_name="table", order=250)
 
 
 @hooks.register("register_permissions")

@@ -46,7 +46,7 @@ class PermissionMixin:
     def get_breadcrumbs_items(self):
         return [
             *super().get_breadcrumbs_items(),
-            {"url": reverse("payments_payment:index"), "label": "Payments"},
+            {"url": reverse("payments_payment:index"), "label": gettext_lazy("Payments")},
             {"url": "", "label": self.get_page_title()},
         ]
 
@@ -87,28 +87,40 @@ class PaymentActionView(ConfirmActionView):
     def setup(self, request: HttpRequest, *args, **kwargs) -> None:
         super().setup(request, *args, **kwargs)
         self.payment = get_object_or_404(Payment.objects.select_related("booking__session"), pk=kwargs["pk"])
-        self.page_title = f"Payment {self.payment.reference or self.payment.pk}"
+        self.page_title = gettext("Payment %(reference)s") % {"reference": self.payment.reference or self.payment.pk}
 
     def question_for(self) -> str:
         amount = format_money(self.payment.amount_minor, self.payment.currency)
         if self.action == "mark_paid":
             if self.payment.booking_id is None:
-                return (
-                    f"Has the transfer of {amount} with reference {self.payment.reference} arrived? "
-                    f"The learner's package purchase {self.payment.purchase_id} gets its credits."
-                )
-            return (
-                f"Has the transfer of {amount} with reference {self.payment.reference} arrived? "
-                f"Booking {self.payment.booking_id} ({self.payment.booking.session.title}) will be confirmed."
-            )
-        return f"Clear the review flag of this payment of {amount}? Reason recorded: {self.payment.review_reason}"
+                return gettext(
+                    "Has the transfer of %(amount)s with reference %(reference)s arrived? "
+                    "The learner's package purchase %(purchase)s gets its credits."
+                ) % {"amount": amount, "reference": self.payment.reference, "purchase": self.payment.purchase_id}
+            return gettext(
+                "Has the transfer of %(amount)s with reference %(reference)s arrived? "
+                "Booking %(booking)s (%(title)s) will be confirmed."
+            ) % {
+                "amount": amount,
+                "reference": self.payment.reference,
+                "booking": self.payment.booking_id,
+                "title": self.payment.booking.session.title,
+            }
+        return gettext("Clear the review flag of this payment of %(amount)s? Reason recorded: %(reason)s") % {
+            "amount": amount,
+            "reason": self.payment.review_reason,
+        }
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         try:
             if self.action == "mark_paid":
                 outcome = events.mark_paid(self.payment, request.user, site_id=_site_id(request))
                 level = messages.success if outcome.status == "processed" else messages.warning
-                level(request, f"Payment {self.payment.reference}: {outcome.message}")
+                level(
+                    request,
+                    gettext("Payment %(reference)s: %(message)s")
+                    % {"reference": self.payment.reference, "message": outcome.message},
+                )
             elif self.action == "reviewed":
                 Payment.objects.filter(pk=self.payment.pk).update(needs_review=False)
                 messages.success(
@@ -126,13 +138,18 @@ class RefundActionView(ConfirmActionView):
     def setup(self, request: HttpRequest, *args, **kwargs) -> None:
         super().setup(request, *args, **kwargs)
         self.refund = get_object_or_404(Refund.objects.select_related("payment"), pk=kwargs["pk"])
-        self.page_title = f"Refund {self.refund.reference or self.refund.pk}"
+        self.page_title = gettext("Refund %(reference)s") % {"reference": self.refund.reference or self.refund.pk}
 
     def question_for(self) -> str:
         amount = format_money(self.refund.amount_minor, self.refund.currency)
         if self.action == "sent":
-            return f"Have you sent {amount} back to the learner (refund {self.refund.reference})?"
-        return f"Ask the gateway again about the refund of {amount} (same idempotency key, never a second refund)?"
+            return gettext("Have you sent %(amount)s back to the learner (refund %(reference)s)?") % {
+                "amount": amount,
+                "reference": self.refund.reference,
+            }
+        return gettext(
+            "Ask the gateway again about the refund of %(amount)s (same idempotency key, never a second refund)?"
+        ) % {"amount": amount}
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         try:
@@ -175,7 +192,7 @@ class RefundPaymentView(PermissionMixin, WagtailAdminTemplateMixin, TemplateView
         self.payment = get_object_or_404(Payment.objects.select_related("booking__session"), pk=kwargs["pk"])
 
     def get_page_title(self) -> str:
-        return f"Refund payment {self.payment.reference or self.payment.pk}"
+        return gettext("Refund payment %(reference)s") % {"reference": self.payment.reference or self.payment.pk}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -234,7 +251,7 @@ class PayoutsView(PermissionMixin, WagtailAdminTemplateMixin, TemplateView):
 
     permission = ADD_PAYOUT
     template_name = "payments/admin/payouts.html"
-    page_title = "Payouts to make"
+    page_title = gettext_lazy("Payouts to make")
     header_icon = "user"
 
     def get_context_data(self, **kwargs):
@@ -289,7 +306,7 @@ class RevenueView(PermissionMixin, WagtailAdminTemplateMixin, TemplateView):
 
     permission = VIEW_LEDGER
     template_name = "payments/admin/revenue.html"
-    page_title = "Revenue and commission"
+    page_title = gettext_lazy("Revenue and commission")
     header_icon = "table"
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -318,11 +335,21 @@ class ReconcileView(PermissionMixin, View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         report = reconcile.reconcile(site_id=_site_id(request))
-        text = (
-            f"Checked {report.checked} payments at their gateways: {len(report.recovered)} paid without a "
-            f"webhook recorded now, {len(report.flagged)} flagged for review"
-        )
+        counts = {"checked": report.checked, "recovered": len(report.recovered), "flagged": len(report.flagged)}
         if report.errors:
-            text += f", {len(report.errors)} could not be checked ({report.errors[0]})"
-        (messages.warning if report.flagged or report.errors else messages.success)(request, text + ".")
+            text = gettext(
+                "Checked %(checked)d payments at their gateways: %(recovered)d paid without a webhook recorded "
+                "now, "
+                "%(flagged)d flagged for review, %(errors)d could not be checked (%(first)s)."
+            ) % {**counts, "errors": len(report.errors), "first": report.errors[0]}
+        else:
+            text = (
+                gettext(
+                    "Checked %(checked)d payments at their gateways: %(recovered)d paid without a webhook recorded "
+                    "now, "
+                    "%(flagged)d flagged for review."
+                )
+                % counts
+            )
+        (messages.warning if report.flagged or report.errors else messages.success)(request, text)
         return redirect("payments_payment:index")

@@ -11,6 +11,7 @@ Flagged payments ("needs review") come first. The commission rate is the
 from __future__ import annotations
 
 from django.urls import include, path, reverse
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column
@@ -59,7 +60,7 @@ class ReadOnlyViewSet(ModelViewSet):
 
 
 class MoneyColumn(Column):
-    def __init__(self, name: str = "amount", *, field: str = "amount_minor", label: str = "Amount", **kwargs):
+    def __init__(self, name: str = "amount", *, field: str = "amount_minor", label: str = _("Amount"), **kwargs):
         super().__init__(name, label=label, accessor=lambda obj: format_money(getattr(obj, field), obj.currency))
 
 
@@ -81,13 +82,13 @@ class PaymentIndexView(generic.IndexView):
         if instance.status == Payment.PENDING and instance.reference:
             # Offline gateways (bank transfer) wait in "pending"; the service refuses the others.
             url = reverse("payments_admin:mark_paid", args=[instance.pk])
-            buttons.append(Button("Mark paid", url=f"{url}?next={here}", icon_name="tick", priority=5))
+            buttons.append(Button(_("Mark paid"), url=f"{url}?next={here}", icon_name="tick", priority=5))
         if instance.status == Payment.SUCCEEDED:
             url = reverse("payments_admin:refund_payment", args=[instance.pk])
-            buttons.append(Button("Refund…", url=url, icon_name="resubmit", priority=15))
+            buttons.append(Button(_("Refund…"), url=url, icon_name="resubmit", priority=15))
         if instance.needs_review:
             url = reverse("payments_admin:reviewed", args=[instance.pk])
-            buttons.append(Button("Mark reviewed", url=f"{url}?next={here}", icon_name="check", priority=25))
+            buttons.append(Button(_("Mark reviewed"), url=f"{url}?next={here}", icon_name="check", priority=25))
         return buttons
 
 
@@ -96,16 +97,16 @@ class PaymentViewSet(ReadOnlyViewSet):
     name = "payments_payment"
     url_prefix = "payments/payments"
     icon = "doc-full"
-    menu_label = "Payments"
+    menu_label = _("Payments")
     menu_order = 100
     index_view_class = PaymentIndexView
     list_display = [
         "__str__",
-        Column("booking", label="Booking", accessor="booking_id"),
-        Column("purchase", label="Package purchase", accessor="purchase_id"),
+        Column("booking", label=_("Booking"), accessor="booking_id"),
+        Column("purchase", label=_("Package purchase"), accessor="purchase_id"),
         MoneyColumn(),
-        Column("status", label="Status", accessor="get_status_display"),
-        Column("needs_review", label="Review", accessor=lambda p: "⚠ needs review" if p.needs_review else ""),
+        Column("status", label=_("Status"), accessor="get_status_display"),
+        Column("needs_review", label=_("Review"), accessor=lambda p: _("⚠ needs review") if p.needs_review else ""),
         "created_at",
     ]
     list_filter = ["status", "gateway", "needs_review", "currency"]
@@ -151,10 +152,10 @@ class RefundIndexView(generic.IndexView):
         here = self.request.get_full_path()
         if instance.status == Refund.PENDING:
             url = reverse("payments_admin:refund_sent", args=[instance.pk])
-            buttons.append(Button("Mark refund sent", url=f"{url}?next={here}", icon_name="tick", priority=5))
+            buttons.append(Button(_("Mark refund sent"), url=f"{url}?next={here}", icon_name="tick", priority=5))
         if instance.status == Refund.REQUESTED:
             url = reverse("payments_admin:refund_retry", args=[instance.pk])
-            buttons.append(Button("Retry", url=f"{url}?next={here}", icon_name="rotate", priority=5))
+            buttons.append(Button(_("Retry"), url=f"{url}?next={here}", icon_name="rotate", priority=5))
         return buttons
 
 
@@ -163,15 +164,15 @@ class RefundViewSet(ReadOnlyViewSet):
     name = "payments_refund"
     url_prefix = "payments/refunds"
     icon = "resubmit"
-    menu_label = "Refunds"
+    menu_label = _("Refunds")
     menu_order = 110
     index_view_class = RefundIndexView
     list_display = [
         "__str__",
-        Column("payment", label="Payment", accessor="payment_id"),
+        Column("payment", label=_("Payment"), accessor="payment_id"),
         MoneyColumn(),
-        Column("status", label="Status", accessor="get_status_display"),
-        Column("reason", label="Why", accessor="get_reason_display"),
+        Column("status", label=_("Status"), accessor="get_status_display"),
+        Column("reason", label=_("Why"), accessor="get_reason_display"),
         "created_at",
     ]
     list_filter = ["status", "reason", "currency"]
@@ -199,13 +200,13 @@ class WebhookEventViewSet(ReadOnlyViewSet):
     name = "payments_event"
     url_prefix = "payments/events"
     icon = "radio-empty"
-    menu_label = "Gateway events"
+    menu_label = _("Gateway events")
     menu_order = 120
     list_display = [
         "__str__",
         "gateway",
         "raw_type",
-        Column("status", label="Status", accessor="get_status_display"),
+        Column("status", label=_("Status"), accessor="get_status_display"),
         "message",
         "received_at",
     ]
@@ -232,7 +233,7 @@ class PayoutViewSet(ReadOnlyViewSet):
     name = "payments_payout"
     url_prefix = "payments/payouts"
     icon = "user"
-    menu_label = "Payouts"
+    menu_label = _("Payouts")
     menu_order = 130
     list_display = ["__str__", "mentor", MoneyColumn(), "reference", "created_at"]
     list_filter = ["currency"]
@@ -246,12 +247,12 @@ class LedgerViewSet(ReadOnlyViewSet):
     name = "payments_ledger"
     url_prefix = "payments/ledger"
     icon = "table"
-    menu_label = "Ledger"
+    menu_label = _("Ledger")
     menu_order = 140
     list_display = [
         "__str__",
-        Column("booking", label="Booking", accessor="booking_id"),
-        Column("kind", label="Kind", accessor="get_kind_display"),
+        Column("booking", label=_("Booking"), accessor="booking_id"),
+        Column("kind", label=_("Kind"), accessor="get_kind_display"),
         MoneyColumn(),
         "memo",
         "created_at",
@@ -275,7 +276,7 @@ class LedgerViewSet(ReadOnlyViewSet):
 
 
 class PaymentsGroup(ModelViewSetGroup):
-    menu_label = "Payments"
+    menu_label = _("Payments")
     menu_icon = "doc-full"
     menu_order = 250
     items = (PaymentViewSet, RefundViewSet, WebhookEventViewSet, PayoutViewSet, LedgerViewSet)
@@ -295,7 +296,7 @@ class PermissionMenuItem(MenuItem):
 @hooks.register("register_payments_menu_item")
 def payouts_menu_item():
     return PermissionMenuItem(
-        "Payouts to make",
+        _("Payouts to make"),
         reverse("payments_admin:payouts"),
         icon_name="user",
         order=900,
@@ -306,7 +307,7 @@ def payouts_menu_item():
 @hooks.register("register_payments_menu_item")
 def revenue_menu_item():
     return PermissionMenuItem(
-        "Revenue and commission",
+        _("Revenue and commission"),
         reverse("payments_admin:revenue"),
         icon_name="table",
         order=910,
@@ -324,23 +325,23 @@ def register_payments_admin_urls():
     urls = [
         path(
             "payment/<int:pk>/mark-paid/",
-            admin_views.PaymentActionView.as_view(action="mark_paid", button="Yes, mark it paid"),
+            admin_views.PaymentActionView.as_view(action="mark_paid", button=_("Yes, mark it paid")),
             name="mark_paid",
         ),
         path(
             "payment/<int:pk>/reviewed/",
-            admin_views.PaymentActionView.as_view(action="reviewed", button="Mark reviewed"),
+            admin_views.PaymentActionView.as_view(action="reviewed", button=_("Mark reviewed")),
             name="reviewed",
         ),
         path("payment/<int:pk>/refund/", admin_views.RefundPaymentView.as_view(), name="refund_payment"),
         path(
             "refund/<int:pk>/sent/",
-            admin_views.RefundActionView.as_view(action="sent", button="Yes, the money was sent"),
+            admin_views.RefundActionView.as_view(action="sent", button=_("Yes, the money was sent")),
             name="refund_sent",
         ),
         path(
             "refund/<int:pk>/retry/",
-            admin_views.RefundActionView.as_view(action="retry", button="Ask the gateway again"),
+            admin_views.RefundActionView.as_view(action="retry", button=_("Ask the gateway again")),
             name="refund_retry",
         ),
         path("payouts-due/", admin_views.PayoutsView.as_view(), name="payouts"),

@@ -11,7 +11,7 @@ from .encryption import SealedSecret
 from .meta import PluginMeta, SettingField
 from .models import PluginConfiguration
 
-_UNREADABLE_NOTE = (
+_UNREADABLE_NOTE = gettext_lazy(
     "The stored value cannot be decrypted with the current keys (SECRET_KEY changed?): enter it again; "
     "until then the plugin is off on this site."
 )
@@ -21,15 +21,18 @@ def field_for(setting: SettingField, stored_secret: Any) -> forms.Field:
     """A form field for one setting; a secret is write-only (its stored value is never sent back)."""
     unreadable = isinstance(stored_secret, SealedSecret)
     has_stored_secret = bool(stored_secret) and not unreadable
+    # A plugin declares its labels and help in English, marked for the catalogue: shown translated.
+    label = gettext(setting.label) if setting.label else ""
+    help_text = gettext(setting.help_text) if setting.help_text else ""
     common: dict[str, Any] = {
-        "label": setting.label,
-        "help_text": setting.help_text,
+        "label": label,
+        "help_text": help_text,
         "required": setting.required and not (setting.is_secret and has_stored_secret),
     }
     if setting.is_secret:
-        note = "A value is stored; leave empty to keep it." if has_stored_secret else "Not set."
-        note = _UNREADABLE_NOTE if unreadable else note
-        common["help_text"] = f"{setting.help_text} {note}".strip()
+        note = gettext("A value is stored; leave empty to keep it.") if has_stored_secret else gettext("Not set.")
+        note = str(_UNREADABLE_NOTE) if unreadable else note
+        common["help_text"] = f"{help_text} {note}".strip()
         if setting.kind == "secret_text":  # never given an initial value: the stored one is not sent back
             attrs = {"rows": 6, "autocomplete": "off", "spellcheck": "false"}
             return forms.CharField(widget=forms.Textarea(attrs=attrs), **common)
@@ -43,7 +46,7 @@ def field_for(setting: SettingField, stored_secret: Any) -> forms.Field:
     if setting.kind == "float":
         return forms.FloatField(**common)
     if setting.kind == "choice":
-        return forms.ChoiceField(choices=setting.choices, **common)
+        return forms.ChoiceField(choices=[(value, gettext(text)) for value, text in setting.choices], **common)
     if setting.kind == "url":
         return forms.URLField(assume_scheme="https", **common)
     if setting.kind == "text":
@@ -68,7 +71,8 @@ class PluginConfigurationForm(forms.Form):
             self.fields[f"setting_{setting.name}"] = field
             if setting.is_secret:
                 self.fields[f"clear_{setting.name}"] = forms.BooleanField(
-                    required=False, label=gettext("Remove the stored %(lower)s") % {"lower": setting.label.lower()}
+                    required=False,
+                    label=gettext("Remove the stored %(lower)s") % {"lower": gettext(setting.label).lower()},
                 )
 
     def setting_fields(self):

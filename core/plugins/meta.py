@@ -7,6 +7,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from django.utils.translation import gettext_lazy as _
+
 from .contracts.recommenders import RecommenderFamily
 
 SettingKind = Literal["str", "text", "int", "float", "bool", "choice", "secret", "secret_text", "url"]
@@ -57,6 +59,16 @@ class SettingField:
 
 PluginKind = Literal["recommender", "payment", "video", "calendar", "events", "other"]
 
+#: What the admin calls each kind; a plugin declares the code, the core names it in the reader's language.
+KIND_LABELS: dict[str, Any] = {
+    "recommender": _("Recommender"),
+    "payment": _("Payment gateway"),
+    "video": _("Video"),
+    "calendar": _("Calendar"),
+    "events": _("Events"),
+    "other": _("Other"),
+}
+
 
 @dataclass(frozen=True)
 class PluginMeta:
@@ -81,6 +93,11 @@ class PluginMeta:
     enabled_by_default: bool = True
     url: str = ""
     families: tuple[RecommenderFamily, ...] = ()
+
+    @property
+    def kind_label(self) -> str:
+        """The kind as the admin shows it, translated (an unknown code is shown as it is)."""
+        return str(KIND_LABELS.get(self.kind, self.kind))
 
     def setting(self, name: str) -> SettingField | None:
         return next((f for f in self.settings if f.name == name), None)

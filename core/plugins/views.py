@@ -8,7 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.models import Site
@@ -45,12 +46,12 @@ class PluginAdminMixin(WagtailAdminTemplateMixin):
 
     def get_breadcrumbs_items(self):
         return self.breadcrumbs_items + [
-            {"url": reverse("plugins_admin:index"), "label": "Plugins"},
+            {"url": reverse("plugins_admin:index"), "label": _("Plugins")},
         ]
 
 
 class PluginIndexView(PluginAdminMixin, TemplateView):
-    page_title = "Plugins"
+    page_title = _("Plugins")
     template_name = "plugins/admin/index.html"
 
     def get_context_data(self, **kwargs):
@@ -68,7 +69,11 @@ class PluginIndexView(PluginAdminMixin, TemplateView):
                 {
                     "plugin": plugin,
                     "enabled": manager.is_enabled(plugin.name, self.site.id),
-                    "missing": plugin.meta.missing_settings(manager.config_for(plugin.name, self.site.id))
+                    # Plugins declare their labels in English (marked for the catalogue); shown translated.
+                    "missing": [
+                        gettext(label)
+                        for label in plugin.meta.missing_settings(manager.config_for(plugin.name, self.site.id))
+                    ]
                     if plugin.loaded and plugin.meta
                     else [],
                     "unreadable": (stored.get(plugin.name) or {}).get("unreadable") or [],
@@ -85,13 +90,19 @@ class PluginIndexView(PluginAdminMixin, TemplateView):
 def takes_effect(kind: str) -> str:
     """When a saved change (settings, enabling) reaches people, by the plugin's kind."""
     if kind != "recommender":
-        return "Changes take effect at once: the next payment, room or event uses the new settings."
+        return gettext("Changes take effect at once: the next payment, room or event uses the new settings.")
     schedule = (getattr(settings, "CELERY_BEAT_SCHEDULE", {}).get("refit-recommenders") or {}).get("schedule")
-    every = f"every {float(schedule) / 3600:g} hours" if isinstance(schedule, int | float) else "on its schedule"
-    return (
-        "Recommenders are fitted by the refit task, which runs " + every + ": a change to these settings, or "
+    if isinstance(schedule, int | float):
+        hours = float(schedule) / 3600
+        every = ngettext("every %(hours)s hour", "every %(hours)s hours", max(1, round(hours))) % {
+            "hours": f"{hours:g}"
+        }
+    else:
+        every = gettext("on its schedule")
+    return gettext(
+        "Recommenders are fitted by the refit task, which runs %(every)s: a change to these settings, or "
         "enabling the plugin, reaches learners after the next refit. Refit now to apply it at once."
-    )
+    ) % {"every": every}
 
 
 class PluginEditView(PluginAdminMixin, TemplateView):
@@ -105,7 +116,7 @@ class PluginEditView(PluginAdminMixin, TemplateView):
         self.plugin = plugin
 
     def get_page_title(self) -> str:
-        return self.plugin.meta.name if self.plugin.meta else self.plugin.name
+        return gettext(self.plugin.meta.name) if self.plugin.meta else self.plugin.name
 
     def _form(self, data=None) -> PluginConfigurationForm:
         configuration = PluginConfiguration.objects.filter(site=self.site, plugin=self.plugin.name).first()

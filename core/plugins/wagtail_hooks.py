@@ -1,4 +1,5 @@
 from django.urls import include, path, reverse
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
@@ -21,4 +22,4 @@ def register_admin_urls():
 
 @hooks.register("register_settings_menu_item")
 def register_plugins_menu_item():
-    return PluginsMenuItem("Plugins", reverse("plugins_admin:index"), icon_name="cogs", order=50)
+    return PluginsMenuItem(_("Plugins"), reverse("plugins_admin:index"), icon_name="cogs", order=50)

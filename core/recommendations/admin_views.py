@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.models import Site
@@ -25,7 +25,7 @@ PERMISSION = "recommendations.change_recommendermodel"
 
 
 class RecommenderModelsView(WagtailAdminTemplateMixin, TemplateView):
-    page_title = "Recommender models"
+    page_title = gettext_lazy("Recommender models")
     header_icon = "pick"
     template_name = "recommendations/admin/index.html"
 
@@ -126,7 +126,7 @@ class ExperimentReportView(WagtailAdminTemplateMixin, TemplateView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_page_title(self) -> str:
-        return f"Experiment report: {self.experiment.name}"
+        return gettext("Experiment report: %(name)s") % {"name": self.experiment.name}
 
     def get_context_data(self, **kwargs):
         from . import experiments

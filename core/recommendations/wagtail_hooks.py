@@ -1,5 +1,6 @@
 from django.urls import include, path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, ObjectList
@@ -30,14 +31,16 @@ def register_admin_urls():
 @hooks.register("register_settings_menu_item")
 def register_models_menu_item():
     return RecommenderModelsMenuItem(
-        "Recommender models", reverse("recommendations_admin:index"), icon_name="pick", order=55
+        _("Recommender models"), reverse("recommendations_admin:index"), icon_name="pick", order=55
     )
 
 
 class ReportColumn(Column):
     def get_value(self, instance):
         return format_html(
-            '<a href="{}">Funnel report</a>', reverse("recommendations_admin:experiment_report", args=[instance.pk])
+            '<a href="{}">{}</a>',
+            reverse("recommendations_admin:experiment_report", args=[instance.pk]),
+            _("Funnel report"),
         )
 
 
@@ -46,11 +49,11 @@ class ExperimentViewSet(SnippetViewSet):
 
     model = Experiment
     icon = "pick"
-    menu_label = "Experiments"
+    menu_label = _("Experiments")
     menu_name = "recommendation-experiments"
     menu_order = 270
     add_to_admin_menu = True
-    list_display = ["name", "site", "active", "created_at", ReportColumn("report", label="Report")]
+    list_display = ["name", "site", "active", "created_at", ReportColumn("report", label=_("Report"))]
     list_filter = ["active"]
     ordering = ["-created_at"]
     edit_handler = ObjectList(
@@ -61,10 +64,10 @@ class ExperimentViewSet(SnippetViewSet):
             FieldPanel("active"),
             VariantsInlinePanel(
                 "variants",
-                heading="Variants",
-                label="Variant",
+                heading=_("Variants"),
+                label=_("Variant"),
                 min_num=1,
-                help_text="Users outside all variants' shares are the control and get the site's settings.",
+                help_text=_("Users outside all variants' shares are the control and get the site's settings."),
                 panels=[
                     FieldRowPanel([FieldPanel("name"), FieldPanel("traffic_share")]),
                     FieldRowPanel(
@@ -74,9 +77,9 @@ class ExperimentViewSet(SnippetViewSet):
                             FieldPanel("weight_popularity"),
                             FieldPanel("weight_trending"),
                         ],
-                        heading="Weight set (leave all empty for the site's)",
+                        heading=_("Weight set (leave all empty for the site's)"),
                     ),
-                    DeclaredFamilyWeightsPanel(heading="Weights of families declared by plugins"),
+                    DeclaredFamilyWeightsPanel(heading=_("Weights of families declared by plugins")),
                     FieldPanel("recommenders"),
                 ],
             ),

@@ -48,6 +48,7 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from core.payments.models import LedgerEntry
 from core.taxonomy.models import Skill
@@ -55,6 +56,9 @@ from core.taxonomy.models import Skill
 from ..models import Event
 
 GRANULARITIES = ("day", "week", "month")
+#: The dashboard's choice of period, and the words its range line uses ("by week"), translated.
+GRANULARITY_CHOICES = (("day", gettext_lazy("Day")), ("week", gettext_lazy("Week")), ("month", gettext_lazy("Month")))
+BY_GRANULARITY = {"day": gettext_lazy("by day"), "week": gettext_lazy("by week"), "month": gettext_lazy("by month")}
 MAX_DAYS = 3 * 366
 DEFAULT_DAYS = 30
 CONVERSION_WINDOW = timedelta(days=7)
@@ -72,21 +76,22 @@ RATE_METRICS = (
     "growth_rate",
 )
 MONEY_METRICS = ("revenue", "commission", "avg_session_value")
+#: English in the CSV export (a file for tools); the dashboard shows them translated (``gettext``).
 LABELS = {
-    "bookings": "Bookings made",
-    "confirmed": "Bookings confirmed",
-    "searches": "Searches",
-    "new_users": "New users",
-    "utilisation": "Mentor utilisation",
-    "completion_rate": "Completion rate",
-    "cancellation_rate": "Cancellation rate",
-    "no_show_rate": "No-show rate",
-    "search_conversion": "Search-to-booking conversion",
-    "growth_rate": "Growth rate",
-    "rating_average": "Rating average",
-    "revenue": "Revenue",
-    "commission": "Platform commission",
-    "avg_session_value": "Average session value",
+    "bookings": gettext_noop("Bookings made"),
+    "confirmed": gettext_noop("Bookings confirmed"),
+    "searches": gettext_noop("Searches"),
+    "new_users": gettext_noop("New users"),
+    "utilisation": gettext_noop("Mentor utilisation"),
+    "completion_rate": gettext_noop("Completion rate"),
+    "cancellation_rate": gettext_noop("Cancellation rate"),
+    "no_show_rate": gettext_noop("No-show rate"),
+    "search_conversion": gettext_noop("Search-to-booking conversion"),
+    "growth_rate": gettext_noop("Growth rate"),
+    "rating_average": gettext_noop("Rating average"),
+    "revenue": gettext_noop("Revenue"),
+    "commission": gettext_noop("Platform commission"),
+    "avg_session_value": gettext_noop("Average session value"),
 }
 
 
@@ -123,7 +128,7 @@ def _parse_date(params: Mapping[str, Any], name: str, default: date) -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise ReportError(name, f"“{raw}” is not a date; use YYYY-MM-DD.") from None
+        raise ReportError(name, gettext("“%(value)s” is not a date; use YYYY-MM-DD.") % {"value": raw}) from None
 
 
 def parse_request(params: Mapping[str, Any], *, today: date | None = None) -> ReportRequest:
@@ -132,12 +137,22 @@ def parse_request(params: Mapping[str, Any], *, today: date | None = None) -> Re
     end = _parse_date(params, "end", today)
     start = _parse_date(params, "start", end - timedelta(days=DEFAULT_DAYS - 1))
     if end < start:
-        raise ReportError("end", f"The range ends ({end:%Y-%m-%d}) before it starts ({start:%Y-%m-%d}).")
+        raise ReportError(
+            "end",
+            gettext("The range ends (%(end)s) before it starts (%(start)s).")
+            % {"end": f"{end:%Y-%m-%d}", "start": f"{start:%Y-%m-%d}"},
+        )
     if (end - start).days + 1 > MAX_DAYS:
-        raise ReportError("start", f"Choose at most {MAX_DAYS} days; this range has {(end - start).days + 1}.")
+        raise ReportError(
+            "start",
+            gettext("Choose at most %(max)d days; this range has %(days)d.")
+            % {"max": MAX_DAYS, "days": (end - start).days + 1},
+        )
     granularity = str(params.get("granularity") or "day").strip().lower()
     if granularity not in GRANULARITIES:
-        raise ReportError("granularity", f"“{granularity}” is not one of day, week, month.")
+        raise ReportError(
+            "granularity", gettext("“%(value)s” is not one of day, week, month.") % {"value": granularity}
+        )
     skill = None
     raw_skill = str(params.get("skill") or "").strip()
     if raw_skill:
@@ -145,7 +160,7 @@ def parse_request(params: Mapping[str, Any], *, today: date | None = None) -> Re
         if skill is None and raw_skill.isdigit():
             skill = Skill.objects.filter(pk=int(raw_skill)).first()
         if skill is None:
-            raise ReportError("skill", f"There is no skill “{raw_skill}”.")
+            raise ReportError("skill", gettext("There is no skill “%(name)s”.") % {"name": raw_skill})
     return ReportRequest(start=start, end=end, granularity=granularity, skill=skill)
 
 

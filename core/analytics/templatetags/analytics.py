@@ -14,6 +14,8 @@ from typing import Any
 
 from django import template
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.scheduling.currency import MoneyError, format_amount
 
@@ -46,16 +48,32 @@ def money(minor: int | None, currency: str) -> str:
         return f"{minor} {currency}"
 
 
+#: The statistics the prediction models store (``PredictionModel.metrics``), as a person reads them.
+FACT_LABELS = {
+    "rows": _("Cases"),
+    "base_rate": _("Base rate"),
+    "roc_auc_holdout": _("ROC AUC on the held-out cases"),
+    "holdout_rows": _("Held-out cases"),
+    "observations": _("Observations"),
+    "skills": _("Skills"),
+    "learners": _("Learners"),
+    "price_sensitivity": _("Price sensitivity"),
+    "sensitivity_measured": _("Sensitivity measured"),
+}
+
+
 def _label(key: Any) -> str:
     text = str(key)
     if len(text) == 3 and text.isupper():  # a currency code
         return text
-    return text.replace("_", " ").capitalize()
+    if text in FACT_LABELS:
+        return str(FACT_LABELS[text])
+    return text.replace("_", " ").capitalize()  # a statistic a newer model stores: its key, readable
 
 
 def _fact(value: Any) -> str:
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext("yes") if value else gettext("no")
     if isinstance(value, float):
         return f"{value:.3g}"
     if isinstance(value, dict):

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from core.plugins import (
     BusyInterval,
@@ -36,41 +36,39 @@ from core.plugins import (
 )
 
 peerlearn_meta = PluginMeta(
-    name="CalDAV calendars",
+    name=gettext_noop("CalDAV calendars"),
     version="1.0.0",
     author="PeerLearn developers",
     description=(
-        "Lets mentors connect a CalDAV calendar (Nextcloud, Radicale, Baikal, Fastmail, iCloud...): its events "
-        "block their free slots and their bookings are written into it."
+        gettext_noop(
+            "Lets mentors connect a CalDAV calendar (Nextcloud, Radicale, Baikal, Fastmail, iCloud...): its events "
+            "block their free slots and their bookings are written into it."
+        )
     ),
     kind="calendar",
     core_versions=">=0.4,<1",
     settings=(
         SettingField(
             "timeout_seconds",
-            "Request timeout (seconds)",
+            gettext_noop("Request timeout (seconds)"),
             "float",
             default=8.0,
             env="CALDAV_TIMEOUT",
-            help_text="Each request to a mentor's server gives up after this long.",
+            help_text=gettext_noop("Each request to a mentor's server gives up after this long."),
         ),
         SettingField(
             "allow_private_hosts",
-            "Allow servers on private networks",
+            gettext_noop("Allow servers on private networks"),
             "bool",
             default=False,
             env="CALDAV_ALLOW_PRIVATE_HOSTS",
-            help_text="Allow addresses such as 127.0.0.1, 10.x or 192.168.x (a server inside your own network). "
-            "Off by default, so mentors cannot make the site reach internal services.",
+            help_text=gettext_noop(
+                "Allow addresses such as 127.0.0.1, 10.x or 192.168.x (a server inside your own network). "
+                "Off by default, so mentors cannot make the site reach internal services."
+            ),
         ),
     ),
 )
-
-
-def gettext_noop(message: str) -> str:
-    """Mark ``message`` for the catalogue (makemessages) without translating it: the contract wants
-    plain strings; the core translates connection field labels and help texts where it shows them."""
-    return message
 
 
 CONNECTION_FIELDS = (

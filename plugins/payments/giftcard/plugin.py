@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from core.plugins import PaymentGateway, PluginConfig, PluginMeta, SettingField, hookimpl
 
 from .gateway import GiftCardGateway
 
 peerlearn_meta = PluginMeta(
-    name="Gift cards",
+    name=gettext_noop("Gift cards"),
     version="1.0.0",
     author="PeerLearn developers",
     description=(
-        "Editor-issued gift card codes with balances (Snippets > Gift cards). The learner types the code at "
-        "checkout and the booking is confirmed at once; what is left stays on the card; refunds go back onto it."
+        gettext_noop(
+            "Editor-issued gift card codes with balances (Snippets > Gift cards). The learner types the code at "
+            "checkout and the booking is confirmed at once; what is left stays on the card; refunds go back onto it."
+        )
     ),
     kind="payment",
     core_versions=">=0.1,<1",
@@ -20,10 +24,12 @@ peerlearn_meta = PluginMeta(
     settings=(
         SettingField(
             "currencies",
-            "Currencies",
+            gettext_noop("Currencies"),
             "str",
             default="",
-            help_text="Comma-separated ISO codes to offer gift cards for. Empty: any (each card has its own).",
+            help_text=gettext_noop(
+                "Comma-separated ISO codes to offer gift cards for. Empty: any (each card has its own)."
+            ),
         ),
     ),
 )

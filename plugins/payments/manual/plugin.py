@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from core.plugins import PaymentGateway, PluginConfig, PluginMeta, SettingField, hookimpl
 
 from .gateway import ManualGateway
@@ -12,12 +14,14 @@ DEFAULT_INSTRUCTIONS = (
 )
 
 peerlearn_meta = PluginMeta(
-    name="Invoice / bank transfer",
+    name=gettext_noop("Invoice / bank transfer"),
     version="1.0.0",
     author="PeerLearn developers",
     description=(
-        "Offline payments: the learner gets a reference and instructions; the booking stays pending "
-        "until an editor marks the payment paid in the admin."
+        gettext_noop(
+            "Offline payments: the learner gets a reference and instructions; the booking stays pending "
+            "until an editor marks the payment paid in the admin."
+        )
     ),
     kind="payment",
     core_versions=">=0.1,<1",
@@ -25,26 +29,30 @@ peerlearn_meta = PluginMeta(
     settings=(
         SettingField(
             "instructions",
-            "Payment instructions",
+            gettext_noop("Payment instructions"),
             "text",
             default=DEFAULT_INSTRUCTIONS,
             env="MANUAL_PAYMENT_INSTRUCTIONS",
-            help_text="Shown on the checkout page: the bank account (IBAN, BIC), who to pay, how long it takes.",
+            help_text=gettext_noop(
+                "Shown on the checkout page: the bank account (IBAN, BIC), who to pay, how long it takes."
+            ),
         ),
-        SettingField("reference_prefix", "Reference prefix", "str", default="PL"),
+        SettingField("reference_prefix", gettext_noop("Reference prefix"), "str", default="PL"),
         SettingField(
             "currencies",
-            "Currencies",
+            gettext_noop("Currencies"),
             "str",
             default="",
-            help_text="Comma-separated ISO codes your bank account takes. Empty: any.",
+            help_text=gettext_noop("Comma-separated ISO codes your bank account takes. Empty: any."),
         ),
         SettingField(
             "webhook_secret",
-            "Webhook secret",
+            gettext_noop("Webhook secret"),
             "secret",
             env="MANUAL_WEBHOOK_SECRET",
-            help_text="Only for an accounting tool that posts signed payment notices; empty turns webhooks off.",
+            help_text=gettext_noop(
+                "Only for an accounting tool that posts signed payment notices; empty turns webhooks off."
+            ),
         ),
     ),
 )

@@ -2,63 +2,73 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from core.plugins import PaymentGateway, PluginConfig, PluginMeta, SettingField, hookimpl
 
 from .gateway import DEFAULT_API_BASE, DEFAULT_CHECKOUT_JS, RazorpayGateway
 
 peerlearn_meta = PluginMeta(
-    name="Razorpay",
+    name=gettext_noop("Razorpay"),
     version="1.0.0",
     author="PeerLearn developers",
     description=(
-        "Razorpay orders paid through Razorpay Checkout on the checkout page; the payment signature is "
-        "checked on return and signed webhooks confirm bookings; full and partial refunds."
+        gettext_noop(
+            "Razorpay orders paid through Razorpay Checkout on the checkout page; the payment signature is "
+            "checked on return and signed webhooks confirm bookings; full and partial refunds."
+        )
     ),
     kind="payment",
     core_versions=">=0.1,<1",
     settings=(
         SettingField(
             "key_id",
-            "Key id",
+            gettext_noop("Key id"),
             "str",
             default="",
             env="RAZORPAY_KEY_ID",
             required=True,
-            help_text="rzp_live_... or rzp_test_...; given to the browser. Without it the gateway is not offered.",
+            help_text=gettext_noop(
+                "rzp_live_... or rzp_test_...; given to the browser. Without it the gateway is not offered."
+            ),
         ),
-        SettingField("key_secret", "Key secret", "secret", env="RAZORPAY_KEY_SECRET", required=True),
+        SettingField("key_secret", gettext_noop("Key secret"), "secret", env="RAZORPAY_KEY_SECRET", required=True),
         SettingField(
             "webhook_secret",
-            "Webhook secret",
+            gettext_noop("Webhook secret"),
             "secret",
             env="RAZORPAY_WEBHOOK_SECRET",
-            help_text="Secret of the webhook <your site>/payments/webhooks/razorpay/ in Razorpay's dashboard.",
+            help_text=gettext_noop(
+                "Secret of the webhook <your site>/payments/webhooks/razorpay/ in Razorpay's dashboard."
+            ),
         ),
         SettingField(
             "api_base",
-            "API base URL",
+            gettext_noop("API base URL"),
             "url",
             default=DEFAULT_API_BASE,
             env="RAZORPAY_API_BASE",
-            help_text="Razorpay's API; tests point it at a local server.",
+            help_text=gettext_noop("Razorpay's API; tests point it at a local server."),
         ),
         SettingField(
             "checkout_js_url",
-            "Checkout script URL",
+            gettext_noop("Checkout script URL"),
             "url",
             default=DEFAULT_CHECKOUT_JS,
             env="RAZORPAY_CHECKOUT_JS_URL",
         ),
-        SettingField("business_name", "Name shown in Checkout", "str", default="PeerLearn"),
+        SettingField("business_name", gettext_noop("Name shown in Checkout"), "str", default="PeerLearn"),
         SettingField(
             "currencies",
-            "Currencies",
+            gettext_noop("Currencies"),
             "str",
             default="INR",
             env="RAZORPAY_CURRENCIES",
-            help_text="Comma-separated ISO codes the account takes (international payments need Razorpay's approval).",
+            help_text=gettext_noop(
+                "Comma-separated ISO codes the account takes (international payments need Razorpay's approval)."
+            ),
         ),
-        SettingField("timeout_seconds", "Request timeout (seconds)", "int", default=15),
+        SettingField("timeout_seconds", gettext_noop("Request timeout (seconds)"), "int", default=15),
     ),
 )
 

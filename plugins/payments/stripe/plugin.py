@@ -7,69 +7,77 @@ below supply the defaults.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from core.plugins import PaymentGateway, PluginConfig, PluginMeta, SettingField, hookimpl
 
 from .gateway import StripeGateway
 
 peerlearn_meta = PluginMeta(
-    name="Stripe",
+    name=gettext_noop("Stripe"),
     version="1.0.0",
     author="PeerLearn developers",
     description=(
-        "Card payments with Stripe PaymentIntents, confirmed on the checkout page by Stripe.js; "
-        "signed webhooks confirm bookings; full and partial refunds."
+        gettext_noop(
+            "Card payments with Stripe PaymentIntents, confirmed on the checkout page by Stripe.js; "
+            "signed webhooks confirm bookings; full and partial refunds."
+        )
     ),
     kind="payment",
     core_versions=">=0.1,<1",
     settings=(
         SettingField(
             "secret_key",
-            "Secret key",
+            gettext_noop("Secret key"),
             "secret",
             env="STRIPE_SECRET_KEY",
             required=True,
-            help_text="sk_live_... or sk_test_... Without it the gateway is not offered.",
+            help_text=gettext_noop("sk_live_... or sk_test_... Without it the gateway is not offered."),
         ),
         SettingField(
             "publishable_key",
-            "Publishable key",
+            gettext_noop("Publishable key"),
             "str",
             default="",
             env="STRIPE_PUBLISHABLE_KEY",
-            help_text="pk_live_... or pk_test_..., given to the browser.",
+            help_text=gettext_noop("pk_live_... or pk_test_..., given to the browser."),
         ),
         SettingField(
             "webhook_secret",
-            "Webhook signing secret",
+            gettext_noop("Webhook signing secret"),
             "secret",
             env="STRIPE_WEBHOOK_SECRET",
-            help_text="whsec_... of the endpoint https://<your site>/payments/webhooks/stripe/ in Stripe's dashboard.",
+            help_text=gettext_noop(
+                "whsec_... of the endpoint https://<your site>/payments/webhooks/stripe/ in Stripe's dashboard."
+            ),
         ),
         SettingField(
             "api_base",
-            "API base URL",
+            gettext_noop("API base URL"),
             "url",
             default="",
             env="STRIPE_API_BASE",
-            help_text="Empty for Stripe itself; set it to point the SDK at another server (localstripe in tests).",
+            help_text=gettext_noop(
+                "Empty for Stripe itself; set it to point the SDK at another server (localstripe in tests)."
+            ),
         ),
         SettingField(
             "js_url",
-            "Stripe.js URL",
+            gettext_noop("Stripe.js URL"),
             "url",
             default="https://js.stripe.com/v3/",
             env="STRIPE_JS_URL",
-            help_text="Stripe requires Stripe.js to be loaded from Stripe; tests use localstripe's copy.",
+            help_text=gettext_noop("Stripe requires Stripe.js to be loaded from Stripe; tests use localstripe's copy."),
         ),
         SettingField(
             "currencies",
-            "Currencies",
+            gettext_noop("Currencies"),
             "str",
             default="",
             env="STRIPE_CURRENCIES",
-            help_text="Comma-separated ISO codes this account takes, e.g. EUR,USD. Empty: any.",
+            help_text=gettext_noop("Comma-separated ISO codes this account takes, e.g. EUR,USD. Empty: any."),
         ),
-        SettingField("timeout_seconds", "Request timeout (seconds)", "int", default=15),
+        SettingField("timeout_seconds", gettext_noop("Request timeout (seconds)"), "int", default=15),
     ),
 )
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from django.utils.translation import gettext_noop
 from scipy import linalg, sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from surprise import SVD, Dataset, Reader
@@ -57,91 +58,96 @@ from plugins.recommenders.common import (
     user_item_matrix,
 )
 
-
-def gettext_noop(message: str) -> str:
-    """Mark ``message`` for the catalogue (makemessages) without translating it: safe at import,
-    before Django's settings exist; the core translates it where it is shown."""
-    return message
-
-
 peerlearn_meta = PluginMeta(
-    name="Collaborative filtering",
+    name=gettext_noop("Collaborative filtering"),
     version="1.0.0",
     author="PeerLearn developers",
     description=(
-        "Matrix factorisation (scikit-surprise SVD) on star ratings and EASE^R on bookings, "
-        "attendance, clicks and views."
+        gettext_noop(
+            "Matrix factorisation (scikit-surprise SVD) on star ratings and EASE^R on bookings, "
+            "attendance, clicks and views."
+        )
     ),
     kind="recommender",
     core_versions=">=0.1,<1",
     settings=(
         SettingField(
             "ease_lambda",
-            "EASE^R regularisation (lambda)",
+            gettext_noop("EASE^R regularisation (lambda)"),
             "float",
             default=100.0,
-            help_text="Larger values trust co-occurrence less; 100 measured best on MovieLens (with sessions).",
+            help_text=gettext_noop(
+                "Larger values trust co-occurrence less; 100 measured best on MovieLens (with sessions)."
+            ),
         ),
         SettingField(
             "ease_session_minutes",
-            "EASE^R sitting window (minutes)",
+            gettext_noop("EASE^R sitting window (minutes)"),
             "float",
             default=1.0,
-            help_text="Two items one learner chose this far apart count 1/e of two chosen together. 0 turns it off.",
+            help_text=gettext_noop(
+                "Two items one learner chose this far apart count 1/e of two chosen together. 0 turns it off."
+            ),
         ),
         SettingField(
             "ease_session_share",
-            "EASE^R share of co-occurrence within a sitting",
+            gettext_noop("EASE^R share of co-occurrence within a sitting"),
             "float",
             default=0.5,
-            help_text="The rest of the co-occurrence counts every pair a learner chose alike, whenever.",
+            help_text=gettext_noop("The rest of the co-occurrence counts every pair a learner chose alike, whenever."),
         ),
         SettingField(
             "ease_visit_minutes",
-            "EASE^R visit window (minutes)",
+            gettext_noop("EASE^R visit window (minutes)"),
             "float",
             default=10.0,
-            help_text="A second, longer window counted the same way. 0 turns it off.",
+            help_text=gettext_noop("A second, longer window counted the same way. 0 turns it off."),
         ),
         SettingField(
             "ease_visit_share",
-            "EASE^R share of co-occurrence within a visit",
+            gettext_noop("EASE^R share of co-occurrence within a visit"),
             "float",
             default=0.2,
-            help_text="With the sitting share at most 1 (larger sums are scaled down to 1).",
+            help_text=gettext_noop("With the sitting share at most 1 (larger sums are scaled down to 1)."),
         ),
         SettingField(
             "ease_text_weight",
-            "EASE^R weight of description similarity",
+            gettext_noop("EASE^R weight of description similarity"),
             "float",
             default=8.0,
-            help_text="Adds this times the TF-IDF cosine of two items' descriptions to their co-occurrence. 0 off.",
+            help_text=gettext_noop(
+                "Adds this times the TF-IDF cosine of two items' descriptions to their co-occurrence. 0 off."
+            ),
         ),
         SettingField(
             "ease_skill_weight",
-            "EASE^R weight of shared skills",
+            gettext_noop("EASE^R weight of shared skills"),
             "float",
             default=4.0,
-            help_text="Adds this times the number of skills two items share to their co-occurrence. 0 off.",
+            help_text=gettext_noop(
+                "Adds this times the number of skills two items share to their co-occurrence. 0 off."
+            ),
         ),
         SettingField(
             "ease_max_items",
-            "EASE^R item limit",
+            gettext_noop("EASE^R item limit"),
             "int",
             default=10000,
             help_text=(
-                "The most interacted items kept in the item-item model: its memory is 2 bytes times the square "
-                "(200 MB at 10,000) and fitting time grows with the cube. Sessions beyond it inherit their mentor's "
-                "score."
+                gettext_noop(
+                    "The most interacted items kept in the item-item model: its memory is 2 bytes times the square "
+                    "(200 MB at 10,000) and fitting time grows with the cube. Sessions beyond it inherit their "
+                    "mentor's score."
+                )
             ),
         ),
-        SettingField("ease_weight", "Share of the collaborative weight for EASE^R", "float", default=1.0),
-        SettingField("svd_factors", "SVD latent factors", "int", default=50),
-        SettingField("svd_epochs", "SVD training epochs", "int", default=20),
-        SettingField("svd_weight", "Share of the collaborative weight for SVD", "float", default=0.25),
-        SettingField("click_weight", "Implicit weight of a click", "float", default=0.3),
-        SettingField("view_weight", "Implicit weight of a view", "float", default=0.1),
-        SettingField("explained_items", "Items explained per request", "int", default=50),
+        SettingField("ease_weight", gettext_noop("Share of the collaborative weight for EASE^R"), "float", default=1.0),
+        SettingField("svd_factors", gettext_noop("SVD latent factors"), "int", default=50),
+        SettingField("svd_epochs", gettext_noop("SVD training epochs"), "int", default=20),
+        SettingField("svd_weight", gettext_noop("Share of the collaborative weight for SVD"), "float", default=0.25),
+        SettingField("click_weight", gettext_noop("Implicit weight of a click"), "float", default=0.3),
+        SettingField("view_weight", gettext_noop("Implicit weight of a view"), "float", default=0.1),
+        SettingField("explained_items", gettext_noop("Items explained per request"), "int", default=50),
     ),
 )
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from django.utils.translation import gettext_noop
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
@@ -44,39 +45,34 @@ from plugins.recommenders.common import (
     unscored,
 )
 
-
-def gettext_noop(message: str) -> str:
-    """Mark ``message`` for the catalogue (makemessages) without translating it: safe at import,
-    before Django's settings exist; the core translates it where it is shown."""
-    return message
-
-
 peerlearn_meta = PluginMeta(
-    name="Content similarity",
+    name=gettext_noop("Content similarity"),
     version="1.0.0",
     author="PeerLearn developers",
-    description="Jaccard similarity of skills and TF-IDF similarity of descriptions between learners and items.",
+    description=gettext_noop(
+        "Jaccard similarity of skills and TF-IDF similarity of descriptions between learners and items."
+    ),
     kind="recommender",
     core_versions=">=0.1,<1",
     settings=(
-        SettingField("jaccard_weight", "Weight of skill overlap (Jaccard)", "float", default=0.6),
-        SettingField("tfidf_weight", "Weight of description similarity (TF-IDF)", "float", default=0.4),
+        SettingField("jaccard_weight", gettext_noop("Weight of skill overlap (Jaccard)"), "float", default=0.6),
+        SettingField("tfidf_weight", gettext_noop("Weight of description similarity (TF-IDF)"), "float", default=0.4),
         SettingField(
             "language_penalty",
-            "Score factor when learner and item share no language",
+            gettext_noop("Score factor when learner and item share no language"),
             "float",
             default=0.5,
-            help_text="1 ignores languages; 0 hides items in languages the learner does not speak.",
+            help_text=gettext_noop("1 ignores languages; 0 hides items in languages the learner does not speak."),
         ),
         SettingField(
             "profile_share",
-            "Share of a learner's history a skill needs to join their profile",
+            gettext_noop("Share of a learner's history a skill needs to join their profile"),
             "float",
             default=0.3,
-            help_text="Relative to their most frequent skill; interests chosen at sign-up always count.",
+            help_text=gettext_noop("Relative to their most frequent skill; interests chosen at sign-up always count."),
         ),
-        SettingField("max_features", "TF-IDF vocabulary size", "int", default=50000),
-        SettingField("explained_items", "Items explained per request", "int", default=50),
+        SettingField("max_features", gettext_noop("TF-IDF vocabulary size"), "int", default=50000),
+        SettingField("explained_items", gettext_noop("Items explained per request"), "int", default=50),
     ),
 )
 

@@ -20,22 +20,22 @@ BOOKED_BY = ngettext_noop("booked by {count} learner", "booked by {count} learne
 POPULAR = gettext_noop("popular with learners")
 
 peerlearn_meta = PluginMeta(
-    name="Popularity",
+    name=gettext_noop("Popularity"),
     version="1.0.0",
     author="PeerLearn developers",
-    description="Ranks items by how many learners chose them, older interest decaying with a half-life.",
+    description=gettext_noop("Ranks items by how many learners chose them, older interest decaying with a half-life."),
     kind="recommender",
     core_versions=">=0.1,<1",
     settings=(
         SettingField(
             "half_life_days",
-            "Half-life (days)",
+            gettext_noop("Half-life (days)"),
             "float",
             default=30.0,
-            help_text="Interest this many days old counts half. 0 turns decay off.",
+            help_text=gettext_noop("Interest this many days old counts half. 0 turns decay off."),
         ),
-        SettingField("click_weight", "Weight of a click", "float", default=0.3),
-        SettingField("view_weight", "Weight of a view", "float", default=0.1),
+        SettingField("click_weight", gettext_noop("Weight of a click"), "float", default=0.3),
+        SettingField("view_weight", gettext_noop("Weight of a view"), "float", default=0.1),
     ),
 )
 

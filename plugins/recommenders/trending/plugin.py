@@ -23,20 +23,24 @@ POPULAR_THIS_WEEK = gettext_noop("popular this week")
 TRENDING = ngettext_noop("trending over the last {count} day", "trending over the last {count} days")
 
 peerlearn_meta = PluginMeta(
-    name="Trending",
+    name=gettext_noop("Trending"),
     version="1.0.0",
     author="PeerLearn developers",
-    description="Ranks items by the growth of interest in the last period against the period before.",
+    description=gettext_noop("Ranks items by the growth of interest in the last period against the period before."),
     kind="recommender",
     core_versions=">=0.1,<1",
     settings=(
-        SettingField("window_days", "Period (days)", "int", default=7),
-        SettingField("min_recent", "Least recent interest to count as trending", "float", default=2.0),
+        SettingField("window_days", gettext_noop("Period (days)"), "int", default=7),
+        SettingField("min_recent", gettext_noop("Least recent interest to count as trending"), "float", default=2.0),
         SettingField(
-            "prior", "Smoothing of the previous period", "float", default=1.0, help_text="Damps growth from nothing."
+            "prior",
+            gettext_noop("Smoothing of the previous period"),
+            "float",
+            default=1.0,
+            help_text=gettext_noop("Damps growth from nothing."),
         ),
-        SettingField("click_weight", "Weight of a click", "float", default=0.3),
-        SettingField("view_weight", "Weight of a view", "float", default=0.1),
+        SettingField("click_weight", gettext_noop("Weight of a click"), "float", default=0.3),
+        SettingField("view_weight", gettext_noop("Weight of a view"), "float", default=0.1),
     ),
 )
 

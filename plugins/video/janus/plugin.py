@@ -19,6 +19,8 @@ import logging
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from django.utils.translation import gettext_noop
+
 from core.plugins import (
     DomainEvent,
     HealthCheck,
@@ -46,13 +48,15 @@ CLIENT_SCRIPT = "/static/plugins/janus/janus-room.js"
 LEARNER_OUT = frozenset({"booking.cancelled", "booking.expired", "booking.no_show"})
 
 peerlearn_meta = PluginMeta(
-    name="Janus group video (SFU)",
+    name=gettext_noop("Janus group video (SFU)"),
     version="1.0.0",
     author="PeerLearn developers",
     description=(
-        "Group sessions through a Janus WebRTC Server: each browser sends its camera once and Janus forwards "
-        "it to the others, with simulcast so a weak link gets a lower layer. Needs a Janus server "
-        "(Debian: apt-get install janus) configured with token_auth."
+        gettext_noop(
+            "Group sessions through a Janus WebRTC Server: each browser sends its camera once and Janus forwards "
+            "it to the others, with simulcast so a weak link gets a lower layer. Needs a Janus server "
+            "(Debian: apt-get install janus) configured with token_auth."
+        )
     ),
     kind="video",
     core_versions=">=0.1,<1",
@@ -60,74 +64,82 @@ peerlearn_meta = PluginMeta(
     settings=(
         SettingField(
             "admin_url",
-            "Janus admin API URL",
+            gettext_noop("Janus admin API URL"),
             "url",
             default="http://127.0.0.1:7088/admin",
             env="JANUS_ADMIN_URL",
             required=True,
-            help_text="Reached from the site's servers only, e.g. http://janus:7088/admin.",
+            help_text=gettext_noop("Reached from the site's servers only, e.g. http://janus:7088/admin."),
         ),
         SettingField(
             "admin_secret",
-            "Janus admin secret",
+            gettext_noop("Janus admin secret"),
             "secret",
             env="JANUS_ADMIN_SECRET",
             required=True,
-            help_text="Janus's admin_secret (janus.jcfg), also the VideoRoom admin_key.",
+            help_text=gettext_noop("Janus's admin_secret (janus.jcfg), also the VideoRoom admin_key."),
         ),
         SettingField(
             "public_ws_url",
-            "Janus WebSocket URL for browsers",
+            gettext_noop("Janus WebSocket URL for browsers"),
             "url",
             default="ws://127.0.0.1:8188/",
             env="JANUS_PUBLIC_WS_URL",
             required=True,
-            help_text="What participants' browsers connect to, e.g. wss://video.example.org/janus-ws.",
+            help_text=gettext_noop("What participants' browsers connect to, e.g. wss://video.example.org/janus-ws."),
         ),
         SettingField(
             "max_participants",
-            "Most participants in one room",
+            gettext_noop("Most participants in one room"),
             "int",
             default=100,
-            help_text="Mentor included. Measure your server with bench/janus before raising it.",
+            help_text=gettext_noop("Mentor included. Measure your server with bench/janus before raising it."),
         ),
         SettingField(
             "bitrate_kbps",
-            "Most each camera sends (kbit/s)",
+            gettext_noop("Most each camera sends (kbit/s)"),
             "int",
             default=1024,
-            help_text="Janus caps each publisher at this (the top simulcast layer).",
+            help_text=gettext_noop("Janus caps each publisher at this (the top simulcast layer)."),
         ),
         SettingField(
             "room_offset",
-            "Room number offset",
+            gettext_noop("Room number offset"),
             "int",
             default=0,
-            help_text="Added to the session id to name its room; give each site sharing one Janus its own range.",
+            help_text=gettext_noop(
+                "Added to the session id to name its room; give each site sharing one Janus its own range."
+            ),
         ),
         SettingField(
             "api_url",
-            "Janus HTTP API URL (for recording)",
+            gettext_noop("Janus HTTP API URL (for recording)"),
             "url",
             default="http://127.0.0.1:8088/janus",
             env="JANUS_API_URL",
-            help_text="Reached from the site's servers only; the site tells participants' publishers to record here.",
+            help_text=gettext_noop(
+                "Reached from the site's servers only; the site tells participants' publishers to record here."
+            ),
         ),
         SettingField(
             "recordings_dir",
-            "Recordings folder",
+            gettext_noop("Recordings folder"),
             "str",
             default="",
             env="JANUS_RECORDINGS_DIR",
-            help_text="Where Janus writes recordings (.mjr), readable by the site's Celery worker (the same "
-            "host or a shared volume); janus-pp-rec must be installed beside the worker. Empty: no recording.",
+            help_text=gettext_noop(
+                "Where Janus writes recordings (.mjr), readable by the site's Celery worker (the same "
+                "host or a shared volume); janus-pp-rec must be installed beside the worker. Empty: no recording."
+            ),
         ),
         SettingField(
             "token_grace_minutes",
-            "Token lifetime past the session's end (minutes)",
+            gettext_noop("Token lifetime past the session's end (minutes)"),
             "int",
             default=60,
-            help_text="Tokens are revoked when the session ends; this bounds those of sessions never ended.",
+            help_text=gettext_noop(
+                "Tokens are revoked when the session ends; this bounds those of sessions never ended."
+            ),
         ),
     ),
 )

@@ -11,6 +11,8 @@ each consenting participant's browser and uploaded to the site.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from core.plugins import (
     BrowserRecording,
     PluginConfig,
@@ -25,37 +27,43 @@ from core.plugins import (
 MESH_LIMIT = 8  # past this, upload bandwidth of a typical home line runs out
 
 peerlearn_meta = PluginMeta(
-    name="Peer-to-peer video (WebRTC mesh)",
+    name=gettext_noop("Peer-to-peer video (WebRTC mesh)"),
     version="1.0.0",
     author="PeerLearn developers",
     description=(
-        "Browsers connect to each other directly with WebRTC; the site only relays "
-        "the signalling messages. Best for one-to-one sessions and small groups."
+        gettext_noop(
+            "Browsers connect to each other directly with WebRTC; the site only relays "
+            "the signalling messages. Best for one-to-one sessions and small groups."
+        )
     ),
     kind="video",
     core_versions=">=0.1,<1",
     settings=(
         SettingField(
             "max_participants",
-            "Most participants in one room",
+            gettext_noop("Most participants in one room"),
             "int",
             default=4,
-            help_text=f"Mentor included, 2 to {MESH_LIMIT}. Each browser sends its video to every other one.",
+            # States MESH_LIMIT: a catalogue message is a constant, so change both together.
+            help_text=gettext_noop("Mentor included, 2 to 8. Each browser sends its video to every other one."),
         ),
         SettingField(
             "ice_transport_policy",
-            "ICE transport policy",
+            gettext_noop("ICE transport policy"),
             "choice",
             default="all",
-            choices=(("all", "Direct when possible (all)"), ("relay", "Always through TURN (relay)")),
-            help_text="'relay' hides participants' addresses from each other; it needs a TURN server.",
+            choices=(
+                ("all", gettext_noop("Direct when possible (all)")),
+                ("relay", gettext_noop("Always through TURN (relay)")),
+            ),
+            help_text=gettext_noop("'relay' hides participants' addresses from each other; it needs a TURN server."),
         ),
         SettingField(
             "max_video_height",
-            "Camera resolution (height in pixels)",
+            gettext_noop("Camera resolution (height in pixels)"),
             "int",
             default=720,
-            help_text="Asked of the camera; lower it for slow connections (e.g. 360).",
+            help_text=gettext_noop("Asked of the camera; lower it for slow connections (e.g. 360)."),
         ),
     ),
 )

@@ -13,39 +13,47 @@ import hashlib
 import hmac
 import time
 
+from django.utils.translation import gettext_noop
+
 from core.plugins import IceServer, Participant, PluginConfig, PluginMeta, SettingField, hookimpl
 
 peerlearn_meta = PluginMeta(
-    name="STUN/TURN credentials",
+    name=gettext_noop("STUN/TURN credentials"),
     version="1.0.0",
     author="PeerLearn developers",
     description=(
-        "Gives each room participant STUN servers and, when a TURN secret is set, "
-        "TURN servers with credentials that expire (coturn use-auth-secret)."
+        gettext_noop(
+            "Gives each room participant STUN servers and, when a TURN secret is set, "
+            "TURN servers with credentials that expire (coturn use-auth-secret)."
+        )
     ),
     kind="video",
     core_versions=">=0.1,<1",
     settings=(
         SettingField(
             "stun_urls",
-            "STUN URLs",
+            gettext_noop("STUN URLs"),
             "text",
             default="",
             env="STUN_URLS",
-            help_text="Comma-separated, e.g. stun:stun.example.org:3478. Empty: none.",
+            help_text=gettext_noop("Comma-separated, e.g. stun:stun.example.org:3478. Empty: none."),
         ),
         SettingField(
             "turn_urls",
-            "TURN URLs",
+            gettext_noop("TURN URLs"),
             "text",
             default="",
             env="TURN_URLS",
-            help_text="Comma-separated, e.g. turn:turn.example.org:3478?transport=udp.",
+            help_text=gettext_noop("Comma-separated, e.g. turn:turn.example.org:3478?transport=udp."),
         ),
         SettingField(
-            "turn_secret", "TURN shared secret", "secret", env="TURN_SECRET", help_text="coturn's static-auth-secret."
+            "turn_secret",
+            gettext_noop("TURN shared secret"),
+            "secret",
+            env="TURN_SECRET",
+            help_text=gettext_noop("coturn's static-auth-secret."),
         ),
-        SettingField("ttl_seconds", "Credential lifetime (seconds)", "int", default=3600),
+        SettingField("ttl_seconds", gettext_noop("Credential lifetime (seconds)"), "int", default=3600),
     ),
 )
 
