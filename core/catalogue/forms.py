@@ -159,7 +159,13 @@ class MentorSearchForm(forms.Form):
 class ReviewForm(forms.Form):
     rating = forms.TypedChoiceField(
         coerce=int,
-        choices=[(5, "5 - Excellent"), (4, "4 - Good"), (3, "3 - OK"), (2, "2 - Poor"), (1, "1 - Bad")],
+        choices=[
+            (5, gettext_lazy("5 - Excellent")),
+            (4, gettext_lazy("4 - Good")),
+            (3, gettext_lazy("3 - OK")),
+            (2, gettext_lazy("2 - Poor")),
+            (1, gettext_lazy("1 - Bad")),
+        ],
         widget=forms.RadioSelect,
         help_text=gettext_lazy("How was the session?"),
     )

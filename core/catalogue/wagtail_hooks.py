@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.widgets.button import MenuItem
 from wagtail.permission_policies import ModelPermissionPolicy
@@ -40,8 +41,8 @@ class ReviewIndexView(IndexView):
         buttons = super().get_list_more_buttons(instance)
         if self.permission_policy.user_has_permission(self.request.user, "change"):
             for action, label, icon, skip in (
-                ("approve", "Approve", "check", Review.APPROVED),
-                ("reject", "Reject", "cross", Review.REJECTED),
+                ("approve", _("Approve"), "check", Review.APPROVED),
+                ("reject", _("Reject"), "cross", Review.REJECTED),
             ):
                 if instance.status != skip:
                     url = reverse("catalogue_review_moderate", args=[instance.pk, action])
@@ -60,7 +61,7 @@ class ReviewEditView(EditView):
 class ReviewViewSet(SnippetViewSet):
     model = Review
     icon = "pick"
-    menu_label = "Reviews"
+    menu_label = _("Reviews")
     menu_order = 260
     add_to_admin_menu = True
     index_view_class = ReviewIndexView
@@ -80,7 +81,7 @@ class ExchangeRateViewSet(SnippetViewSet):
 
     model = ExchangeRate
     icon = "doc-full"
-    menu_label = "Exchange rates"
+    menu_label = _("Exchange rates")
     menu_order = 270
     add_to_settings_menu = True
     list_display = ["currency", "per_reference", "updated_at"]
@@ -104,20 +105,19 @@ def moderate_review_view(request, pk: int, action: str):
         except ReviewError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(
-                request,
-                gettext("Review %(pk)s %(APPROVED_else_rejected)s.")
-                % {"pk": review.pk, "APPROVED_else_rejected": "approved" if status == Review.APPROVED else "rejected"},
-            )
+            approved = status == Review.APPROVED
+            done = gettext("Review %(pk)s approved.") if approved else gettext("Review %(pk)s rejected.")
+            messages.success(request, done % {"pk": review.pk})
         return redirect(reverse("wagtailsnippets_catalogue_review:list"))
+    title = gettext("Approve review") if status == Review.APPROVED else gettext("Reject review")
     return TemplateResponse(
         request,
         "catalogue/admin/moderate_review.html",
         {
             "review": review,
             "action": action,
-            "header_title": f"{action.capitalize()} review",
-            "page_title": f"{action.capitalize()} review",
+            "header_title": title,
+            "page_title": title,
             "header_icon": "pick",
             "list_url": reverse("wagtailsnippets_catalogue_review:list"),
         },

@@ -8,6 +8,7 @@ their transcript. Nobody adds or edits messages here: only participants write.
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -31,7 +32,7 @@ register_permission_policy(MessageReport, ReportPolicy(MessageReport), exact_cla
 class MessageReportViewSet(ModelViewSet):
     model = MessageReport
     icon = "warning"
-    menu_label = "Message reports"
+    menu_label = _("Message reports")
     name = "message_reports"
     add_view_enabled = False
     copy_view_enabled = False
@@ -46,7 +47,7 @@ class MessageReportViewSet(ModelViewSet):
 class ReportedConversationViewSet(ModelViewSet):
     model = Conversation
     icon = "comment"
-    menu_label = "Reported conversations"
+    menu_label = _("Reported conversations")
     name = "reported_conversations"
     add_view_enabled = False
     copy_view_enabled = False
@@ -63,7 +64,7 @@ class ReportedConversationViewSet(ModelViewSet):
 
 
 class MessagingViewSetGroup(ViewSetGroup):
-    menu_label = "Messages"
+    menu_label = _("Messages")
     menu_icon = "comment"
     menu_order = 345
     items = (MessageReportViewSet, ReportedConversationViewSet)

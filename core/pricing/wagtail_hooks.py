@@ -11,6 +11,8 @@ site setting.
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
@@ -34,20 +36,26 @@ def _discount(coupon: Coupon) -> str:
     return format_money(coupon.amount_minor or 0, coupon.currency)
 
 
+def _uses(coupon: Coupon) -> str:
+    if coupon.max_uses:
+        return gettext("%(uses)s of %(max_uses)s") % {"uses": coupon.uses, "max_uses": coupon.max_uses}
+    return str(coupon.uses)
+
+
 class CouponViewSet(ModelViewSet):
     model = Coupon
     name = "pricing_coupon"
     url_prefix = "pricing/coupons"
     icon = "tag"
-    menu_label = "Coupons"
+    menu_label = _("Coupons")
     menu_order = 100
     copy_view_enabled = False
     inspect_view_enabled = True
     list_display = [
         "code",
-        Column("discount", label="Discount", accessor=_discount),
-        Column("bearer", label="Paid by", accessor="get_bearer_display"),
-        Column("uses", label="Used", accessor=lambda c: f"{c.uses}" + (f" of {c.max_uses}" if c.max_uses else "")),
+        Column("discount", label=_("Discount"), accessor=_discount),
+        Column("bearer", label=_("Paid by"), accessor="get_bearer_display"),
+        Column("uses", label=_("Used"), accessor=_uses),
         "valid_until",
         "active",
     ]
@@ -61,13 +69,13 @@ class RedemptionViewSet(ReadOnlyViewSet):
     name = "pricing_redemption"
     url_prefix = "pricing/redemptions"
     icon = "list-ul"
-    menu_label = "Coupon uses"
+    menu_label = _("Coupon uses")
     menu_order = 110
     list_display = [
         "__str__",
         "learner",
-        MoneyColumn("discount", field="discount_minor", label="Discount"),
-        Column("status", label="Status", accessor="get_status_display"),
+        MoneyColumn("discount", field="discount_minor", label=_("Discount")),
+        Column("status", label=_("Status"), accessor="get_status_display"),
         "created_at",
     ]
     list_filter = ["status", "bearer", "currency"]
@@ -79,7 +87,7 @@ class ReceiptIndexView(generic.IndexView):
     def get_list_more_buttons(self, instance):
         buttons = list(super().get_list_more_buttons(instance))
         url = reverse("pricing:receipt_pdf", args=[instance.number])
-        buttons.append(Button("Download PDF", url=url, icon_name="download", priority=5))
+        buttons.append(Button(_("Download PDF"), url=url, icon_name="download", priority=5))
         return buttons
 
 
@@ -88,15 +96,15 @@ class ReceiptViewSet(ReadOnlyViewSet):
     name = "pricing_receipt"
     url_prefix = "pricing/receipts"
     icon = "doc-full-inverse"
-    menu_label = "Receipts"
+    menu_label = _("Receipts")
     menu_order = 120
     index_view_class = ReceiptIndexView
     list_display = [
         "number",
-        Column("kind", label="Kind", accessor="get_kind_display"),
-        Column("buyer", label="Buyer", accessor="buyer_name"),
-        MoneyColumn("tax", field="tax_minor", label="Tax"),
-        MoneyColumn("total", field="total_minor", label="Total"),
+        Column("kind", label=_("Kind"), accessor="get_kind_display"),
+        Column("buyer", label=_("Buyer"), accessor="buyer_name"),
+        MoneyColumn("tax", field="tax_minor", label=_("Tax")),
+        MoneyColumn("total", field="total_minor", label=_("Total")),
         "issued_at",
     ]
     list_filter = ["kind", "currency"]
@@ -139,7 +147,7 @@ class ReceiptViewSet(ReadOnlyViewSet):
 
 
 class PricingGroup(ModelViewSetGroup):
-    menu_label = "Coupons & receipts"
+    menu_label = _("Coupons & receipts")
     menu_icon = "tag"
     menu_order = 260
     items = (CouponViewSet, RedemptionViewSet, ReceiptViewSet)

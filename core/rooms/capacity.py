@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
 from wagtail.models import Site
 
 from .models import RoomSettings
@@ -54,8 +55,8 @@ def video_backend_capacity_error(capacity: int, site: Site | None = None) -> str
     limit = video_capacity(site)
     if limit is None or capacity <= limit.max_seats:
         return ""
-    return (
-        f"The video rooms of this site ({limit.backend}) hold at most {limit.max_participants} people, "
-        f"mentor included: give the session at most {limit.max_seats} seats. For bigger groups the site's "
-        "editors can enable a group video backend (Settings › Plugins)."
-    )
+    return gettext(
+        "The video rooms of this site (%(backend)s) hold at most %(people)s people, mentor included: give "
+        "the session at most %(seats)s seats. For bigger groups the site's editors can enable a group "
+        "video backend (Settings › Plugins)."
+    ) % {"backend": limit.backend, "people": limit.max_participants, "seats": limit.max_seats}

@@ -132,7 +132,9 @@
       });
       var current = items[active];
       if (!current || current.item.hidden) setActive(visible()[0] || null);
-      status.textContent = query ? shown + (shown === 1 ? " match" : " matches") : "";
+      status.textContent = query
+        ? interpolate(ngettext("%s match", "%s matches", shown), [shown])
+        : "";
     }
 
     function render() {
@@ -163,7 +165,9 @@
     function toggle(index) {
       var option = items[index].option;
       option.selected = !option.selected;
-      status.textContent = option.textContent + (option.selected ? " added" : " removed");
+      status.textContent = interpolate(option.selected ? gettext("%s added") : gettext("%s removed"), [
+        option.textContent,
+      ]);
       render();
       select.dispatchEvent(new Event("change", { bubbles: true }));
       if (input.value) {
