@@ -33,6 +33,7 @@ from .models import Booking, DateOverride, Session, WaitlistEntry, WeeklyRule
 from .services import availability, bookings, rules, sessions, waitlist
 from .services.errors import SchedulingError
 from .services.policy import current_policy
+from .weeks import week_order
 
 PICKER_DAYS = 7
 
@@ -170,11 +171,12 @@ def availability_editor(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     report = availability.availability_report(mentor, now, now + timedelta(days=7))
     preview = report.slots
+    order = week_order()
     return render(
         request,
         "scheduling/availability.html",
         {
-            "week": week,
+            "week": sorted(week, key=lambda day: order.index(day["weekday"])),  # from the reader's first weekday
             "profile_form": profile_form,
             "override_form": override_form,
             "overrides": overrides,

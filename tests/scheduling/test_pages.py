@@ -54,6 +54,17 @@ def test_editor_saves_the_week_and_refuses_bad_ranges(client, mentor_factory):
     assert WeeklyRule.objects.count() == 3  # nothing changed
 
 
+@pytest.mark.parametrize(("language", "first"), [("en", "6"), ("hi", "6"), ("es", "0")])
+def test_the_week_starts_on_the_readers_first_weekday(client, mentor_factory, language, first):
+    """English and Hindi readers (United States, India) start on Sunday, Spanish readers on Monday."""
+    mentor = mentor_factory("UTC", [])
+    mentor.preferred_language = language
+    mentor.save(update_fields=["preferred_language"])
+    client.force_login(mentor)
+    days = re.findall(r'data-weekday="(\d)"', client.get("/schedule/availability/").content.decode())
+    assert days[0] == first and sorted(days) == list("0123456")
+
+
 def test_editor_overrides_and_settings(client, mentor_factory):
     mentor = mentor_factory("UTC")
     client.force_login(mentor)
