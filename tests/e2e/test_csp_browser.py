@@ -104,18 +104,18 @@ def test_theme_pages_and_their_alpine_bits(live_server, page: Page, user_factory
     mentor = user_factory(email="maya@example.org", password=PASSWORD, display_name="Maya", is_mentor=True)
     log_in(page, live_server, mentor)
     page.goto("/schedule/availability/")
-    monday = page.locator("fieldset.sched-day").first
-    ranges = monday.locator(".sched-range")
+    first_day = page.locator("fieldset.sched-day").first
+    ranges = first_day.locator(".sched-range")
     before = ranges.count()
-    monday.get_by_role("button", name="+ Add a range").click()  # Alpine: extra++ and x-for
+    first_day.get_by_role("button", name="+ Add a range").click()  # Alpine: extra++ and x-for
     expect(ranges).to_have_count(before + 1)
-    monday.locator("input[type=time]").nth(0).fill("09:00")
-    monday.locator("input[type=time]").nth(1).fill("10:00")
+    first_day.locator("input[type=time]").nth(0).fill("09:00")
+    first_day.locator("input[type=time]").nth(1).fill("10:00")
     page.get_by_role("button", name="Save weekly hours").click()
-    monday = page.locator("fieldset.sched-day").first
-    ranges = monday.locator(".sched-range")
+    first_day = page.locator("fieldset.sched-day").first
+    ranges = first_day.locator(".sched-range")
     saved = ranges.count()
-    monday.get_by_role("button", name="Remove").first.click()  # Alpine: $el.closest(...).remove()
+    first_day.get_by_role("button", name="Remove").first.click()  # Alpine: $el.closest(...).remove()
     expect(ranges).to_have_count(saved - 1)
     watcher.collect(page)
 
