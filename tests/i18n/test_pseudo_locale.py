@@ -31,6 +31,9 @@ from django.db import models, transaction
 from django.test.utils import override_settings
 from wagtail.fields import StreamField
 
+# Autouse here too: on the real stack mail goes through Celery, which these tests run in-process.
+from tests.notifications.conftest import _celery_eager  # noqa: F401
+
 from . import pseudo
 from .pofiles import read as read_po
 
