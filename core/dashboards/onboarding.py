@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import gettext
 
 TODO, WAITING, DONE = "todo", "waiting", "done"
 
@@ -54,30 +55,37 @@ def _profile_step(user: Any) -> Step:
     status = profile_status(user)
     url = reverse("catalogue:profile_edit")
     if status.live:
-        return Step("profile", "Your public mentor page is live", "Learners find you in the search.", url, "Edit", DONE)
+        return Step(
+            "profile",
+            gettext("Your public mentor page is live"),
+            gettext("Learners find you in the search."),
+            url,
+            gettext("Edit"),
+            DONE,
+        )
     if status.state == "pending":
         return Step(
             "profile",
-            "Your mentor page is waiting for approval",
-            "The editors check new pages before they appear in the search; you get a notification.",
+            gettext("Your mentor page is waiting for approval"),
+            gettext("The editors check new pages before they appear in the search; you get a notification."),
             url,
-            "See your page",
+            gettext("See your page"),
             WAITING,
         )
     if status.state == "changes_requested":
         return Step(
             "profile",
-            "The editors asked for changes to your mentor page",
-            status.comment or "Open your page to see what to change, then send it again.",
+            gettext("The editors asked for changes to your mentor page"),
+            status.comment or gettext("Open your page to see what to change, then send it again."),
             url,
-            "Make the changes",
+            gettext("Make the changes"),
         )
     return Step(
         "profile",
-        "Create your public mentor page",
-        "A headline, your skills and languages, and your hourly rate: learners find you by these.",
+        gettext("Create your public mentor page"),
+        gettext("A headline, your skills and languages, and your hourly rate: learners find you by these."),
         url,
-        "Create your page",
+        gettext("Create your page"),
     )
 
 
@@ -90,10 +98,10 @@ def _availability_step(user: Any) -> Step:
     )
     return Step(
         "availability",
-        "Set the hours you can teach",
-        "Give your weekly hours in your own time zone; learners only see times that are really free.",
+        gettext("Set the hours you can teach"),
+        gettext("Give your weekly hours in your own time zone; learners only see times that are really free."),
         "/schedule/availability/",
-        "Set your hours",
+        gettext("Set your hours"),
         DONE if has_hours else TODO,
     )
 
@@ -107,10 +115,10 @@ def _first_session_step(user: Any) -> Step:
     published = Session.objects.filter(mentor=user, origin=Session.PUBLISHED).exists()
     return Step(
         "first_session",
-        "Get your first session",
-        "Wait for a learner to book one of your hours, or publish a group session anyone can join.",
+        gettext("Get your first session"),
+        gettext("Wait for a learner to book one of your hours, or publish a group session anyone can join."),
         reverse("scheduling:session_new"),
-        "Publish a group session",
+        gettext("Publish a group session"),
         DONE if booked or published else TODO,
     )
 
@@ -120,7 +128,7 @@ def mentor_checklist(user: Any) -> Checklist | None:
     if not getattr(user, "is_mentor", False):
         return None
     checklist = Checklist(
-        "Get ready to teach", [_profile_step(user), _availability_step(user), _first_session_step(user)]
+        gettext("Get ready to teach"), [_profile_step(user), _availability_step(user), _first_session_step(user)]
     )
     return None if checklist.complete else checklist
 
@@ -134,22 +142,22 @@ def learner_checklist(user: Any) -> Checklist | None:
     has_interests = user.interests.exists()
     has_booked = Booking.objects.filter(learner=user).exists()
     checklist = Checklist(
-        "Get started",
+        gettext("Get started"),
         [
             Step(
                 "interests",
-                "Tell us what you want to learn",
-                "Your interests shape the mentors and sessions we suggest for you.",
+                gettext("Tell us what you want to learn"),
+                gettext("Your interests shape the mentors and sessions we suggest for you."),
                 reverse("accounts:profile_edit"),
-                "Choose interests",
+                gettext("Choose interests"),
                 DONE if has_interests else TODO,
             ),
             Step(
                 "first_booking",
-                "Book your first session",
-                "Find a mentor, pick a time that is free in your time zone, and book it.",
+                gettext("Book your first session"),
+                gettext("Find a mentor, pick a time that is free in your time zone, and book it."),
                 "/mentors/",
-                "Find a mentor",
+                gettext("Find a mentor"),
                 DONE if has_booked else TODO,
             ),
         ],

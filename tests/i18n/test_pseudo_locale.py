@@ -428,6 +428,31 @@ def test_a_mentor_meets_no_english(in_pseudo, client):
     assert not findings.found, findings.report()
 
 
+def test_newcomers_first_steps_meet_no_english(in_pseudo, client):
+    """A learner and a mentor who have done nothing yet see the dashboards' first-steps checklists."""
+    from core.accounts.models import User
+
+    newcomers = [
+        (
+            User.objects.create_user(
+                email, "a-Strong-pass-123", display_name="Noor Khan", preferred_language=pseudo.CODE, is_mentor=mentor
+            ),
+            start,
+        )
+        for email, mentor, start in (
+            ("new-learner@example.org", False, "/dashboard/"),
+            ("new-mentor@example.org", True, "/dashboard/mentor/"),
+        )
+    ]
+    findings = Findings()  # after the newcomers: their names are people's data
+    for person, start in newcomers:
+        client.force_login(person)
+        page = client.get(start)
+        assert page.status_code == 200 and "data-checklist" in page.content.decode()
+        findings.check(start, pseudo.response_text(page))
+    assert not findings.found, findings.report()
+
+
 def test_an_editor_meets_no_english_in_the_admin_extensions(in_pseudo, client, settings):
     from wagtail.admin.localization import WAGTAILADMIN_PROVIDED_LANGUAGES
 
