@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext
 
 from core.taxonomy.models import Skill
 
@@ -77,7 +78,7 @@ def email_verified(user: User) -> bool:
 def login_blocked_reason(user: User) -> str | None:
     """Why ``user`` may not log in yet, or None."""
     if not user.is_active:
-        return "This account is inactive."
+        return gettext("This account is inactive.")
     if settings.ACCOUNT_EMAIL_VERIFICATION == "mandatory" and not email_verified(user):
-        return "Verify your email address first: we sent you a link."
+        return gettext("Verify your email address first: we sent you a link.")
     return None

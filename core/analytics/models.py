@@ -178,8 +178,12 @@ class AnalyticsSettings(BaseGenericSetting):
     )
 
     panels = [
-        MultiFieldPanel([FieldPanel("retention_days"), FieldPanel("business_retention_days")], heading="Event log"),
-        MultiFieldPanel([FieldPanel("churn_horizon_days"), FieldPanel("at_risk_threshold")], heading="Churn"),
+        MultiFieldPanel(
+            [FieldPanel("retention_days"), FieldPanel("business_retention_days")], heading=gettext_lazy("Event log")
+        ),
+        MultiFieldPanel(
+            [FieldPanel("churn_horizon_days"), FieldPanel("at_risk_threshold")], heading=gettext_lazy("Churn")
+        ),
     ]
 
     class Meta:

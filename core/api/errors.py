@@ -87,12 +87,12 @@ def _sqlstate(exc: BaseException) -> str | None:
 def _guard_refusal(exc: Exception) -> tuple[int, str, str]:
     """Status, message and code for what Django's own guards raise (body size, field count, bad host...)."""
     if isinstance(exc, RequestDataTooBig):
-        return 413, "The request body is too large.", "too_large"
+        return 413, gettext("The request body is too large."), "too_large"
     if isinstance(exc, TooManyFieldsSent):
-        return 400, "The request has too many fields.", "too_many_fields"
+        return 400, gettext("The request has too many fields."), "too_many_fields"
     if isinstance(exc, TooManyFilesSent):
-        return 400, "The request has too many files.", "too_many_files"
-    return 400, "The request was refused as malformed.", "bad_request"
+        return 400, gettext("The request has too many files."), "too_many_files"
+    return 400, gettext("The request was refused as malformed."), "bad_request"
 
 
 def _first_code(codes: Any) -> str:
@@ -155,13 +155,13 @@ def handler400(request: HttpRequest, exception: Exception | None = None) -> Http
     if _is_api(request):
         return api_error(*_guard_refusal(exception or SuspiciousOperation()))
     if isinstance(exception, RequestDataTooBig):
-        return render_bad_request(request, "The form sent was too large.", status=413)
-    return render_bad_request(request, "The request could not be understood.")
+        return render_bad_request(request, gettext("The form sent was too large."), status=413)
+    return render_bad_request(request, gettext("The request could not be understood."))
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
-        return api_error(403, "You do not have permission to perform this action.", "permission_denied")
+        return api_error(403, gettext("You do not have permission to perform this action."), "permission_denied")
     return defaults.permission_denied(request, exception or PermissionDenied())
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
@@ -19,9 +20,12 @@ def _whole_number(request: Any, name: str, *, low: int, high: int | None) -> int
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return None
-    bound = f"from {low} to {high}" if high is not None else f"of at least {low}"
     if not (raw.isascii() and raw.isdigit()) or int(raw) < low or (high is not None and int(raw) > high):
-        raise ValidationError({name: [f"Expected a whole number {bound}."]})
+        if high is not None:
+            message = gettext("Expected a whole number from %(low)s to %(high)s.") % {"low": low, "high": high}
+        else:
+            message = gettext("Expected a whole number of at least %(low)s.") % {"low": low}
+        raise ValidationError({name: [message]})
     return int(raw)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.dispatch import Signal
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -211,7 +212,7 @@ class MentorDetailView(APIView):
             .first()
         )
         if page is None:
-            raise exceptions.NotFound("No mentor with this id.")
+            raise exceptions.NotFound(gettext("No mentor with this id."))
         return Response(MentorDetailSerializer(page, context={"request": request}).data)
 
 
@@ -278,7 +279,7 @@ class MentorReviewsView(APIView):
     @extend_schema(responses=PublicReviewSerializer(many=True), summary="A mentor's reviews")
     def get(self, request: Request, user_id: int) -> Response:
         if not live_mentor_pages().filter(user_id=user_id).exists():
-            raise exceptions.NotFound("No mentor with this id.")
+            raise exceptions.NotFound(gettext("No mentor with this id."))
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(approved_reviews(user_id), request, view=self)
         return paginator.get_paginated_response(PublicReviewSerializer(page, many=True).data)

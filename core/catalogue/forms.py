@@ -113,7 +113,7 @@ class MentorProfileForm(forms.Form):
                 self.add_error("hourly_rate", exc.message)
             else:
                 if data["hourly_rate_minor"] > 2**31 - 1:
-                    self.add_error("hourly_rate", "The hourly rate is too large.")
+                    self.add_error("hourly_rate", gettext("The hourly rate is too large."))
         return data
 
 

@@ -118,7 +118,8 @@ class MentorPage(Page):
         FieldPanel("skills"),
         FieldPanel("languages"),
         MultiFieldPanel(
-            [FieldRowPanel([FieldPanel("hourly_rate_minor"), FieldPanel("currency")])], heading="Hourly rate"
+            [FieldRowPanel([FieldPanel("hourly_rate_minor"), FieldPanel("currency")])],
+            heading=gettext_lazy("Hourly rate"),
         ),
     ]
     search_fields = Page.search_fields + [

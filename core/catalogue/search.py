@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from core.accounts.validators import LANGUAGE_NAMES
 
@@ -79,13 +80,13 @@ def _decimal(params: Mapping[str, Any], name: str, *, low: Decimal, high: Decima
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        raise FilterError(name, f"“{raw}” is not a number.") from None
+        raise FilterError(name, gettext("“%(value)s” is not a number.") % {"value": raw}) from None
     if not value.is_finite():
-        raise FilterError(name, f"“{raw}” is not a number.")
+        raise FilterError(name, gettext("“%(value)s” is not a number.") % {"value": raw})
     if value < low:
-        raise FilterError(name, f"Must be at least {low}.")
+        raise FilterError(name, gettext("Must be at least %(low)s.") % {"low": low})
     if high is not None and value > high:
-        raise FilterError(name, f"Must be at most {high}.")
+        raise FilterError(name, gettext("Must be at most %(high)s.") % {"high": high})
     return value
 
 
@@ -97,7 +98,9 @@ def parse_filters(params: Mapping[str, Any]) -> MentorFilters:
     filters = MentorFilters()
     filters.q = str(params.get("q") or "").strip()
     if len(filters.q) > MAX_QUERY_LENGTH:
-        raise FilterError("q", f"The search text is limited to {MAX_QUERY_LENGTH} characters.")
+        raise FilterError(
+            "q", gettext("The search text is limited to %(limit)s characters.") % {"limit": MAX_QUERY_LENGTH}
+        )
 
     slugs = list(dict.fromkeys(_getlist(params, "skill")))
     if slugs:
@@ -128,7 +131,7 @@ def parse_filters(params: Mapping[str, Any]) -> MentorFilters:
     filters.min_price = _decimal(params, "min_price", low=Decimal(0), high=ceiling)
     filters.max_price = _decimal(params, "max_price", low=Decimal(0), high=ceiling)
     if filters.min_price is not None and filters.max_price is not None and filters.min_price > filters.max_price:
-        raise FilterError("max_price", "The highest price must not be below the lowest price.")
+        raise FilterError("max_price", gettext("The highest price must not be below the lowest price."))
     filters.min_rating = _decimal(params, "min_rating", low=Decimal(0), high=Decimal(5))
 
     days = str(params.get("free_within_days") or "").strip()

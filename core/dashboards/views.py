@@ -129,20 +129,24 @@ def _parse_target(request: HttpRequest, booking) -> tuple[datetime | None, Sessi
     raw_start = (request.POST.get("start") or "").strip()
     raw_session = (request.POST.get("session") or "").strip()
     if bool(raw_start) == bool(raw_session):
-        return None, None, "Choose one new time or one other session."
+        return None, None, gettext("Choose one new time or one other session.")
     if raw_start:
         try:
             start = datetime.fromisoformat(raw_start)
         except ValueError:
-            return None, None, f"“{raw_start}” is not a date and time (ISO 8601 with its offset)."
+            return (
+                None,
+                None,
+                gettext("“%(value)s” is not a date and time (ISO 8601 with its offset).") % {"value": raw_start},
+            )
         if start.tzinfo is None:
-            return None, None, "The new time must carry its UTC offset."
+            return None, None, gettext("The new time must carry its UTC offset.")
         return start, None, ""
     if not raw_session.isdigit():
-        return None, None, "Unknown session."
+        return None, None, gettext("Unknown session.")
     target = Session.objects.filter(pk=int(raw_session), mentor_id=booking.session.mentor_id).first()
     if target is None:
-        return None, None, "Unknown session."
+        return None, None, gettext("Unknown session.")
     return None, target, ""
 
 

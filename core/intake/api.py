@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -45,7 +46,7 @@ def request_view(booking: Booking) -> dict:
 
 def _mentor_only(request: Request) -> None:
     if not request.user.is_mentor:
-        raise NotAllowed("Only mentors have booking questions.", code="not_a_mentor")
+        raise NotAllowed(gettext("Only mentors have booking questions."), code="not_a_mentor")
 
 
 def _related_booking(request: Request, pk: int) -> Booking:

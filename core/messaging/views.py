@@ -183,7 +183,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
                 first_contact=first if request.user.is_mentor else None,
                 email_digest=form.cleaned_data["email_digest"],
             )
-            flash.success(request, "Your messaging preferences are saved.")
+            flash.success(request, gettext("Your messaging preferences are saved."))
             return redirect("messaging:settings")
     else:
         form = PreferenceForm(initial={"first_contact": prefs.first_contact, "email_digest": prefs.email_digest})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -101,7 +102,7 @@ class NotificationReadView(APIView):
             notification = services.mark_read(request.user, pk)
         except Notification.DoesNotExist as exc:
             # Someone else's notification is "not found" too: ids reveal nothing.
-            raise NotFound("No notification of yours has this id.") from exc
+            raise NotFound(gettext("No notification of yours has this id.")) from exc
         return Response(
             {
                 "id": notification.id,

@@ -12,6 +12,7 @@ and write nothing.
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.request import Request
@@ -57,7 +58,7 @@ class PackageListView(APIView):
     def get(self, request: Request) -> Response:
         mentor = request.query_params.get("mentor", "")
         if mentor and not mentor.isdigit():
-            raise ValidationError({"mentor": [ErrorDetail("Give a mentor's id.", code="invalid")]})
+            raise ValidationError({"mentor": [ErrorDetail(gettext("Give a mentor's id."), code="invalid")]})
         packages = catalogue.on_sale()
         if mentor:
             packages = packages.filter(mentor_id=int(mentor))

@@ -47,7 +47,7 @@ def _own_purchase(request: HttpRequest, pk: int) -> PackagePurchase:
         .first()
     )
     if purchase is None:
-        raise Http404("No such package of yours.")
+        raise Http404(_("No such package of yours."))
     return purchase
 
 
@@ -64,7 +64,7 @@ def _form_values(form: PackageForm) -> tuple[dict, list[dict]]:
 def mentor_packages(request: HttpRequest) -> HttpResponse:
     """A mentor's packages, and the form to create one."""
     if not request.user.is_mentor:
-        raise Http404("Only mentors sell packages.")
+        raise Http404(_("Only mentors sell packages."))
     form = PackageForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -149,7 +149,7 @@ def pay(request: HttpRequest, pk: int, gateway: str) -> HttpResponse:
     try:
         declared = checkout_fields_of(gateways.route(gateway, _site_id(request)).gateway)
     except UnknownGateway:
-        raise Http404("No such way to pay.") from None
+        raise Http404(_("No such way to pay.")) from None
     form = CheckoutFieldsForm(declared, request.POST if request.method == "POST" else None)
     context = {"purchase": purchase, "gateway": gateway, "fields_form": form, **_summary(purchase)}
     if declared and request.method == "GET":

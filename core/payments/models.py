@@ -100,9 +100,9 @@ class PaymentSettings(BaseSiteSetting):
     )
 
     panels = [
-        MultiFieldPanel([FieldPanel("commission_percent")], heading="Commission"),
-        MultiFieldPanel([FieldPanel("manual_hold_hours")], heading="Bank transfers"),
-        MultiFieldPanel([FieldPanel("late_payment_action")], heading="Payments that arrive too late"),
+        MultiFieldPanel([FieldPanel("commission_percent")], heading=gettext_lazy("Commission")),
+        MultiFieldPanel([FieldPanel("manual_hold_hours")], heading=gettext_lazy("Bank transfers")),
+        MultiFieldPanel([FieldPanel("late_payment_action")], heading=gettext_lazy("Payments that arrive too late")),
     ]
 
     class Meta:

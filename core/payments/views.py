@@ -20,7 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from wagtail.models import Site
@@ -40,12 +40,12 @@ from .services import checkout, events, gateways, payouts
 logger = logging.getLogger("peerlearn.payments")
 
 FINAL_STATUSES = {
-    Booking.CONFIRMED: "Your booking is confirmed.",
-    Booking.COMPLETED: "This session has taken place.",
-    Booking.EXPIRED: "The hold on this seat ran out before the payment arrived.",
-    Booking.CANCELLED: "This booking was cancelled.",
-    Booking.REFUNDED: "This booking was cancelled and refunded.",
-    Booking.NO_SHOW: "This booking was marked as missed.",
+    Booking.CONFIRMED: gettext_lazy("Your booking is confirmed."),
+    Booking.COMPLETED: gettext_lazy("This session has taken place."),
+    Booking.EXPIRED: gettext_lazy("The hold on this seat ran out before the payment arrived."),
+    Booking.CANCELLED: gettext_lazy("This booking was cancelled."),
+    Booking.REFUNDED: gettext_lazy("This booking was cancelled and refunded."),
+    Booking.NO_SHOW: gettext_lazy("This booking was marked as missed."),
 }
 
 
@@ -112,7 +112,7 @@ def checkout_page(request: HttpRequest, booking_id: int) -> HttpResponse:
         chosen = request.POST.get("gateway", "")
         if chosen in {c.identifier for c in choices}:
             return redirect("payments:pay", booking_id=booking.pk, gateway=chosen)
-        error = "Choose one of the ways to pay below."
+        error = gettext("Choose one of the ways to pay below.")
         status = 400
     context = {**_summary(booking), "choices": choices, "chosen": chosen, "error": error, "coupon_form": True}
     context["covered"] = context["quote"].discount_minor > 0 and context["quote"].total_minor == 0
@@ -218,13 +218,15 @@ def status_payload(booking: Booking) -> dict:
     payment = booking.payments.order_by("-created_at", "-id").first()
     waiting = booking.status == Booking.PENDING_PAYMENT
     if waiting and payment is not None and payment.status == Payment.FAILED:
-        message = f"The payment did not go through: {payment.failure_message} You can try again."
+        message = gettext("The payment did not go through: %(reason)s You can try again.") % {
+            "reason": payment.failure_message
+        }
     elif waiting and payment is not None and payment.status == Payment.PENDING:
-        message = "Waiting for your transfer to arrive. We will confirm the booking as soon as it does."
+        message = gettext("Waiting for your transfer to arrive. We will confirm the booking as soon as it does.")
     elif waiting:
-        message = "Waiting for the payment provider's confirmation…"
+        message = gettext("Waiting for the payment provider's confirmation…")
     else:
-        message = FINAL_STATUSES.get(booking.status, booking.get_status_display())
+        message = str(FINAL_STATUSES.get(booking.status, booking.get_status_display()))
     return {
         "booking": booking.pk,
         "status": booking.status,

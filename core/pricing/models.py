@@ -63,27 +63,27 @@ class RevenueSettings(ClusterableModel, BaseSiteSetting):
     receipt_prefix = models.CharField(
         max_length=12,
         default="PL",
-        validators=[RegexValidator(r"^[A-Z0-9]{1,12}$", "Capital letters and digits only.")],
+        validators=[RegexValidator(r"^[A-Z0-9]{1,12}$", gettext_lazy("Capital letters and digits only."))],
         help_text="Receipts are numbered PREFIX-000001, PREFIX-000002, … without gaps.",
     )
 
     panels = [
         MultiFieldPanel(
-            [FieldPanel("fee_refundable"), InlinePanel("fee_rules", label="Service fee per currency")],
-            heading="Learner service fee",
+            [FieldPanel("fee_refundable"), InlinePanel("fee_rules", label=gettext_lazy("Service fee per currency"))],
+            heading=gettext_lazy("Learner service fee"),
         ),
         MultiFieldPanel(
             [
                 FieldPanel("prices_include_tax"),
                 FieldPanel("seller_country"),
                 FieldPanel("platform_tax_id"),
-                InlinePanel("tax_rates", label="Tax rate"),
+                InlinePanel("tax_rates", label=gettext_lazy("Tax rate")),
             ],
-            heading="Tax",
+            heading=gettext_lazy("Tax"),
         ),
         MultiFieldPanel(
             [FieldPanel("seller_name"), FieldPanel("seller_address"), FieldPanel("receipt_prefix")],
-            heading="Receipts",
+            heading=gettext_lazy("Receipts"),
         ),
     ]
 
@@ -218,7 +218,7 @@ class Coupon(models.Model):
                 FieldPanel("kind"),
                 FieldRowPanel([FieldPanel("percent"), FieldPanel("amount_minor"), FieldPanel("currency")]),
             ],
-            heading="Discount",
+            heading=gettext_lazy("Discount"),
         ),
         FieldPanel("bearer"),
         MultiFieldPanel(
@@ -229,7 +229,7 @@ class Coupon(models.Model):
                 FieldPanel("mentors"),
                 FieldPanel("skills"),
             ],
-            heading="Limits",
+            heading=gettext_lazy("Limits"),
         ),
         FieldPanel("owner"),
         FieldPanel("active"),
@@ -271,7 +271,7 @@ class Coupon(models.Model):
                 errors["currency"] = "A fixed amount needs its currency."
             self.percent = None
         if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
-            errors["valid_until"] = "The end must be after the start."
+            errors["valid_until"] = gettext_lazy("The end must be after the start.")
         if self.owner_id:
             self.bearer = self.MENTOR
         if errors:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.cache import cache
+from django.utils.translation import gettext
 
 from .models import CONTROL, Experiment, RecommendationEvent
 from .ranker import Weights
@@ -39,15 +40,15 @@ def variant_errors(name: str, weights: Sequence[float | None], recommender_keys:
     """What is wrong with one variant, by field (empty when it is fine)."""
     errors: dict[str, str] = {}
     if (name or "").strip().lower() == CONTROL:
-        errors["name"] = f'"{CONTROL}" is reserved for the users outside every variant.'
+        errors["name"] = gettext('"%(name)s" is reserved for the users outside every variant.') % {"name": CONTROL}
     given = [w for w in weights if w is not None]
     if given:
         if any(not math.isfinite(w) or w < 0 for w in given):
-            errors["weight_content"] = "Weights must be finite numbers, zero or more."
+            errors["weight_content"] = gettext("Weights must be finite numbers, zero or more.")
         elif sum(given) <= 0:
-            errors["weight_content"] = "The weight set must add up to a positive number."
+            errors["weight_content"] = gettext("The weight set must add up to a positive number.")
     elif not recommender_keys:
-        errors["weight_content"] = "Give a weight set, a list of recommenders, or both."
+        errors["weight_content"] = gettext("Give a weight set, a list of recommenders, or both.")
     return errors
 
 
@@ -55,7 +56,9 @@ def share_error(shares: Iterable[float | None]) -> str | None:
     """The traffic shares together may take at most 100 % of users."""
     total = sum(float(s) for s in shares if s is not None)
     if total > 100.0 + 1e-9:
-        return f"The variants' traffic shares add up to {total:g} %; they may add up to 100 % at most."
+        return gettext("The variants' traffic shares add up to %(total)s %%; they may add up to 100 %% at most.") % {
+            "total": f"{total:g}"
+        }
     return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from . import experiments, store
@@ -48,6 +49,6 @@ class ExperimentForm(WagtailAdminModelForm):
         names = [(form.cleaned_data.get("name") or "").strip().lower() for form in variants]
         for form, name in zip(variants, names, strict=True):
             if name and names.count(name) > 1:
-                form.add_error("name", "Each variant needs its own name.")
+                form.add_error("name", gettext("Each variant needs its own name."))
                 valid = False
         return valid

@@ -115,17 +115,19 @@ class RecommendationSettings(BaseSiteSetting):
                 FieldRowPanel([FieldPanel("weight_content"), FieldPanel("weight_collaborative")]),
                 FieldRowPanel([FieldPanel("weight_popularity"), FieldPanel("weight_trending")]),
             ],
-            heading="Blend weights",
+            heading=gettext_lazy("Blend weights"),
         ),
         DeclaredFamilyWeightsPanel(
-            heading="Blend weights of families declared by plugins",
+            heading=gettext_lazy("Blend weights of families declared by plugins"),
             help_text="Families that enabled recommender plugins add; only the ratios between all weights matter.",
         ),
         MultiFieldPanel(
             [FieldPanel("diversity_lambda"), FieldPanel("exploration_share"), FieldPanel("new_mentor_days")],
-            heading="Diversity and exploration",
+            heading=gettext_lazy("Diversity and exploration"),
         ),
-        MultiFieldPanel([FieldPanel("availability_horizon_days"), FieldPanel("dismiss_days")], heading="Filtering"),
+        MultiFieldPanel(
+            [FieldPanel("availability_horizon_days"), FieldPanel("dismiss_days")], heading=gettext_lazy("Filtering")
+        ),
     ]
 
     base_form_class = RecommendationSettingsForm
@@ -160,7 +162,7 @@ class RecommendationSettings(BaseSiteSetting):
         ):
             raise ValidationError({"family_weights": "Each family weight must be a number from 0 to 100."})
         if sum(values) + sum(self.family_weights.values()) <= 0:
-            raise ValidationError({"weight_content": "At least one blend weight must be above zero."})
+            raise ValidationError({"weight_content": gettext_lazy("At least one blend weight must be above zero.")})
 
 
 class RecommendationEvent(models.Model):

@@ -21,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from core.pages.cache import bump_on_commit, cached_part
 from core.plugins import Candidates, Recommender, RecommenderScores, UserFeatures
@@ -306,7 +307,9 @@ def record_feedback(
     if sources.parse_key(item) is None:
         raise FeedbackError("item", 'Expected an item key such as "mentor:12" or "session:7".')
     if not sources.item_exists(item, viewer=user):
-        raise FeedbackError("item", f"No mentor or session {item!r}.", code="unknown_item")
+        raise FeedbackError(
+            "item", gettext("No mentor or session %(item)s.") % {"item": repr(item)}, code="unknown_item"
+        )
     site_id = site_id if site_id is not None else default_site_id()
     assignment = experiments.assign(user.pk, site_id)
     with transaction.atomic():

@@ -28,6 +28,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import close_old_connections
+from django.utils import translation
+from django.utils.translation import gettext, gettext_lazy
+
+from core.accounts.language import language_of
 
 from . import protocol, services
 from .groups import peer_group, room_group
@@ -76,6 +80,7 @@ def db(fn):
 class RoomConsumer(AsyncWebsocketConsumer):
     grant: services.SocketGrant | None = None
     peer_id: str | None = None
+    language: str = settings.LANGUAGE_CODE
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Call the handler of ``message`` without Channels' per-message database clean-up.
@@ -102,6 +107,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             logger.info("room %s: handshake refused (%s)", session_id, refused.reason)
             await self.close(code=refused.code)
             return
+        self.language = await db(language_of)(self.scope.get("user"))
         self.session_id = session_id
         self.room = room_group(session_id)
         self.peers: dict[str, dict[str, Any]] = {}
@@ -157,14 +163,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         self.dropped = 0
         kind = None
-        try:
-            message = protocol.parse(text_data, bytes_data)
-            kind = message["type"]
-            if kind != "join" and self.peer_id is None:
-                raise protocol.ProtocolError("not_joined", "Send 'join' first.")
-            await getattr(self, f"on_{kind}")(message)
-        except protocol.ProtocolError as error:
-            await self._send(error.as_message(error.ref or kind))
+        with translation.override(self.language):  # refusals are read by the person behind the socket
+            try:
+                message = protocol.parse(text_data, bytes_data)
+                kind = message["type"]
+                if kind != "join" and self.peer_id is None:
+                    raise protocol.ProtocolError("not_joined", gettext("Send 'join' first."))
+                await getattr(self, f"on_{kind}")(message)
+            except protocol.ProtocolError as error:
+                await self._send(error.as_message(error.ref or kind))
 
     async def _limited(self, bucket: TokenBucket) -> None:
         self.dropped += 1
@@ -187,7 +194,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def on_join(self, message: dict[str, Any]) -> None:
         if self.peer_id is not None:
-            raise protocol.ProtocolError("already_joined", "This socket has joined already.")
+            raise protocol.ProtocolError("already_joined", gettext("This socket has joined already."))
         peer_id = services.new_peer_id()
         # Subscribe before the join is recorded: whoever joins after us is then heard.
         await self._subscribe(self.room, peer_group(self.session_id, peer_id))
@@ -242,7 +249,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def _relay(self, message: dict[str, Any]) -> None:
         target = message.pop("to")
         if target == self.peer_id or target not in self.peers:
-            raise protocol.ProtocolError("unknown_peer", "No such peer in this room.", field="to")
+            raise protocol.ProtocolError("unknown_peer", gettext("No such peer in this room."), field="to")
         message["from"] = self.peer_id
         await self.channel_layer.group_send(
             peer_group(self.session_id, target), {"type": "room.relay", "message": message}
@@ -252,7 +259,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def on_chat(self, message: dict[str, Any]) -> None:
         if not self.chat_bucket.take():
-            raise protocol.ProtocolError("rate_limited", "You are sending chat messages too fast.", field="text")
+            raise protocol.ProtocolError(
+                "rate_limited", gettext("You are sending chat messages too fast."), field="text"
+            )
         try:
             saved = await db(_post_chat)(self.session_id, self.grant.user_id, message["text"])
         except services.ChatRefused as refused:
@@ -274,7 +283,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def on_end(self, message: dict[str, Any]) -> None:
         if self.grant.role != Attendance.MENTOR:
-            raise protocol.ProtocolError("forbidden", "Only the mentor can end the session.")
+            raise protocol.ProtocolError("forbidden", gettext("Only the mentor can end the session."))
         try:
             await db(_end_room)(self.session_id, self.grant.user_id)
         except services.RoomRefused as refused:
@@ -347,7 +356,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             {
                 "type": "error",
                 "code": "forbidden",
-                "message": "Your booking for this session is no longer confirmed.",
+                "message": self._speak(gettext_lazy("Your booking for this session is no longer confirmed.")),
                 "fatal": True,
             }
         )
@@ -367,13 +376,18 @@ class RoomConsumer(AsyncWebsocketConsumer):
             {
                 "type": "error",
                 "code": "replaced",
-                "message": "You joined this room again from another tab or device.",
+                "message": self._speak(gettext_lazy("You joined this room again from another tab or device.")),
                 "fatal": True,
             }
         )
         await self.close(code=services.CLOSE_REPLACED)
 
     # --- helpers -------------------------------------------------------------------------
+
+    def _speak(self, text: Any) -> str:
+        """``text`` (a lazy translation) in this socket's language, for messages sent outside ``receive``."""
+        with translation.override(self.language):
+            return str(text)
 
     async def _send(self, message: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(message, separators=(",", ":"), ensure_ascii=False))

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext
 from jsonschema import Draft202012Validator
 
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -108,6 +109,13 @@ def validators(messages: dict[str, dict[str, Any]]) -> dict[str, Draft202012Vali
 _VALIDATORS = validators(CLIENT_MESSAGES)
 
 
+def _too_large(size: int) -> str:
+    return gettext("Messages are limited to %(limit)s bytes; this one has %(size)s.") % {
+        "limit": MAX_MESSAGE_BYTES,
+        "size": size,
+    }
+
+
 @dataclass
 class ProtocolError(Exception):
     """A message the server refuses; sent back to its sender only."""
@@ -147,25 +155,27 @@ def parse(
     if text is None:
         size = len(data or b"")
         if size > MAX_MESSAGE_BYTES:
-            raise ProtocolError("too_large", f"Messages are limited to {MAX_MESSAGE_BYTES} bytes; this one has {size}.")
+            raise ProtocolError("too_large", _too_large(size))
         raise ProtocolError(
-            "binary_not_supported", "Send JSON text frames; binary frames are not part of the protocol."
+            "binary_not_supported", gettext("Send JSON text frames; binary frames are not part of the protocol.")
         )
     size = byte_length(text)
     if size > MAX_MESSAGE_BYTES:
-        raise ProtocolError("too_large", f"Messages are limited to {MAX_MESSAGE_BYTES} bytes; this one has {size}.")
+        raise ProtocolError("too_large", _too_large(size))
     try:
         message = json.loads(text)
     except (ValueError, RecursionError):
-        raise ProtocolError("malformed", "The message is not valid JSON.") from None
+        raise ProtocolError("malformed", gettext("The message is not valid JSON.")) from None
     if not isinstance(message, dict):
-        raise ProtocolError("malformed", "A message is a JSON object with a 'type'.")
+        raise ProtocolError("malformed", gettext("A message is a JSON object with a 'type'."))
     kind = message.get("type")
     if not isinstance(kind, str):
-        raise ProtocolError("invalid", "Every message needs a 'type' (a string).", field="type")
+        raise ProtocolError("invalid", gettext("Every message needs a 'type' (a string)."), field="type")
     validator = checks.get(kind)
     if validator is None:
-        raise ProtocolError("unknown_type", f"Unknown message type {kind[:40]!r}.", "type", kind[:40])
+        raise ProtocolError(
+            "unknown_type", gettext("Unknown message type %(type)s.") % {"type": repr(kind[:40])}, "type", kind[:40]
+        )
     errors = sorted(validator.iter_errors(message), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
     if errors:
         error = errors[0]
@@ -174,12 +184,20 @@ def parse(
             extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
             field = ".".join([*map(str, error.absolute_path), extra[0]]) if extra else field
             raise ProtocolError(
-                "invalid", f"'{extra[0] if extra else '?'}' is not part of a {kind} message.", field, kind
+                "invalid",
+                gettext("'%(name)s' is not part of a %(type)s message.")
+                % {"name": extra[0] if extra else "?", "type": kind},
+                field,
+                kind,
             )
         if error.validator == "required":
             missing = [name for name in error.validator_value if name not in error.instance]
             name = ".".join([*map(str, error.absolute_path), missing[0]]) if missing else field
-            raise ProtocolError("invalid", f"A {kind} message needs '{missing[0] if missing else '?'}'.", name, kind)
+            needed = gettext("A %(type)s message needs '%(name)s'.") % {
+                "type": kind,
+                "name": missing[0] if missing else "?",
+            }
+            raise ProtocolError("invalid", needed, name, kind)
         raise ProtocolError("invalid", _short(error.message), field, kind)
     return message
 

@@ -704,7 +704,7 @@ def room_page(user, session_id: int, *, host: str | None = None, now: datetime |
             state="ended" if ended else "cancelled",
             session=session,
             role="mentor" if session.mentor_id == user.pk else "learner",
-            message="This session has ended." if ended else "This session was cancelled.",
+            message=gettext("This session has ended.") if ended else gettext("This session was cancelled."),
             opens_at=opens,
             closes_at=closes,
             chat=chat_history(session),
@@ -735,7 +735,9 @@ def room_page(user, session_id: int, *, host: str | None = None, now: datetime |
     page.backend = chosen
     if chosen.room.mode == "external":
         page.state = "external" if page.state == "ready" else page.state
-        page.message = page.message or f"This session takes place on {chosen.backend.display_name}."
+        page.message = page.message or gettext("This session takes place on %(service)s.") % {
+            "service": chosen.backend.display_name
+        }
         return page
     page.config = {
         "sessionId": session.pk,

@@ -383,12 +383,12 @@ class SessionCancelView(ZoneAwareAPIView):
         user = request.user
         if user.pk == session.mentor_id or user.is_staff:
             result = sessions.cancel_session(session, user, reason)
-            return _cancellation_response(result, "The session is cancelled for everyone.")
+            return _cancellation_response(result, gettext("The session is cancelled for everyone."))
         booking = Booking.objects.active().filter(session=session, learner=user).first()
         if booking is None:
             raise NotAllowed(gettext("Only the mentor or a learner booked on this session can cancel it."))
         result = bookings.cancel_booking(booking, user, reason)
-        return _cancellation_response(result, "Your booking is cancelled.")
+        return _cancellation_response(result, gettext("Your booking is cancelled."))
 
 
 AVAILABILITY_PARAMS = [
@@ -422,9 +422,11 @@ class AvailabilityQuerySerializer(serializers.Serializer):
         start = attrs.get("from") or timezone.now()
         end = attrs.get("to") or start + timedelta(days=14)
         if end <= start:
-            raise serializers.ValidationError({"to": ["The end must be after the start."]})
+            raise serializers.ValidationError({"to": [gettext("The end must be after the start.")]})
         if end - start > timedelta(days=MAX_AVAILABILITY_DAYS):
-            raise serializers.ValidationError({"to": [f"Ask for at most {MAX_AVAILABILITY_DAYS} days at once."]})
+            raise serializers.ValidationError(
+                {"to": [gettext("Ask for at most %(days)s days at once.") % {"days": MAX_AVAILABILITY_DAYS}]}
+            )
         attrs["from"], attrs["to"] = start, end
         return attrs
 
@@ -471,7 +473,14 @@ class MentorAvailabilityView(ZoneAwareAPIView):
         lengths = list(availability.Settings.of(availability.profile_for(mentor)).lengths)
         length = data.get("length")
         if length is not None and length not in lengths:
-            raise ValidationError({"length": [f"This mentor offers {', '.join(map(str, lengths))} minute sessions."]})
+            raise ValidationError(
+                {
+                    "length": [
+                        gettext("This mentor offers %(lengths)s minute sessions.")
+                        % {"lengths": ", ".join(map(str, lengths))}
+                    ]
+                }
+            )
         zone = zoneinfo.ZoneInfo(data["tz"]) if data.get("tz") else timezone.get_current_timezone()
         report = availability.availability_report(mentor, data["from"], data["to"], length)
         slots = report.slots
@@ -534,7 +543,7 @@ class BookingListView(ZoneAwareAPIView):
     def get(self, request: Request) -> Response:
         role = request.query_params.get("as", "learner")
         if role not in ("learner", "mentor"):
-            raise ValidationError({"as": ["Use learner or mentor."]})
+            raise ValidationError({"as": [gettext("Use learner or mentor.")]})
         queryset = Booking.objects.select_related("session", "session__mentor", "learner")
         queryset = (
             queryset.filter(session__mentor=request.user) if role == "mentor" else queryset.filter(learner=request.user)
@@ -542,7 +551,9 @@ class BookingListView(ZoneAwareAPIView):
         wanted = [s for s in request.query_params.get("status", "").split(",") if s]
         known = {key for key, _ in Booking.STATUS_CHOICES}
         if set(wanted) - known:
-            raise ValidationError({"status": [f"Use some of {', '.join(sorted(known))}."]})
+            raise ValidationError(
+                {"status": [gettext("Use some of %(statuses)s.") % {"statuses": ", ".join(sorted(known))}]}
+            )
         if wanted:
             queryset = queryset.filter(status__in=wanted)
         if _flag(request, "upcoming"):
@@ -592,7 +603,7 @@ class BookingRescheduleView(ZoneAwareAPIView):
         if "session" in form.validated_data:
             target = Session.objects.filter(pk=form.validated_data["session"], origin=Session.PUBLISHED).first()
             if target is None:
-                raise ValidationError({"session": ["No such session."]})
+                raise ValidationError({"session": [gettext("No such session.")]})
         booking = bookings.reschedule_booking(
             booking, request.user, start=form.validated_data.get("start"), target_session=target
         )

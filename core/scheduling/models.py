@@ -36,7 +36,7 @@ MIDNIGHT = time(0, 0)
 
 def validate_slot_lengths(value: object) -> None:
     if not isinstance(value, list) or not value:
-        raise ValidationError("Offer at least one slot length, in minutes.", code="invalid")
+        raise ValidationError(gettext_lazy("Offer at least one slot length, in minutes."), code="invalid")
     for item in value:
         if not isinstance(item, int) or isinstance(item, bool) or not 15 <= item <= 480:
             raise ValidationError("Each slot length must be a whole number of minutes from 15 to 480.", code="invalid")
@@ -107,7 +107,7 @@ class WeeklyRule(models.Model):
 
     def clean(self) -> None:
         if self.start_time and self.end_time and not (self.end_time > self.start_time or self.end_time == MIDNIGHT):
-            raise ValidationError({"end_time": "The end must be after the start."})
+            raise ValidationError({"end_time": gettext_lazy("The end must be after the start.")})
 
 
 class DateOverride(models.Model):
@@ -156,11 +156,11 @@ class DateOverride(models.Model):
 
     def clean(self) -> None:
         if (self.start_time is None) != (self.end_time is None):
-            raise ValidationError("Give both a start and an end, or neither for the whole day.")
+            raise ValidationError(gettext_lazy("Give both a start and an end, or neither for the whole day."))
         if self.start_time is None and self.kind == self.AVAILABLE:
-            raise ValidationError({"start_time": "Extra time needs a start and an end."})
+            raise ValidationError({"start_time": gettext_lazy("Extra time needs a start and an end.")})
         if self.start_time and not (self.end_time > self.start_time or self.end_time == MIDNIGHT):
-            raise ValidationError({"end_time": "The end must be after the start."})
+            raise ValidationError({"end_time": gettext_lazy("The end must be after the start.")})
 
 
 class SessionQuerySet(models.QuerySet):
@@ -420,23 +420,26 @@ class SchedulingPolicy(BaseSiteSetting):
     panels = [
         MultiFieldPanel(
             [FieldPanel("free_cancellation_hours"), FieldPanel("late_cancellation_refund_percent")],
-            heading="Cancellation",
+            heading=gettext_lazy("Cancellation"),
         ),
-        MultiFieldPanel([FieldPanel("reschedule_window_hours"), FieldPanel("max_reschedules")], heading="Rescheduling"),
+        MultiFieldPanel(
+            [FieldPanel("reschedule_window_hours"), FieldPanel("max_reschedules")], heading=gettext_lazy("Rescheduling")
+        ),
         MultiFieldPanel(
             [
                 FieldPanel("mentor_no_show_grace_minutes"),
                 FieldPanel("learner_no_show_grace_minutes"),
                 FieldPanel("learner_no_show_refund_percent"),
             ],
-            heading="No-shows",
+            heading=gettext_lazy("No-shows"),
         ),
         MultiFieldPanel(
-            [FieldPanel("hold_minutes"), FieldPanel("waitlist_offer_minutes")], heading="Holds and waitlist"
+            [FieldPanel("hold_minutes"), FieldPanel("waitlist_offer_minutes")],
+            heading=gettext_lazy("Holds and waitlist"),
         ),
         MultiFieldPanel(
             [FieldPanel("room_opens_minutes_before"), FieldPanel("room_closes_minutes_after")],
-            heading="Starting a session",
+            heading=gettext_lazy("Starting a session"),
         ),
     ]
 
@@ -463,7 +466,10 @@ class BookingSeries(models.Model):
 
     PER_SESSION = "per_session"
     AT_ONCE = "at_once"
-    PAYMENT_CHOICES = [(PER_SESSION, "Each session on its own"), (AT_ONCE, "The whole series at once")]
+    PAYMENT_CHOICES = [
+        (PER_SESSION, gettext_lazy("Each session on its own")),
+        (AT_ONCE, gettext_lazy("The whole series at once")),
+    ]
 
     learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="booking_series")
     mentor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mentored_series")
@@ -550,7 +556,9 @@ class SeriesPolicy(BaseSiteSetting):
     )
 
     panels = [
-        MultiFieldPanel([FieldPanel("weekly_offered"), FieldPanel("fortnightly_offered")], heading="Cadences"),
+        MultiFieldPanel(
+            [FieldPanel("weekly_offered"), FieldPanel("fortnightly_offered")], heading=gettext_lazy("Cadences")
+        ),
         FieldPanel("max_sessions"),
         FieldPanel("pay_before_hours"),
     ]

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -37,9 +37,9 @@ class AwareDateTimeField(serializers.Field):
     """An ISO 8601 date-time that must carry its UTC offset ("2026-12-07T10:00:00+01:00" or "...Z")."""
 
     default_error_messages = {
-        "invalid": "Use ISO 8601 with an offset, e.g. 2026-12-07T10:00:00+01:00.",
-        "naive": "Give the UTC offset (e.g. +01:00 or Z): a time without one is ambiguous.",
-        "range": "That date is out of range.",
+        "invalid": gettext_lazy("Use ISO 8601 with an offset, e.g. 2026-12-07T10:00:00+01:00."),
+        "naive": gettext_lazy("Give the UTC offset (e.g. +01:00 or Z): a time without one is ambiguous."),
+        "range": gettext_lazy("That date is out of range."),
     }
 
     def to_internal_value(self, data) -> datetime:
@@ -293,7 +293,9 @@ class RescheduleSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict) -> dict:
         if ("start" in attrs) == ("session" in attrs):
-            raise serializers.ValidationError({"start": ["Give either a new start or another session, not both."]})
+            raise serializers.ValidationError(
+                {"start": [gettext("Give either a new start or another session, not both.")]}
+            )
         return attrs
 
 

@@ -623,9 +623,10 @@ def session_waitlist(request: HttpRequest, pk: int) -> HttpResponse:
             entry, created = waitlist.join_waitlist(session, request.user)
             messages.success(
                 request,
-                f"You are number {waitlist.position(entry)} on the waitlist; we will tell you when a seat frees up."
+                gettext("You are number %(position)s on the waitlist; we will tell you when a seat frees up.")
+                % {"position": waitlist.position(entry)}
                 if created
-                else "You are already on the waitlist.",
+                else gettext("You are already on the waitlist."),
             )
     except SchedulingError as exc:
         _fail(request, exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -93,7 +94,7 @@ class CampaignListView(APIView):
         if "mentor" in values:
             mentor = User.objects.filter(pk=values.pop("mentor")).first()
             if mentor is None:
-                raise serializers.ValidationError({"mentor": ["No such mentor."]})
+                raise serializers.ValidationError({"mentor": [gettext("No such mentor.")]})
         try:
             campaign = services.create_campaign(request.user, values, mentor=mentor)
         except Refusal as exc:

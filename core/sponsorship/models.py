@@ -51,15 +51,17 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     panels = [
-        MultiFieldPanel([FieldPanel("mentor"), FieldPanel("name"), FieldPanel("status")], heading="Campaign"),
-        MultiFieldPanel([FieldPanel("skills"), FieldPanel("topics")], heading="Targeting"),
+        MultiFieldPanel(
+            [FieldPanel("mentor"), FieldPanel("name"), FieldPanel("status")], heading=gettext_lazy("Campaign")
+        ),
+        MultiFieldPanel([FieldPanel("skills"), FieldPanel("topics")], heading=gettext_lazy("Targeting")),
         MultiFieldPanel(
             [
                 FieldRowPanel([FieldPanel("starts_on"), FieldPanel("ends_on")]),
                 FieldRowPanel([FieldPanel("pricing"), FieldPanel("price_minor")]),
                 FieldRowPanel([FieldPanel("daily_budget_minor"), FieldPanel("currency")]),
             ],
-            heading="Dates and budget",
+            heading=gettext_lazy("Dates and budget"),
         ),
     ]
 
@@ -96,13 +98,13 @@ class Campaign(models.Model):
             errors["daily_budget_minor"] = "The daily budget must be more than 0."
         if self.starts_on and self.ends_on:
             if self.ends_on < self.starts_on:
-                errors["ends_on"] = "The end is before the start."
+                errors["ends_on"] = gettext_lazy("The end is before the start.")
             elif (self.ends_on - self.starts_on).days >= 180:
                 errors["ends_on"] = "A campaign runs at most 180 days."
             if self._state.adding and self.starts_on > timezone.localdate() + timedelta(days=365):
                 errors["starts_on"] = "Start within 365 days."
         if self.mentor_id and not self.mentor.is_mentor:
-            errors["mentor"] = "Only mentors can be sponsored."
+            errors["mentor"] = gettext_lazy("Only mentors can be sponsored.")
         if errors:
             from django.core.exceptions import ValidationError
 

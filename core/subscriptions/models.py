@@ -17,7 +17,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
@@ -65,10 +65,12 @@ class Plan(ClusterableModel):
     panels = [
         MultiFieldPanel(
             [FieldPanel("name"), FieldPanel("slug"), FieldPanel("description"), FieldPanel("active")],
-            heading="Plan",
+            heading=gettext_lazy("Plan"),
         ),
-        MultiFieldPanel([FieldRowPanel([FieldPanel("trial_days"), FieldPanel("sort_order")])], heading="Billing"),
-        InlinePanel("prices", heading="Prices", label="Price", min_num=1),
+        MultiFieldPanel(
+            [FieldRowPanel([FieldPanel("trial_days"), FieldPanel("sort_order")])], heading=gettext_lazy("Billing")
+        ),
+        InlinePanel("prices", heading=gettext_lazy("Prices"), label=gettext_lazy("Price"), min_num=1),
         MultiFieldPanel(
             [
                 FieldPanel("commission_percent"),
@@ -77,7 +79,7 @@ class Plan(ClusterableModel):
                 FieldPanel("insights"),
                 FieldPanel("badge"),
             ],
-            heading="Benefits",
+            heading=gettext_lazy("Benefits"),
         ),
     ]
 
@@ -104,15 +106,24 @@ class Plan(ClusterableModel):
         """The benefits in words, for the plans page."""
         lines = []
         if self.commission_percent is not None:
-            lines.append(f"{self.commission_percent.normalize():f} % commission on your bookings")
+            lines.append(
+                gettext("%(percent)s %% commission on your bookings")
+                % {"percent": f"{self.commission_percent.normalize():f}"}
+            )
         if self.sponsored_placements:
-            lines.append("Sponsored placements in search and recommendations")
+            lines.append(gettext("Sponsored placements in search and recommendations"))
         if self.group_capacity:
-            lines.append(f"Group sessions of up to {self.group_capacity} learners")
+            count = self.group_capacity
+            lines.append(
+                ngettext(
+                    "Group sessions of up to %(count)s learner", "Group sessions of up to %(count)s learners", count
+                )
+                % {"count": count}
+            )
         if self.insights:
-            lines.append("The mentor insights page")
+            lines.append(gettext("The mentor insights page"))
         if self.badge:
-            lines.append(f"A “{self.badge}” badge on your profile")
+            lines.append(gettext("A “%(badge)s” badge on your profile") % {"badge": self.badge})
         return lines
 
 
@@ -331,9 +342,12 @@ class SubscriptionSettings(BaseSiteSetting):
     )
 
     panels = [
-        MultiFieldPanel([FieldPanel("grace_days"), FieldPanel("reminder_every_hours")], heading="Failed renewals"),
         MultiFieldPanel(
-            [FieldPanel("standard_group_capacity"), FieldPanel("insights_need_plan")], heading="Without a plan"
+            [FieldPanel("grace_days"), FieldPanel("reminder_every_hours")], heading=gettext_lazy("Failed renewals")
+        ),
+        MultiFieldPanel(
+            [FieldPanel("standard_group_capacity"), FieldPanel("insights_need_plan")],
+            heading=gettext_lazy("Without a plan"),
         ),
     ]
 

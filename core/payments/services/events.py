@@ -32,6 +32,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from core.accounts.language import speaking_to
 from core.plugins import DomainEvent, PaymentStart, WebhookEvent
 from core.plugins.manager import get_manager
 from core.pricing.services import recording
@@ -258,17 +259,12 @@ def _late_payment(payment: Payment, booking: Booking) -> str:
     else:
         message = f"Paid after the booking was {state}: held for review (refund it or restore the booking)."
         flag(payment, message)
-    _notify(
-        booking.learner_id,
-        "payment.late",
-        "Your payment arrived after your booking lapsed",
-        "Your seat had already been released. "
-        + (
-            "The full amount is being refunded."
-            if site_settings.late_payment_action == PaymentSettings.REFUND
-            else "Our team will contact you."
-        ),
-    )
+    with speaking_to(booking.learner):
+        if site_settings.late_payment_action == PaymentSettings.REFUND:
+            body = gettext("Your seat had already been released. The full amount is being refunded.")
+        else:
+            body = gettext("Your seat had already been released. Our team will contact you.")
+        _notify(booking.learner_id, "payment.late", gettext("Your payment arrived after your booking lapsed"), body)
     return message
 
 
@@ -298,13 +294,15 @@ def _failed(payment: Payment, booking: Booking, event: WebhookEvent) -> tuple[st
     payment.save(update_fields=["status", "failure_message", "updated_at"])
     _emit("payment.failed", payment, message=payment.failure_message)
     if booking.status == Booking.PENDING_PAYMENT:
-        _notify(
-            booking.learner_id,
-            "payment.failed",
-            "Your payment did not go through",
-            f"{payment.failure_message} Your seat stays held until the hold runs out; you can try again.",
-            f"/payments/checkout/{booking.pk}/",
-        )
+        with speaking_to(booking.learner):
+            _notify(
+                booking.learner_id,
+                "payment.failed",
+                gettext("Your payment did not go through"),
+                gettext("%(reason)s Your seat stays held until the hold runs out; you can try again.")
+                % {"reason": event.message or gettext("The payment failed.")},
+                f"/payments/checkout/{booking.pk}/",
+            )
     return WebhookEventRecord.PROCESSED, f"Payment failed: {payment.failure_message} The booking stays pending."
 
 
@@ -389,23 +387,27 @@ def settle_refund(refund: Refund, booking: Booking | None) -> None:
         accounting.record_refund(refund)
         recording.refund_settled(refund)
         _emit("payment.refunded", refund.payment, refund_id=refund.pk, refund_minor=refund.amount_minor)
-        _notify(
-            refund.payment.purchase.learner_id,
-            "payment.refunded",
-            "Your refund is on its way",
-            f"{format_money(refund.amount_minor, refund.currency)} goes back to how you paid.",
-            "/packages/credits/",
-        )
+        with speaking_to(refund.payment.purchase.learner):
+            _notify(
+                refund.payment.purchase.learner_id,
+                "payment.refunded",
+                gettext("Your refund is on its way"),
+                gettext("%(amount)s goes back to how you paid.")
+                % {"amount": format_money(refund.amount_minor, refund.currency)},
+                "/packages/credits/",
+            )
         return
     ledger.record_refund(refund, mentor_id=booking.session.mentor_id)
     recording.refund_settled(refund)  # its credit note
     _emit("payment.refunded", refund.payment, refund_id=refund.pk, refund_minor=refund.amount_minor)
-    _notify(
-        booking.learner_id,
-        "payment.refunded",
-        "Your refund is on its way",
-        f"{format_money(refund.amount_minor, refund.currency)} goes back to how you paid.",
-    )
+    with speaking_to(booking.learner):
+        _notify(
+            booking.learner_id,
+            "payment.refunded",
+            gettext("Your refund is on its way"),
+            gettext("%(amount)s goes back to how you paid.")
+            % {"amount": format_money(refund.amount_minor, refund.currency)},
+        )
     close_if_refunded(booking)
 
 

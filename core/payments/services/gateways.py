@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from core.plugins import CheckoutInputError, GatewayError, PaymentGateway, WebhookError
 from core.plugins.manager import PluginCallError, get_manager
@@ -129,11 +129,11 @@ def _guarded(method: Callable[..., Any], args: tuple) -> Any:
 
 
 _MESSAGES = {
-    "timeout": "The payment provider did not answer in time.",
-    "busy": "The payment provider is still busy with earlier requests that have not returned.",
-    "breaker": "The payment provider is switched off for a minute after repeated failures.",
-    "bad_result": "The payment provider answered something unexpected.",
-    "exception": "The payment provider failed.",
+    "timeout": gettext_lazy("The payment provider did not answer in time."),
+    "busy": gettext_lazy("The payment provider is still busy with earlier requests that have not returned."),
+    "breaker": gettext_lazy("The payment provider is switched off for a minute after repeated failures."),
+    "bad_result": gettext_lazy("The payment provider answered something unexpected."),
+    "exception": gettext_lazy("The payment provider failed."),
 }
 
 
@@ -157,7 +157,7 @@ def call(routed: Routed, method: str, *args: Any, expect: Any, site_id: int | No
             args=args,
         )
     except PluginCallError as exc:
-        text = _MESSAGES.get(exc.kind, "The payment provider failed.")
+        text = _MESSAGES.get(exc.kind, gettext_lazy("The payment provider failed."))
         raise GatewayUnavailable(
             gettext("%(text)s Nothing was recorded; please try again.") % {"text": text}, code=f"gateway_{exc.kind}"
         ) from exc

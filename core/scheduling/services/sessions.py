@@ -168,11 +168,12 @@ def start_session(session: Session, by, *, now: datetime | None = None) -> Sessi
             return session  # starting twice (two tabs) is harmless
         opens, closes = start_window(session)
         if session.status == Session.SCHEDULED and not opens <= now <= closes:
-            when = "opens" if now < opens else "closed"
-            raise Conflict(
-                f"The session can be started from {opens:%H:%M} to {closes:%H:%M} UTC; the window {when}.",
-                code="outside_start_window",
-            )
+            window = {"opens": f"{opens:%H:%M}", "closes": f"{closes:%H:%M}"}
+            if now < opens:
+                message = gettext("The session can be started from %(opens)s to %(closes)s UTC; the window opens.")
+            else:
+                message = gettext("The session can be started from %(opens)s to %(closes)s UTC; the window closed.")
+            raise Conflict(message % window, code="outside_start_window")
         _session_transition(session, Session.IN_PROGRESS)
         session.started_at = now
         session.save(update_fields=["status", "started_at", "updated_at"])
