@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 from wagtail.models import Site
 
 from . import encryption
@@ -80,12 +81,12 @@ class PluginError(models.Model):
     """One failure of a plugin call, shown on the admin's Plugins page."""
 
     class Kind(models.TextChoices):
-        EXCEPTION = "exception", "Raised an exception"
-        TIMEOUT = "timeout", "Exceeded its time budget"
-        BUSY = "busy", "Every call slot still taken (hung or slow)"
-        BAD_RESULT = "bad_result", "Returned a malformed answer"
-        LOAD = "load", "Could not be loaded"
-        BREAKER = "breaker", "Circuit breaker opened"
+        EXCEPTION = "exception", gettext_lazy("Raised an exception")
+        TIMEOUT = "timeout", gettext_lazy("Exceeded its time budget")
+        BUSY = "busy", gettext_lazy("Every call slot still taken (hung or slow)")
+        BAD_RESULT = "bad_result", gettext_lazy("Returned a malformed answer")
+        LOAD = "load", gettext_lazy("Could not be loaded")
+        BREAKER = "breaker", gettext_lazy("Circuit breaker opened")
 
     plugin = models.CharField(max_length=100, db_index=True)
     hook = models.CharField(max_length=120)

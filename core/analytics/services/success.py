@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from ..ml.linear import LogisticModel, NotEnoughData
 from ..ml.scoring import roc_auc
@@ -28,28 +29,28 @@ MIN_ROWS = 20
 HOLDOUT_SHARE = 0.25
 
 UP = {
-    "learner_success_rate": "This learner completes most of their sessions",
-    "mentor_success_rate": "Your sessions are usually completed",
-    "log_lead_hours": "Booked well ahead",
-    "first_with_mentor": "First session together",
-    "learner_prior_bookings": "A regular learner",
-    "log_mentor_sessions": "Many sessions behind you",
-    "mentor_rating": "Well rated",
-    "is_free": "A free session",
-    "is_group": "A group session",
+    "learner_success_rate": gettext_lazy("This learner completes most of their sessions"),
+    "mentor_success_rate": gettext_lazy("Your sessions are usually completed"),
+    "log_lead_hours": gettext_lazy("Booked well ahead"),
+    "first_with_mentor": gettext_lazy("First session together"),
+    "learner_prior_bookings": gettext_lazy("A regular learner"),
+    "log_mentor_sessions": gettext_lazy("Many sessions behind you"),
+    "mentor_rating": gettext_lazy("Well rated"),
+    "is_free": gettext_lazy("A free session"),
+    "is_group": gettext_lazy("A group session"),
 }
 DOWN = {
-    "learner_success_rate": "This learner often cancels or misses sessions",
-    "learner_no_shows": "This learner has missed sessions before",
-    "learner_cancellations": "This learner has cancelled before",
-    "mentor_success_rate": "Several of your sessions did not take place",
-    "log_lead_hours": "Booked at short notice",
-    "first_with_mentor": "First session together",
-    "learner_prior_bookings": "A new learner",
-    "is_free": "A free session",
-    "is_group": "A group session",
-    "log_mentor_sessions": "Few sessions behind you",
-    "mentor_rating": "Rating below others",
+    "learner_success_rate": gettext_lazy("This learner often cancels or misses sessions"),
+    "learner_no_shows": gettext_lazy("This learner has missed sessions before"),
+    "learner_cancellations": gettext_lazy("This learner has cancelled before"),
+    "mentor_success_rate": gettext_lazy("Several of your sessions did not take place"),
+    "log_lead_hours": gettext_lazy("Booked at short notice"),
+    "first_with_mentor": gettext_lazy("First session together"),
+    "learner_prior_bookings": gettext_lazy("A new learner"),
+    "is_free": gettext_lazy("A free session"),
+    "is_group": gettext_lazy("A group session"),
+    "log_mentor_sessions": gettext_lazy("Few sessions behind you"),
+    "mentor_rating": gettext_lazy("Rating below others"),
 }
 
 
@@ -141,8 +142,8 @@ class SuccessScorer:
 
     def predict(self, row: list[float]) -> SuccessPrediction:
         probability = float(self.model.predict_proba([row])[0])
-        helps = [UP.get(c.feature, c.feature) for c in self.model.explain(row, top=2, direction=1)]
-        hurts = [DOWN.get(c.feature, c.feature) for c in self.model.explain(row, top=2, direction=-1)]
+        helps = [str(UP.get(c.feature, c.feature)) for c in self.model.explain(row, top=2, direction=1)]
+        hurts = [str(DOWN.get(c.feature, c.feature)) for c in self.model.explain(row, top=2, direction=-1)]
         return SuccessPrediction(probability, helps, hurts, self.row.pk)
 
     def for_booking(self, booking) -> SuccessPrediction | None:
