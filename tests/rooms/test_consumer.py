@@ -225,6 +225,27 @@ async def test_messages_before_joining_are_refused(world):
     await peer.close()
 
 
+async def test_refusals_speak_the_language_the_person_chose(world):
+    """Refusals are read by the person behind the socket: in their profile language, with the same code."""
+    world.learner.preferred_language = "es"
+    await sync_to_async(world.learner.save)(update_fields=["preferred_language"])
+    peer, connected, _ = await open_socket(world.session.pk, world.cookie(world.learner))
+    assert connected
+    await peer.send({"type": "chat", "text": "hola?"})
+    refused = await peer.recv()
+    assert (refused["code"], refused["message"]) == ("not_joined", "Envía primero 'join'.")
+    await peer.join()
+    await peer.send("{not json")
+    error = await peer.recv_type("error")
+    assert (error["code"], error["message"]) == ("malformed", "El mensaje no es JSON válido.")
+    await peer.close()
+
+    mentor = await enter(world, world.mentor)  # no language chosen: the site's default, English
+    await mentor.send("{not json")
+    assert (await mentor.recv_type("error"))["message"] == "The message is not valid JSON."
+    await mentor.close()
+
+
 async def test_a_flood_is_rate_limited_and_the_room_survives(world):
     mentor = await enter(world, world.mentor)
     learner = await enter(world, world.learner)
