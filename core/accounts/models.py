@@ -39,16 +39,19 @@ class User(AbstractUser):
     username = None  # type: ignore[assignment]
     first_name = None  # type: ignore[assignment]
     last_name = None  # type: ignore[assignment]
-    email = models.EmailField("email address", unique=True)
+    email = models.EmailField(_("email address"), unique=True)
 
     display_name = models.CharField(max_length=80)
-    is_learner = models.BooleanField("learner", default=True)
-    is_mentor = models.BooleanField("mentor", default=False)
+    is_learner = models.BooleanField(_("learner"), default=True)
+    is_mentor = models.BooleanField(_("mentor"), default=False)
     bio = models.TextField(blank=True, max_length=4000)
     photo = models.ImageField(upload_to="profile-photos/", blank=True, validators=[validate_photo])
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     languages = models.JSONField(
-        default=list, blank=True, validators=[validate_language_codes], help_text="ISO 639-1 codes, e.g. ['en', 'hi']"
+        default=list,
+        blank=True,
+        validators=[validate_language_codes],
+        help_text=_("ISO 639-1 codes, e.g. ['en', 'hi']"),
     )
     # The language the site, emails and notifications speak to this person; empty: the browser's.
     preferred_language = models.CharField(
@@ -59,10 +62,10 @@ class User(AbstractUser):
         help_text=_("The language of these pages and of your emails. Leave empty to follow your browser."),
     )
     skills = models.ManyToManyField(
-        Skill, blank=True, related_name="skilled_users", help_text="What this person can teach"
+        Skill, blank=True, related_name="skilled_users", help_text=_("What this person can teach")
     )
     interests = models.ManyToManyField(
-        Skill, blank=True, related_name="interested_users", help_text="What this person wants to learn"
+        Skill, blank=True, related_name="interested_users", help_text=_("What this person wants to learn")
     )
 
     USERNAME_FIELD = "email"

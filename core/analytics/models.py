@@ -17,6 +17,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
@@ -43,7 +44,9 @@ class Event(models.Model):
 
     name = models.CharField(max_length=64)
     occurred_at = models.DateTimeField(default=timezone.now)
-    user_id = models.BigIntegerField(null=True, blank=True, help_text="The person it is about (learner, new user...).")
+    user_id = models.BigIntegerField(
+        null=True, blank=True, help_text=_("The person it is about (learner, new user...).")
+    )
     mentor_id = models.BigIntegerField(null=True, blank=True)
     booking_id = models.BigIntegerField(null=True, blank=True)
     session_id = models.BigIntegerField(null=True, blank=True)
@@ -103,9 +106,9 @@ class PredictionModel(models.Model):
 
     kind = models.CharField(max_length=20, choices=KIND_CHOICES, db_index=True)
     status = models.CharField(max_length=20, choices=STATUS_CHOICES)
-    blob = models.BinaryField(blank=True, default=b"", help_text="The fitted model: zlib-compressed JSON.")
+    blob = models.BinaryField(blank=True, default=b"", help_text=_("The fitted model: zlib-compressed JSON."))
     metrics = models.JSONField(
-        default=dict, blank=True, help_text="Quality on held-out data, when it could be measured."
+        default=dict, blank=True, help_text=_("Quality on held-out data, when it could be measured.")
     )
     n_samples = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True)
@@ -138,7 +141,7 @@ class ChurnScore(models.Model):
 
     learner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="churn_score")
     probability = models.FloatField()
-    reasons = models.JSONField(default=list, help_text="The main reasons, as sentences, strongest first.")
+    reasons = models.JSONField(default=list, help_text=_("The main reasons, as sentences, strongest first."))
     features = models.JSONField(default=dict)
     model = models.ForeignKey(PredictionModel, on_delete=models.SET_NULL, null=True, related_name="+")
     computed_at = models.DateTimeField(default=timezone.now)
@@ -157,24 +160,28 @@ class AnalyticsSettings(BaseGenericSetting):
     retention_days = models.PositiveIntegerField(
         default=400,
         validators=[MinValueValidator(30), MaxValueValidator(3650)],
-        help_text="Behaviour events (searches, page views, recommendation impressions and clicks, room joins and "
-        "leaves, plugins' domain events) older than this many days are deleted every night.",
+        help_text=_(
+            "Behaviour events (searches, page views, recommendation impressions and clicks, room joins and "
+            "leaves, plugins' domain events) older than this many days are deleted every night."
+        ),
     )
     business_retention_days = models.PositiveIntegerField(
         default=0,
         validators=[MaxValueValidator(36500)],
-        help_text="Business events (sign-ups, bookings, payments, ratings, sessions) older than this many days are "
-        "deleted too; 0 keeps them for good (the dashboard's history needs them).",
+        help_text=_(
+            "Business events (sign-ups, bookings, payments, ratings, sessions) older than this many days are "
+            "deleted too; 0 keeps them for good (the dashboard's history needs them)."
+        ),
     )
     churn_horizon_days = models.PositiveIntegerField(
         default=60,
         validators=[MinValueValidator(14), MaxValueValidator(365)],
-        help_text="A learner who books nothing for this many days counts as having stopped.",
+        help_text=_("A learner who books nothing for this many days counts as having stopped."),
     )
     at_risk_threshold = models.PositiveSmallIntegerField(
         default=50,
         validators=[MinValueValidator(1), MaxValueValidator(99)],
-        help_text="Learners whose churn probability is at least this percentage are listed as at risk.",
+        help_text=_("Learners whose churn probability is at least this percentage are listed as at risk."),
     )
 
     panels = [
@@ -187,4 +194,4 @@ class AnalyticsSettings(BaseGenericSetting):
     ]
 
     class Meta:
-        verbose_name = "Analytics"
+        verbose_name = _("Analytics")

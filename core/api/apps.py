@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ApiConfig(AppConfig):
     name = "core.api"
     label = "api"
-    verbose_name = "REST API"
+    verbose_name = _("REST API")

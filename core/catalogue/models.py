@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalManyToManyField
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
@@ -56,7 +57,7 @@ class BioBlock(blocks.StreamBlock):
 class MentorIndexPage(Page):
     """The mentor search page (``/mentors/``): its children are the mentors' pages."""
 
-    intro = models.TextField(blank=True, help_text="Shown above the search form")
+    intro = models.TextField(blank=True, help_text=_("Shown above the search form"))
     per_page = models.PositiveSmallIntegerField(default=12, validators=[MinValueValidator(1), MaxValueValidator(100)])
 
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("per_page")]
@@ -66,7 +67,7 @@ class MentorIndexPage(Page):
     template = "catalogue/mentor_index_page.html"
 
     class Meta:
-        verbose_name = "mentor index page"
+        verbose_name = _("mentor index page")
 
     def get_context(self, request, *args, **kwargs):
         from .views import search_context
@@ -94,16 +95,19 @@ class MentorPage(Page):
         null=True,
         on_delete=models.SET_NULL,
         related_name="mentor_page",
-        help_text="The mentor this page presents; time zone and display name come from the account",
+        help_text=_("The mentor this page presents; time zone and display name come from the account"),
     )
-    headline = models.CharField(max_length=140, blank=True, help_text="One line: what you teach and to whom")
+    headline = models.CharField(max_length=140, blank=True, help_text=_("One line: what you teach and to whom"))
     bio = StreamField(BioBlock(), blank=True, use_json_field=True)
     skills = ParentalManyToManyField("taxonomy.Skill", blank=True, related_name="mentor_pages")
     languages = models.JSONField(
-        default=list, blank=True, validators=[validate_language_codes], help_text="ISO 639-1 codes, e.g. ['en', 'hi']"
+        default=list,
+        blank=True,
+        validators=[validate_language_codes],
+        help_text=_("ISO 639-1 codes, e.g. ['en', 'hi']"),
     )
     hourly_rate_minor = models.PositiveIntegerField(
-        default=0, help_text="Price of one hour in the currency's minor unit (cents, paise...); 0 = not priced yet"
+        default=0, help_text=_("Price of one hour in the currency's minor unit (cents, paise...); 0 = not priced yet")
     )
     currency = models.CharField(max_length=3, default=default_currency, validators=[validate_currency])
     photo = models.ForeignKey("wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -145,7 +149,7 @@ class MentorPage(Page):
     DERIVED_FIELDS = ("rating_average", "rating_count")
 
     class Meta:
-        verbose_name = "mentor page"
+        verbose_name = _("mentor page")
 
     def with_content_json(self, content):
         obj = super().with_content_json(content)
@@ -204,7 +208,7 @@ class TopicPage(Page):
     template = "catalogue/topic_page.html"
 
     class Meta:
-        verbose_name = "topic page"
+        verbose_name = _("topic page")
 
     def get_context(self, request, *args, **kwargs):
         from core.pages.cache import cache_page_for_visitors
@@ -233,7 +237,7 @@ class SkillsDirectoryPage(Page):
     template = "catalogue/skills_directory_page.html"
 
     class Meta:
-        verbose_name = "skills directory page"
+        verbose_name = _("skills directory page")
 
     def get_context(self, request, *args, **kwargs):
         from .services import live_topics, skills_by_category
@@ -269,7 +273,7 @@ class Review(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
     moderation_note = models.CharField(
-        max_length=255, blank=True, help_text="Why it was rejected (shown to the learner), or an internal note"
+        max_length=255, blank=True, help_text=_("Why it was rejected (shown to the learner), or an internal note")
     )
 
     panels = [
@@ -306,12 +310,14 @@ class ExchangeRate(models.Model):
 
     currency = models.CharField(max_length=3, unique=True, validators=[validate_currency])
     per_reference = models.DecimalField(
-        "units per reference unit",
+        _("units per reference unit"),
         max_digits=18,
         decimal_places=6,
         validators=[MinValueValidator(Decimal("0.000001"))],
-        help_text="How many units of this currency one unit of the site's reference currency buys "
-        "(for a USD reference: EUR 0.92, INR 84.10, JPY 150).",
+        help_text=_(
+            "How many units of this currency one unit of the site's reference currency buys "
+            "(for a USD reference: EUR 0.92, INR 84.10, JPY 150)."
+        ),
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -319,7 +325,7 @@ class ExchangeRate(models.Model):
 
     class Meta:
         ordering = ["currency"]
-        verbose_name = "exchange rate"
+        verbose_name = _("exchange rate")
 
     def __str__(self) -> str:
         return f"1 {default_currency()} = {self.per_reference.normalize():f} {self.currency}"

@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 BODY_MAX = 4000
 
@@ -78,14 +79,14 @@ class MessageQuerySet(models.QuerySet["Message"]):
 class Message(models.Model):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    body = models.TextField(blank=True, max_length=BODY_MAX, help_text="Plain text; escaped wherever shown.")
+    body = models.TextField(blank=True, max_length=BODY_MAX, help_text=_("Plain text; escaped wherever shown."))
     attachment = models.FileField(upload_to=attachment_path, blank=True, max_length=200)
-    attachment_name = models.CharField(max_length=120, blank=True, help_text="The file name shown and offered.")
-    attachment_type = models.CharField(max_length=60, blank=True, help_text="The type read from the content.")
+    attachment_name = models.CharField(max_length=120, blank=True, help_text=_("The file name shown and offered."))
+    attachment_type = models.CharField(max_length=60, blank=True, help_text=_("The type read from the content."))
     attachment_size = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    read_at = models.DateTimeField(null=True, blank=True, help_text="When the recipient first saw it.")
-    digested_at = models.DateTimeField(null=True, blank=True, help_text="When an unread digest email named it.")
+    read_at = models.DateTimeField(null=True, blank=True, help_text=_("When the recipient first saw it."))
+    digested_at = models.DateTimeField(null=True, blank=True, help_text=_("When an unread digest email named it."))
 
     objects = MessageQuerySet.as_manager()
 
@@ -115,7 +116,7 @@ class MessagingPreference(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messaging")
     first_contact = models.CharField(max_length=10, choices=FIRST_CONTACT_CHOICES, default=ANYONE)
-    email_digest = models.BooleanField(default=True, help_text="Email me about messages I have not read.")
+    email_digest = models.BooleanField(default=True, help_text=_("Email me about messages I have not read."))
 
     def __str__(self) -> str:
         return f"Messaging preferences of {self.user}"
@@ -142,7 +143,7 @@ class MessageReport(models.Model):
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     reason = models.CharField(max_length=500)
     created_at = models.DateTimeField(default=timezone.now)
-    resolved = models.BooleanField(default=False, help_text="Tick once an editor has dealt with it.")
+    resolved = models.BooleanField(default=False, help_text=_("Tick once an editor has dealt with it."))
 
     class Meta:
         ordering = ["resolved", "-created_at"]

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 
 class NotificationQuerySet(models.QuerySet["Notification"]):
@@ -67,7 +68,7 @@ class CalendarFeed(models.Model):
     last_fetched = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "calendar feed"
+        verbose_name = _("calendar feed")
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.user}"
@@ -108,13 +109,13 @@ class ReminderSent(models.Model):
         "scheduling.Booking", on_delete=models.CASCADE, null=True, blank=True, related_name="reminders_sent"
     )
     kind = models.CharField(max_length=3, choices=KIND_CHOICES)
-    session_start = models.DateTimeField(help_text="The start the reminder was about (UTC).")
+    session_start = models.DateTimeField(help_text=_("The start the reminder was about (UTC)."))
     sent_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-sent_at", "-id"]
-        verbose_name = "reminder sent"
-        verbose_name_plural = "reminders sent"
+        verbose_name = _("reminder sent")
+        verbose_name_plural = _("reminders sent")
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "user", "kind", "session_start"], name="reminder_once_per_person_kind_and_start"

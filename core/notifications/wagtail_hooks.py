@@ -8,6 +8,7 @@ feed's token itself is never shown.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -42,7 +43,7 @@ for _model in (Notification, ReminderSent, CalendarFeed):
 class NotificationViewSet(ModelViewSet):
     model = Notification
     icon = "mail"
-    menu_label = "Sent notifications"
+    menu_label = _("Sent notifications")
     name = "sent_notifications"
     inspect_view_enabled = True
     copy_view_enabled = False
@@ -57,7 +58,7 @@ class NotificationViewSet(ModelViewSet):
 class ReminderSentViewSet(ModelViewSet):
     model = ReminderSent
     icon = "time"
-    menu_label = "Reminders sent"
+    menu_label = _("Reminders sent")
     name = "reminders_sent"
     inspect_view_enabled = True
     copy_view_enabled = False
@@ -72,7 +73,7 @@ class ReminderSentViewSet(ModelViewSet):
 class CalendarFeedViewSet(ModelViewSet):
     model = CalendarFeed
     icon = "date"
-    menu_label = "Calendar feeds"
+    menu_label = _("Calendar feeds")
     name = "calendar_feeds"
     inspect_view_enabled = True
     copy_view_enabled = False
@@ -84,7 +85,7 @@ class CalendarFeedViewSet(ModelViewSet):
 
 
 class NotificationsViewSetGroup(ViewSetGroup):
-    menu_label = "Notifications"
+    menu_label = _("Notifications")
     menu_icon = "mail"
     menu_order = 340
     items = (NotificationViewSet, ReminderSentViewSet, CalendarFeedViewSet)

@@ -1,5 +1,6 @@
 """StreamField blocks editors compose site pages from."""
 
+from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.images.blocks import ImageChooserBlock
 
@@ -8,7 +9,7 @@ class CallToActionBlock(blocks.StructBlock):
     title = blocks.CharBlock(max_length=120)
     text = blocks.TextBlock(required=False)
     button_label = blocks.CharBlock(max_length=40)
-    button_url = blocks.CharBlock(max_length=200, help_text="A path such as /accounts/signup/ or a URL")
+    button_url = blocks.CharBlock(max_length=200, help_text=_("A path such as /accounts/signup/ or a URL"))
 
     class Meta:
         icon = "pick"

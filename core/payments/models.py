@@ -35,6 +35,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
@@ -82,21 +83,25 @@ class PaymentSettings(BaseSiteSetting):
         decimal_places=2,
         default=Decimal("12.00"),
         validators=[MinValueValidator(Decimal("10")), MaxValueValidator(Decimal("15"))],
-        help_text="The platform's share of each paid booking (10 to 15 %). "
-        "A booking keeps the rate in force when it was made.",
+        help_text=_(
+            "The platform's share of each paid booking (10 to 15 %). "
+            "A booking keeps the rate in force when it was made."
+        ),
     )
     late_payment_action = models.CharField(
         max_length=10,
         choices=LATE_PAYMENT_CHOICES,
         default=REFUND,
-        help_text="What to do with money that arrives for a booking that expired or was cancelled meanwhile.",
+        help_text=_("What to do with money that arrives for a booking that expired or was cancelled meanwhile."),
     )
 
     manual_hold_hours = models.PositiveSmallIntegerField(
         default=72,
         validators=[MinValueValidator(1), MaxValueValidator(24 * 14)],
-        help_text="How long a seat paid by bank transfer stays held for the transfer to arrive "
-        "(never past the session's start).",
+        help_text=_(
+            "How long a seat paid by bank transfer stays held for the transfer to arrive "
+            "(never past the session's start)."
+        ),
     )
 
     panels = [
@@ -106,7 +111,7 @@ class PaymentSettings(BaseSiteSetting):
     ]
 
     class Meta:
-        verbose_name = "Payments"
+        verbose_name = _("Payments")
 
     @property
     def commission_bp(self) -> int:
@@ -120,7 +125,7 @@ class BookingCommission(models.Model):
     booking = models.OneToOneField(
         "scheduling.Booking", on_delete=models.CASCADE, primary_key=True, related_name="commission"
     )
-    rate_bp = models.PositiveIntegerField(help_text="Basis points: 1200 is 12 %.")
+    rate_bp = models.PositiveIntegerField(help_text=_("Basis points: 1200 is 12 %."))
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     def __str__(self) -> str:
@@ -162,15 +167,15 @@ class Payment(MoneyDisplay, models.Model):
         null=True,
         blank=True,
         related_name="payments",
-        help_text="Set instead of the booking when the payment is for a package of sessions.",
+        help_text=_("Set instead of the booking when the payment is for a package of sessions."),
     )
-    gateway = models.CharField(max_length=50, db_index=True, help_text="The gateway's identifier.")
-    plugin = models.CharField(max_length=100, help_text="The plugin that provides the gateway.")
-    reference = models.CharField(max_length=255, blank=True, help_text="The gateway's id of this payment.")
+    gateway = models.CharField(max_length=50, db_index=True, help_text=_("The gateway's identifier."))
+    plugin = models.CharField(max_length=100, help_text=_("The plugin that provides the gateway."))
+    reference = models.CharField(max_length=255, blank=True, help_text=_("The gateway's id of this payment."))
     charge_reference = models.CharField(max_length=255, blank=True)
     amount_minor = models.PositiveBigIntegerField()
     currency = models.CharField(max_length=3)
-    commission_bp = models.PositiveIntegerField(help_text="Commission rate frozen for this payment (basis points).")
+    commission_bp = models.PositiveIntegerField(help_text=_("Commission rate frozen for this payment (basis points)."))
     status = models.CharField(max_length=16, choices=STATUS_CHOICES, default=CREATED, db_index=True)
     idempotency_key = models.CharField(max_length=80, unique=True)
     failure_message = models.TextField(blank=True)
@@ -245,7 +250,7 @@ class Refund(MoneyDisplay, models.Model):
     status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=REQUESTED, db_index=True)
     reason = models.CharField(max_length=20, choices=REASON_CHOICES, default=STAFF)
     note = models.CharField(max_length=255, blank=True)
-    reference = models.CharField(max_length=255, blank=True, help_text="The gateway's id of this refund.")
+    reference = models.CharField(max_length=255, blank=True, help_text=_("The gateway's id of this refund."))
     idempotency_key = models.CharField(max_length=80, unique=True)
     failure_message = models.TextField(blank=True)
     requested_by = models.ForeignKey(
@@ -283,11 +288,11 @@ class WebhookEventRecord(MoneyDisplay, models.Model):
     reference = models.CharField(max_length=255, blank=True, db_index=True)
     amount_minor = models.BigIntegerField(default=0)
     currency = models.CharField(max_length=3, blank=True)
-    payload = models.JSONField(default=dict, help_text="The parsed event (no card data, no secrets).")
+    payload = models.JSONField(default=dict, help_text=_("The parsed event (no card data, no secrets)."))
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="events")
     status = models.CharField(max_length=10, choices=STATUS_CHOICES, db_index=True)
     message = models.TextField(blank=True)
-    source = models.CharField(max_length=20, default="webhook", help_text="webhook, or admin for editors' actions.")
+    source = models.CharField(max_length=20, default="webhook", help_text=_("webhook, or admin for editors' actions."))
     received_at = models.DateTimeField(default=timezone.now, editable=False)
     processed_at = models.DateTimeField(null=True, blank=True)
 
@@ -305,7 +310,7 @@ class Payout(MoneyDisplay, models.Model):
     mentor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts")
     amount_minor = models.PositiveBigIntegerField()
     currency = models.CharField(max_length=3)
-    reference = models.CharField(max_length=255, blank=True, help_text="The bank transfer's reference.")
+    reference = models.CharField(max_length=255, blank=True, help_text=_("The bank transfer's reference."))
     note = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -393,7 +398,7 @@ class LedgerEntry(MoneyDisplay, models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
     )
     kind = models.CharField(max_length=20, choices=KIND_CHOICES, db_index=True)
-    amount_minor = models.BigIntegerField(help_text="Signed, in minor units.")
+    amount_minor = models.BigIntegerField(help_text=_("Signed, in minor units."))
     currency = models.CharField(max_length=3)
     memo = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
@@ -402,7 +407,7 @@ class LedgerEntry(MoneyDisplay, models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        verbose_name_plural = "ledger entries"
+        verbose_name_plural = _("ledger entries")
         indexes = [models.Index(fields=["mentor", "currency", "kind"]), models.Index(fields=["booking", "kind"])]
 
     def __str__(self) -> str:

@@ -25,6 +25,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
@@ -43,13 +44,17 @@ class RevenueSettings(ClusterableModel, BaseSiteSetting):
 
     fee_refundable = models.BooleanField(
         default=False,
-        help_text="Refund the service fee with the session when the cancellation policy refunds it "
-        "(at the same percentage). Off: the fee is kept.",
+        help_text=_(
+            "Refund the service fee with the session when the cancellation policy refunds it "
+            "(at the same percentage). Off: the fee is kept."
+        ),
     )
     prices_include_tax = models.BooleanField(
         default=False,
-        help_text="On: session prices and fees already include tax (tax is shown inside the total). "
-        "Off: tax is added on top at checkout.",
+        help_text=_(
+            "On: session prices and fees already include tax (tax is shown inside the total). "
+            "Off: tax is added on top at checkout."
+        ),
     )
     seller_name = models.CharField(max_length=120, default="PeerLearn")
     seller_address = models.TextField(blank=True, max_length=500)
@@ -57,14 +62,14 @@ class RevenueSettings(ClusterableModel, BaseSiteSetting):
         max_length=2,
         blank=True,
         validators=[COUNTRY],
-        help_text="Taxed at this country's rate when a buyer has not said where they are.",
+        help_text=_("Taxed at this country's rate when a buyer has not said where they are."),
     )
-    platform_tax_id = models.CharField(max_length=40, blank=True, help_text="Printed on every receipt.")
+    platform_tax_id = models.CharField(max_length=40, blank=True, help_text=_("Printed on every receipt."))
     receipt_prefix = models.CharField(
         max_length=12,
         default="PL",
         validators=[RegexValidator(r"^[A-Z0-9]{1,12}$", gettext_lazy("Capital letters and digits only."))],
-        help_text="Receipts are numbered PREFIX-000001, PREFIX-000002, … without gaps.",
+        help_text=_("Receipts are numbered PREFIX-000001, PREFIX-000002, … without gaps."),
     )
 
     panels = [
@@ -88,7 +93,7 @@ class RevenueSettings(ClusterableModel, BaseSiteSetting):
     ]
 
     class Meta:
-        verbose_name = "Fees, tax and receipts"
+        verbose_name = _("Fees, tax and receipts")
 
 
 class FeeRule(Orderable):
@@ -99,9 +104,9 @@ class FeeRule(Orderable):
     percent = models.DecimalField(
         max_digits=5, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0), MaxValueValidator(50)]
     )
-    fixed_minor = models.PositiveIntegerField(default=0, help_text="Fixed part in minor units (cents): 50 is 0.50.")
+    fixed_minor = models.PositiveIntegerField(default=0, help_text=_("Fixed part in minor units (cents): 50 is 0.50."))
     cap_minor = models.PositiveIntegerField(
-        null=True, blank=True, help_text="The most the fee can be, in minor units; empty: no cap."
+        null=True, blank=True, help_text=_("The most the fee can be, in minor units; empty: no cap.")
     )
 
     panels = [
@@ -121,7 +126,7 @@ class TaxRate(Orderable):
 
     settings = ParentalKey(RevenueSettings, on_delete=models.CASCADE, related_name="tax_rates")
     country = models.CharField(max_length=2, validators=[COUNTRY])
-    name = models.CharField(max_length=30, default="VAT", help_text="As printed on receipts: VAT, GST, Sales tax.")
+    name = models.CharField(max_length=30, default="VAT", help_text=_("As printed on receipts: VAT, GST, Sales tax."))
     percent = models.DecimalField(max_digits=5, decimal_places=2, validators=PERCENT)
 
     panels = [FieldRowPanel([FieldPanel("country"), FieldPanel("name"), FieldPanel("percent")])]
@@ -137,14 +142,14 @@ class BillingDetails(models.Model):
     """What a buyer wants on their receipts: where they are taxed and their tax id (GSTIN, VAT number)."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="billing_details")
-    legal_name = models.CharField(max_length=120, blank=True, help_text="Empty: your display name.")
+    legal_name = models.CharField(max_length=120, blank=True, help_text=_("Empty: your display name."))
     address = models.TextField(blank=True, max_length=500)
     country = models.CharField(max_length=2, blank=True, validators=[COUNTRY])
     tax_id = models.CharField(
         max_length=40,
         blank=True,
         validators=[RegexValidator(r"^[A-Za-z0-9 .\-/]{0,40}$", "Letters, digits, spaces, dots, dashes, slashes.")],
-        help_text="Optional: a GSTIN, VAT or other tax number printed on your receipts.",
+        help_text=_("Optional: a GSTIN, VAT or other tax number printed on your receipts."),
     )
 
     def __str__(self) -> str:
@@ -171,7 +176,7 @@ class Coupon(models.Model):
         max_length=32,
         unique=True,
         validators=[RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$", "3 to 32 letters, digits, - or _.")],
-        help_text="What learners type, e.g. WELCOME10 (stored in capitals, matched without regard to case).",
+        help_text=_("What learners type, e.g. WELCOME10 (stored in capitals, matched without regard to case)."),
     )
     description = models.CharField(max_length=200, blank=True)
     kind = models.CharField(max_length=10, choices=KIND_CHOICES, default=PERCENT)
@@ -183,21 +188,24 @@ class Coupon(models.Model):
         validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
     )
     amount_minor = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1)], help_text="Fixed discount in minor units (cents)."
+        null=True, blank=True, validators=[MinValueValidator(1)], help_text=_("Fixed discount in minor units (cents).")
     )
-    currency = models.CharField(max_length=3, blank=True, choices=CURRENCY_CHOICES, help_text="For a fixed amount.")
+    currency = models.CharField(max_length=3, blank=True, choices=CURRENCY_CHOICES, help_text=_("For a fixed amount."))
     valid_from = models.DateTimeField(null=True, blank=True)
     valid_until = models.DateTimeField(null=True, blank=True)
-    max_uses = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: no total limit.")
+    max_uses = models.PositiveIntegerField(null=True, blank=True, help_text=_("Empty: no total limit."))
     max_uses_per_learner = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
-    uses = models.PositiveIntegerField(default=0, editable=False, help_text="Held and used redemptions.")
+    uses = models.PositiveIntegerField(default=0, editable=False, help_text=_("Held and used redemptions."))
     mentors = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="+", help_text="Only these mentors' sessions (empty: any)."
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        help_text=_("Only these mentors' sessions (empty: any)."),
     )
     skills = models.ManyToManyField(
-        "taxonomy.Skill", blank=True, related_name="+", help_text="Only sessions teaching one of these (empty: any)."
+        "taxonomy.Skill", blank=True, related_name="+", help_text=_("Only sessions teaching one of these (empty: any).")
     )
-    first_booking_only = models.BooleanField(default=False, help_text="Only a learner's first paid booking.")
+    first_booking_only = models.BooleanField(default=False, help_text=_("Only a learner's first paid booking."))
     bearer = models.CharField(max_length=10, choices=BEARER_CHOICES, default=PLATFORM)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -205,7 +213,7 @@ class Coupon(models.Model):
         null=True,
         blank=True,
         related_name="own_coupons",
-        help_text="A mentor's own code: only their sessions, and they bear the discount.",
+        help_text=_("A mentor's own code: only their sessions, and they bear the discount."),
     )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -326,7 +334,7 @@ class PaymentBreakdown(models.Model):
     discount_bearer = models.CharField(max_length=10, choices=Coupon.BEARER_CHOICES, blank=True)
     redemption = models.ForeignKey(CouponRedemption, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     fee_minor = models.PositiveBigIntegerField(
-        default=0, help_text="The service fee as charged (with its tax if inclusive)."
+        default=0, help_text=_("The service fee as charged (with its tax if inclusive).")
     )
     fee_refundable = models.BooleanField(default=False)
     tax_name = models.CharField(max_length=30, blank=True)
@@ -372,7 +380,7 @@ class Receipt(models.Model):
         null=True,
         blank=True,
         related_name="receipts",
-        help_text="The package of sessions paid or refunded (instead of a booking).",
+        help_text=_("The package of sessions paid or refunded (instead of a booking)."),
     )
     subscription_invoice = models.OneToOneField(
         "subscriptions.SubscriptionInvoice",
@@ -380,7 +388,7 @@ class Receipt(models.Model):
         null=True,
         blank=True,
         related_name="receipt",
-        help_text="The premium plan's invoice paid (instead of a booking or a package).",
+        help_text=_("The premium plan's invoice paid (instead of a booking or a package)."),
     )
     payment = models.ForeignKey(
         "payments.Payment", on_delete=models.PROTECT, null=True, blank=True, related_name="receipts"
@@ -390,9 +398,9 @@ class Receipt(models.Model):
     )
     buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="receipts")
     mentor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    seller = models.JSONField(help_text="Name, address, tax id as printed.")
-    buyer_details = models.JSONField(help_text="Name, email, address, country, tax id as printed.")
-    lines = models.JSONField(help_text="[{description, amount_minor}] as printed.")
+    seller = models.JSONField(help_text=_("Name, address, tax id as printed."))
+    buyer_details = models.JSONField(help_text=_("Name, email, address, country, tax id as printed."))
+    lines = models.JSONField(help_text=_("[{description, amount_minor}] as printed."))
     currency = models.CharField(max_length=3)
     net_minor = models.BigIntegerField()
     tax_minor = models.BigIntegerField()

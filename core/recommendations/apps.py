@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RecommendationsConfig(AppConfig):
     name = "core.recommendations"
     label = "recommendations"
-    verbose_name = "Recommendations"
+    verbose_name = _("Recommendations")
 
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save

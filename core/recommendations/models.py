@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
@@ -30,8 +31,8 @@ class RecommenderModel(models.Model):
     """
 
     site = models.ForeignKey("wagtailcore.Site", on_delete=models.CASCADE, related_name="recommender_models")
-    key = models.CharField(max_length=64, help_text="The recommender's key, unique across plugins.")
-    plugin = models.CharField(max_length=100, help_text="The plugin (entry-point name) that provides it.")
+    key = models.CharField(max_length=64, help_text=_("The recommender's key, unique across plugins."))
+    plugin = models.CharField(max_length=100, help_text=_("The plugin (entry-point name) that provides it."))
     family = models.CharField(max_length=20)
     label = models.CharField(max_length=200, blank=True)
     blob = models.FileField(upload_to="recommenders/", max_length=255, blank=True)
@@ -41,16 +42,16 @@ class RecommenderModel(models.Model):
     n_interactions = models.PositiveIntegerField(default=0)
     n_users = models.PositiveIntegerField(default=0)
     n_items = models.PositiveIntegerField(default=0)
-    data_from = models.DateTimeField(null=True, blank=True, help_text="Oldest interaction it was fitted on.")
-    data_to = models.DateTimeField(null=True, blank=True, help_text="Newest interaction it was fitted on.")
-    config = models.JSONField(default=dict, blank=True, help_text="The plugin settings it was fitted with.")
+    data_from = models.DateTimeField(null=True, blank=True, help_text=_("Oldest interaction it was fitted on."))
+    data_to = models.DateTimeField(null=True, blank=True, help_text=_("Newest interaction it was fitted on."))
+    config = models.JSONField(default=dict, blank=True, help_text=_("The plugin settings it was fitted with."))
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["site", "family", "key"]
         constraints = [models.UniqueConstraint(fields=["site", "key"], name="recommendermodel_one_per_site_key")]
-        verbose_name = "fitted recommender"
+        verbose_name = _("fitted recommender")
 
     def __str__(self) -> str:
         return f"{self.key} ({self.site})"
@@ -79,34 +80,36 @@ class RecommendationSettings(BaseSiteSetting):
     family_weights = models.JSONField(
         default=dict,
         blank=True,
-        help_text="Blend weights of the families recommender plugins declare, by family name. "
-        "A family whose plugin is disabled or removed keeps its weight here for when it returns.",
+        help_text=_(
+            "Blend weights of the families recommender plugins declare, by family name. "
+            "A family whose plugin is disabled or removed keeps its weight here for when it returns."
+        ),
     )
     diversity_lambda = models.FloatField(
-        "MMR relevance weight (lambda)",
+        _("MMR relevance weight (lambda)"),
         default=0.7,
         validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
-        help_text="1 keeps the blended order; lower values trade relevance for variety among the top items.",
+        help_text=_("1 keeps the blended order; lower values trade relevance for variety among the top items."),
     )
     exploration_share = models.FloatField(
         default=0.1,
         validators=[MinValueValidator(0.0), MaxValueValidator(0.5)],
-        help_text="Share of each list given to new mentors and their sessions (0 turns exploration off).",
+        help_text=_("Share of each list given to new mentors and their sessions (0 turns exploration off)."),
     )
     new_mentor_days = models.PositiveIntegerField(
         default=30,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
-        help_text="A mentor counts as new for this many days after their page is first published.",
+        help_text=_("A mentor counts as new for this many days after their page is first published."),
     )
     availability_horizon_days = models.PositiveIntegerField(
         default=14,
         validators=[MinValueValidator(1), MaxValueValidator(90)],
-        help_text="A mentor is recommended only with free time within this many days.",
+        help_text=_("A mentor is recommended only with free time within this many days."),
     )
     dismiss_days = models.PositiveIntegerField(
         default=90,
         validators=[MaxValueValidator(3650)],
-        help_text="An item a learner dismissed stays out of their lists this many days.",
+        help_text=_("An item a learner dismissed stays out of their lists this many days."),
     )
 
     panels = [
@@ -119,7 +122,7 @@ class RecommendationSettings(BaseSiteSetting):
         ),
         DeclaredFamilyWeightsPanel(
             heading=gettext_lazy("Blend weights of families declared by plugins"),
-            help_text="Families that enabled recommender plugins add; only the ratios between all weights matter.",
+            help_text=_("Families that enabled recommender plugins add; only the ratios between all weights matter."),
         ),
         MultiFieldPanel(
             [FieldPanel("diversity_lambda"), FieldPanel("exploration_share"), FieldPanel("new_mentor_days")],
@@ -133,7 +136,7 @@ class RecommendationSettings(BaseSiteSetting):
     base_form_class = RecommendationSettingsForm
 
     class Meta:
-        verbose_name = "recommendations"
+        verbose_name = _("recommendations")
 
     @property
     def weights(self) -> Weights:
@@ -189,9 +192,9 @@ class RecommendationEvent(models.Model):
 
     impression_id = models.UUIDField(default=uuid.uuid4, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recommendation_events")
-    item = models.CharField(max_length=64, help_text='Item key, e.g. "mentor:12" or "session:7".')
+    item = models.CharField(max_length=64, help_text=_('Item key, e.g. "mentor:12" or "session:7".'))
     kind = models.CharField(max_length=12, choices=KIND_CHOICES)
-    surface = models.CharField(max_length=32, blank=True, help_text="Where it was shown: home, dashboard, api...")
+    surface = models.CharField(max_length=32, blank=True, help_text=_("Where it was shown: home, dashboard, api..."))
     position = models.PositiveSmallIntegerField(null=True, blank=True)
     site = models.ForeignKey("wagtailcore.Site", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     experiment = models.ForeignKey(
@@ -200,10 +203,10 @@ class RecommendationEvent(models.Model):
         null=True,
         blank=True,
         related_name="events",
-        help_text="The A/B experiment the user was in when this happened.",
+        help_text=_("The A/B experiment the user was in when this happened."),
     )
     variant = models.CharField(
-        max_length=64, blank=True, help_text='The variant of that experiment ("control" outside the split).'
+        max_length=64, blank=True, help_text=_('The variant of that experiment ("control" outside the split).')
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -217,7 +220,7 @@ class RecommendationEvent(models.Model):
             models.Index(fields=["item", "kind"]),
             models.Index(fields=["experiment", "kind"]),
         ]
-        verbose_name = "recommendation event"
+        verbose_name = _("recommendation event")
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind} {self.item}"
@@ -236,9 +239,9 @@ class Experiment(ClusterableModel):
 
     site = models.ForeignKey("wagtailcore.Site", on_delete=models.CASCADE, related_name="recommendation_experiments")
     name = models.CharField(max_length=120)
-    description = models.TextField(blank=True, help_text="What is being tried, and why.")
+    description = models.TextField(blank=True, help_text=_("What is being tried, and why."))
     active = models.BooleanField(
-        default=False, help_text="Assign users and log their events now (one active experiment per site)."
+        default=False, help_text=_("Assign users and log their events now (one active experiment per site).")
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -249,7 +252,7 @@ class Experiment(ClusterableModel):
                 fields=["site"], condition=models.Q(active=True), name="experiment_one_active_per_site"
             )
         ]
-        verbose_name = "recommendation experiment"
+        verbose_name = _("recommendation experiment")
 
     def __str__(self) -> str:
         return f"{self.name} ({'active' if self.active else 'stopped'})"
@@ -262,9 +265,9 @@ class ExperimentVariant(models.Model):
     sort_order = models.PositiveIntegerField(default=0, editable=False)
     name = models.CharField(max_length=64)
     traffic_share = models.FloatField(
-        "traffic share (%)",
+        _("traffic share (%)"),
         validators=[MinValueValidator(0.01), MaxValueValidator(100.0)],
-        help_text="Percent of users in this variant; the shares of all variants add up to 100 at most.",
+        help_text=_("Percent of users in this variant; the shares of all variants add up to 100 at most."),
     )
     weight_content = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0.0)])
     weight_collaborative = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0.0)])
@@ -273,13 +276,13 @@ class ExperimentVariant(models.Model):
     family_weights = models.JSONField(
         default=dict,
         blank=True,
-        help_text="Weights of families declared by plugins, by name (part of the weight set).",
+        help_text=_("Weights of families declared by plugins, by name (part of the weight set)."),
     )
     recommenders = models.CharField(
-        "enabled recommenders",
+        _("enabled recommenders"),
         max_length=500,
         blank=True,
-        help_text="Comma-separated recommender keys (see Recommender models); empty: all enabled ones.",
+        help_text=_("Comma-separated recommender keys (see Recommender models); empty: all enabled ones."),
     )
 
     class Meta:

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
@@ -56,20 +57,20 @@ class Attendance(models.Model):
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="attendance")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attendance")
     role = models.CharField(max_length=8, choices=ROLE_CHOICES)
-    peer_id = models.CharField(max_length=32, unique=True, help_text="The id other peers address this stay by.")
+    peer_id = models.CharField(max_length=32, unique=True, help_text=_("The id other peers address this stay by."))
     joined_at = models.DateTimeField(default=timezone.now, db_index=True)
     left_at = models.DateTimeField(null=True, blank=True)
     leave_reason = models.CharField(max_length=12, choices=REASON_CHOICES, blank=True)
     last_seen = models.DateTimeField(default=timezone.now)
-    audio = models.BooleanField(default=True, help_text="Microphone on.")
-    video = models.BooleanField(default=True, help_text="Camera on.")
-    screen = models.BooleanField(default=False, help_text="Sharing the screen.")
+    audio = models.BooleanField(default=True, help_text=_("Microphone on."))
+    video = models.BooleanField(default=True, help_text=_("Camera on."))
+    screen = models.BooleanField(default=False, help_text=_("Sharing the screen."))
 
     objects = AttendanceQuerySet.as_manager()
 
     class Meta:
         ordering = ["joined_at", "id"]
-        verbose_name_plural = "attendance"
+        verbose_name_plural = _("attendance")
         indexes = [
             models.Index(fields=["session", "user"], name="attendance_session_user"),
             models.Index(fields=["session"], condition=Q(left_at__isnull=True), name="attendance_open"),
@@ -101,7 +102,7 @@ class ChatMessage(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="room_chat_messages"
     )
-    author_name = models.CharField(max_length=150, help_text="The author's name when it was sent.")
+    author_name = models.CharField(max_length=150, help_text=_("The author's name when it was sent."))
     text = models.TextField(max_length=CHAT_MAX_LENGTH)
     sent_at = models.DateTimeField(default=timezone.now)
 
@@ -120,14 +121,16 @@ class RoomSettings(BaseSiteSetting):
     video_backend = models.CharField(
         max_length=64,
         blank=True,
-        help_text="Identifier of the video backend (e.g. 'p2p'). Empty: the first enabled backend "
-        "that fits the session's size.",
+        help_text=_(
+            "Identifier of the video backend (e.g. 'p2p'). Empty: the first enabled backend "
+            "that fits the session's size."
+        ),
     )
 
     panels = [FieldPanel("video_backend")]
 
     class Meta:
-        verbose_name = "Rooms"
+        verbose_name = _("Rooms")
 
     def clean(self) -> None:
         """Refuse an identifier no enabled plugin offers (a typo would silently fall back)."""

@@ -7,6 +7,7 @@ The site's video backend is chosen under *Settings > Rooms*.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -41,7 +42,7 @@ register_permission_policy(ChatMessage, RecordPermissionPolicy(ChatMessage), exa
 class AttendanceViewSet(ModelViewSet):
     model = Attendance
     icon = "user"
-    menu_label = "Attendance"
+    menu_label = _("Attendance")
     name = "attendance"
     inspect_view_enabled = True
     copy_view_enabled = False
@@ -68,7 +69,7 @@ class AttendanceViewSet(ModelViewSet):
 class ChatMessageViewSet(ModelViewSet):
     model = ChatMessage
     icon = "comment"
-    menu_label = "Room chat"
+    menu_label = _("Room chat")
     name = "room_chat"
     inspect_view_enabled = True
     copy_view_enabled = False
@@ -80,7 +81,7 @@ class ChatMessageViewSet(ModelViewSet):
 
 
 class RoomsViewSetGroup(ViewSetGroup):
-    menu_label = "Rooms"
+    menu_label = _("Rooms")
     menu_icon = "media"
     menu_order = 330
     items = (AttendanceViewSet, ChatMessageViewSet)

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SchedulingConfig(AppConfig):
     name = "core.scheduling"
     label = "scheduling"
-    verbose_name = "Scheduling"
+    verbose_name = _("Scheduling")
 
     def ready(self) -> None:
         from django.db.models.signals import post_save

@@ -23,6 +23,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
@@ -49,30 +50,30 @@ class SchedulingProfile(models.Model):
     min_notice_minutes = models.PositiveIntegerField(
         default=12 * 60,
         validators=[MaxValueValidator(60 * 24 * 30)],
-        help_text="How long before a slot it can still be booked, in minutes.",
+        help_text=_("How long before a slot it can still be booked, in minutes."),
     )
     horizon_days = models.PositiveIntegerField(
         default=60,
         validators=[MinValueValidator(1), MaxValueValidator(366)],
-        help_text="How many days ahead slots are offered.",
+        help_text=_("How many days ahead slots are offered."),
     )
     buffer_minutes = models.PositiveIntegerField(
-        default=10, validators=[MaxValueValidator(240)], help_text="Free time kept between two sessions."
+        default=10, validators=[MaxValueValidator(240)], help_text=_("Free time kept between two sessions.")
     )
     slot_lengths = models.JSONField(
         default=list,
         validators=[validate_slot_lengths],
-        help_text="Session lengths offered, in minutes, e.g. [30, 60].",
+        help_text=_("Session lengths offered, in minutes, e.g. [30, 60]."),
     )
     slot_step_minutes = models.PositiveIntegerField(
         default=30,
         validators=[MinValueValidator(5), MaxValueValidator(240)],
-        help_text="Slots start every this many minutes from the start of each range.",
+        help_text=_("Slots start every this many minutes from the start of each range."),
     )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "scheduling profile"
+        verbose_name = _("scheduling profile")
 
     def __str__(self) -> str:
         return f"Scheduling of {self.mentor}"
@@ -89,7 +90,7 @@ class WeeklyRule(models.Model):
     mentor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="weekly_rules")
     weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS)
     start_time = models.TimeField()
-    end_time = models.TimeField(help_text="00:00 means the end of the day.")
+    end_time = models.TimeField(help_text=_("00:00 means the end of the day."))
 
     class Meta:
         ordering = ["mentor", "weekday", "start_time"]
@@ -126,7 +127,7 @@ class DateOverride(models.Model):
     date = models.DateField()
     kind = models.CharField(max_length=12, choices=KIND_CHOICES, default=UNAVAILABLE)
     start_time = models.TimeField(null=True, blank=True)
-    end_time = models.TimeField(null=True, blank=True, help_text="00:00 means the end of the day.")
+    end_time = models.TimeField(null=True, blank=True, help_text=_("00:00 means the end of the day."))
     note = models.CharField(max_length=120, blank=True)
 
     class Meta:
@@ -200,7 +201,7 @@ class Session(models.Model):
     starts_at = models.DateTimeField(db_index=True)
     ends_at = models.DateTimeField()
     capacity = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(500)])
-    price_minor = models.PositiveBigIntegerField(default=0, help_text="Price per seat in minor units (cents).")
+    price_minor = models.PositiveBigIntegerField(default=0, help_text=_("Price per seat in minor units (cents)."))
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="EUR")
     status = models.CharField(max_length=12, choices=STATUS_CHOICES, default=SCHEDULED, db_index=True)
     origin = models.CharField(max_length=10, choices=ORIGIN_CHOICES, default=PUBLISHED)
@@ -285,11 +286,11 @@ class Booking(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     hold_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    price_minor = models.PositiveBigIntegerField(default=0, help_text="Frozen at booking time.")
+    price_minor = models.PositiveBigIntegerField(default=0, help_text=_("Frozen at booking time."))
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="EUR")
     reschedule_count = models.PositiveSmallIntegerField(default=0)
     refund_percent = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Share of the price to refund, decided by the policy on cancellation."
+        null=True, blank=True, help_text=_("Share of the price to refund, decided by the policy on cancellation.")
     )
     refund_minor = models.PositiveBigIntegerField(null=True, blank=True)
     cancelled_by = models.ForeignKey(
@@ -299,7 +300,7 @@ class Booking(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True, help_text="When it left the active states.")
+    closed_at = models.DateTimeField(null=True, blank=True, help_text=_("When it left the active states."))
 
     objects = BookingQuerySet.as_manager()
 
@@ -360,7 +361,7 @@ class WaitlistEntry(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        verbose_name_plural = "waitlist entries"
+        verbose_name_plural = _("waitlist entries")
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "learner"],
@@ -378,43 +379,46 @@ class SchedulingPolicy(BaseSiteSetting):
     """Cancellation, rescheduling, no-show, hold and waitlist rules of a site."""
 
     free_cancellation_hours = models.PositiveIntegerField(
-        default=24, help_text="A learner who cancels at least this many hours before the start gets everything back."
+        default=24, help_text=_("A learner who cancels at least this many hours before the start gets everything back.")
     )
     late_cancellation_refund_percent = models.PositiveSmallIntegerField(
         default=50,
         validators=[MaxValueValidator(100)],
-        help_text="Share of the price refunded when a learner cancels later than that.",
+        help_text=_("Share of the price refunded when a learner cancels later than that."),
     )
     reschedule_window_hours = models.PositiveIntegerField(
-        default=12, help_text="A booking can be moved until this many hours before its start."
+        default=12, help_text=_("A booking can be moved until this many hours before its start.")
     )
-    max_reschedules = models.PositiveSmallIntegerField(default=2, help_text="How many times one booking may be moved.")
+    max_reschedules = models.PositiveSmallIntegerField(
+        default=2, help_text=_("How many times one booking may be moved.")
+    )
     mentor_no_show_grace_minutes = models.PositiveIntegerField(
         default=15,
-        help_text="A session its mentor has not started this many minutes after its start is cancelled, "
-        "with a full refund.",
+        help_text=_(
+            "A session its mentor has not started this many minutes after its start is cancelled, with a full refund."
+        ),
     )
     learner_no_show_grace_minutes = models.PositiveIntegerField(
-        default=10, help_text="The mentor may mark a learner absent this many minutes after the start."
+        default=10, help_text=_("The mentor may mark a learner absent this many minutes after the start.")
     )
     learner_no_show_refund_percent = models.PositiveSmallIntegerField(
-        default=0, validators=[MaxValueValidator(100)], help_text="Share refunded to a learner marked absent."
+        default=0, validators=[MaxValueValidator(100)], help_text=_("Share refunded to a learner marked absent.")
     )
     hold_minutes = models.PositiveIntegerField(
         default=15,
         validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
-        help_text="How long a priced booking holds its seat while waiting for payment.",
+        help_text=_("How long a priced booking holds its seat while waiting for payment."),
     )
     waitlist_offer_minutes = models.PositiveIntegerField(
         default=60,
         validators=[MinValueValidator(1), MaxValueValidator(7 * 24 * 60)],
-        help_text="How long a freed seat is kept for the next person on the waitlist.",
+        help_text=_("How long a freed seat is kept for the next person on the waitlist."),
     )
     room_opens_minutes_before = models.PositiveIntegerField(
-        default=10, help_text="The mentor can start the session this many minutes before its start."
+        default=10, help_text=_("The mentor can start the session this many minutes before its start.")
     )
     room_closes_minutes_after = models.PositiveIntegerField(
-        default=30, help_text="... and until this many minutes after its start."
+        default=30, help_text=_("... and until this many minutes after its start.")
     )
 
     panels = [
@@ -444,7 +448,7 @@ class SchedulingPolicy(BaseSiteSetting):
     ]
 
     class Meta:
-        verbose_name = "Booking policy"
+        verbose_name = _("Booking policy")
 
 
 # --- recurring series (services.series) -----------------------------------------------
@@ -475,20 +479,20 @@ class BookingSeries(models.Model):
     mentor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mentored_series")
     cadence = models.CharField(max_length=12, choices=CADENCE_CHOICES)
     count = models.PositiveSmallIntegerField(validators=[MinValueValidator(2), MaxValueValidator(52)])
-    first_date = models.DateField(help_text="Local date of the first session, in the mentor's zone.")
-    local_time = models.TimeField(help_text="Wall-clock start in the mentor's zone, kept across DST changes.")
-    time_zone = models.CharField(max_length=64, help_text="The mentor's zone when the series was booked.")
+    first_date = models.DateField(help_text=_("Local date of the first session, in the mentor's zone."))
+    local_time = models.TimeField(help_text=_("Wall-clock start in the mentor's zone, kept across DST changes."))
+    time_zone = models.CharField(max_length=64, help_text=_("The mentor's zone when the series was booked."))
     duration_minutes = models.PositiveSmallIntegerField()
     payment_mode = models.CharField(max_length=12, choices=PAYMENT_CHOICES, default=PER_SESSION)
-    price_minor = models.PositiveBigIntegerField(default=0, help_text="Price of each session, frozen at booking.")
+    price_minor = models.PositiveBigIntegerField(default=0, help_text=_("Price of each session, frozen at booking."))
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="EUR")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name = "booking series"
-        verbose_name_plural = "booking series"
+        verbose_name = _("booking series")
+        verbose_name_plural = _("booking series")
         constraints = [
             models.CheckConstraint(condition=Q(count__gte=2) & Q(count__lte=52), name="bookingseries_count_range"),
             models.CheckConstraint(condition=Q(cadence__in=["weekly", "fortnightly"]), name="bookingseries_cadence"),
@@ -521,9 +525,9 @@ class SeriesOccurrence(models.Model):
     """The n-th session of a series: its booking, and the start the series rule gave it."""
 
     series = models.ForeignKey(BookingSeries, on_delete=models.CASCADE, related_name="occurrences")
-    index = models.PositiveSmallIntegerField(help_text="1 for the first session.")
+    index = models.PositiveSmallIntegerField(help_text=_("1 for the first session."))
     booking = models.OneToOneField(Booking, on_delete=models.PROTECT, related_name="series_occurrence")
-    rule_start = models.DateTimeField(help_text="Where the series rule put it (its RECURRENCE-ID when moved).")
+    rule_start = models.DateTimeField(help_text=_("Where the series rule put it (its RECURRENCE-ID when moved)."))
 
     class Meta:
         ordering = ["series", "index"]
@@ -546,13 +550,15 @@ class SeriesPolicy(BaseSiteSetting):
     max_sessions = models.PositiveSmallIntegerField(
         default=52,
         validators=[MinValueValidator(2), MaxValueValidator(52)],
-        help_text="The most sessions one series may have (2 to 52).",
+        help_text=_("The most sessions one series may have (2 to 52)."),
     )
     pay_before_hours = models.PositiveIntegerField(
         default=48,
         validators=[MinValueValidator(1), MaxValueValidator(24 * 30)],
-        help_text="A series paid session by session: each later session must be paid this many hours before it "
-        "starts, or its seat is released.",
+        help_text=_(
+            "A series paid session by session: each later session must be paid this many hours before it "
+            "starts, or its seat is released."
+        ),
     )
 
     panels = [
@@ -564,4 +570,4 @@ class SeriesPolicy(BaseSiteSetting):
     ]
 
     class Meta:
-        verbose_name = "Recurring series"
+        verbose_name = _("Recurring series")

@@ -6,6 +6,7 @@ its sessions are ordinary bookings, inspected under *Scheduling > Bookings*.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permissions import register_permission_policy
 
@@ -15,7 +16,7 @@ from .models import BookingSeries
 class SeriesViewSet(ModelViewSet):
     model = BookingSeries
     icon = "repeat"
-    menu_label = "Series"
+    menu_label = _("Series")
     name = "scheduling_series"
     url_prefix = "scheduling/series"
     inspect_view_enabled = True

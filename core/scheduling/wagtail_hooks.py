@@ -9,6 +9,7 @@ checked; editors may correct a session's title, description and skills.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -51,7 +52,7 @@ register_policy(LimitedPermissionPolicy)
 class SessionViewSet(ModelViewSet):
     model = Session
     icon = "date"
-    menu_label = "Sessions"
+    menu_label = _("Sessions")
     name = "scheduling_sessions"
     url_prefix = "scheduling/sessions"
     inspect_view_enabled = True
@@ -85,7 +86,7 @@ class SessionViewSet(ModelViewSet):
 class BookingViewSet(ModelViewSet):
     model = Booking
     icon = "tick-inverse"
-    menu_label = "Bookings"
+    menu_label = _("Bookings")
     name = "scheduling_bookings"
     url_prefix = "scheduling/bookings"
     inspect_view_enabled = True
@@ -131,7 +132,7 @@ class BookingViewSet(ModelViewSet):
 class WaitlistViewSet(ModelViewSet):
     model = WaitlistEntry
     icon = "list-ol"
-    menu_label = "Waitlist"
+    menu_label = _("Waitlist")
     name = "scheduling_waitlist"
     url_prefix = "scheduling/waitlist"
     inspect_view_enabled = True
@@ -145,7 +146,7 @@ class WaitlistViewSet(ModelViewSet):
 
 
 class SchedulingViewSetGroup(ViewSetGroup):
-    menu_label = "Scheduling"
+    menu_label = _("Scheduling")
     menu_icon = "calendar-alt"
     menu_order = 320
     items = (SessionViewSet, BookingViewSet, WaitlistViewSet, SeriesViewSet)

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SecurityConfig(AppConfig):
     name = "core.security"
     label = "security"
-    verbose_name = "Security"
+    verbose_name = _("Security")
 
     def ready(self) -> None:
         from .spreadsheet import guard_wagtail_csv_exports

@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 
 from core.scheduling.currency import format_money
@@ -34,15 +35,15 @@ class Campaign(models.Model):
 
     mentor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="campaigns")
     name = models.CharField(max_length=120)
-    skills = models.ManyToManyField("taxonomy.Skill", blank=True, related_name="+", help_text="Empty: any skill.")
+    skills = models.ManyToManyField("taxonomy.Skill", blank=True, related_name="+", help_text=_("Empty: any skill."))
     topics = models.CharField(
-        max_length=255, blank=True, help_text="Comma-separated skill categories, e.g. Programming, Music."
+        max_length=255, blank=True, help_text=_("Comma-separated skill categories, e.g. Programming, Music.")
     )
     starts_on = models.DateField()
     ends_on = models.DateField()
     pricing = models.CharField(max_length=10, choices=PRICING_CHOICES, default=PER_MILLE)
-    price_minor = models.PositiveBigIntegerField(help_text="Per day shown, or per 1,000 impressions (minor units).")
-    daily_budget_minor = models.PositiveBigIntegerField(help_text="Most spent on one day (minor units).")
+    price_minor = models.PositiveBigIntegerField(help_text=_("Per day shown, or per 1,000 impressions (minor units)."))
+    daily_budget_minor = models.PositiveBigIntegerField(help_text=_("Most spent on one day (minor units)."))
     currency = models.CharField(max_length=3, default="EUR")
     status = models.CharField(max_length=8, choices=STATUS_CHOICES, default=ACTIVE, db_index=True)
     created_by = models.ForeignKey(

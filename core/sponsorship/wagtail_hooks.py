@@ -1,5 +1,6 @@
 """Wagtail admin: editors run campaigns for any mentor and read every campaign's report."""
 
+from django.utils.translation import gettext_lazy as _
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
@@ -9,7 +10,7 @@ from .models import Campaign
 class CampaignViewSet(SnippetViewSet):
     model = Campaign
     icon = "doc-full"
-    menu_label = "Sponsored campaigns"
+    menu_label = _("Sponsored campaigns")
     add_to_admin_menu = True
     menu_order = 350
     list_display = ["name", "mentor", "status", "starts_on", "ends_on", "impressions_shown", "clicks_made", "spent"]

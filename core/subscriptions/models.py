@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
@@ -36,10 +37,10 @@ class Plan(ClusterableModel):
 
     name = models.CharField(max_length=80)
     slug = models.SlugField(max_length=80, unique=True)
-    description = models.TextField(blank=True, help_text="Shown to mentors on the plans page.")
-    active = models.BooleanField(default=True, help_text="Inactive plans are not offered; subscribers keep them.")
+    description = models.TextField(blank=True, help_text=_("Shown to mentors on the plans page."))
+    active = models.BooleanField(default=True, help_text=_("Inactive plans are not offered; subscribers keep them."))
     trial_days = models.PositiveSmallIntegerField(
-        default=0, validators=[MaxValueValidator(90)], help_text="Free days before the first charge (0 to 90)."
+        default=0, validators=[MaxValueValidator(90)], help_text=_("Free days before the first charge (0 to 90).")
     )
     sort_order = models.PositiveSmallIntegerField(default=0)
     commission_percent = models.DecimalField(
@@ -48,18 +49,18 @@ class Plan(ClusterableModel):
         null=True,
         blank=True,
         validators=[MinValueValidator(COMMISSION_MIN), MaxValueValidator(COMMISSION_MAX)],
-        help_text="Commission on the mentor's bookings while subscribed (10 to 15 %). Empty: the site's rate.",
+        help_text=_("Commission on the mentor's bookings while subscribed (10 to 15 %). Empty: the site's rate."),
     )
-    sponsored_placements = models.BooleanField(default=False, help_text="The mentor may run sponsored campaigns.")
+    sponsored_placements = models.BooleanField(default=False, help_text=_("The mentor may run sponsored campaigns."))
     group_capacity = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
         validators=[MinValueValidator(2), MaxValueValidator(MAX_CAPACITY)],
-        help_text="Largest group session the mentor may publish. Empty: the site's standard limit.",
+        help_text=_("Largest group session the mentor may publish. Empty: the site's standard limit."),
     )
-    insights = models.BooleanField(default=False, help_text="The mentor insights page.")
+    insights = models.BooleanField(default=False, help_text=_("The mentor insights page."))
     badge = models.CharField(
-        max_length=40, blank=True, help_text='A badge on the mentor\'s profile, e.g. "Premium mentor". Empty: none.'
+        max_length=40, blank=True, help_text=_('A badge on the mentor\'s profile, e.g. "Premium mentor". Empty: none.')
     )
 
     panels = [
@@ -135,10 +136,10 @@ class PlanPrice(Orderable):
     INTERVAL_CHOICES = [(MONTH, gettext_lazy("Monthly")), (YEAR, gettext_lazy("Yearly"))]
 
     plan = ParentalKey(Plan, on_delete=models.CASCADE, related_name="prices")
-    currency = models.CharField(max_length=3, help_text="ISO 4217, e.g. EUR, INR.")
+    currency = models.CharField(max_length=3, help_text=_("ISO 4217, e.g. EUR, INR."))
     interval = models.CharField(max_length=5, choices=INTERVAL_CHOICES, default=MONTH)
     amount = models.DecimalField(
-        max_digits=12, decimal_places=3, validators=[MinValueValidator(Decimal("0.01"))], help_text="In major units."
+        max_digits=12, decimal_places=3, validators=[MinValueValidator(Decimal("0.01"))], help_text=_("In major units.")
     )
 
     panels = [FieldRowPanel([FieldPanel("currency"), FieldPanel("interval"), FieldPanel("amount")])]
@@ -180,7 +181,7 @@ class GatewayPrice(models.Model):
     price = models.ForeignKey(PlanPrice, on_delete=models.CASCADE, related_name="gateway_prices")
     gateway = models.CharField(max_length=50)
     reference = models.CharField(max_length=255)
-    amount_minor = models.PositiveBigIntegerField(help_text="The amount the gateway's price was made for.")
+    amount_minor = models.PositiveBigIntegerField(help_text=_("The amount the gateway's price was made for."))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["price", "gateway"], name="gatewayprice_one_per_gateway")]
@@ -212,7 +213,7 @@ class Subscription(models.Model):
     gateway = models.CharField(max_length=50)
     plugin = models.CharField(max_length=100, blank=True)
     customer_reference = models.CharField(max_length=255, blank=True)
-    reference = models.CharField(max_length=255, blank=True, help_text="The gateway's id of the subscription.")
+    reference = models.CharField(max_length=255, blank=True, help_text=_("The gateway's id of the subscription."))
     status = models.CharField(max_length=12, choices=STATUS_CHOICES, default=INCOMPLETE, db_index=True)
     current_period_end = models.DateTimeField(null=True, blank=True)
     cancel_at_period_end = models.BooleanField(default=False)
@@ -325,20 +326,20 @@ class SubscriptionSettings(BaseSiteSetting):
     grace_days = models.PositiveSmallIntegerField(
         default=7,
         validators=[MinValueValidator(1), MaxValueValidator(30)],
-        help_text="After a failed renewal the benefits last this many days while the gateway retries.",
+        help_text=_("After a failed renewal the benefits last this many days while the gateway retries."),
     )
     reminder_every_hours = models.PositiveSmallIntegerField(
         default=48,
         validators=[MinValueValidator(1), MaxValueValidator(24 * 14)],
-        help_text="How often a mentor in a grace period is reminded to update the card.",
+        help_text=_("How often a mentor in a grace period is reminded to update the card."),
     )
     standard_group_capacity = models.PositiveSmallIntegerField(
         default=MAX_CAPACITY,
         validators=[MinValueValidator(2), MaxValueValidator(MAX_CAPACITY)],
-        help_text="Largest group session a mentor without a plan granting more may publish.",
+        help_text=_("Largest group session a mentor without a plan granting more may publish."),
     )
     insights_need_plan = models.BooleanField(
-        default=False, help_text="Only mentors whose plan includes it may open the mentor insights page."
+        default=False, help_text=_("Only mentors whose plan includes it may open the mentor insights page.")
     )
 
     panels = [
@@ -352,4 +353,4 @@ class SubscriptionSettings(BaseSiteSetting):
     ]
 
     class Meta:
-        verbose_name = "Premium plans"
+        verbose_name = _("Premium plans")

@@ -1,5 +1,6 @@
 """Wagtail admin: editors define plans (snippets with their prices) and see mentors' subscriptions."""
 
+from django.utils.translation import gettext_lazy as _
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
@@ -9,7 +10,7 @@ from .models import Plan, Subscription
 class PlanViewSet(SnippetViewSet):
     model = Plan
     icon = "pick"
-    menu_label = "Plans"
+    menu_label = _("Plans")
     list_display = ["name", "slug", "active", "trial_days", "commission_percent", "sponsored_placements"]
     list_filter = ["active"]
 
@@ -17,7 +18,7 @@ class PlanViewSet(SnippetViewSet):
 class SubscriptionViewSet(SnippetViewSet):
     model = Subscription
     icon = "list-ul"
-    menu_label = "Subscriptions"
+    menu_label = _("Subscriptions")
     list_display = ["mentor", "plan", "status", "gateway", "current_period_end", "grace_until"]
     list_filter = ["status", "plan"]
     inspect_view_enabled = True
@@ -29,7 +30,7 @@ class SubscriptionViewSet(SnippetViewSet):
 class PremiumGroup(SnippetViewSetGroup):
     items = (PlanViewSet, SubscriptionViewSet)
     menu_icon = "pick"
-    menu_label = "Premium plans"
+    menu_label = _("Premium plans")
     menu_name = "premium-plans"
 
 

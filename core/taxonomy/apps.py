@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TaxonomyConfig(AppConfig):
     name = "core.taxonomy"
     label = "taxonomy"
-    verbose_name = "Skills"
+    verbose_name = _("Skills")

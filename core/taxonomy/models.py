@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 from wagtail.search import index
 
 
@@ -10,7 +11,7 @@ class Skill(index.Indexed, models.Model):
 
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True, blank=True)
-    category = models.CharField(max_length=60, blank=True, help_text="e.g. Programming, Languages, Music")
+    category = models.CharField(max_length=60, blank=True, help_text=_("e.g. Programming, Languages, Music"))
     description = models.TextField(blank=True)
 
     search_fields = [

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ThemesConfig(AppConfig):
     name = "core.themes"
     label = "themes"
-    verbose_name = "Themes"
+    verbose_name = _("Themes")
 
     def ready(self) -> None:
         from django.apps import apps

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
@@ -19,7 +20,7 @@ class ThemeSettings(BaseSiteSetting):
         max_length=60,
         default=DEFAULT_THEME,
         choices=theme_choices,
-        help_text="A folder under themes/ of the installation.",
+        help_text=_("A folder under themes/ of the installation."),
     )
     tagline = models.CharField(max_length=160, blank=True, default=DEFAULT_TAGLINE)
     footer_text = models.CharField(max_length=255, blank=True, default=DEFAULT_FOOTER_TEXT)
@@ -27,7 +28,7 @@ class ThemeSettings(BaseSiteSetting):
     panels = [FieldPanel("theme"), FieldPanel("tagline"), FieldPanel("footer_text")]
 
     class Meta:
-        verbose_name = "Theme"
+        verbose_name = _("Theme")
 
     @property
     def shown_tagline(self) -> str:

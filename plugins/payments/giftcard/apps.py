@@ -1,8 +1,9 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class GiftCardConfig(AppConfig):
     name = "plugins.payments.giftcard"
     label = "giftcard"
-    verbose_name = "Gift cards"
+    verbose_name = _("Gift cards")
     default_auto_field = "django.db.models.BigAutoField"

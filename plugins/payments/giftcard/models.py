@@ -8,6 +8,7 @@ import secrets
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are typed from paper
 CODE_PATTERN = r"[A-Z0-9-]{6,32}"
@@ -27,22 +28,22 @@ class GiftCard(models.Model):
         unique=True,
         default=new_code,
         validators=[RegexValidator(f"^{CODE_PATTERN}$", "Letters, digits and hyphens, 6 to 32.", flags=re.IGNORECASE)],
-        help_text="What the learner types at checkout. A random one is filled in; you may choose your own.",
+        help_text=_("What the learner types at checkout. A random one is filled in; you may choose your own."),
     )
     currency = models.CharField(
         max_length=3,
         validators=[RegexValidator(r"^[A-Z]{3}$", "An ISO 4217 code, e.g. EUR.", flags=re.IGNORECASE)],
-        help_text="The card pays for sessions priced in this currency only.",
+        help_text=_("The card pays for sessions priced in this currency only."),
     )
     initial_minor = models.PositiveIntegerField(
-        "value (minor units)",
+        _("value (minor units)"),
         validators=[MinValueValidator(1)],
-        help_text="What the card is worth when issued, in cents (or the currency's minor unit): 5000 = 50.00.",
+        help_text=_("What the card is worth when issued, in cents (or the currency's minor unit): 5000 = 50.00."),
     )
-    balance_minor = models.PositiveIntegerField("balance (minor units)", default=0, editable=False)
-    active = models.BooleanField(default=True, help_text="Switch off to block a lost or stolen card.")
-    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
-    note = models.CharField(max_length=255, blank=True, help_text="For editors: who it was issued to, and why.")
+    balance_minor = models.PositiveIntegerField(_("balance (minor units)"), default=0, editable=False)
+    active = models.BooleanField(default=True, help_text=_("Switch off to block a lost or stolen card."))
+    expires_at = models.DateTimeField(null=True, blank=True, help_text=_("Empty: never expires."))
+    note = models.CharField(max_length=255, blank=True, help_text=_("For editors: who it was issued to, and why."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,5 +1,6 @@
 """Editors issue, block and follow gift cards under Snippets > Gift cards."""
 
+from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.snippets.models import register_snippet
@@ -19,7 +20,7 @@ class MoneyColumn(Column):
 class GiftCardViewSet(SnippetViewSet):
     model = GiftCard
     icon = "tag"
-    menu_label = "Gift cards"
+    menu_label = _("Gift cards")
     menu_name = "gift-cards"
     menu_order = 285
     add_to_admin_menu = True
