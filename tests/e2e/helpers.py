@@ -41,3 +41,25 @@ def post_webhook(url: str, webhook: tuple[bytes, dict[str, str]]) -> int:
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return response.status
+
+
+def priced_booking(password: str = "a-Strong-pass-123"):
+    """Maya's 35.00 EUR session in three days and Lee's booking of it, pending payment: ``(booking, learner)``."""
+    from datetime import UTC, datetime, timedelta
+
+    from core.accounts.models import User
+    from core.payments.services.ledger import freeze_commission
+    from core.scheduling.services.bookings import book_session
+    from core.scheduling.services.sessions import create_session
+    from peerlearn_testing.site import ensure_default_site
+
+    ensure_default_site()
+    mentor = User.objects.create_user("maya@example.org", password, display_name="Maya Mentor", is_mentor=True)
+    learner = User.objects.create_user("lee@example.org", password, display_name="Lee Learner")
+    start = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    session = create_session(
+        mentor, title="Pandas in practice", start=start, duration_minutes=60, price_minor=3_500, currency="EUR"
+    )
+    booking = book_session(session, learner)
+    freeze_commission(booking)
+    return booking, learner

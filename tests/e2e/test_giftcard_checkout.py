@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import enable_plugin, log_in
+from tests.e2e.helpers import enable_plugin, log_in, priced_booking
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -16,21 +15,10 @@ PASSWORD = "a-Strong-pass-123"
 
 
 def _setup():
-    from core.accounts.models import User
-    from core.payments.services.ledger import freeze_commission
-    from core.scheduling.services.bookings import book_session
-    from core.scheduling.services.sessions import create_session
     from plugins.payments.giftcard.models import GiftCard
 
     enable_plugin("payment_giftcard")
-    mentor = User.objects.create_user("maya@example.org", PASSWORD, display_name="Maya Mentor", is_mentor=True)
-    learner = User.objects.create_user("lee@example.org", PASSWORD, display_name="Lee Learner")
-    start = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
-    session = create_session(
-        mentor, title="Pandas in practice", start=start, duration_minutes=60, price_minor=3_500, currency="EUR"
-    )
-    booking = book_session(session, learner)
-    freeze_commission(booking)
+    booking, learner = priced_booking(PASSWORD)
     card = GiftCard.objects.create(code="GC-E2E1-TEST-CARD", currency="EUR", initial_minor=5_000)
     return booking, learner, card
 

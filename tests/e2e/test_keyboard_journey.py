@@ -17,11 +17,11 @@ data, the learner signed in by cookie where signing in is not the point.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
+from .helpers import priced_booking
 from .test_booking_flow import PASSWORD, site_url  # noqa: F401  (the module-scoped site fixture)
 from .test_first_day import site, workshop  # noqa: F401  (home page, mentor index, skills; a group session)
 from .test_i18n_a11y import context_for
@@ -300,26 +300,6 @@ def test_a_visitor_signs_up_with_the_keyboard_alone(live_server, browser, site, 
     )
     assert list(user.interests.values_list("name", flat=True)) == ["Python"]
     assert EmailAddress.objects.get(user=user, email=SIGNUP_EMAIL).verified
-
-
-def priced_booking():
-    """A learner's booking of a priced session, held pending payment."""
-    from core.accounts.models import User
-    from core.payments.services.ledger import freeze_commission
-    from core.scheduling.services.bookings import book_session
-    from core.scheduling.services.sessions import create_session
-    from peerlearn_testing.site import ensure_default_site
-
-    ensure_default_site()
-    mentor = User.objects.create_user("maya@example.org", PASSWORD, display_name="Maya Mentor", is_mentor=True)
-    learner = User.objects.create_user("lee@example.org", PASSWORD, display_name="Lee Learner")
-    start = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
-    session = create_session(
-        mentor, title="Pandas in practice", start=start, duration_minutes=60, price_minor=3_500, currency="EUR"
-    )
-    booking = book_session(session, learner)
-    freeze_commission(booking)
-    return booking, learner
 
 
 def choose_gateway(page, name: str) -> None:

@@ -17,12 +17,11 @@ The booking stays pending until the test delivers Stripe's signed
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import enable_plugin, log_in, post_webhook
+from tests.e2e.helpers import enable_plugin, log_in, post_webhook, priced_booking
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -30,21 +29,8 @@ PASSWORD = "a-Strong-pass-123"
 
 
 def _setup(harness):
-    from core.accounts.models import User
-    from core.payments.services.ledger import freeze_commission
-    from core.scheduling.services.bookings import book_session
-    from core.scheduling.services.sessions import create_session
-
     enable_plugin(harness.plugin, harness.settings(), harness.secrets())
-    mentor = User.objects.create_user("maya@example.org", PASSWORD, display_name="Maya Mentor", is_mentor=True)
-    learner = User.objects.create_user("lee@example.org", PASSWORD, display_name="Lee Learner")
-    start = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
-    session = create_session(
-        mentor, title="Pandas in practice", start=start, duration_minutes=60, price_minor=3_500, currency="EUR"
-    )
-    booking = book_session(session, learner)
-    freeze_commission(booking)
-    return booking, learner
+    return priced_booking(PASSWORD)
 
 
 def test_pay_with_stripe_js_then_the_webhook_confirms(live_server, page: Page, stripe_harness):
