@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page
@@ -63,3 +66,15 @@ def priced_booking(password: str = "a-Strong-pass-123"):
     booking = book_session(session, learner)
     freeze_commission(booking)
     return booking, learner
+
+
+@contextmanager
+def screenshot_on_failure(page: Page, path: Path) -> Iterator[None]:
+    """A browser journey: on failure keep a full-page screenshot at ``path``; close the context either way."""
+    try:
+        yield
+    except Exception:
+        page.screenshot(path=str(path), full_page=True)
+        raise
+    finally:
+        page.context.close()

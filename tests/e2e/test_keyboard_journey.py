@@ -21,7 +21,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .helpers import priced_booking
+from .helpers import priced_booking, screenshot_on_failure
 from .test_booking_flow import PASSWORD, site_url  # noqa: F401  (the module-scoped site fixture)
 from .test_first_day import site, workshop  # noqa: F401  (home page, mentor index, skills; a group session)
 from .test_i18n_a11y import context_for
@@ -220,7 +220,7 @@ def test_a_visitor_signs_up_with_the_keyboard_alone(live_server, browser, site, 
     from core.accounts.models import User
 
     page = keyboard_page(browser, live_server, timezone_id="Europe/Paris")
-    try:
+    with screenshot_on_failure(page, results_dir / "keyboard-signup-failure.png"):
         page.goto("/")
         tab_to(page, page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign up"))
         press_to_go(page)
@@ -285,11 +285,6 @@ def test_a_visitor_signs_up_with_the_keyboard_alone(live_server, browser, site, 
         tab_to(page, page.get_by_role("button", name="Confirm"))
         press_to_go(page)
         expect(page).not_to_have_url(re.compile(r"/accounts/confirm-email/"))
-    except Exception:
-        page.screenshot(path=str(results_dir / "keyboard-signup-failure.png"), full_page=True)
-        raise
-    finally:
-        page.context.close()
 
     user = User.objects.get(email=SIGNUP_EMAIL)
     assert (user.display_name, user.time_zone, user.is_learner, user.is_mentor) == (
@@ -328,7 +323,7 @@ def test_a_learner_pays_with_a_gift_card_with_the_keyboard_alone(live_server, br
     enable_plugin("payment_giftcard")
     card = GiftCard.objects.create(code="GC-E2E1-TEST-CARD", currency="EUR", initial_minor=5_000)
     page = keyboard_page(browser, live_server, learner)
-    try:
+    with screenshot_on_failure(page, results_dir / "keyboard-gift-card-failure.png"):
         page.goto("/dashboard/")
         tab_to(page, page.get_by_role("link", name="Pay now"))
         press_to_go(page)
@@ -351,11 +346,6 @@ def test_a_learner_pays_with_a_gift_card_with_the_keyboard_alone(live_server, br
         press_to_go(page)
         expect(page).to_have_url(re.compile(rf"/payments/checkout/{booking.pk}/result/$"))
         expect(page.locator("#booking-status")).to_have_text("Confirmed")
-    except Exception:
-        page.screenshot(path=str(results_dir / "keyboard-gift-card-failure.png"), full_page=True)
-        raise
-    finally:
-        page.context.close()
 
     booking.refresh_from_db()
     card.refresh_from_db()
@@ -382,7 +372,7 @@ def test_a_learner_rates_a_finished_session_with_the_keyboard_alone(live_server,
     )
     Session.objects.filter(pk=workshop.pk).update(status=Session.COMPLETED)
     page = keyboard_page(browser, live_server, learner)
-    try:
+    with screenshot_on_failure(page, results_dir / "keyboard-rating-failure.png"):
         page.goto("/dashboard/")
         tab_to(page, page.locator(f'[data-rate-booking="{booking.pk}"]'))
         press_to_go(page)
@@ -409,11 +399,6 @@ def test_a_learner_rates_a_finished_session_with_the_keyboard_alone(live_server,
         tab_to(page, page.get_by_role("button", name="Send review"))
         press_to_go(page)
         expect(page).to_have_url(re.compile(r"/reviews/$"))
-    except Exception:
-        page.screenshot(path=str(results_dir / "keyboard-rating-failure.png"), full_page=True)
-        raise
-    finally:
-        page.context.close()
 
     review = Review.objects.get(booking=booking)
     assert (review.rating, review.comment) == (4, "Clear and patient.")
@@ -432,7 +417,7 @@ def test_a_learner_pays_by_card_with_the_keyboard_alone(live_server, browser, st
     booking, learner = priced_booking()
     enable_plugin(stripe_harness.plugin, stripe_harness.settings(), stripe_harness.secrets())
     page = keyboard_page(browser, live_server, learner)
-    try:
+    with screenshot_on_failure(page, results_dir / "keyboard-card-failure.png"):
         page.goto("/dashboard/")
         tab_to(page, page.get_by_role("link", name="Pay now"))
         press_to_go(page)
@@ -475,11 +460,6 @@ def test_a_learner_pays_by_card_with_the_keyboard_alone(live_server, browser, st
         webhook = stripe_harness.succeeded_event(start, intent.latest_charge)
         assert post_webhook(f"{live_server.url}/payments/webhooks/stripe/", webhook) == 200
         expect(page.locator("#booking-status")).to_have_text("Confirmed", timeout=20_000)
-    except Exception:
-        page.screenshot(path=str(results_dir / "keyboard-card-failure.png"), full_page=True)
-        raise
-    finally:
-        page.context.close()
 
     booking.refresh_from_db()
     assert booking.status == Booking.CONFIRMED
