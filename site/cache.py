@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -75,34 +76,62 @@ def _all_failed(data: dict, *args: Any, **kwargs: Any) -> list:
     return list(data)
 
 
-class ReusedClientRedisCacheClient(RedisCacheClient):
-    """Django's Redis cache client, keeping one ``redis.Redis`` per connection pool.
+class SharedRedisCacheClient(RedisCacheClient):
+    """Django's Redis cache client with one connection pool and one ``redis.Redis`` per process.
 
-    Django builds a new ``redis.Redis`` for every cache call, and redis-py copies
-    its ~170 response callbacks into each (about 0.15 ms, measured: a cached page
-    makes two calls). A ``redis.Redis`` is safe to share between threads; the
-    pool under it already is what Django shares.
+    Django keeps a cache object per *context*, and under ASGI every request
+    (and every thread hop) is a new context: each built a new ``RedisCacheClient``,
+    so a new connection pool and a new TCP connection with its handshake, for
+    every request (a third of a web worker's CPU under ``bench.load``, measured
+    with py-spy). The pools live here instead, one per server and options, shared
+    by every cache object of the process; redis-py resets a pool it finds in a
+    forked child. Django also builds a new ``redis.Redis`` for every call, and
+    redis-py copies its ~170 response callbacks into each (about 0.15 ms): one
+    client per pool is kept as well, since a ``redis.Redis`` is safe to share
+    between threads.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._clients: dict[int, Any] = {}
+    _shared_pools: dict[tuple[str, str], Any] = {}
+    _shared_clients: dict[int, Any] = {}
+    _lock = threading.Lock()
+
+    def _get_connection_pool(self, write: bool) -> Any:
+        server = self._servers[self._get_connection_pool_index(write)]
+        key = (server, repr(sorted(self._pool_options.items(), key=lambda item: item[0])))
+        pool = self._shared_pools.get(key)
+        if pool is None:
+            with self._lock:
+                pool = self._shared_pools.get(key)
+                if pool is None:
+                    pool = self._shared_pools[key] = self._pool_class.from_url(server, **self._pool_options)
+        return pool
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
         pool = self._get_connection_pool(write)
-        client = self._clients.get(id(pool))
+        client = self._shared_clients.get(id(pool))
         if client is None:
-            client = self._clients.setdefault(id(pool), self._client(connection_pool=pool))
+            client = self._shared_clients.setdefault(id(pool), self._client(connection_pool=pool))
         return client
 
 
 class FailSoftRedisCache(RedisCache):
     """Django's RedisCache that degrades to "no cache" while Redis is unreachable."""
 
+    #: Per server: until when calls skip Redis. Shared by the process's cache objects (one per request context).
+    _outages: dict[str, float] = {}
+
     def __init__(self, server: str, params: dict) -> None:
         super().__init__(server, params)
-        self._class = ReusedClientRedisCacheClient
-        self._down_until = 0.0
+        self._class = SharedRedisCacheClient
+        self._location = server
+
+    @property
+    def _down_until(self) -> float:
+        return self._outages.get(self._location, 0.0)
+
+    @_down_until.setter
+    def _down_until(self, until: float) -> None:
+        self._outages[self._location] = until
 
     get = _fail_soft(_default)(RedisCache.get)
     get_many = _fail_soft(_empty)(RedisCache.get_many)
