@@ -6,13 +6,13 @@ session user, so consumers only decide *whether this user may join*.
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 from . import daphne_forms  # noqa: F401  (Twisted must not refuse form bodies Django can read)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peerlearn.settings.production")
 
 # Django must be set up before the routing imports models.
+from .asgi_http import get_asgi_application  # noqa: E402
+
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
