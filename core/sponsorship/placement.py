@@ -103,6 +103,8 @@ def place_recommendations(result, viewer, *, surface: str = "recommendations"):
     if result is None or not result.items:
         return result
     try:
+        if not services.any_running():
+            return result
         conf = site_settings(None)
         viewer_id = _viewer_id(viewer)
         names = set().union(*(r.candidate.skills for r in result.items))

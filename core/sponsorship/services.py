@@ -156,9 +156,27 @@ def targets(campaign: Campaign, skill_slugs: set[str], categories: set[str]) -> 
     return bool(wanted_skills & skill_slugs) or bool(wanted_topics & {c.lower() for c in categories})
 
 
+#: The tag of :func:`any_running`'s kept answer (``core.pages.cache``): bumped when a campaign is saved or deleted.
+CAMPAIGNS_TAG = "campaigns"
+
+
+def any_running(today: date | None = None) -> bool:
+    """Whether any campaign runs today: kept per day until a campaign changes, so pages skip the slot step when none do.
+
+    Most sites run no campaign most days; without this, every recommendation
+    block and search page paid three queries to find that out.
+    """
+    from core.pages.cache import cached_part
+
+    today = today or timezone.localdate()
+    return cached_part("campaigns-running", [today.isoformat()], [CAMPAIGNS_TAG], running(today).exists)
+
+
 def candidates(skill_slugs: set[str], categories: set[str], exclude_user_ids: Iterable[int]) -> list[Campaign]:
     """Running, allowed, targeted campaigns, least shown today first (one per mentor)."""
     today = timezone.localdate()
+    if not any_running(today):
+        return []
     excluded = set(exclude_user_ids)
     shown = dict(CampaignDay.objects.filter(day=today).values_list("campaign_id", "impressions"))
     chosen: dict[int, Campaign] = {}
