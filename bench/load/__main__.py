@@ -47,7 +47,8 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from core.accounts.models import User
 from core.catalogue.models import MentorPage
-from core.scheduling.models import Session
+from django.db.models import Count, F, Q
+from core.scheduling.models import Booking, Session
 from core.rooms.capacity import video_capacity
 from core.scheduling.services.errors import Conflict
 from core.scheduling.services.sessions import create_session
@@ -67,13 +68,15 @@ for n in range({learners}):
     learners.append({{"session": store.session_key, "token": Token.objects.get_or_create(user=user)[0].key}})
 mentors = list(MentorPage.objects.live().select_related("user"))
 now = timezone.now()
-free = list(Session.objects.filter(title__startswith="Load test open seat", starts_at__gt=now + timedelta(days=2))
-            .values_list("pk", flat=True))
-# As many seats as the site's video rooms hold (the mesh: 3 a room), and sessions enough for every
-# learner to find a free seat twice over, so "booking a free seat now and then" stays a write.
+# As many seats as the site's video rooms hold (the mesh: 3 a room), and free seats enough for every
+# learner to book twice over, so "booking a free seat now and then" stays a write: an earlier run's
+# sessions count only while they still have a free seat.
 limit = video_capacity()
 seats = min(500, limit.max_seats if limit else 500)
-hour = 0
+active = Count("bookings", filter=Q(bookings__status__in=Booking.ACTIVE_STATUSES))
+free = list(Session.objects.filter(title__startswith="Load test open seat", starts_at__gt=now + timedelta(days=2))
+            .annotate(taken=active).filter(taken__lt=F("capacity")).values_list("pk", flat=True))
+hour = Session.objects.filter(title__startswith="Load test open seat").count()
 while len(free) < max(20, -(-2 * {learners} // seats)):
     mentor, hour = mentors[hour % len(mentors)].user, hour + 1
     try:

@@ -204,3 +204,24 @@ def test_a_listed_session_that_ended_leaves_the_list_without_a_save(token_client
     after_end = group.ends_at + timedelta(minutes=1)
     monkeypatch.setattr("django.utils.timezone.now", lambda: after_end)
     assert group.pk not in listed(token_client.get("/api/sessions/"))
+
+
+def test_the_booking_policy_is_kept_until_an_editor_saves_it(learner, django_capture_on_commit_callbacks):
+    """Every dashboard and booking reads the site's policy: two queries each time, now once per change."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from wagtail.models import Site
+
+    from core.scheduling.models import SchedulingPolicy
+    from core.scheduling.services.policy import current_policy
+
+    assert current_policy().free_cancellation_hours == SchedulingPolicy().free_cancellation_hours
+    with CaptureQueriesContext(connection) as captured:
+        current_policy()
+    assert len(captured) == 0
+
+    with django_capture_on_commit_callbacks(execute=True):  # as the settings form saves it
+        policy = SchedulingPolicy.for_site(Site.objects.get(is_default_site=True))
+        policy.free_cancellation_hours = 72
+        policy.save()
+    assert current_policy().free_cancellation_hours == 72

@@ -10,7 +10,17 @@ from ..models import SchedulingPolicy
 
 
 def current_policy(site: Site | None = None) -> SchedulingPolicy:
-    """The policy of ``site`` (default: the default site); built-in defaults when there is no site."""
+    """The policy of ``site`` (default: the default site); built-in defaults when there is no site.
+
+    Read on every dashboard and booking, it is kept with the site's other cached
+    parts (``core.pages.cache``, tag ``site``: saving any site setting makes it stale).
+    """
+    from core.pages.cache import cached_part
+
+    return cached_part("scheduling-policy", [site.pk if site else "default"], ["site"], lambda: _read_policy(site))
+
+
+def _read_policy(site: Site | None) -> SchedulingPolicy:
     if site is None:
         site = Site.objects.filter(is_default_site=True).first() or Site.objects.order_by("pk").first()
     if site is None:
