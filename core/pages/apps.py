@@ -9,5 +9,7 @@ class PagesConfig(AppConfig):
 
     def ready(self) -> None:
         from . import receivers
+        from .reference_index import leave_out_records
 
         receivers.connect()
+        leave_out_records()
