@@ -103,11 +103,12 @@ print(json.dumps({{
 """
 
 
-def prepare(env: dict[str, str], learners: int, workdir: Path) -> Path:
-    print("migrating, seeding the demo, collecting static files ...", flush=True)
-    manage(env, "migrate", "--noinput")
-    manage(env, "seed_demo")
-    manage(env, "collectstatic", "--noinput")
+def prepare(env: dict[str, str], learners: int, workdir: Path, setup: bool = True) -> Path:
+    if setup:
+        print("migrating, seeding the demo, collecting static files ...", flush=True)
+        manage(env, "migrate", "--noinput")
+        manage(env, "seed_demo")
+        manage(env, "collectstatic", "--noinput")
     data = manage(env, "shell", "-c", PREPARE.format(learners=learners)).strip().splitlines()[-1]
     path = workdir / "data.json"
     path.write_text(data)
@@ -264,6 +265,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--port", type=int, default=0, help="the site's port (the bare view: the next one); default: any free"
     )
+    parser.add_argument(
+        "--skip-setup",
+        action="store_true",
+        help="the database is migrated and seeded and static files collected already (a rerun): only top up free seats",
+    )
     parser.add_argument("--json", type=Path)
     parser.add_argument("--logs", type=Path, help="keep the processes' output and Locust's CSV files here")
     args = parser.parse_args(argv)
@@ -271,7 +277,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         workdir = args.logs or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        data_path = prepare(env, args.learners, workdir)
+        data_path = prepare(env, args.learners, workdir, setup=not args.skip_setup)
         data = json.loads(data_path.read_text())
         site = Site(env, workdir, ROOT / "Procfile", ["web", "worker"], port=args.port)
         try:

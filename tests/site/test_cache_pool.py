@@ -72,4 +72,3 @@ def test_an_outage_seen_by_one_context_is_known_to_the_others():
     assert other._down_until > 0
     assert other.get("anything", "fallback") == "fallback"
     FailSoftRedisCache._outages.pop("redis://127.0.0.1:1/0", None)
-
