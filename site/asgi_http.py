@@ -1,32 +1,77 @@
-"""Django's ASGI handler for HTTP, running the whole middleware chain and view in one thread.
+"""Django's ASGI handler for HTTP, running each request's middleware chain and view on a reused thread.
 
-Django's own ``ASGIHandler`` builds the chain in async mode. Every middleware
-built on ``MiddlewareMixin`` is async-capable, so the chain switches between the
-event loop and a worker thread at each boundary between sync-only and
-async-capable middleware, and once more for the view and for each
-``process_response`` of an async-capable middleware: four to five thread hops a
-request, each waiting for a busy event loop. All of PeerLearn's middleware and
-HTTP views are synchronous, so this handler builds the chain in sync mode, as
-WSGI does, and enters it once through ``sync_to_async`` (thread-sensitive: the
-same per-request thread that Django's ``request_started`` and
-``request_finished`` receivers use, so the pooled database connection is handed
-back by the thread that took it). Measured with ``bench.load`` (README,
-"Holding a crowd").
+Django's own ``ASGIHandler`` does two costly things per request, both measured
+with py-spy under ``bench.load`` (README, "Holding a crowd"):
+
+* It builds the middleware chain in async mode. Every middleware built on
+  ``MiddlewareMixin`` is async-capable, so a request crossed between the event
+  loop and its thread at each boundary between sync-only and async-capable
+  middleware, and again for the view and for each ``process_response``: six
+  hops into a thread and one back (counted in ``tests/site/test_asgi_http.py``),
+  each waiting for a busy loop. All of PeerLearn's middleware and HTTP views are
+  synchronous, so the chain is built in sync mode, as WSGI does, and entered once.
+* It gives each request a new single-thread executor (``ThreadSensitiveContext``):
+  a new thread started on the event loop, which waits until the thread runs,
+  and another thread to join it at the end. Under load the loop stalled there
+  (two thirds of its samples) and every request on the worker waited with it.
+  Here each request borrows a single-thread executor from a pool and gives it
+  back: threads live on, like a WSGI server's.
+
+Thread-sensitive code of one request (``request_started`` and
+``request_finished`` receivers, the chain, ``response.close()``) still runs on
+one thread, so the pooled database connection goes back from the thread that
+took it.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import django
-from asgiref.sync import sync_to_async
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core.handlers.asgi import ASGIHandler
+
+#: Idle request threads kept per process; more are started while more requests run at once.
+IDLE_THREADS_KEPT = 64
+
+
+class RequestThreads:
+    """Single-thread executors lent to requests, one at a time each (used from the event loop's thread only)."""
+
+    def __init__(self, keep: int = IDLE_THREADS_KEPT) -> None:
+        self.keep = keep
+        self.idle: list[ThreadPoolExecutor] = []
+
+    def borrow(self) -> ThreadPoolExecutor:
+        return self.idle.pop() if self.idle else ThreadPoolExecutor(max_workers=1, thread_name_prefix="request")
+
+    def give_back(self, executor: ThreadPoolExecutor) -> None:
+        if len(self.idle) < self.keep:
+            self.idle.append(executor)
+        else:
+            executor.shutdown(wait=False)
 
 
 class SyncChainASGIHandler(ASGIHandler):
-    """``ASGIHandler`` whose middleware chain is built as for WSGI and entered with one thread hop."""
+    """``ASGIHandler`` whose middleware chain is built as for WSGI, entered with one hop on a reused thread."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads = RequestThreads()
 
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async=False)
         self._middleware_chain = sync_to_async(self._middleware_chain, thread_sensitive=True)
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await super().__call__(scope, receive, send)
+        executor = self.threads.borrow()
+        try:
+            async with ThreadSensitiveContext(executor=executor):
+                await self.handle(scope, receive, send)
+        finally:
+            self.threads.give_back(executor)
 
 
 def get_asgi_application() -> SyncChainASGIHandler:

@@ -41,11 +41,20 @@ def view(request):
     return HttpResponse("made in one thread")
 
 
+together = threading.Barrier(5, timeout=5)
+
+
+def waits_for_four_others(request):
+    together.wait()  # only returns if five requests run at once, each on its own thread
+    seen.append(("view", threading.get_ident()))
+    return HttpResponse("together")
+
+
 def broken(request):
     raise ValueError("a view that fails")
 
 
-urlpatterns = [path("one-thread/", view), path("broken/", broken)]
+urlpatterns = [path("one-thread/", view), path("together/", waits_for_four_others), path("broken/", broken)]
 
 
 def finished(**kwargs):
@@ -110,3 +119,22 @@ async def test_chain_view_and_request_end_share_one_thread(monkeypatch):
 async def test_a_failing_view_is_a_500_page_not_a_crash():
     status, _ = await get(SyncChainASGIHandler(), "/broken/")
     assert status == 500
+
+
+@pytest.mark.asyncio
+@override_settings(ROOT_URLCONF=__name__, MIDDLEWARE=[])
+async def test_requests_reuse_threads_and_still_run_at_once():
+    """Django's handler starts (and joins) a new thread per request; here threads are lent and kept."""
+    import asyncio
+
+    handler = SyncChainASGIHandler()
+    seen.clear()
+    for _ in range(3):
+        assert await get(handler, "/one-thread/") == (200, b"made in one thread")
+    assert len({thread for _, thread in seen}) == 1 and len(handler.threads.idle) == 1
+
+    seen.clear()
+    answers = await asyncio.gather(*(get(handler, "/together/") for _ in range(5)))
+    assert answers == [(200, b"together")] * 5
+    assert len({thread for _, thread in seen}) == 5
+    assert len(handler.threads.idle) == 5
