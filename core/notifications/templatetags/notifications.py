@@ -36,12 +36,24 @@ def _first_live_client(context) -> bool:
     return True
 
 
+def _unread(context, user) -> int:
+    """The unread count, counted once per page: the bell and the recent panel both show it."""
+    if user is None:
+        return 0
+    request = context.get("request")
+    if request is None:
+        return services.unread_count(user)
+    if getattr(request, "_notifications_unread", None) is None:
+        request._notifications_unread = services.unread_count(user)
+    return request._notifications_unread
+
+
 @register.inclusion_tag("notifications/bell.html", takes_context=True)
 def notification_bell(context) -> dict:
     user = _user(context)
     return {
         "signed_in": user is not None,
-        "unread": services.unread_count(user) if user else 0,
+        "unread": _unread(context, user),
         "with_live": user is not None and _first_live_client(context),
     }
 
@@ -64,7 +76,7 @@ def recent_notifications(context, limit: int = 5) -> dict:
         "signed_in": user is not None,
         "items": items,
         "limit": limit,
-        "unread": services.unread_count(user) if user else 0,
+        "unread": _unread(context, user),
         "csrf_token": context.get("csrf_token"),
         "request": context.get("request"),
     }
