@@ -8,6 +8,7 @@ class RecommendationsConfig(AppConfig):
     verbose_name = _("Recommendations")
 
     def ready(self) -> None:
+        from django.core.signals import request_finished, request_started
         from django.db.models.signals import post_delete, post_save
 
         from . import experiments, sources
@@ -28,6 +29,9 @@ class RecommendationsConfig(AppConfig):
                 weak=False,
                 dispatch_uid=f"recommendations-forget-del-{model.__name__}",
             )
+
+        request_started.connect(sources.new_request, dispatch_uid="recommendations-generation-per-request")
+        request_finished.connect(sources.request_ended, dispatch_uid="recommendations-generation-request-ended")
 
         def _forget_snapshots(sender, **kwargs) -> None:
             """Saved ranking settings reach every process at once, not after the snapshot expires."""

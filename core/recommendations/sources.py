@@ -48,10 +48,7 @@ def _memoised(key: str, seconds: float, build: Callable[[], Any], background: bo
     so no request waits the seconds a 10,000-item snapshot takes.
     """
     now = time.monotonic()
-    generation = cache.get(_GENERATION_KEY)
-    if generation is None:
-        generation = uuid.uuid4().hex
-        cache.set(_GENERATION_KEY, generation, None)
+    generation = _current_generation()
     hit = _memo.get(key)
     if hit is not None and hit[1] == generation:
         if now - hit[0] < seconds:
@@ -100,6 +97,36 @@ def forget_memo() -> None:
     """Drop the catalogue and availability snapshots of every process (tests; after bulk changes)."""
     cache.delete(_GENERATION_KEY)
     _memo.clear()
+    _request_generation.value = None
+
+
+#: The generation as read by this thread during the current request (``None``: read it again).
+_request_generation = threading.local()
+
+
+def new_request(**kwargs: Any) -> None:
+    """``request_started``: read the generation again (once per request, not once per snapshot used)."""
+    _request_generation.value = None
+    _request_generation.in_request = True
+
+
+def request_ended(**kwargs: Any) -> None:
+    """``request_finished``: outside a request the generation is read at every use again."""
+    _request_generation.value = None
+    _request_generation.in_request = False
+
+
+def _current_generation() -> str:
+    """The shared generation token: read once per request (a dashboard uses four snapshots), else every time."""
+    if getattr(_request_generation, "in_request", False) and _request_generation.value is not None:
+        return _request_generation.value
+    generation = cache.get(_GENERATION_KEY)
+    if generation is None:
+        generation = uuid.uuid4().hex
+        cache.set(_GENERATION_KEY, generation, None)
+    if getattr(_request_generation, "in_request", False):
+        _request_generation.value = generation
+    return generation
 
 
 HISTORY_LIMIT = 500

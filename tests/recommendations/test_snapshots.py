@@ -59,3 +59,31 @@ def test_without_background_a_stale_value_is_rebuilt_in_the_caller():
     assert sources._memoised("plain", 5, lambda: next(values)) == 1
     _age("plain", 6)
     assert sources._memoised("plain", 5, lambda: next(values)) == 2
+
+
+def test_the_shared_generation_is_read_once_per_request_and_at_every_use_outside_one(monkeypatch):
+    """A dashboard uses four snapshots; each used to cost a Redis read of the generation."""
+    from django.core.cache import cache
+
+    reads: list[str] = []
+    real_get = cache.get
+
+    def counting_get(key, *args, **kwargs):
+        if key == sources._GENERATION_KEY:
+            reads.append(key)
+        return real_get(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get", counting_get)
+    sources.new_request()  # request_started
+    for key in ("a", "b", "c", "d"):
+        sources._memoised(key, 60, lambda: 1)
+    assert len(reads) == 1
+    sources.forget_memo()  # invalidated mid-request (saved settings): read again
+    sources._memoised("a", 60, lambda: 2)
+    assert len(reads) == 2
+    sources.request_ended()  # request_finished
+
+    reads.clear()
+    sources._memoised("a", 60, lambda: 3)
+    sources._memoised("b", 60, lambda: 3)
+    assert len(reads) == 2  # outside a request (a task, a command): another process may have changed it
