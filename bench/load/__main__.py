@@ -12,6 +12,8 @@
    anonymous visitors and 30 % signed-in learners with a notifications socket
    open, 5 s mean think time, for ``--minutes``. Meanwhile it samples
    PostgreSQL's connections to the database and the server processes' CPU.
+   Besides Locust's whole-run figures it reports the steady state: the same
+   percentiles after the first ``--warm-up`` seconds (cold caches, spawning).
 4. Closed loop (wrk, 32 connections, ``--closed-seconds`` per URL): each
    anonymous page and ``/api/sessions/``, then the one-view project of
    ``bench/load/bare.py`` served by the same Procfile command, and prints each
@@ -198,7 +200,13 @@ def run_crowd(args, site: Site, data_path: Path, workdir: Path) -> dict:
         *("-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{args.minutes * 60:.0f}s"),
         *("--host", site.url, "--csv", str(prefix), "--stop-timeout", "10"),
     ]
-    env = {**os.environ, "PEERLEARN_LOAD_DATA": str(data_path)}
+    steady_path = workdir / "steady.json"
+    env = {
+        **os.environ,
+        "PEERLEARN_LOAD_DATA": str(data_path),
+        "PEERLEARN_LOAD_STEADY": str(steady_path),
+        "PEERLEARN_LOAD_WARM_UP": str(args.warm_up),
+    }
     print(f"{args.users} users for {args.minutes} min ...", flush=True)
     subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     pages = {}
@@ -217,7 +225,29 @@ def run_crowd(args, site: Site, data_path: Path, workdir: Path) -> dict:
             {"name": row["Name"], "error": row["Error"], "count": int(row["Occurrences"])}
             for row in csv.DictReader(handle)
         ]
-    return {"pages": pages, "errors": errors}
+    return {"pages": pages, "errors": errors, "steady": steady_state(steady_path)}
+
+
+def steady_state(path: Path) -> dict:
+    """Per page, the requests after the warm-up (the locustfile keeps their times): count, failures, p50/p95/p99."""
+    if not path.exists():
+        return {}
+    kept = json.loads(path.read_text())
+    pages = {}
+    for name, times in sorted(kept["times"].items()):
+        ordered = sorted(times)
+
+        def at(share: float, ordered: list[float] = ordered) -> float:
+            return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+        pages[name] = {
+            "requests": len(ordered),
+            "failures": kept["failures"].get(name, 0),
+            "p50_ms": round(at(0.50)),
+            "p95_ms": round(at(0.95)),
+            "p99_ms": round(at(0.99)),
+        }
+    return {"after_seconds": kept["warm_up_seconds"], "pages": pages}
 
 
 def closed_loop(url: str, seconds: int, headers: dict[str, str] | None = None) -> dict:
@@ -239,6 +269,20 @@ def report(result: dict) -> str:
             f"| {name} | {page['requests']} | {page['failures']} | {page['rps']} | {page['p50_ms']:.0f}"
             f" | {page['p95_ms']:.0f} | {page['p99_ms']:.0f} |"
         )
+    steady = result["crowd"].get("steady") or {}
+    if steady.get("pages"):
+        lines += [
+            "",
+            f"after the first {steady['after_seconds']:.0f} s (the warm-up left out):",
+            "",
+            "| page | requests | failures | p50 ms | p95 ms | p99 ms |",
+            "| --- " * 6 + "|",
+        ]
+        for name, page in steady["pages"].items():
+            lines.append(
+                f"| {name} | {page['requests']} | {page['failures']} | {page['p50_ms']} | {page['p95_ms']}"
+                f" | {page['p99_ms']} |"
+            )
     lines += [
         "",
         "| closed loop (wrk -c32) | req/s | p50 ms | p99 ms | errors | share of bare view |",
@@ -262,6 +306,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--learners", type=int, default=300, help="signed-in accounts the learners use")
     parser.add_argument("--closed-seconds", type=int, default=10)
+    parser.add_argument(
+        "--warm-up",
+        type=float,
+        default=60,
+        help="seconds left out of the steady-state table (the whole run is reported too)",
+    )
     parser.add_argument(
         "--port", type=int, default=0, help="the site's port (the bare view: the next one); default: any free"
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import time
 from itertools import count
 
 import gevent
@@ -21,6 +22,34 @@ from locust.contrib.fasthttp import FastHttpUser
 DATA = json.loads(open(os.environ["PEERLEARN_LOAD_DATA"]).read())  # noqa: SIM115
 HTTPS = {"X-Forwarded-Proto": "https"}
 _learners = count()
+
+#: Response times (ms) per request name once the warm-up is over: Locust's own figures cover the whole run.
+WARM_UP_SECONDS = float(os.environ.get("PEERLEARN_LOAD_WARM_UP", "60"))
+STEADY_OUT = os.environ.get("PEERLEARN_LOAD_STEADY")
+_steady: dict[str, list[float]] = {}
+_steady_failures: dict[str, int] = {}
+_started: list[float] = []
+
+
+@events.test_start.add_listener
+def _note_start(**kwargs) -> None:
+    _started.append(time.monotonic())
+
+
+@events.request.add_listener
+def _keep_steady(name: str, response_time: float, exception=None, **kwargs) -> None:
+    if not _started or time.monotonic() - _started[0] < WARM_UP_SECONDS:
+        return
+    _steady.setdefault(name, []).append(response_time)
+    if exception is not None:
+        _steady_failures[name] = _steady_failures.get(name, 0) + 1
+
+
+@events.quitting.add_listener
+def _write_steady(**kwargs) -> None:
+    if STEADY_OUT:
+        with open(STEADY_OUT, "w") as handle:
+            json.dump({"warm_up_seconds": WARM_UP_SECONDS, "times": _steady, "failures": _steady_failures}, handle)
 
 
 class Visitor(FastHttpUser):
