@@ -8,4 +8,6 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the receivers)
+        from . import admin_access, signals  # noqa: F401  (signals connects the receivers)
+
+        admin_access.connect(self.get_model("User"))

@@ -115,6 +115,22 @@ def learner_overview(user, now: datetime | None = None) -> dict:
     return {"upcoming": upcoming, "past": past, "policy": policy}
 
 
+def next_change(overview: dict, now: datetime) -> datetime | None:
+    """When a learner's seats, as :func:`learner_overview` made them at ``now``, would read differently
+    with time alone: a room opens or closes, a full-refund or move deadline passes, a hold lapses, a
+    session starts or ends. None when nothing upcoming can change so (only a new event can)."""
+    policy = overview["policy"]
+    moments: list[datetime] = []
+    for row in overview["upcoming"]:
+        session, booking = row.session, row.booking
+        moments += [*start_window(session, policy), session.starts_at, session.ends_at, booking.ends_at]
+        moments.append(session.starts_at - timedelta(hours=policy.free_cancellation_hours))
+        moments.append(session.starts_at - timedelta(hours=policy.reschedule_window_hours))
+        if booking.hold_expires_at:
+            moments.append(booking.hold_expires_at)
+    return min((moment for moment in moments if moment > now), default=None)
+
+
 def _session_row(session: Session, now: datetime, policy) -> SessionRow:
     attendees = list(session.dashboard_bookings)
     row = SessionRow(session=session, attendees=attendees)

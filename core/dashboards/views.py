@@ -44,8 +44,8 @@ def _reason(request: HttpRequest) -> str:
 @login_required
 @require_GET
 def learner_dashboard(request: HttpRequest) -> HttpResponse:
-    context = services.learner_overview(request.user)
-    return render(request, "dashboards/learner.html", context)
+    # The seat list is built by {% learner_sessions %}, which keeps it per person (core.dashboards.kept).
+    return render(request, "dashboards/learner.html")
 
 
 @login_required

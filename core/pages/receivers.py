@@ -12,7 +12,8 @@ be stored from the old rows under the new version.
   list API): a booking that takes or frees a seat, a waitlist offer, a session
   created or changed.
 * ``person:<id>`` (a signed-in person's cached parts, :func:`~.cache.cached_part`):
-  their bookings, the sessions they mentor, their interests and skills.
+  their bookings and reviews, the sessions they mentor or hold a seat in, their
+  interests and skills.
 * ``paths``: a learning-path model fitted.
 """
 
@@ -46,12 +47,22 @@ def mentor_schedule_changed(sender, instance, **kwargs) -> None:
 
 
 def review_changed(sender, instance, **kwargs) -> None:
-    bump_on_commit(f"mentor:{instance.mentor_id}", "listings")
+    """The mentor's page shows it; the learner's dashboard stops inviting a rating."""
+    bump_on_commit(f"mentor:{instance.mentor_id}", f"person:{instance.learner_id}", "listings")
 
 
 def session_saved(sender, instance, **kwargs) -> None:
-    mentor = instance.mentor_id
-    bump_on_commit(f"session:{instance.pk}", f"mentor:{mentor}", f"person:{mentor}", "sessions", "listings")
+    """Its page and lists; its mentor's parts and those of everyone holding a seat (started, moved, cancelled)."""
+    from core.scheduling.models import Booking
+
+    session_id, mentor = instance.pk, instance.mentor_id
+
+    def stale() -> None:
+        seats = Booking.objects.filter(session_id=session_id).values_list("learner_id", flat=True).distinct()
+        learners = [f"person:{pk}" for pk in seats]
+        bump(f"session:{session_id}", f"mentor:{mentor}", f"person:{mentor}", "sessions", "listings", *learners)
+
+    transaction.on_commit(stale, robust=True)
 
 
 def booking_saved(sender, instance, **kwargs) -> None:

@@ -28,3 +28,11 @@ def onboarding(user, which: str = "all") -> dict:
         "learner_checklist": learner_checklist(user) if which == "all" else None,
         "mentor_checklist": mentor_checklist(user),
     }
+
+
+@register.simple_tag(takes_context=True)
+def learner_sessions(context) -> str:
+    """``{% learner_sessions %}``: the signed-in learner's seats, kept per person (:mod:`core.dashboards.kept`)."""
+    from core.dashboards.kept import learner_sessions as kept_learner_sessions
+
+    return kept_learner_sessions(context["request"])
