@@ -41,7 +41,9 @@ def test_a_learner_is_asked_once(user_factory):
     assert may_open_admin(learner) is False
 
 
-def test_joining_and_leaving_the_editors_shows_and_hides_the_userbar(user_factory, editors, django_capture_on_commit_callbacks):
+def test_joining_and_leaving_the_editors_shows_and_hides_the_userbar(
+    user_factory, editors, django_capture_on_commit_callbacks
+):
     person = user_factory(display_name="Eddie Editor")
     client = Client()
     client.force_login(person)
