@@ -163,3 +163,21 @@ def learner_checklist(user: Any) -> Checklist | None:
         ],
     )
     return None if checklist.complete else checklist
+
+
+def kept_learner_checklist(user: Any) -> Checklist | None:
+    """:func:`learner_checklist`, kept per person and language until their bookings or interests
+    change (``person:<id>``) or their roles do (``site``): every dashboard asks, and once both steps
+    are done the answer stays ``None``."""
+    from django.utils import translation
+
+    from core.pages.cache import cached_part
+
+    if not getattr(user, "is_authenticated", False):
+        return learner_checklist(user)
+    return cached_part(
+        "learner-checklist",
+        [user.pk, translation.get_language()],
+        [f"person:{user.pk}", "site"],
+        lambda: learner_checklist(user),
+    )

@@ -17,6 +17,7 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext, ngettext
 
 from core.scheduling.models import Booking, Session
+from core.scheduling.series_views import STILL_AHEAD_GRACE
 from core.scheduling.services import availability
 from core.scheduling.services.bookings import seats_left
 from core.scheduling.services.policy import current_policy, learner_refund_percent
@@ -118,12 +119,14 @@ def learner_overview(user, now: datetime | None = None) -> dict:
 def next_change(overview: dict, now: datetime) -> datetime | None:
     """When a learner's seats, as :func:`learner_overview` made them at ``now``, would read differently
     with time alone: a room opens or closes, a full-refund or move deadline passes, a hold lapses, a
-    session starts or ends. None when nothing upcoming can change so (only a new event can)."""
+    session starts or ends (and a minute later leaves its series' count). None when nothing upcoming
+    can change so (only a new event can)."""
     policy = overview["policy"]
     moments: list[datetime] = []
     for row in overview["upcoming"]:
         session, booking = row.session, row.booking
         moments += [*start_window(session, policy), session.starts_at, session.ends_at, booking.ends_at]
+        moments.append(booking.ends_at + STILL_AHEAD_GRACE)
         moments.append(session.starts_at - timedelta(hours=policy.free_cancellation_hours))
         moments.append(session.starts_at - timedelta(hours=policy.reschedule_window_hours))
         if booking.hold_expires_at:

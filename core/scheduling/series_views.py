@@ -227,6 +227,10 @@ def series_ics(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+#: An occurrence counts as ahead until a minute after it ends (a late finish still shows).
+STILL_AHEAD_GRACE = timedelta(minutes=1)
+
+
 def upcoming_of(user, role: str, now=None) -> list[dict]:
     """Series for the dashboards: each with its next session and how many are still ahead."""
     now = now or timezone.now()
@@ -237,7 +241,7 @@ def upcoming_of(user, role: str, now=None) -> list[dict]:
         ahead = [
             o.booking
             for o in series_service.occurrences_of(series)
-            if o.booking.is_active and o.booking.ends_at > now - timedelta(minutes=1)
+            if o.booking.is_active and o.booking.ends_at > now - STILL_AHEAD_GRACE
         ]
         if not ahead:
             continue

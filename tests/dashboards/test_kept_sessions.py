@@ -134,3 +134,18 @@ def test_each_browser_gets_a_working_cancel_form(learner, mentor, make_session, 
         response = phone.post(f"/dashboard/bookings/{Booking.objects.get().pk}/cancel/", {"csrfmiddlewaretoken": token})
     assert response.status_code == 302
     assert Booking.objects.get().status == Booking.CANCELLED
+
+
+def test_the_kept_checklist_follows_interests_and_the_first_booking(learner, mentor, make_session, committed):
+    from core.taxonomy.models import Skill
+
+    client = Client()
+    client.force_login(learner)
+    assert "Choose interests" in client.get("/dashboard/").content.decode()
+    with committed():
+        learner.interests.add(Skill.objects.create(name="Python", category="Programming"))
+    page = client.get("/dashboard/").content.decode()
+    assert 'data-checklist="learner"' in page and "Choose interests" not in page
+    with committed():
+        booking_services.book_session(make_session(mentor, hours=30), learner)
+    assert "data-checklist" not in client.get("/dashboard/").content.decode()

@@ -22,10 +22,10 @@ def money(minor: int | None, currency: str) -> str:
 def onboarding(user, which: str = "all") -> dict:
     """``{% onboarding user %}``: the new person's first steps (``which``: "all" or "mentor"); nothing
     once they are done. Used by the dashboards and the profile page, where a new account lands."""
-    from core.dashboards.onboarding import learner_checklist, mentor_checklist
+    from core.dashboards.onboarding import kept_learner_checklist, mentor_checklist
 
     return {
-        "learner_checklist": learner_checklist(user) if which == "all" else None,
+        "learner_checklist": kept_learner_checklist(user) if which == "all" else None,
         "mentor_checklist": mentor_checklist(user),
     }
 
