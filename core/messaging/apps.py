@@ -6,3 +6,6 @@ class MessagingConfig(AppConfig):
     name = "core.messaging"
     label = "messaging"
     verbose_name = _("Messages")
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401 - connects the kept unread counts' receivers

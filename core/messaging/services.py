@@ -24,6 +24,7 @@ from django.utils.translation import gettext
 
 from core.api.inputs import refusal as input_refusal
 from core.notifications.services import user_group
+from core.pages.cache import bump_on_commit, cached_part
 from core.scheduling.models import Booking
 
 from . import attachments
@@ -138,6 +139,17 @@ def unread_count(user) -> int:
     return Message.objects.unread_by(user).count()
 
 
+def unread_tag(user_id: int) -> str:
+    """The cache tag of a person's unread message count (:func:`kept_unread_count`)."""
+    return f"messages:{user_id}"
+
+
+def kept_unread_count(user) -> int:
+    """:func:`unread_count` for the header of every page, kept until a message to or from the person
+    is written or deleted (:mod:`.receivers`) or they read a conversation (:func:`mark_read`)."""
+    return cached_part("messages-unread", [user.pk], [unread_tag(user.pk)], lambda: unread_count(user))
+
+
 def message_for(user, message_id: int) -> Message:
     message = (
         Message.objects.select_related("conversation", "sender")
@@ -240,6 +252,7 @@ def mark_read(reader, conversation: Conversation) -> int:
         )
         if ids:
             Message.objects.filter(pk__in=ids).update(read_at=now)
+            bump_on_commit(unread_tag(reader.pk))  # an update sends no signal
             other = conversation.other(reader).pk
             transaction.on_commit(lambda: _safe(_push_read, conversation.pk, ids, now, other, reader.pk))
     return len(ids)

@@ -15,17 +15,20 @@ from __future__ import annotations
 import functools
 import logging
 
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.accounts.language import speaking_to
+from core.pages.cache import bump_on_commit
 from core.scheduling.currency import format_money
 from core.scheduling.models import Booking, Session, WaitlistEntry
 from core.scheduling.signals import booking_transitioned, hold_extended, session_changed, waitlist_offered
 
 from . import calendar, ical, links, services
+from .models import Notification
 from .tasks import send_session_email
 
 log = logging.getLogger(__name__)
@@ -371,3 +374,9 @@ def on_waitlist_offered(sender, entry: WaitlistEntry, **kwargs) -> None:
             links.session_page(session),
         )
     _email("waitlist_offered", learner, session, (), None, offer_until=until)
+
+
+@receiver([post_save, post_delete], sender=Notification, dispatch_uid="notifications-unread-stale")
+def unread_changed(sender, instance: Notification, **kwargs) -> None:
+    """A notification made, read, edited or deleted (one by one): the kept unread count is stale."""
+    bump_on_commit(services.unread_tag(instance.user_id))

@@ -17,6 +17,8 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
+from core.pages.cache import bump_on_commit
+
 from .models import Notification
 
 log = logging.getLogger(__name__)
@@ -102,6 +104,20 @@ def unread_count(user) -> int:
     return Notification.objects.filter(user_id=user_id, read_at__isnull=True).count()
 
 
+def unread_tag(user_id: int) -> str:
+    """The cache tag of a person's unread count (:func:`kept_unread_count`)."""
+    return f"notifications:{user_id}"
+
+
+def kept_unread_count(user) -> int:
+    """:func:`unread_count` for the bell on every page, kept until one of the person's notifications
+    is made, read or deleted (the receivers and :func:`mark_all_read` bump :func:`unread_tag`)."""
+    from core.pages.cache import cached_part
+
+    user_id = user if isinstance(user, int) else user.pk
+    return cached_part("notifications-unread", [user_id], [unread_tag(user_id)], lambda: unread_count(user_id))
+
+
 def mark_read(user, notification_id: int) -> Notification:
     """Mark one of ``user``'s notifications read. Raises ``Notification.DoesNotExist``
     for an unknown id or someone else's notification (they look the same on purpose)."""
@@ -119,5 +135,6 @@ def mark_all_read(user) -> int:
     with transaction.atomic():
         changed = Notification.objects.filter(user_id=user.pk, read_at__isnull=True).update(read_at=timezone.now())
         if changed:
+            bump_on_commit(unread_tag(user.pk))  # an update sends no signal
             transaction.on_commit(lambda: _safe(push_unread_count, user.pk))
     return changed

@@ -22,4 +22,4 @@ def messages_link(context) -> dict:
     """The "Messages" link with the unread badge that notifications.js keeps live."""
     user = context.get("user")
     signed_in = user is not None and user.is_authenticated
-    return {"signed_in": signed_in, "unread": services.unread_count(user) if signed_in else 0}
+    return {"signed_in": signed_in, "unread": services.kept_unread_count(user) if signed_in else 0}

@@ -42,9 +42,9 @@ def _unread(context, user) -> int:
         return 0
     request = context.get("request")
     if request is None:
-        return services.unread_count(user)
+        return services.kept_unread_count(user)
     if getattr(request, "_notifications_unread", None) is None:
-        request._notifications_unread = services.unread_count(user)
+        request._notifications_unread = services.kept_unread_count(user)
     return request._notifications_unread
 
 
