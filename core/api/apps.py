@@ -6,3 +6,8 @@ class ApiConfig(AppConfig):
     name = "core.api"
     label = "api"
     verbose_name = _("REST API")
+
+    def ready(self) -> None:
+        from . import auth
+
+        auth.connect()
