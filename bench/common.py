@@ -133,11 +133,22 @@ def server(command: str, env: dict[str, str], port: int, log_path: Path) -> Iter
 WRK_LINE = re.compile(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$")
 
 
-def wrk(url: str, *, connections: int, seconds: int, threads: int = 2, headers: dict[str, str] | None = None) -> dict:
-    """Closed-loop throughput of one URL: requests/s, latency percentiles (ms), errors."""
+def wrk(
+    url: str,
+    *,
+    connections: int,
+    seconds: int,
+    threads: int = 2,
+    headers: dict[str, str] | None = None,
+    script: Path | None = None,
+) -> dict:
+    """Closed-loop throughput of one URL (or of the requests a wrk Lua ``script`` makes): requests/s,
+    latency percentiles (ms), errors."""
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
+    if script is not None:
+        command += ["-s", str(script)]
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     figures: dict = {"non_2xx": 0, "socket_errors": 0}
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}

@@ -15,7 +15,8 @@
    Besides Locust's whole-run figures it reports the steady state: the same
    percentiles after the first ``--warm-up`` seconds (cold caches, spawning).
 4. Closed loop (wrk, 32 connections, ``--closed-seconds`` per URL): each
-   anonymous page and ``/api/sessions/``, then the one-view project of
+   anonymous page, ``/api/sessions/`` and every learner's ``/dashboard/`` in
+   turn (their cookies, from a wrk Lua script), then the one-view project of
    ``bench/load/bare.py`` served by the same Procfile command, and prints each
    page's throughput as a share of the bare view's.
 
@@ -34,6 +35,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 from bench.common import ROOT, VENV_BIN, free_port, manage, pg_connections, production_env, wait_for_http, wrk
@@ -250,8 +252,36 @@ def steady_state(path: Path) -> dict:
     return {"after_seconds": kept["warm_up_seconds"], "pages": pages}
 
 
-def closed_loop(url: str, seconds: int, headers: dict[str, str] | None = None) -> dict:
-    return wrk(url, connections=32, seconds=seconds, headers={"X-Forwarded-Proto": "https", **(headers or {})})
+def closed_loop(url: str, seconds: int, headers: dict[str, str] | None = None, script: Path | None = None) -> dict:
+    return wrk(
+        url, connections=32, seconds=seconds, headers={"X-Forwarded-Proto": "https", **(headers or {})}, script=script
+    )
+
+
+def signed_in_dashboard(base: str, data: dict) -> None:
+    """Stop unless a learner's cookie opens their dashboard (wrk would count a redirect to login as a success)."""
+    request = urllib.request.Request(
+        base + "/dashboard/",
+        headers={"Cookie": f"sessionid={data['learners'][0]['session']}", "X-Forwarded-Proto": "https"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - the local server
+        if response.status != 200 or not response.url.endswith("/dashboard/"):
+            raise SystemExit(f"the learners' cookies do not open /dashboard/ (got {response.status} {response.url})")
+
+
+def dashboards_script(data: dict, workdir: Path) -> Path:
+    """A wrk script asking for ``/dashboard/`` as each learner in turn (their session cookies)."""
+    cookies = ",".join(f'"{person["session"]}"' for person in data["learners"])
+    path = workdir / "dashboards.lua"
+    path.write_text(
+        f"cookies = {{{cookies}}}\n"
+        "n = 0\n"
+        "request = function()\n"
+        "  n = n + 1\n"
+        '  return wrk.format("GET", "/dashboard/", {["Cookie"] = "sessionid=" .. cookies[(n % #cookies) + 1]})\n'
+        "end\n"
+    )
+    return path
 
 
 def bare_procfile(workdir: Path) -> Path:
@@ -346,6 +376,10 @@ def main(argv: list[str] | None = None) -> None:
                 name: closed_loop(site.url + url, args.closed_seconds) for name, url in pages.items()
             }
             result["closed_loop"]["api sessions"] = closed_loop(site.url + "/api/sessions/", args.closed_seconds, token)
+            signed_in_dashboard(site.url, data)
+            result["closed_loop"]["dashboard (every learner)"] = closed_loop(
+                site.url + "/dashboard/", args.closed_seconds, script=dashboards_script(data, workdir)
+            )
         finally:
             site.stop()
         bare = Site(env, workdir, bare_procfile(workdir), ["web"], port=args.port + 1 if args.port else 0)
