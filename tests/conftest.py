@@ -77,3 +77,15 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+@pytest.fixture
+def page_cache_on(settings):
+    """The page cache and the kept parts on (the test settings turn them off)."""
+    settings.PAGE_CACHE_ENABLED = True
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """``with committed():`` runs the after-commit work (cache bumps, pushes) of what happens inside."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)

@@ -18,17 +18,7 @@ from core.messaging.models import Conversation
 from core.notifications import services as notifications
 from core.notifications.models import Notification
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def caches_on(settings):
-    settings.PAGE_CACHE_ENABLED = True
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    return lambda: django_capture_on_commit_callbacks(execute=True)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("page_cache_on")]
 
 
 def badges(client) -> tuple[str, str]:
