@@ -7,7 +7,8 @@
    and prepares what the simulated users need: ``--learners`` signed-in learners
    (session cookie and API token each) and free group sessions to book.
 2. Starts ``web`` and ``worker`` from the Procfile with honcho, under production
-   settings (``WEB_CONCURRENCY``, ``DATABASE_POOL_MAX_SIZE`` as set or the defaults).
+   settings (``WEB_CONCURRENCY``, ``DATABASE_POOL_MAX_SIZE`` as set or the defaults),
+   their email sent over SMTP to a loopback server (``mail_sink``).
 3. Runs Locust headless (``bench/load/locustfile.py``): ``--users`` users, 70 %
    anonymous visitors and 30 % signed-in learners with a notifications socket
    open, 5 s mean think time, for ``--minutes``. Meanwhile it samples
@@ -39,6 +40,7 @@ import urllib.request
 from pathlib import Path
 
 from bench.common import ROOT, VENV_BIN, free_port, manage, pg_connections, production_env, wait_for_http, wrk
+from bench.load.mail_sink import MailSink
 
 PREPARE = """
 import json, secrets
@@ -353,7 +355,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--logs", type=Path, help="keep the processes' output and Locust's CSV files here")
     args = parser.parse_args(argv)
-    env = production_env(LOG_LEVEL="WARNING")
+    mail = MailSink().start()  # the crowd's booking emails go out over SMTP, as to a provider
+    env = production_env(LOG_LEVEL="WARNING", EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(mail.port), EMAIL_USE_TLS="false")
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         workdir = args.logs or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
@@ -387,6 +390,8 @@ def main(argv: list[str] | None = None) -> None:
             result["closed_loop"]["bare view"] = closed_loop(bare.url + "/", args.closed_seconds)
         finally:
             bare.stop()
+    mail.stop()
+    result["crowd"]["emails_sent"] = mail.received
     result["settings"] = {
         "users": args.users,
         "minutes": args.minutes,
@@ -397,7 +402,8 @@ def main(argv: list[str] | None = None) -> None:
     print(report(result))
     print(
         f"\npeak PostgreSQL connections {result['crowd']['peak_pg_connections']},"
-        f" server CPU {result['crowd']['server_cpu_cores']} cores; errors: {result['crowd']['errors'] or 'none'}"
+        f" server CPU {result['crowd']['server_cpu_cores']} cores, {result['crowd']['emails_sent']} emails sent;"
+        f" errors: {result['crowd']['errors'] or 'none'}"
     )
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))

@@ -1,4 +1,4 @@
-"""Celery beat tasks of analytics: refit the four models, score churn, prune the log."""
+"""Celery tasks of analytics: refit the four models, score churn, prune the log (beat); push the live tiles."""
 
 from __future__ import annotations
 
@@ -44,3 +44,11 @@ def prune_events() -> dict[str, int]:
     from .services.events import prune_events as prune
 
     return prune()
+
+
+@shared_task(name="core.analytics.tasks.push_live_tiles", ignore_result=True)
+def push_live_tiles() -> None:
+    """The trailing push of a second's changes (:func:`core.analytics.services.live.push_tiles_coalesced`)."""
+    from core.analytics.services.live import push_tiles
+
+    push_tiles()

@@ -39,8 +39,13 @@ def invalidate(site_id: int | None) -> None:
 
 
 def default_site_id() -> int | None:
-    site = Site.objects.filter(is_default_site=True).only("id").first()
-    return site.id if site else None
+    """The default site's id, kept until a site changes (every hook call and domain event without a site asks)."""
+    from core.pages.cache import cached_part
+
+    def build() -> int | None:
+        return Site.objects.filter(is_default_site=True).values_list("id", flat=True).first()
+
+    return cached_part("default-site-id", [], ["site"], build)
 
 
 def stored_for_site(site_id: int | None, cached: dict | None = None) -> dict[str, dict[str, Any]]:
