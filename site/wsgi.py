@@ -7,3 +7,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peerlearn.settings.production")
 
 application = get_wsgi_application()
+
+from .warmup import warm_up  # noqa: E402
+
+warm_up()

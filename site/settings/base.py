@@ -188,6 +188,8 @@ WEB_CONCURRENT_REQUESTS = int(
     env("WEB_CONCURRENT_REQUESTS", str(max(1, DATABASE_POOL_MAX_SIZE - 2)) if DATABASE_URL else "0")
 )
 WEB_QUEUE_TIMEOUT = float(env("WEB_QUEUE_TIMEOUT", "10"))
+# A server process loads the plugins and compiles the templates before its first request (peerlearn/warmup.py).
+WEB_WARM_UP = env_bool("WEB_WARM_UP", True)
 # Seconds each /readyz check may take before it counts as failed.
 HEALTH_CHECK_TIMEOUT = float(env("HEALTH_CHECK_TIMEOUT", "2"))
 if DATABASE_URL:

@@ -28,6 +28,8 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WHITENOISE_USE_FINDERS = True
 # Tests see every change at once; the page cache's own tests (and the production-settings ones) turn it on.
 PAGE_CACHE_ENABLED = False
+# Tests import the ASGI application without serving from it; the production tests serve with it on.
+WEB_WARM_UP = False
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # Test runs may share one Redis: each run is a site of its own (see PEERLEARN_INSTANCE

@@ -1,0 +1,55 @@
+"""What a server process loads before its first request, so that its first visitors do not pay for it.
+
+The plugin manager imports every plugin on first use (the collaborative
+recommender brings scikit-learn and SciPy: 1.6 s), and each template compiles
+on its first render. In a new worker the first signed-in dashboard took 3.1 s
+against 16 ms after; when a crowd meets a fresh deploy every worker paid that
+while its other requests queued behind the interpreter lock, and the load
+benchmark's first minute ended in 503s. The server entry points (``asgi.py``,
+``wsgi.py``) call :func:`warm_up` once per process, unless ``WEB_WARM_UP`` is
+off (the test settings: tests import the application without serving it).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+logger = logging.getLogger("peerlearn.warmup")
+
+
+def warm_up() -> None:
+    """Load the plugins, compile the project's templates and the URL map; log how long it took."""
+    from django.conf import settings
+
+    if not settings.WEB_WARM_UP:
+        return
+    started = time.perf_counter()
+    from core.plugins.manager import get_manager
+
+    get_manager()
+    templates = _compile_templates()
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - importing every urls module
+    logger.info("warmed up in %.2f s (%d templates)", time.perf_counter() - started, templates)
+
+
+def _compile_templates() -> int:
+    """Compile every template of the themes and of the core's apps (not Wagtail's admin: editors are few)."""
+    from django.conf import settings
+    from django.template.loader import get_template
+
+    root = Path(settings.BASE_DIR)
+    folders = [*root.glob("themes/*/templates"), *root.glob("core/*/templates")]
+    names = {str(path.relative_to(folder)) for folder in folders for path in folder.rglob("*.html")}
+    compiled = 0
+    for name in sorted(names):
+        try:
+            get_template(name)
+        except Exception:  # a template that does not compile fails where it is used, as it would have
+            logger.warning("template %s did not compile", name, exc_info=True)
+            continue
+        compiled += 1
+    return compiled
