@@ -83,7 +83,8 @@ class Visitor(FastHttpUser):
 
 
 class Learner(FastHttpUser):
-    """Signed in: dashboard, recommendations, the session list, a free seat now and then, a live socket."""
+    """Signed in: dashboard, recommendations, the session list, a free seat now and then (booked, then
+    given back on the next turn), a live socket."""
 
     weight = 30
     wait_time = between(2.5, 7.5)
@@ -93,6 +94,7 @@ class Learner(FastHttpUser):
         self.cookie = f"sessionid={person['session']}"
         self.api = {**HTTPS, "Authorization": f"Token {person['token']}"}
         self.socket = None
+        self.seat: int | None = None  # the session this learner booked last, given back on its next turn
         self.listener = gevent.spawn(self.hold_socket)
 
     def on_stop(self) -> None:
@@ -145,6 +147,15 @@ class Learner(FastHttpUser):
 
     @task(1)
     def book(self) -> None:
+        """Book a free seat, or give back the one booked last time: seats stay free for the whole run."""
+        if self.seat is not None:
+            with self.client.delete(
+                f"/api/sessions/{self.seat}/cancel/", headers=self.api, name="api cancel", catch_response=True
+            ) as response:
+                if response.status_code in (200, 404, 409):  # gone or started meanwhile: nothing to give back
+                    response.success()
+            self.seat = None
+            return
         session_id = random.choice(DATA["free_session_ids"])
         with self.client.post(
             f"/api/sessions/{session_id}/book/",
@@ -153,5 +164,7 @@ class Learner(FastHttpUser):
             name="api book",
             catch_response=True,
         ) as response:
+            if response.status_code == 201:
+                self.seat = session_id
             if response.status_code in (201, 409):  # 409: seat held already, session full, or a clash
                 response.success()
