@@ -118,6 +118,19 @@ def kept_unread_count(user) -> int:
     return cached_part("notifications-unread", [user_id], [unread_tag(user_id)], lambda: unread_count(user_id))
 
 
+def kept_recent(user, limit: int) -> list[Notification]:
+    """The person's latest ``limit`` notifications (the dashboard's panel), kept as :func:`kept_unread_count` is."""
+    from core.pages.cache import cached_part
+
+    user_id = user if isinstance(user, int) else user.pk
+    return cached_part(
+        "notifications-recent",
+        [user_id, limit],
+        [unread_tag(user_id)],
+        lambda: list(Notification.objects.filter(user_id=user_id)[:limit]),
+    )
+
+
 def mark_read(user, notification_id: int) -> Notification:
     """Mark one of ``user``'s notifications read. Raises ``Notification.DoesNotExist``
     for an unknown id or someone else's notification (they look the same on purpose)."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 from django import template
 
 from .. import services
-from ..models import Notification
 
 register = template.Library()
 
@@ -71,7 +70,7 @@ def notification_live(context) -> dict:
 def recent_notifications(context, limit: int = 5) -> dict:
     """The user's latest notifications, kept live by notifications.js."""
     user = _user(context)
-    items = list(Notification.objects.filter(user=user)[: max(1, min(int(limit), 50))]) if user else []
+    items = services.kept_recent(user, max(1, min(int(limit), 50))) if user else []
     return {
         "signed_in": user is not None,
         "items": items,
