@@ -29,6 +29,13 @@ sessions, availability, reviews, settings; redirects act on 404s only, which are
 lists, "free within 7 days"). A hit costs two cache round trips: the page, then
 its tags' versions.
 
+One rebuild at a time: when a stored page has gone stale, the first request to
+ask for it rebuilds it and, until that answer is stored, the others get the
+stale page (``X-Page-Cache: stale``) instead of each building it again. Under a
+crowd a booking made a mentor's page stale several times a second, and every
+visitor who came during the rebuild rebuilt it too. The stale page is served
+only while a rebuild is running (at most ``REBUILD_SECONDS``), never after.
+
 Page views stay counted: the behaviour events the first rendering recorded
 (``mentor.viewed``, ``search.performed``) are kept with the page and recorded
 again, batched, for every hit (:func:`core.analytics.services.events.record_later`).
@@ -61,6 +68,8 @@ SHAREABLE_COOKIES = ("peerlearn_tz", "peerlearn_currency")
 SHAREABLE_VARY = {"cookie", "accept-language"}
 NONCE_PLACEHOLDER = b"\x00csp-nonce\x00"
 HEADER = "X-Page-Cache"
+#: The longest one request holds the right to rebuild a stale page or part (a crashed one lets go by then).
+REBUILD_SECONDS = 10
 _NOT_STORED = ("content-length", "set-cookie")
 T = TypeVar("T")
 
@@ -89,6 +98,7 @@ def cached_part(
     build: Callable[[], T],
     *,
     fresh: Callable[[T], bool] | None = None,
+    stale_while_rebuilding: bool = False,
 ) -> T:
     """``build()``, kept until one of ``tags`` is bumped (or ``PAGE_CACHE_TIMEOUT``): parts of signed-in pages.
 
@@ -101,10 +111,12 @@ def cached_part(
     leaves the stored value stale rather than current. ``build()`` is called
     directly when the page cache is off or the cache does not answer.
     ``fresh(value)`` false rebuilds a stored value, for what goes stale with time alone.
+    ``stale_while_rebuilding``: for a value everyone shares (the session list), a stale one is
+    returned while another request rebuilds it, as the page cache does for pages.
     """
     if not settings.PAGE_CACHE_ENABLED:
         return build()
-    key = PREFIX + "part:" + name + ":" + hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()
+    key = part_key(name, parts)
     tag_keys = {_tag_key(tag): tag for tag in tags}
     found = cache.get_many([key, *tag_keys])
     versions = {tag: found.get(tag_key) for tag_key, tag in tag_keys.items()}
@@ -112,6 +124,13 @@ def cached_part(
     if isinstance(entry, dict) and None not in versions.values() and entry.get("versions") == versions:
         if fresh is None or fresh(entry["value"]):
             return entry["value"]
+    if stale_while_rebuilding and isinstance(entry, dict) and None not in versions.values():
+        if not _claim_rebuild(key):
+            return entry["value"]
+        try:
+            return _build_and_keep(key, versions, build)
+        finally:
+            _release_rebuild(key)
     if None in versions.values():
         for tag, version in versions.items():
             if version is None:
@@ -119,6 +138,15 @@ def cached_part(
         versions = _versions(versions)
         if None in versions.values():  # the cache is not answering: nothing to keep
             return build()
+    return _build_and_keep(key, versions, build)
+
+
+def part_key(name: str, parts: Iterable[object]) -> str:
+    """Where :func:`cached_part` keeps ``name`` for ``parts``."""
+    return PREFIX + "part:" + name + ":" + hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()
+
+
+def _build_and_keep(key: str, versions: dict[str, str | None], build: Callable[[], T]) -> T:
     value = build()
     cache.set(key, {"versions": versions, "value": value}, timeout=settings.PAGE_CACHE_TIMEOUT)
     return value
@@ -222,14 +250,20 @@ def _remember_tags(key: str, tags: Iterable[str]) -> None:
 
 
 def _serve(key: str, request: HttpRequest) -> HttpResponse | None:
+    """The stored page for ``key``; ``None`` when this request is to build it (none stored, or stale and
+    no other request rebuilding it: then this one holds the rebuild, see :func:`_rebuilding`)."""
     entry, versions = _lookup(key)
     if not isinstance(entry, dict):
         return None
     if versions is None or set(versions) != set(entry["versions"]):
         versions = _versions(entry["versions"])
         _remember_tags(key, entry["versions"])
+    state = "hit"
     if versions != entry["versions"]:
-        return None
+        if _claim_rebuild(key):
+            request._page_cache_rebuilding = key
+            return None
+        state = "stale"
     body = entry["body"]
     nonce = getattr(request, "csp_nonce", "")
     if nonce:
@@ -237,10 +271,19 @@ def _serve(key: str, request: HttpRequest) -> HttpResponse | None:
     response = HttpResponse(body, status=200)
     for name, value in entry["headers"]:
         response[name] = value
-    response[HEADER] = "hit"
+    response[HEADER] = state
     for name, data in entry["events"]:
         events.record_later(name, **data)
     return response
+
+
+def _claim_rebuild(key: str) -> bool:
+    """Whether this request may rebuild the stale value at ``key`` (no other request is doing it)."""
+    return bool(cache.add(key + ":rebuilding", 1, timeout=REBUILD_SECONDS))
+
+
+def _release_rebuild(key: str) -> None:
+    cache.delete(key + ":rebuilding")
 
 
 class AnonymousPageCacheMiddleware:
@@ -262,9 +305,13 @@ class AnonymousPageCacheMiddleware:
         hit = _serve(key, request)
         if hit is not None:
             return hit
-        with events.capturing_behaviour() as recorded:
-            response = self.get_response(request)
-        if _storable(request, response):
-            _store(key, request, response, recorded)
-            response[HEADER] = "miss"
+        try:
+            with events.capturing_behaviour() as recorded:
+                response = self.get_response(request)
+            if _storable(request, response):
+                _store(key, request, response, recorded)
+                response[HEADER] = "miss"
+        finally:
+            if getattr(request, "_page_cache_rebuilding", None):
+                _release_rebuild(key)
         return response

@@ -203,7 +203,8 @@ def _cached_list(request: Request, build):
     of their own (as learner or mentor) sees those too, so theirs is kept
     apart, and staff see all. Kept until any session or booking changes
     (``sessions``), a person's public details change (``site``), the earliest
-    listed session ends, or a minute passes (statuses that change with time).
+    listed session ends, or a minute passes (statuses that change with time). While one
+    request rebuilds the shared list, the others get the previous one.
     """
     from core.pages.cache import cached_part
 
@@ -229,6 +230,8 @@ def _cached_list(request: Request, build):
         tags,
         lambda: build(viewer),
         fresh=lambda value: value["until"] > timezone.now().timestamp(),
+        # every booking makes the shared list stale: one request rebuilds it, the rest get the last one meanwhile
+        stale_while_rebuilding=audience == "everyone",
     )
 
 

@@ -11,12 +11,12 @@ import re
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 from wagtail.models import Site
 
 from core.analytics.models import Event
 from core.analytics.services.events import flush
-from core.pages.cache import HEADER
+from core.pages.cache import HEADER, _claim_rebuild, _key, _release_rebuild
 from core.scheduling.models import Session, WeeklyRule
 from core.scheduling.services.bookings import book_session
 from core.themes.models import ThemeSettings
@@ -148,6 +148,33 @@ def test_unpublishing_a_page_takes_it_away(client, mentor_page, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):
         mentor_page.unpublish()
     assert client.get(mentor_page.url).status_code == 404
+
+
+def test_while_one_request_rebuilds_a_stale_page_the_others_get_the_stale_one(
+    client, mentor_page, django_capture_on_commit_callbacks
+):
+    """A crowd meeting a page made stale rebuilds it once, not once per visitor who came meanwhile."""
+    client.get(mentor_page.url)
+    with django_capture_on_commit_callbacks(execute=True):
+        mentor_page.headline = "Now teaches Rust"
+        mentor_page.save_revision().publish()
+    key = _key(RequestFactory().get(mentor_page.url, secure=False))
+    assert _claim_rebuild(key)  # another request is rebuilding it
+    meanwhile = client.get(mentor_page.url)
+    assert meanwhile[HEADER] == "stale" and b"Teaches Python" in meanwhile.content
+    _release_rebuild(key)  # ... and is done
+    rebuilt = client.get(mentor_page.url)
+    assert rebuilt[HEADER] == "miss" and b"Now teaches Rust" in rebuilt.content
+    assert client.get(mentor_page.url)[HEADER] == "hit"
+
+
+def test_a_rebuild_that_stores_nothing_lets_the_next_request_try_again(
+    client, mentor_page, django_capture_on_commit_callbacks
+):
+    client.get(mentor_page.url)
+    with django_capture_on_commit_callbacks(execute=True):
+        mentor_page.unpublish()
+    assert [client.get(mentor_page.url).status_code for _ in range(3)] == [404, 404, 404]
 
 
 def test_a_booking_makes_the_session_page_stale(

@@ -225,3 +225,37 @@ def test_the_booking_policy_is_kept_until_an_editor_saves_it(learner, django_cap
         policy.free_cancellation_hours = 72
         policy.save()
     assert current_policy().free_cancellation_hours == 72
+
+
+def test_a_shared_part_is_rebuilt_by_one_request_while_the_others_get_the_last_one():
+    """``stale_while_rebuilding``: what everyone shares (the session list) is built once after a change."""
+    from core.pages.cache import _claim_rebuild, _release_rebuild, bump, cached_part, part_key
+
+    built = []
+
+    def kept() -> int:
+        return cached_part(
+            "shared-test", [], ["shared-test"], lambda: built.append(1) or len(built), stale_while_rebuilding=True
+        )
+
+    assert kept() == 1 and kept() == 1
+    bump("shared-test")
+    key = part_key("shared-test", [])
+    assert _claim_rebuild(key)  # another request is rebuilding it
+    assert kept() == 1 and len(built) == 1, "the last value, not a second build"
+    _release_rebuild(key)
+    assert kept() == 2 and kept() == 2, "rebuilt once, then kept"
+
+
+def test_a_personal_part_is_never_served_stale():
+    from core.pages.cache import _claim_rebuild, bump, cached_part, part_key
+
+    built = []
+
+    def kept() -> int:
+        return cached_part("personal-test", [7], ["person:7"], lambda: built.append(1) or len(built))
+
+    assert kept() == 1
+    bump("person:7")
+    _claim_rebuild(part_key("personal-test", [7]))
+    assert kept() == 2
