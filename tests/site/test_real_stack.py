@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from asgiref.sync import async_to_sync
+from celery.exceptions import TimeoutError as CeleryTimeout
 from channels.layers import get_channel_layer
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 
+from .workers import start_worker, stop_worker
+
 pytestmark = pytest.mark.realstack
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.django_db
@@ -45,41 +44,22 @@ def test_channel_layer_carries_messages_through_redis():
     assert async_to_sync(roundtrip)() == {"type": "probe", "n": 7}
 
 
-def test_a_celery_worker_runs_tasks_from_the_redis_broker(transactional_db):
-    # The worker is a separate process: point it at the test database.
+def test_a_celery_worker_runs_tasks_from_the_redis_broker(transactional_db, tmp_path):
+    # The worker is a separate process: point it at the test database. Its own queue: tasks other
+    # tests left in the run's default queue are not its business.
     test_db = connection.settings_dict["NAME"]
     base_url = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "peerlearn.settings.test", "DATABASE_URL": f"{base_url}/{test_db}"}
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "peerlearn",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "--loglevel=WARNING",
-            "-n",
-            f"realstack-{os.getpid()}@%h",
-            "-Q",
-            f"realstack-{os.getpid()}",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    queue = f"realstack-{os.getpid()}"
+    log = tmp_path / "worker.log"
+    worker = start_worker(env, "realstack", log, "-Q", queue)
     try:
         from core.plugins.tasks import prune_plugin_errors
 
-        result = prune_plugin_errors.apply_async(queue=f"realstack-{os.getpid()}")
-        assert result.get(timeout=60) >= 0
-    finally:
-        worker.terminate()
+        result = prune_plugin_errors.apply_async(queue=queue)
         try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+            assert result.get(timeout=60) >= 0
+        except CeleryTimeout:
+            pytest.fail(f"the worker took no task in 60 s; its log ends:\n{log.read_text(errors='replace')[-2000:]}")
+    finally:
+        stop_worker(worker)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from .workers import start_worker, stop_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -168,34 +169,16 @@ def test_a_notification_of_one_site_never_reaches_the_other(tmp_path):
     assert got_b["payload"] == {"title": "from site B"}
 
 
-def worker(env: dict[str, str], name: str, log: Path) -> subprocess.Popen:
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "peerlearn", "worker", "--pool=solo", "--loglevel=INFO"]
-            + ["-n", f"{name}-{os.getpid()}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 90
-    while " ready." not in log.read_text(errors="replace"):
-        assert process.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")[-2000:]
-        time.sleep(0.2)
-    return process
-
-
 @pytest.mark.realstack
 def test_a_task_of_one_site_is_not_consumed_by_the_other_sites_worker(tmp_path):
     a, b = two_sites(tmp_path)
     a_log, b_log = tmp_path / "a.log", tmp_path / "b.log"
-    workers = [worker(b, "site-b", b_log)]
+    workers = [start_worker(b, "site-b", b_log)]
     try:
         task = run(SEND_PROBE, a)["id"]
         time.sleep(4)  # site B's worker, idle and polling its own queue
         assert task not in b_log.read_text(errors="replace")
-        workers.append(worker(a, "site-a", a_log))
+        workers.append(start_worker(a, "site-a", a_log))
         deadline = time.monotonic() + 60
         while task not in a_log.read_text(errors="replace"):
             assert time.monotonic() < deadline, a_log.read_text(errors="replace")[-2000:]
@@ -204,5 +187,4 @@ def test_a_task_of_one_site_is_not_consumed_by_the_other_sites_worker(tmp_path):
         assert task not in b_log.read_text(errors="replace")
     finally:
         for process in workers:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(15)
+            stop_worker(process)
