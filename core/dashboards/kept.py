@@ -55,12 +55,12 @@ def learner_sessions(request: HttpRequest) -> SafeString:
         timezone.get_current_timezone_name(),
         request.path,
     ]
-    kept = cached_part("learner-sessions", parts, [f"person:{user.pk}", "site"], build, fresh=_not_passed)
+    kept = cached_part("learner-sessions", parts, [f"person:{user.pk}", "site"], build, expires=_until)
     html = kept["html"]
     if CSRF_PLACEHOLDER in html:
         html = html.replace(CSRF_PLACEHOLDER, get_token(request))
     return mark_safe(html)  # noqa: S308 - a template's own (escaped) output
 
 
-def _not_passed(kept: dict) -> bool:
-    return kept["until"] is None or timezone.now() < kept["until"]
+def _until(kept: dict) -> float | None:
+    return kept["until"].timestamp() if kept["until"] is not None else None

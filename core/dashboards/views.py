@@ -20,6 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.pages.kept_pages import kept_for_person
 from core.scheduling.models import Session
 from core.scheduling.services import bookings as booking_services
 from core.scheduling.services import sessions as session_services
@@ -43,8 +44,9 @@ def _reason(request: HttpRequest) -> str:
 
 @login_required
 @require_GET
+@kept_for_person
 def learner_dashboard(request: HttpRequest) -> HttpResponse:
-    # The seat list is built by {% learner_sessions %}, which keeps it per person (core.dashboards.kept).
+    # Its parts are kept per person ({% learner_sessions %}: core.dashboards.kept), and the page whole.
     return render(request, "dashboards/learner.html")
 
 

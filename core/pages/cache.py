@@ -48,7 +48,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from django.conf import settings
@@ -56,7 +59,7 @@ from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.cache import cc_delim_re
 
 from core.analytics.services import events
@@ -97,7 +100,7 @@ def cached_part(
     tags: Iterable[str],
     build: Callable[[], T],
     *,
-    fresh: Callable[[T], bool] | None = None,
+    expires: Callable[[T], float | None] | None = None,
     stale_while_rebuilding: bool = False,
 ) -> T:
     """``build()``, kept until one of ``tags`` is bumped (or ``PAGE_CACHE_TIMEOUT``): parts of signed-in pages.
@@ -110,9 +113,12 @@ def cached_part(
     together; the versions are read before building, so a bump while building
     leaves the stored value stale rather than current. ``build()`` is called
     directly when the page cache is off or the cache does not answer.
-    ``fresh(value)`` false rebuilds a stored value, for what goes stale with time alone.
+    ``expires(value)``: when a stored value goes stale with time alone (a Unix time; ``None``: never),
+    for what changes with the clock (a room opening, a minute-old ranking).
     ``stale_while_rebuilding``: for a value everyone shares (the session list), a stale one is
     returned while another request rebuilds it, as the page cache does for pages.
+    Inside :func:`collecting_parts` each call reports the tags' versions it used and the value's
+    expiry, so a page made of kept parts can be kept whole (:mod:`core.pages.kept_pages`).
     """
     if not settings.PAGE_CACHE_ENABLED:
         return build()
@@ -122,13 +128,17 @@ def cached_part(
     versions = {tag: found.get(tag_key) for tag_key, tag in tag_keys.items()}
     entry = found.get(key)
     if isinstance(entry, dict) and None not in versions.values() and entry.get("versions") == versions:
-        if fresh is None or fresh(entry["value"]):
-            return entry["value"]
+        value = entry["value"]
+        until = expires(value) if expires else None
+        if until is None or timezone.now().timestamp() < until:
+            _report(versions, until)
+            return value
     if stale_while_rebuilding and isinstance(entry, dict) and None not in versions.values():
         if not _claim_rebuild(key):
+            _report(None, None)  # a stale value: the page it goes into must not be kept
             return entry["value"]
         try:
-            return _build_and_keep(key, versions, build)
+            return _build_and_keep(key, versions, build, expires)
         finally:
             _release_rebuild(key)
     if None in versions.values():
@@ -137,8 +147,9 @@ def cached_part(
                 cache.add(_tag_key(tag), secrets.token_hex(6), timeout=None)
         versions = _versions(versions)
         if None in versions.values():  # the cache is not answering: nothing to keep
+            _report(None, None)
             return build()
-    return _build_and_keep(key, versions, build)
+    return _build_and_keep(key, versions, build, expires)
 
 
 def part_key(name: str, parts: Iterable[object]) -> str:
@@ -146,10 +157,56 @@ def part_key(name: str, parts: Iterable[object]) -> str:
     return PREFIX + "part:" + name + ":" + hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()
 
 
-def _build_and_keep(key: str, versions: dict[str, str | None], build: Callable[[], T]) -> T:
+def _build_and_keep(
+    key: str, versions: dict[str, str | None], build: Callable[[], T], expires: Callable[[T], float | None] | None
+) -> T:
     value = build()
     cache.set(key, {"versions": versions, "value": value}, timeout=settings.PAGE_CACHE_TIMEOUT)
+    _report(versions, expires(value) if expires else None)
     return value
+
+
+@dataclass
+class KeptParts:
+    """What the kept parts of one rendering used: their tags' versions and the earliest expiry.
+
+    ``keepable`` turns false when a part could not vouch for its value (a stale one served while
+    another request rebuilt it, a tag read twice at two versions, the cache not answering).
+    """
+
+    versions: dict[str, str] = field(default_factory=dict)
+    expires: float | None = None
+    keepable: bool = True
+
+    def add(self, versions: dict[str, str | None] | None, until: float | None) -> None:
+        if versions is None or None in versions.values():
+            self.keepable = False
+            return
+        for tag, version in versions.items():
+            if self.versions.setdefault(tag, version) != version:
+                self.keepable = False
+        if until is not None:
+            self.expires = until if self.expires is None else min(self.expires, until)
+
+
+_collecting: ContextVar[KeptParts | None] = ContextVar("peerlearn_kept_parts", default=None)
+
+
+@contextmanager
+def collecting_parts() -> Iterator[KeptParts]:
+    """Collect what every :func:`cached_part` call inside the block used (see :class:`KeptParts`)."""
+    collected = KeptParts()
+    token = _collecting.set(collected)
+    try:
+        yield collected
+    finally:
+        _collecting.reset(token)
+
+
+def _report(versions: dict[str, str | None] | None, until: float | None) -> None:
+    collected = _collecting.get()
+    if collected is not None:
+        collected.add(versions, until)
 
 
 def clear_page_cache() -> None:

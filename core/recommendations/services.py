@@ -190,7 +190,7 @@ def recommend(
     parts = [site_id, user_id, kinds, limit, weights, sorted(families or ()), families is None, explore]
     parts += [assignment.experiment_id, assignment.variant, translation.get_language()]
     tags = ["site", "listings", store.RECOMMENDATIONS_TAG, *([f"person:{user_id}"] if signed_in else [])]
-    ranking = cached_part("recommendations", parts, tags, build, fresh=_recent)
+    ranking = cached_part("recommendations", parts, tags, build, expires=_expiry)
     ranked, models = ranking.ranked, ranking.models
     return RecommendationList(
         items=[Recommendation(item=r, position=n + 1) for n, r in enumerate(ranked)],
@@ -211,8 +211,8 @@ class Ranking:
     at: float = field(default_factory=time.time)
 
 
-def _recent(ranking: Ranking) -> bool:
-    return time.time() - ranking.at < settings.RECOMMENDATION_CACHE_SECONDS
+def _expiry(ranking: Ranking) -> float:
+    return ranking.at + settings.RECOMMENDATION_CACHE_SECONDS
 
 
 def _ranking(

@@ -229,7 +229,7 @@ def _cached_list(request: Request, build):
         parts,
         tags,
         lambda: build(viewer),
-        fresh=lambda value: value["until"] > timezone.now().timestamp(),
+        expires=lambda value: value["until"],
         # every booking makes the shared list stale: one request rebuilds it, the rest get the last one meanwhile
         stale_while_rebuilding=audience == "everyone",
     )

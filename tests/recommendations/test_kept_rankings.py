@@ -10,10 +10,12 @@ caches off; every test here turns them on.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from core.recommendations import services, store
 
@@ -90,8 +92,8 @@ def test_a_fitted_model_and_a_minute_make_the_list_stale(
         assert all(outcome.ok for outcome in store.refit())
     shown(signed_in)
     assert len(calls) == 2
-    later = services.time.time() + 61
-    monkeypatch.setattr(services.time, "time", lambda: later)
+    later = timezone.now() + timedelta(seconds=61)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: later)
     shown(signed_in)
     assert len(calls) == 3
 
@@ -104,3 +106,23 @@ def test_with_the_cache_off_every_answer_is_built(signed_in, fitted, settings, m
     shown(signed_in)
     shown(signed_in)
     assert len(calls) == 2
+
+
+def test_a_kept_dashboard_reports_its_own_impressions(client, fitted, platform):
+    """The dashboard is kept whole (core.pages.kept_pages); its recommendation rows get new impression ids."""
+    import re
+
+    client.force_login(platform["newcomer"])
+    client.get("/dashboard/")  # the CSRF cookie
+    answers = [client.get("/dashboard/") for _ in range(2)]
+    assert [a["X-Page-Cache"] for a in answers] == ["miss", "hit"]
+    rows = [re.findall(r'data-item="([^"]+)" data-impression="([^"]+)"', a.content.decode()) for a in answers]
+    assert rows[0] and [item for item, _ in rows[1]] == [item for item, _ in rows[0]]
+    assert not {i for _, i in rows[1]} & {i for _, i in rows[0]}
+    _, impression = rows[1][0]
+    response = client.post(
+        FEEDBACK,
+        {"impression_id": impression, "item": rows[1][0][0], "event": "impression", "surface": "dashboard"},
+        content_type="application/json",
+    )
+    assert response.status_code in (200, 201), response.content

@@ -186,3 +186,15 @@ def test_recommendation_click_feedback_counts_the_sponsored_click(world, user_fa
     record_feedback(learner, impression_id=rec.impression_id, item=rec.candidate.key, kind="click")
     record_feedback(learner, impression_id=rec.impression_id, item=rec.candidate.key, kind="click")
     assert sum(CampaignDay.objects.values_list("clicks", flat=True)) == 1
+
+
+def test_a_dashboard_with_sponsored_slots_is_counted_on_every_view(client, world, user_factory, settings):
+    """A signed-in page is kept whole (core.pages.kept_pages) unless it shows sponsored slots: each view counts."""
+    settings.PAGE_CACHE_ENABLED = True
+    client.force_login(user_factory(display_name="Lee Learner"))
+    client.get("/dashboard/")
+    before = _impressions()
+    answers = [client.get("/dashboard/") for _ in range(2)]
+    assert all(">Sponsored</span>" in a.content.decode() for a in answers)
+    assert all(a.get("X-Page-Cache") is None for a in answers)
+    assert _impressions() > before and (_impressions() - before) % 2 == 0

@@ -11,6 +11,7 @@ from django import template
 from django.utils.translation import gettext
 from wagtail.models import Site
 
+from core.pages.kept_pages import fresh_per_answer
 from core.sponsorship.placement import place_recommendations
 
 from .. import services
@@ -37,6 +38,8 @@ def _block(context, kind: str, limit: int, surface: str) -> dict:
         result = place_recommendations(result, user, surface=surface)
         if request is not None and result is not None and any(r.sponsored for r in result.items):
             request.sponsored_slots_shown = True  # SponsoredNoCacheMiddleware keeps the page out of caches
+        for rec in result.items if result is not None else ():
+            fresh_per_answer(request, str(rec.impression_id))  # a kept page reports its own impressions
     except Exception:  # recommendations are an extra: the page must still render
         logger.exception("Recommendations for %s could not be made", surface)
         result = None
