@@ -53,6 +53,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from core.accounts.models import User
 from core.catalogue.models import MentorPage
+from django.utils.crypto import get_random_string
 from core.pages.cache import clear_page_cache
 from django.db.models import Count, F, Q
 from core.scheduling.models import Booking, Session
@@ -72,7 +73,10 @@ for n in range({learners}):
     store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.create()
-    learners.append({{"session": store.session_key, "token": Token.objects.get_or_create(user=user)[0].key}})
+    # As a browser's: the session and a CSRF cookie (the first page sets one; kept pages are keyed by it).
+    cookie = f"sessionid={{store.session_key}}; csrftoken={{get_random_string(32)}}"
+    token = Token.objects.get_or_create(user=user)[0].key
+    learners.append({{"session": store.session_key, "cookie": cookie, "token": token}})
 mentors = list(MentorPage.objects.live().select_related("user"))
 now = timezone.now()
 # As many seats as the site's video rooms hold (the mesh: 3 a room), and free seats enough for every
@@ -270,7 +274,7 @@ def signed_in_dashboard(base: str, data: dict) -> None:
     """Stop unless a learner's cookie opens their dashboard (wrk would count a redirect to login as a success)."""
     request = urllib.request.Request(
         base + "/dashboard/",
-        headers={"Cookie": f"sessionid={data['learners'][0]['session']}", "X-Forwarded-Proto": "https"},
+        headers={"Cookie": data["learners"][0]["cookie"], "X-Forwarded-Proto": "https"},
     )
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - the local server
         if response.status != 200 or not response.url.endswith("/dashboard/"):
@@ -278,15 +282,15 @@ def signed_in_dashboard(base: str, data: dict) -> None:
 
 
 def dashboards_script(data: dict, workdir: Path) -> Path:
-    """A wrk script asking for ``/dashboard/`` as each learner in turn (their session cookies)."""
-    cookies = ",".join(f'"{person["session"]}"' for person in data["learners"])
+    """A wrk script asking for ``/dashboard/`` as each learner in turn (their cookies)."""
+    cookies = ",".join(f'"{person["cookie"]}"' for person in data["learners"])
     path = workdir / "dashboards.lua"
     path.write_text(
         f"cookies = {{{cookies}}}\n"
         "n = 0\n"
         "request = function()\n"
         "  n = n + 1\n"
-        '  return wrk.format("GET", "/dashboard/", {["Cookie"] = "sessionid=" .. cookies[(n % #cookies) + 1]})\n'
+        '  return wrk.format("GET", "/dashboard/", {["Cookie"] = cookies[(n % #cookies) + 1]})\n'
         "end\n"
     )
     return path

@@ -91,7 +91,7 @@ class Learner(FastHttpUser):
 
     def on_start(self) -> None:
         person = DATA["learners"][next(_learners) % len(DATA["learners"])]
-        self.cookie = f"sessionid={person['session']}"
+        self.cookie = person["cookie"]  # the session and a CSRF cookie, as a browser that opened a page has
         self.api = {**HTTPS, "Authorization": f"Token {person['token']}"}
         self.socket = None
         self.seat: int | None = None  # the session this learner booked last, given back on its next turn

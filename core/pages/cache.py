@@ -64,6 +64,8 @@ from django.utils.cache import cc_delim_re
 
 from core.analytics.services import events
 
+from . import live_parts
+
 PREFIX = "pagecache:"
 #: Cookies that do not make a page personal: they are part of the cache key instead (or unused by pages).
 SHAREABLE_COOKIES = ("peerlearn_tz", "peerlearn_currency")
@@ -264,7 +266,25 @@ def _storable(request: HttpRequest, response: HttpResponse) -> bool:
     return varies <= SHAREABLE_VARY
 
 
-def _store(key: str, request: HttpRequest, response: HttpResponse, recorded: list) -> None:
+def _take_live_parts(request: HttpRequest, response: HttpResponse) -> tuple[bytes | None, list]:
+    """Remove the live parts' markers from the answer; return the body to keep (placeholders) and the parts."""
+    if response.streaming or not getattr(request, "_live_parts", None):
+        return None, []
+    sent, kept, parts = live_parts.split(request, response.content)
+    response.content = sent
+    if response.has_header("Content-Length"):
+        response["Content-Length"] = str(len(sent))
+    return kept, parts
+
+
+def _store(
+    key: str,
+    request: HttpRequest,
+    response: HttpResponse,
+    recorded: list,
+    kept_body: bytes | None = None,
+    parts: list | None = None,
+) -> None:
     tags = request._page_cache_tags
     versions = _versions(tags)
     missing = [tag for tag, version in versions.items() if version is None]
@@ -274,12 +294,12 @@ def _store(key: str, request: HttpRequest, response: HttpResponse, recorded: lis
         versions = _versions(tags)
         if None in versions.values():  # the cache is not answering: nothing to keep
             return
-    body = response.content
+    body = response.content if kept_body is None else kept_body
     nonce = getattr(request, "csp_nonce", "")
     if nonce:
         body = body.replace(nonce.encode(), NONCE_PLACEHOLDER)
     headers = [(name, value) for name, value in response.items() if name.lower() not in _NOT_STORED]
-    entry = {"versions": versions, "body": body, "headers": headers, "events": recorded}
+    entry = {"versions": versions, "body": body, "headers": headers, "events": recorded, "live": parts or []}
     cache.set(key, entry, timeout=settings.PAGE_CACHE_TIMEOUT)
     _remember_tags(key, versions)
 
@@ -321,7 +341,7 @@ def _serve(key: str, request: HttpRequest) -> HttpResponse | None:
             request._page_cache_rebuilding = key
             return None
         state = "stale"
-    body = entry["body"]
+    body = live_parts.fill(entry["body"], entry.get("live") or [])
     nonce = getattr(request, "csp_nonce", "")
     if nonce:
         body = body.replace(NONCE_PLACEHOLDER, nonce.encode())
@@ -362,11 +382,13 @@ class AnonymousPageCacheMiddleware:
         hit = _serve(key, request)
         if hit is not None:
             return hit
+        live_parts.collect(request)
         try:
             with events.capturing_behaviour() as recorded:
                 response = self.get_response(request)
+            kept_body, parts = _take_live_parts(request, response)
             if _storable(request, response):
-                _store(key, request, response, recorded)
+                _store(key, request, response, recorded, kept_body, parts)
                 response[HEADER] = "miss"
         finally:
             if getattr(request, "_page_cache_rebuilding", None):

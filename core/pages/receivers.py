@@ -27,6 +27,7 @@ from wagtail.models import Page
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from .cache import bump, bump_on_commit
+from .live_parts import refresh_seats
 
 #: A save of only these fields of a person changes nothing a visitor sees.
 PRIVATE_USER_FIELDS = frozenset({"last_login", "password"})
@@ -60,26 +61,32 @@ def session_saved(sender, instance, **kwargs) -> None:
     def stale() -> None:
         seats = Booking.objects.filter(session_id=session_id).values_list("learner_id", flat=True).distinct()
         learners = [f"person:{pk}" for pk in seats]
+        refresh_seats([session_id])  # a new capacity
         bump(f"session:{session_id}", f"mentor:{mentor}", f"person:{mentor}", "sessions", "listings", *learners)
 
     transaction.on_commit(stale, robust=True)
 
 
 def booking_saved(sender, instance, **kwargs) -> None:
-    from core.scheduling.models import Session
-
+    """The learner's parts and the session lists; visitors' pages keep showing it, with its seats live."""
     session_id, learner_id = instance.session_id, instance.learner_id
 
     def stale() -> None:
-        mentor_id = Session.objects.filter(pk=session_id).values_list("mentor_id", flat=True).first()
-        bump(f"session:{session_id}", f"mentor:{mentor_id}", f"person:{learner_id}", "sessions")
+        refresh_seats([session_id])
+        bump(f"person:{learner_id}", "sessions")
 
     transaction.on_commit(stale, robust=True)
 
 
 def waitlist_changed(sender, instance, **kwargs) -> None:
     """An offer holds a seat: the seats left of the session change."""
-    bump_on_commit(f"session:{instance.session_id}", "sessions")
+    session_id = instance.session_id
+
+    def stale() -> None:
+        refresh_seats([session_id])
+        bump("sessions")
+
+    transaction.on_commit(stale, robust=True)
 
 
 def person_skills_changed(sender, instance, action: str, reverse: bool, pk_set=None, **kwargs) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -586,7 +587,11 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "attendees": attendees,
             "is_mentor": is_mentor,
             "seats_left": left if session.status == Session.SCHEDULED else 0,
+            # seats stay live on the visitors' kept page while bookings are taken (core.pages.live_parts)
+            "seats_live": session.status == Session.SCHEDULED,
             "price": money.format_money(session.price_minor, session.currency),
+            "priced": bool(session.price_minor),
+            "book_login_url": f"{reverse('account_login')}?next={quote(request.path, safe='/')}",
             "bookable": session.status == Session.SCHEDULED and session.starts_at > now,
             "can_start": is_mentor and session.status == Session.SCHEDULED and opens <= now <= closes,
             "start_opens": opens,

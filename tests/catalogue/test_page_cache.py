@@ -19,6 +19,7 @@ from core.analytics.services.events import flush
 from core.pages.cache import HEADER, _claim_rebuild, _key, _release_rebuild
 from core.scheduling.models import Session, WeeklyRule
 from core.scheduling.services.bookings import book_session
+from core.scheduling.services.policy import current_policy
 from core.themes.models import ThemeSettings
 
 NONCE_IN_BODY = re.compile(rb'<script nonce="([^"]+)"')
@@ -27,6 +28,8 @@ NONCE_IN_BODY = re.compile(rb'<script nonce="([^"]+)"')
 @pytest.fixture(autouse=True)
 def page_cache_on(settings):
     settings.PAGE_CACHE_ENABLED = True
+    yield
+    flush()  # the page views hits logged for later go into this test's database, not the next one's
 
 
 @pytest.fixture
@@ -177,16 +180,67 @@ def test_a_rebuild_that_stores_nothing_lets_the_next_request_try_again(
     assert [client.get(mentor_page.url).status_code for _ in range(3)] == [404, 404, 404]
 
 
-def test_a_booking_makes_the_session_page_stale(
+def test_a_booking_changes_the_seats_on_the_kept_session_page_without_a_rebuild(
+    client, group_session, user_factory, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    """Seats are live parts of a kept page (core.pages.live_parts): a booking does not make it stale."""
+    url = f"/sessions/{group_session.pk}/"
+    learners = [user_factory() for _ in range(3)]  # a new account changes the site (mentor lists): made first
+    current_policy()  # the site's booking policy exists, as on a running site (made on first read)
+    before = client.get(url)
+    assert before[HEADER] == "miss" and b"3 of 3 free" in before.content
+    with django_capture_on_commit_callbacks(execute=True):
+        book_session(group_session, learners[0])
+    with django_assert_num_queries(0):
+        after = client.get(url)
+    assert after[HEADER] == "hit" and b"2 of 3 free" in after.content and b"Book for free" in after.content
+    with django_capture_on_commit_callbacks(execute=True):
+        book_session(group_session, learners[1])
+        book_session(group_session, learners[2])
+    full = client.get(url).content.decode()
+    assert "0 of 3 free" in full and "This session is full." in full and "Join the waitlist" in full
+    assert "Book for free" not in full
+    assert b"\x00" not in before.content + after.content
+
+
+def test_a_booking_changes_the_seats_on_the_kept_mentor_page(
+    client, mentor_page, group_session, user_factory, django_capture_on_commit_callbacks
+):
+    learners = [user_factory() for _ in range(3)]
+    current_policy()  # the site's booking policy exists, as on a running site (made on first read)
+    assert b"3 seats, 0 taken" in client.get(mentor_page.url).content
+    with django_capture_on_commit_callbacks(execute=True):
+        book_session(group_session, learners[0])
+    after = client.get(mentor_page.url)
+    assert after[HEADER] == "hit" and b"3 seats, 1 taken" in after.content
+    hindi = client.get(mentor_page.url, HTTP_ACCEPT_LANGUAGE="hi")
+    with django_capture_on_commit_callbacks(execute=True):
+        book_session(group_session, learners[1])
+        book_session(group_session, learners[2])
+    kept_hindi = client.get(mentor_page.url, HTTP_ACCEPT_LANGUAGE="hi").content.decode()
+    assert hindi[HEADER] == "miss" and "3 seats" not in kept_hindi and b"full" in client.get(mentor_page.url).content
+
+
+def test_seats_missing_from_the_cache_are_counted_on_the_next_hit(
     client, group_session, user_factory, django_capture_on_commit_callbacks
 ):
+    from django.core.cache import cache
+
+    from core.pages.live_parts import SEATS_PREFIX
+
     url = f"/sessions/{group_session.pk}/"
-    before = client.get(url)
-    assert client.get(url)[HEADER] == "hit"
-    with django_capture_on_commit_callbacks(execute=True):
-        book_session(group_session, user_factory())
-    after = client.get(url)
-    assert after[HEADER] == "miss" and after.content != before.content
+    learner = user_factory()
+    client.get(url)
+    book_session(group_session, learner)  # committed without its after-commit work: nothing was told
+    cache.delete(SEATS_PREFIX + str(group_session.pk))
+    again = client.get(url)
+    assert again[HEADER] == "hit" and b"2 of 3 free" in again.content
+
+
+def test_a_signed_in_page_carries_no_live_markers(client, group_session, user_factory):
+    client.force_login(user_factory())
+    page = client.get(f"/sessions/{group_session.pk}/")
+    assert page.status_code == 200 and b"3 of 3 free" in page.content and b"\x00" not in page.content
 
 
 def test_a_new_session_shows_on_the_mentors_page(client, mentor_page, django_capture_on_commit_callbacks):

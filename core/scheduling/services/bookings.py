@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -226,6 +226,24 @@ def seats_left(session: Session, *, for_learner=None, now: datetime | None = Non
     if for_learner is not None:
         offers = offers.exclude(learner=for_learner)
     return max(0, session.capacity - taken - offers.count())
+
+
+def seat_counts(session_ids, *, now: datetime | None = None) -> dict[int, tuple[int, int]]:
+    """Each session's (seats taken, seats left for a visitor) as :func:`seats_left` counts them, in two queries."""
+    now = now or timezone.now()
+    sessions = dict(Session.objects.filter(pk__in=list(session_ids)).values_list("pk", "capacity"))
+    taken = _counts(Booking.objects.active().filter(session_id__in=sessions))
+    offered = _counts(
+        WaitlistEntry.objects.filter(session_id__in=sessions, status=WaitlistEntry.OFFERED, offer_expires_at__gt=now)
+    )
+    return {
+        pk: (taken.get(pk, 0), max(0, capacity - taken.get(pk, 0) - offered.get(pk, 0)))
+        for pk, capacity in sessions.items()
+    }
+
+
+def _counts(queryset) -> dict[int, int]:
+    return dict(queryset.order_by().values("session_id").annotate(n=Count("pk")).values_list("session_id", "n"))
 
 
 def _check_learner_free(learner, start: datetime, end: datetime, *, exclude_booking_id: int | None = None) -> None:
