@@ -68,12 +68,12 @@ def session_saved(sender, instance, **kwargs) -> None:
 
 
 def booking_saved(sender, instance, **kwargs) -> None:
-    """The learner's parts and the session lists; visitors' pages keep showing it, with its seats live."""
+    """The learner's parts; pages and lists keep showing the session, its seats live (``seats`` for filters)."""
     session_id, learner_id = instance.session_id, instance.learner_id
 
     def stale() -> None:
         refresh_seats([session_id])
-        bump(f"person:{learner_id}", "sessions")
+        bump(f"person:{learner_id}", "seats")
 
     transaction.on_commit(stale, robust=True)
 
@@ -84,7 +84,7 @@ def waitlist_changed(sender, instance, **kwargs) -> None:
 
     def stale() -> None:
         refresh_seats([session_id])
-        bump("sessions")
+        bump("seats")
 
     transaction.on_commit(stale, robust=True)
 

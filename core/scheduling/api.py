@@ -189,22 +189,25 @@ class SessionListView(ZoneAwareAPIView):
             ends = [session.ends_at for session in page] + [timezone.now() + LIST_CACHE_MAX_AGE]
             return {"data": paginator.get_paginated_response(rows).data, "until": min(ends).timestamp()}
 
-        return Response(_cached_list(request, build)["data"])
+        return Response(_cached_list(request, build, seats_filtered="has_seats" in data)["data"])
 
 
 #: The longest a cached session list is served: a listed session that starts or ends changes it with no save.
 LIST_CACHE_MAX_AGE = timedelta(seconds=60)
 
 
-def _cached_list(request: Request, build):
+def _cached_list(request: Request, build, *, seats_filtered: bool = False):
     """The session list for this address, time zone and audience, kept until a session or booking changes.
 
     Everyone sees the same published sessions; a person who has 1:1 sessions
     of their own (as learner or mentor) sees those too, so theirs is kept
-    apart, and staff see all. Kept until any session or booking changes
-    (``sessions``), a person's public details change (``site``), the earliest
-    listed session ends, or a minute passes (statuses that change with time). While one
-    request rebuilds the shared list, the others get the previous one.
+    apart, and staff see all. Kept until any session changes (``sessions``), a
+    person's public details change (``site``), the earliest listed session ends,
+    or a minute passes (statuses that change with time). While one request
+    rebuilds the shared list, the others get the previous one. A booking does not
+    make it stale: each answer gives the seats left as they are now
+    (:mod:`core.pages.live_parts`), unless the list is filtered by seats
+    (``has_seats``), which a booking changes (``seats``).
     """
     from core.pages.cache import cached_part
 
@@ -212,7 +215,7 @@ def _cached_list(request: Request, build):
     if not settings.PAGE_CACHE_ENABLED:
         return build(user)
     audience, viewer = "everyone", AnonymousUser()  # the shared list is built as nobody's: it holds nothing private
-    tags = ["site", "sessions"]
+    tags = ["site", "sessions", *(["seats"] if seats_filtered else [])]
     if user.is_authenticated and user.is_staff:
         audience, viewer = "staff", user
     elif user.is_authenticated and _has_own_sessions(user):
@@ -224,15 +227,29 @@ def _cached_list(request: Request, build):
         timezone.get_current_timezone_name(),
         audience,
     ]
-    return cached_part(
+    kept = cached_part(
         "api-sessions",
         parts,
         tags,
         lambda: build(viewer),
         expires=lambda value: value["until"],
-        # every booking makes the shared list stale: one request rebuilds it, the rest get the last one meanwhile
+        # a new session makes the shared list stale: one request rebuilds it, the rest get the last one meanwhile
         stale_while_rebuilding=audience == "everyone",
     )
+    return kept if seats_filtered else {**kept, "data": _with_seats_now(kept["data"])}
+
+
+def _with_seats_now(page: dict) -> dict:
+    """The kept page of the list with each scheduled session's seats left as they are now."""
+    from core.pages.live_parts import seats
+
+    rows = page.get("results") or []
+    ids = {row["id"] for row in rows if row["status"] == Session.SCHEDULED}
+    if not ids:
+        return page
+    now = seats(ids)
+    live = [{**row, "seats_left": now[row["id"]][1]} if row["id"] in now and row["id"] in ids else row for row in rows]
+    return {**page, "results": live}
 
 
 def _has_own_sessions(user: User) -> bool:

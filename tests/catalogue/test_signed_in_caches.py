@@ -161,6 +161,25 @@ def test_the_session_list_is_kept_and_a_booking_shows_at_once(
     assert later.pk in listed(token_client.get("/api/sessions/"))
 
 
+def test_a_booking_changes_the_seats_of_the_kept_list_without_a_rebuild(
+    token_client, learner, mentor_page, skills, django_capture_on_commit_callbacks
+):
+    """Seats are read live into the kept list (core.pages.live_parts); a filter by seats is rebuilt instead."""
+    from core.scheduling.services.policy import current_policy
+
+    current_policy()  # the site's booking policy exists, as on a running site (made on first read)
+    group = make_session(mentor_page.user, "Python together", skills["python"], capacity=1)
+    assert listed(token_client.get("/api/sessions/"))[group.pk]["seats_left"] == 1
+    assert group.pk in listed(token_client.get("/api/sessions/?has_seats=true"))
+    with django_capture_on_commit_callbacks(execute=True):
+        book_session(group, learner)
+    after, queries = count_queries(token_client, "/api/sessions/")
+    assert listed(after)[group.pk]["seats_left"] == 0
+    assert queries <= 1  # the token only: the list was not built again
+    assert group.pk not in listed(token_client.get("/api/sessions/?has_seats=true"))
+    assert group.pk in listed(token_client.get("/api/sessions/?has_seats=false"))
+
+
 def test_a_private_session_is_listed_only_for_its_people(
     token_client, learner, mentor_page, skills, user_factory, django_capture_on_commit_callbacks
 ):
