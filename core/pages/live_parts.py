@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -112,9 +113,15 @@ def seats(session_ids: set[int]) -> dict[int, tuple[int, int]]:
 
 
 def refresh_seats(session_ids) -> dict[int, tuple[int, int]]:
-    """Count the sessions' seats again and keep the counts (after a booking or an offer commits)."""
+    """Count the sessions' seats again and keep the counts (after a booking or an offer commits).
+
+    Only while pages are kept (``PAGE_CACHE_ENABLED``): otherwise nothing reads the counts, and a
+    booking costs no extra query.
+    """
     from core.scheduling.services.bookings import seat_counts
 
+    if not settings.PAGE_CACHE_ENABLED:
+        return {}
     counts = seat_counts(session_ids)
     cache.set_many({SEATS_PREFIX + str(pk): value for pk, value in counts.items()}, timeout=SEATS_SECONDS)
     return counts
