@@ -75,7 +75,7 @@ NONCE_PLACEHOLDER = b"\x00csp-nonce\x00"
 HEADER = "X-Page-Cache"
 #: The longest one request holds the right to rebuild a stale page or part (a crashed one lets go by then).
 REBUILD_SECONDS = 10
-_NOT_STORED = ("content-length", "set-cookie")
+_NOT_STORED = ("content-length", "set-cookie", HEADER.lower())
 T = TypeVar("T")
 
 
@@ -294,11 +294,7 @@ def _store(
         versions = _versions(tags)
         if None in versions.values():  # the cache is not answering: nothing to keep
             return
-    body = response.content if kept_body is None else kept_body
-    nonce = getattr(request, "csp_nonce", "")
-    if nonce:
-        body = body.replace(nonce.encode(), NONCE_PLACEHOLDER)
-    headers = [(name, value) for name, value in response.items() if name.lower() not in _NOT_STORED]
+    body, headers = stored_form(request, response, kept_body)
     entry = {"versions": versions, "body": body, "headers": headers, "events": recorded, "live": parts or []}
     cache.set(key, entry, timeout=settings.PAGE_CACHE_TIMEOUT)
     _remember_tags(key, versions)
@@ -341,7 +337,21 @@ def _serve(key: str, request: HttpRequest) -> HttpResponse | None:
             request._page_cache_rebuilding = key
             return None
         state = "stale"
-    body = live_parts.fill(entry["body"], entry.get("live") or [])
+    return answer_from(request, entry, live_parts.fill(entry["body"], entry.get("live") or []), state)
+
+
+def stored_form(request: HttpRequest, response: HttpResponse, body: bytes | None = None) -> tuple[bytes, list]:
+    """A response as a cache keeps it: its body with the CSP nonce as a placeholder, the headers worth keeping."""
+    body = response.content if body is None else body
+    nonce = getattr(request, "csp_nonce", "")
+    if nonce:
+        body = body.replace(nonce.encode(), NONCE_PLACEHOLDER)
+    return body, [(name, value) for name, value in response.items() if name.lower() not in _NOT_STORED]
+
+
+def answer_from(request: HttpRequest, entry: dict, body: bytes, state: str) -> HttpResponse:
+    """A kept page (``body``, from ``entry``) as this request's answer: its own nonce, the kept headers,
+    ``X-Page-Cache: state``, and the page's behaviour events recorded again."""
     nonce = getattr(request, "csp_nonce", "")
     if nonce:
         body = body.replace(NONCE_PLACEHOLDER, nonce.encode())

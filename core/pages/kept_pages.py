@@ -42,18 +42,18 @@ from core.themes.registry import active_theme
 
 from .cache import (
     HEADER,
-    NONCE_PLACEHOLDER,
     PREFIX,
     SHAREABLE_COOKIES,
     _lookup,
     _remember_tags,
     _versions,
+    answer_from,
     collecting_parts,
+    stored_form,
 )
 
 #: The longest a kept page is served (relative times in it, such as "5 minutes ago", stay a minute behind at most).
 MAX_AGE = 60
-_NOT_STORED = ("content-length", "set-cookie", HEADER.lower())
 
 
 def fresh_per_answer(request: HttpRequest | None, value: str) -> None:
@@ -134,15 +134,12 @@ def _store(
     expires: float | None,
     recorded: list,
 ) -> None:
-    body = response.content
-    nonce = getattr(request, "csp_nonce", "")
-    if nonce:
-        body = body.replace(nonce.encode(), NONCE_PLACEHOLDER)
+    body, headers = stored_form(request, response)
     made = timezone.now().timestamp()
     entry = {
         "versions": versions,
         "body": body,
-        "headers": [(name, value) for name, value in response.items() if name.lower() not in _NOT_STORED],
+        "headers": headers,
         "events": recorded,
         "until": min(expires, made + MAX_AGE) if expires is not None else made + MAX_AGE,
         "fresh": [value for value in getattr(request, "_fresh_per_answer", []) if value.encode() in body],
@@ -166,16 +163,7 @@ def _serve(key: str, request: HttpRequest) -> HttpResponse | None:
 
 def _answer(entry: dict, request: HttpRequest) -> HttpResponse:
     body = entry["body"]
-    nonce = getattr(request, "csp_nonce", "")
-    if nonce:
-        body = body.replace(NONCE_PLACEHOLDER, nonce.encode())
     for value in entry["fresh"]:
         body = body.replace(value.encode(), str(uuid.uuid4()).encode())
-    response = HttpResponse(body, status=200)
-    for name, value in entry["headers"]:
-        response[name] = value
-    response[HEADER] = "hit"
     get_token(request)  # as a rendering would: the CSRF cookie's expiry is renewed
-    for name, data in entry["events"]:
-        events.record_later(name, **data)
-    return response
+    return answer_from(request, entry, body, "hit")
