@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import socket
 import subprocess
 import sys
 import time
@@ -81,8 +82,8 @@ def web(collected, tmp_path_factory):
         assert process.poll() is None, (workdir / "web.log").read_text()[-3000:]
         assert time.monotonic() < deadline, "the web process never became healthy"
         time.sleep(0.5)
-    yield {"port": port, "log": workdir / "web.log", "metrics_dir": workdir / "prometheus"}
-    process.terminate()
+    yield {"port": port, "log": workdir / "web.log", "metrics_dir": workdir / "prometheus", "process": process}
+    process.terminate()  # already stopped by the module's last test, unless it failed early
     process.wait(timeout=30)
     log.close()
 
@@ -160,3 +161,21 @@ def test_logs_are_json_lines_with_the_request(web):
     assert record["level"] == "WARNING" and record["message"] == "Unauthorized: /metrics"
     assert record["request"] == {"method": "GET", "path": "/metrics"}
     assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$", record["time"])
+
+
+def test_a_client_that_never_finishes_its_request_cannot_hold_the_stop(web):
+    """granian waits for open requests when told to stop; one whose headers never end held a worker
+    about 29 s (a platform kills at 10-30 s). The Procfile's WEB_STOP_TIMEOUT (10 s) bounds it.
+    Last in the module: it stops the shared web process."""
+    stalled = socket.create_connection(("127.0.0.1", web["port"]))
+    stalled.sendall(b"GET /health/live/ HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # no blank line: never ends
+    time.sleep(0.5)
+    process = web["process"]
+    started = time.monotonic()
+    process.terminate()
+    try:
+        process.wait(timeout=25)
+    finally:
+        stalled.close()
+    assert time.monotonic() - started < 20
+    assert "refused to gracefully stop" in web["log"].read_text()
