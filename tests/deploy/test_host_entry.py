@@ -25,6 +25,8 @@ import pytest
 
 from .conftest import ROOT, clean_env, free_port
 
+pytestmark = pytest.mark.stackless  # SQLite and no Redis in every lane (tests/production runs the real stack)
+
 TOKEN = secrets.token_urlsafe(32)
 HTTPS = {"X-Forwarded-Proto": "https"}  # as the proxy says; else production redirects to https
 

@@ -113,6 +113,7 @@ def test_the_generated_code_is_lint_clean(tmp_path, kind):
     assert formatted.returncode == 0, formatted.stdout.decode()[-3000:]
 
 
+@pytest.mark.stackless
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_generated_package_passes_its_contract_from_outside_the_project(installed, kind):
     python, packages = installed
@@ -128,6 +129,7 @@ def test_the_generated_package_passes_its_contract_from_outside_the_project(inst
     assert " passed" in run.stdout and " failed" not in run.stdout
 
 
+@pytest.mark.stackless
 def test_the_projects_suite_passes_with_them_installed(installed):
     python, _ = installed
     run = subprocess.run(
