@@ -25,6 +25,7 @@ took it.
 
 from __future__ import annotations
 
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import django
@@ -77,4 +78,19 @@ class SyncChainASGIHandler(ASGIHandler):
 def get_asgi_application() -> SyncChainASGIHandler:
     """Like ``django.core.asgi.get_asgi_application``, with the one-hop handler."""
     django.setup(set_prefix=False)
+    share_the_interpreter_sooner()
     return SyncChainASGIHandler()
+
+
+def share_the_interpreter_sooner() -> None:
+    """Hand the interpreter lock to a waiting thread after ``WEB_SWITCH_INTERVAL_MS``, not Python's 5 ms.
+
+    A request thread whose query has answered waits for the lock until the thread holding it
+    (rendering a page, the event loop) lets go: up to the switch interval, at every query. Under
+    the load benchmark a booking (40 queries) spent most of its time so: with 1 ms instead of
+    5 ms the signed-in requests' p50 and p95 halved (README, "Holding a crowd").
+    """
+    from django.conf import settings
+
+    if settings.WEB_SWITCH_INTERVAL_MS > 0:
+        sys.setswitchinterval(settings.WEB_SWITCH_INTERVAL_MS / 1000)

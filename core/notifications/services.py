@@ -73,10 +73,8 @@ def serialize(notification: Notification, unread: int | None = None) -> dict[str
     return data
 
 
-def _push_new(notification_id: int) -> None:
-    notification = Notification.objects.filter(pk=notification_id).first()
-    if notification is None:  # deleted before the commit hook ran
-        return
+def _push_new(notification: Notification) -> None:
+    """Push the notification as it was stored (not read back: that was a query per notification)."""
     payload = serialize(notification, unread=unread_count(notification.user_id))
     notify_user(notification.user_id, notification.kind, payload)
 
@@ -95,7 +93,7 @@ def notify(user, kind: str, title: str, body: str = "", url: str = "") -> Notifi
     notification = Notification.objects.create(
         user_id=user_id, kind=kind[:64], title=title, body=body, url=url[:URL_MAX]
     )
-    transaction.on_commit(lambda: _safe(_push_new, notification.id))
+    transaction.on_commit(lambda: _safe(_push_new, notification))
     return notification
 
 

@@ -188,6 +188,9 @@ WEB_CONCURRENT_REQUESTS = int(
     env("WEB_CONCURRENT_REQUESTS", str(max(1, DATABASE_POOL_MAX_SIZE - 2)) if DATABASE_URL else "0")
 )
 WEB_QUEUE_TIMEOUT = float(env("WEB_QUEUE_TIMEOUT", "10"))
+# How long a busy thread of a server process keeps the interpreter before a thread whose query answered
+# gets it (sys.setswitchinterval, in milliseconds; 0 keeps Python's 5). See peerlearn/asgi_http.py.
+WEB_SWITCH_INTERVAL_MS = float(env("WEB_SWITCH_INTERVAL_MS", "1"))
 # A server process loads the plugins and compiles the templates before its first request (peerlearn/warmup.py).
 WEB_WARM_UP = env_bool("WEB_WARM_UP", True)
 # Seconds each /readyz check may take before it counts as failed.

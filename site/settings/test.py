@@ -30,6 +30,7 @@ WHITENOISE_USE_FINDERS = True
 PAGE_CACHE_ENABLED = False
 # Tests import the ASGI application without serving from it; the production tests serve with it on.
 WEB_WARM_UP = False
+WEB_SWITCH_INTERVAL_MS = 0  # the test process keeps Python's own; the servers tests start use the default
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # Test runs may share one Redis: each run is a site of its own (see PEERLEARN_INSTANCE

@@ -138,3 +138,20 @@ async def test_requests_reuse_threads_and_still_run_at_once():
     assert answers == [(200, b"together")] * 5
     assert len({thread for _, thread in seen}) == 5
     assert len(handler.threads.idle) == 5
+
+
+@pytest.mark.parametrize(("setting", "expected"), [(1, 0.001), (0.5, 0.0005), (0, 0.005)])
+def test_a_server_process_hands_the_interpreter_over_sooner(setting, expected):
+    """WEB_SWITCH_INTERVAL_MS sets the interpreter's switch interval; 0 leaves Python's own (5 ms)."""
+    import sys
+
+    from peerlearn.asgi_http import get_asgi_application
+
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(0.005)
+    try:
+        with override_settings(WEB_SWITCH_INTERVAL_MS=setting):
+            get_asgi_application()
+            assert sys.getswitchinterval() == pytest.approx(expected)
+    finally:
+        sys.setswitchinterval(before)

@@ -216,9 +216,10 @@ def reverse_free_booking(booking, *, mentor_id: int) -> list[LedgerEntry]:
         (LedgerEntry.MENTOR_EARNING, LedgerEntry.EARNING_REVERSAL, mentor_id),
         (LedgerEntry.DISCOUNT, LedgerEntry.DISCOUNT_REVERSAL, None),
     ]
+    totals = dict(mine.order_by().values("kind").annotate(total=Sum("amount_minor")).values_list("kind", "total"))
     entries = []
     for kind, reversal, mentor in pairs:
-        left = mine.filter(kind__in=(kind, reversal)).balance()
+        left = totals.get(kind, 0) + totals.get(reversal, 0)
         if left:
             entries.append(
                 LedgerEntry.objects.create(

@@ -36,7 +36,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -229,21 +230,21 @@ def seats_left(session: Session, *, for_learner=None, now: datetime | None = Non
 
 
 def seat_counts(session_ids, *, now: datetime | None = None) -> dict[int, tuple[int, int]]:
-    """Each session's (seats taken, seats left for a visitor) as :func:`seats_left` counts them, in two queries."""
+    """Each session's (seats taken, seats left for a visitor) as :func:`seats_left` counts them, in one query."""
     now = now or timezone.now()
-    sessions = dict(Session.objects.filter(pk__in=list(session_ids)).values_list("pk", "capacity"))
-    taken = _counts(Booking.objects.active().filter(session_id__in=sessions))
-    offered = _counts(
-        WaitlistEntry.objects.filter(session_id__in=sessions, status=WaitlistEntry.OFFERED, offer_expires_at__gt=now)
+    offers = WaitlistEntry.objects.filter(status=WaitlistEntry.OFFERED, offer_expires_at__gt=now)
+    rows = (
+        Session.objects.filter(pk__in=list(session_ids))
+        .annotate(taken=_count_per_session(Booking.objects.active()), offered=_count_per_session(offers))
+        .values_list("pk", "capacity", "taken", "offered")
     )
-    return {
-        pk: (taken.get(pk, 0), max(0, capacity - taken.get(pk, 0) - offered.get(pk, 0)))
-        for pk, capacity in sessions.items()
-    }
+    return {pk: (taken, max(0, capacity - taken - offered)) for pk, capacity, taken, offered in rows}
 
 
-def _counts(queryset) -> dict[int, int]:
-    return dict(queryset.order_by().values("session_id").annotate(n=Count("pk")).values_list("session_id", "n"))
+def _count_per_session(queryset) -> Coalesce:
+    """How many rows of ``queryset`` belong to the outer query's session (a subquery: two counts, no cross join)."""
+    counted = queryset.filter(session_id=OuterRef("pk")).order_by().values("session_id").annotate(n=Count("pk"))
+    return Coalesce(Subquery(counted.values("n")[:1]), 0)
 
 
 def _check_learner_free(learner, start: datetime, end: datetime, *, exclude_booking_id: int | None = None) -> None:
@@ -335,13 +336,10 @@ def book_session(session: Session, learner, *, now: datetime | None = None, answ
             raise Conflict(gettext("No seat is left in this session; join the waitlist."), code="no_seat")
         _check_learner_free(learner, session.starts_at, session.ends_at)
         booking = _create_booking(session, learner, now=now, actor=learner, intake=intake)
-        WaitlistEntry.objects.filter(live_offers(session, now), learner=learner).update(
-            status=WaitlistEntry.ACCEPTED, booking=booking, updated_at=now
-        )
-        # joining after a freed seat: leave the queue
-        WaitlistEntry.objects.filter(session=session, learner=learner, status=WaitlistEntry.WAITING).update(
-            status=WaitlistEntry.ACCEPTED, booking=booking, updated_at=now
-        )
+        # the seat offered to them taken, or joining after a freed seat: either way they leave the queue
+        WaitlistEntry.objects.filter(
+            live_offers(session, now) | Q(session=session, status=WaitlistEntry.WAITING), learner=learner
+        ).update(status=WaitlistEntry.ACCEPTED, booking=booking, updated_at=now)
     return booking
 
 

@@ -76,6 +76,8 @@ def offer_seats(session: Session, *, now: datetime | None = None) -> list[Waitli
         session = lock_session(session)
         if session.status != Session.SCHEDULED or session.starts_at <= now:
             return offered
+        if not WaitlistEntry.objects.filter(session=session, status=WaitlistEntry.WAITING).exists():
+            return offered  # nobody to offer a seat to: no need to count them
         free = seats_left(session, now=now)
         if free <= 0:
             return offered
