@@ -30,12 +30,17 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Breakers and cached plugin configs live in the cache: start each test clean."""
+    """Breakers and cached plugin configs live in the cache: start each test clean (with the process's
+    memory of the cached hold deadline, which a cleared cache would otherwise outlive by seconds)."""
     from django.core.cache import cache
 
+    from core.scheduling.middleware import forget_hold_deadline
+
     cache.clear()
+    forget_hold_deadline()
     yield
     cache.clear()
+    forget_hold_deadline()
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,8 @@
 
 Pages only look in the database when a hold may have run out: the earliest
 deadline of a pending hold is kept in the cache, so most requests cost one
-cache read instead of a query (and a pooled connection).
+cache read instead of a query (and a pooled connection); and each process
+remembers that read for up to :data:`LOCAL_SECONDS`, so most cost nothing.
 """
 
 from __future__ import annotations
@@ -26,9 +27,23 @@ DEADLINE_KEY = "scheduling:next-hold-deadline"
 RECHECK_SECONDS = 30
 
 
+#: A process trusts the cached deadline it read this long (seconds) before reading it again.
+#: Safe below the shortest hold (a minute): a hold taken in another process meanwhile runs out later
+#: than that; a hold taken or moved in this process forgets it at once (:func:`forget_hold_deadline`).
+LOCAL_SECONDS = 5
+_no_lapse_until = 0.0  # this process's memory of the cached deadline (a POSIX timestamp)
+
+
 def holds_may_have_lapsed(now: datetime) -> bool:
+    global _no_lapse_until
+    at = now.timestamp()
+    if at < _no_lapse_until:
+        return False
     deadline = cache.get(DEADLINE_KEY)
-    return deadline is None or deadline <= now.timestamp()
+    if deadline is None or deadline <= at:
+        return True
+    _no_lapse_until = min(deadline, at + LOCAL_SECONDS)
+    return False
 
 
 def remember_next_deadline(now: datetime) -> None:
@@ -42,6 +57,8 @@ def remember_next_deadline(now: datetime) -> None:
 
 def forget_hold_deadline() -> None:
     """A hold was taken or moved: the next request looks in the database again."""
+    global _no_lapse_until
+    _no_lapse_until = 0.0
     cache.delete(DEADLINE_KEY)
 
 

@@ -140,3 +140,28 @@ def test_pages_look_for_lapsed_holds_only_when_one_may_have_run_out(client, lear
     _lapse(held)
     client.get("/no-such-page/")
     assert Booking.objects.get(pk=held.pk).status == Booking.EXPIRED
+
+
+def test_a_process_trusts_the_deadline_it_read_for_seconds_and_never_past_it():
+    from django.core.cache import cache
+
+    from core.scheduling import middleware
+
+    now = datetime.now(UTC)
+    cache.set(middleware.DEADLINE_KEY, (now + timedelta(seconds=2)).timestamp())
+    assert not middleware.holds_may_have_lapsed(now)
+    cache.delete(middleware.DEADLINE_KEY)  # as another process does when a hold is taken there
+    assert not middleware.holds_may_have_lapsed(now + timedelta(seconds=1))  # remembered: no cache read
+    assert middleware.holds_may_have_lapsed(now + timedelta(seconds=2))  # at the deadline it reads (nothing: look)
+
+    forget_hold_deadline()
+    cache.set(middleware.DEADLINE_KEY, (now + timedelta(minutes=10)).timestamp())
+    assert not middleware.holds_may_have_lapsed(now)
+    cache.delete(middleware.DEADLINE_KEY)
+    assert not middleware.holds_may_have_lapsed(now + timedelta(seconds=middleware.LOCAL_SECONDS - 1))
+    assert middleware.holds_may_have_lapsed(now + timedelta(seconds=middleware.LOCAL_SECONDS))  # read again
+
+    cache.set(middleware.DEADLINE_KEY, (now + timedelta(minutes=10)).timestamp())
+    assert not middleware.holds_may_have_lapsed(now)
+    forget_hold_deadline()  # a hold taken in this process
+    assert middleware.holds_may_have_lapsed(now)
