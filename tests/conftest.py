@@ -30,17 +30,20 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Breakers and cached plugin configs live in the cache: start each test clean (with the process's
-    memory of the cached hold deadline, which a cleared cache would otherwise outlive by seconds)."""
+    """Breakers and cached plugin configs live in the cache: start each test clean (with what each
+    process keeps of the cache for seconds, which a cleared cache would otherwise outlive)."""
     from django.core.cache import cache
 
     from core.scheduling.middleware import forget_hold_deadline
+    from core.themes.middleware import forget_sites
 
     cache.clear()
     forget_hold_deadline()
+    forget_sites()
     yield
     cache.clear()
     forget_hold_deadline()
+    forget_sites()
 
 
 @pytest.fixture(autouse=True)

@@ -77,3 +77,31 @@ def test_the_home_page_offers_sign_up_to_visitors_and_the_search_to_people_signe
     member = client.get("/").content.decode()
     assert "Create your free account" not in member
     assert '<a href="/mentors/" class="btn btn-primary btn-lg">Find a mentor</a>' in member
+
+
+@pytest.mark.django_db
+def test_a_process_reads_the_sites_once_a_few_seconds_and_each_request_gets_its_own_copies(client, monkeypatch):
+    from django.core.cache import cache
+    from django.test import RequestFactory
+    from wagtail.models import Site
+
+    from core.themes import middleware
+
+    reads = []
+    real_get = cache.get
+    monkeypatch.setattr(cache, "get", lambda key, *a, **k: (reads.append(key), real_get(key, *a, **k))[1])
+    factory = RequestFactory()
+    first, second = factory.get("/", HTTP_HOST="localhost"), factory.get("/", HTTP_HOST="localhost")
+    site_one, settings_one = middleware._site_and_settings(first)
+    site_two, settings_two = middleware._site_and_settings(second)
+    assert site_one.pk == site_two.pk and site_one is not site_two and settings_one is not settings_two
+    assert reads.count(middleware.SITES_KEY) <= 1  # the second request read nothing
+
+    ThemeSettings.objects.update_or_create(site=Site.objects.get(pk=site_one.pk), defaults={"theme": "gone"})
+    _, changed = middleware._site_and_settings(factory.get("/", HTTP_HOST="localhost"))
+    assert changed.theme == "gone"  # saved in this process: seen at once
+
+    monkeypatch.setattr(middleware, "monotonic", lambda: 10**9)  # LOCAL_SECONDS later
+    reads.clear()
+    middleware._site_and_settings(factory.get("/", HTTP_HOST="localhost"))
+    assert reads == [middleware.SITES_KEY]  # read again
