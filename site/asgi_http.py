@@ -86,9 +86,9 @@ def share_the_interpreter_sooner() -> None:
     """Hand the interpreter lock to a waiting thread after ``WEB_SWITCH_INTERVAL_MS``, not Python's 5 ms.
 
     A request thread whose query has answered waits for the lock until the thread holding it
-    (rendering a page, the event loop) lets go: up to the switch interval, at every query. Under
-    the load benchmark a booking (40 queries) spent most of its time so: with 1 ms instead of
-    5 ms the signed-in requests' p50 and p95 halved (README, "Holding a crowd").
+    (rendering a page, the event loop) lets go: up to the switch interval, at every query, and a
+    booking makes about 40. Under the load benchmark 1 ms instead of 5 ms took 15-25 % off the
+    signed-in requests' p50 and p95 (README, "Holding a crowd", fourth look).
     """
     from django.conf import settings
 
