@@ -36,7 +36,7 @@ def test_readiness_checks_database_cache_and_channel_layer(client):
 @pytest.mark.django_db
 def test_readiness_is_503_naming_an_unreachable_channel_layer(client, caplog):
     layers = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {"hosts": [CLOSED]}}}
-    with override_settings(CHANNEL_LAYERS=layers, HEALTH_CHECK_TIMEOUT=0.5), caplog.at_level("ERROR"):
+    with override_settings(CHANNEL_LAYERS=layers, HEALTH_CHECK_TIMEOUT=0.5), caplog.at_level("WARNING"):
         response = client.get("/readyz")
     assert response.status_code == 503
     body = response.json()
@@ -44,6 +44,8 @@ def test_readiness_is_503_naming_an_unreachable_channel_layer(client, caplog):
     assert body["checks"]["channel_layer"].startswith("unreachable")
     assert body["checks"]["database"] == "ok"
     assert not [r for r in caplog.records if r.name == "django.request"], "a 503 probe is not a server error"
+    warnings = [r.getMessage() for r in caplog.records if r.name == "peerlearn.health"]
+    assert warnings == ["not ready: channel_layer " + body["checks"]["channel_layer"]], "the process log says why"
 
 
 @pytest.mark.django_db

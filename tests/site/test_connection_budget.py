@@ -54,8 +54,7 @@ def test_two_hundred_concurrent_requests_stay_within_the_pool(transactional_db):
         # what is tested is the pool's budget: a request may queue as long as it may wait for a connection
         # (with the default 10 s, 2 of the 200 got 503 in CI while the other lane loaded both cores)
         WEB_QUEUE_TIMEOUT="60",
-        # and so may /readyz: with its default 2 s for a pooled connection, 100 probes at once on a
-        # pool of 4 answered "not ready" (26 503s within the test's 5 s, in CI with the other lane busy)
+        # and so may /readyz (its default is 2 s): what is tested is the budget, not a probe's patience
         HEALTH_CHECK_TIMEOUT="60",
     )
     port = free_port()
@@ -81,6 +80,7 @@ def test_two_hundred_concurrent_requests_stay_within_the_pool(transactional_db):
                     peak[0] = max(peak[0], _connections(cursor, params["dbname"]))
                     time.sleep(0.01)
 
+    reasons: list[str] = []
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -96,7 +96,10 @@ def test_two_hundred_concurrent_requests_stay_within_the_pool(transactional_db):
 
         def fetch(index: int) -> tuple[str, int]:
             path = "/api/sessions/" if index % 2 else "/readyz"
-            return path, requests.get(f"{base}{path}", timeout=120).status_code
+            response = requests.get(f"{base}{path}", timeout=120)
+            if response.status_code != 200:
+                reasons.append(f"{path} {response.status_code}: {response.text[:300]}")
+            return path, response.status_code
 
         with ThreadPoolExecutor(max_workers=200) as pool:
             statuses = list(pool.map(fetch, range(200)))
@@ -109,5 +112,5 @@ def test_two_hundred_concurrent_requests_stay_within_the_pool(transactional_db):
 
     failures = {answer: statuses.count(answer) for answer in set(statuses) if answer[1] != 200}
     print(f"200 concurrent requests: failures {failures or 'none'}; peak connections {peak[0]} (budget {BUDGET})")
-    assert not failures
+    assert not failures, sorted(set(reasons))
     assert 1 <= peak[0] <= BUDGET
