@@ -22,6 +22,7 @@ skipped.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import importlib.metadata
 import logging
@@ -29,7 +30,7 @@ import threading
 import time
 import traceback
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,10 @@ from .typecheck import mismatch
 logger = logging.getLogger("peerlearn.plugins")
 
 _NO_CHECK = object()
+#: Gates read for a batch of calls (:meth:`PluginManager.gates_read_once`), by (plugin, site).
+_read_once: contextvars.ContextVar[dict[tuple[str, int | None], _Gate] | None] = contextvars.ContextVar(
+    "peerlearn_plugin_gates", default=None
+)
 
 
 class PluginCallError(Exception):
@@ -207,17 +212,44 @@ class PluginManager:
     def _site(site_id: int | None) -> int | None:
         return site_id if site_id is not None else config.default_site_id()
 
+    @classmethod
+    def _gate(cls, plugin: str, site_id: int | None) -> _Gate:
+        """The breaker's state and the site's stored configurations in one cache round trip, not three
+        (or as read for a batch of calls, :meth:`gates_read_once`)."""
+        batch = _read_once.get()
+        if batch is not None and (plugin, site_id) in batch:
+            return batch[plugin, site_id]
+        return cls._gates([plugin], site_id)[plugin]
+
     @staticmethod
-    def _gate(plugin: str, site_id: int | None) -> _Gate:
-        """The breaker's state and the site's stored configurations in one cache round trip, not three."""
+    def _gates(plugins: Iterable[str], site_id: int | None) -> dict[str, _Gate]:
+        """:meth:`_gate` of each of ``plugins`` on one site, all in one cache round trip."""
+        plugins = list(dict.fromkeys(plugins))
         if site_id is None:
-            return _Gate(open=breaker.is_open(plugin, site_id), failing=True, stored={})
-        found = cache.get_many([*breaker.state_keys(plugin, site_id), config.cache_key(site_id)])
-        return _Gate(
-            open=breaker.open_in(found, plugin, site_id),
-            failing=breaker.failing_in(found, plugin, site_id),
-            stored=config.stored_for_site(site_id, found.get(config.cache_key(site_id))),
-        )
+            return {name: _Gate(open=breaker.is_open(name, site_id), failing=True, stored={}) for name in plugins}
+        keys = [key for name in plugins for key in breaker.state_keys(name, site_id)]
+        found = cache.get_many([*keys, config.cache_key(site_id)])
+        stored = config.stored_for_site(site_id, found.get(config.cache_key(site_id)))
+        return {
+            name: _Gate(
+                open=breaker.open_in(found, name, site_id),
+                failing=breaker.failing_in(found, name, site_id),
+                stored=stored,
+            )
+            for name in plugins
+        }
+
+    @contextlib.contextmanager
+    def gates_read_once(self, plugins: Iterable[str], site_id: int | None = None) -> Iterator[None]:
+        """Within the block, :meth:`invoke` of ``plugins`` on the site uses their breakers and configurations
+        as read once at its start: one cache round trip for a batch of calls (the recommenders asked for
+        one ranking) instead of one per call. A breaker that opens meanwhile is obeyed from the next batch."""
+        site_id = self._site(site_id)
+        token = _read_once.set({(name, site_id): gate for name, gate in self._gates(plugins, site_id).items()})
+        try:
+            yield
+        finally:
+            _read_once.reset(token)
 
     # --- calling ------------------------------------------------------------
 
@@ -235,11 +267,15 @@ class PluginManager:
         wanted = set(only) if only is not None else None
         results: list[tuple[str, Any]] = []
         # pluggy keeps implementations last-registered-first; we call in load order.
-        for impl in reversed(getattr(self._pm.hook, hook).get_hookimpls()):
+        impls = [
+            impl
+            for impl in reversed(getattr(self._pm.hook, hook).get_hookimpls())
+            if wanted is None or impl.plugin_name in wanted
+        ]
+        gates = self._gates([impl.plugin_name for impl in impls], site_id)
+        for impl in impls:
             name = impl.plugin_name
-            if wanted is not None and name not in wanted:
-                continue
-            gate = self._gate(name, site_id)
+            gate = gates[name]
             plugin = self.plugins.get(name)
             if plugin is None or not plugin.loaded or plugin.meta is None or gate.open:
                 continue

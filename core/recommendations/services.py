@@ -114,28 +114,30 @@ def _score_all(
     was declared by a plugin that is now disabled here is left out quietly.
     """
     manager = get_manager()
+    entries = [
+        entry
+        for entry in store.loaded(site_id)
+        if (families is None or entry.recommender.family in families)
+        and (active is None or entry.recommender.family in active)
+        and (only is None or entry.recommender.key in only)
+    ]
     outputs: list[tuple[str, RecommenderOutput]] = []
-    for entry in store.loaded(site_id):
-        rec = entry.recommender
-        if families is not None and rec.family not in families:
-            continue
-        if active is not None and rec.family not in active:
-            continue
-        if only is not None and rec.key not in only:
-            continue
-        output = manager.invoke(
-            entry.plugin,
-            f"score {rec.key}",
-            _score,
-            expect=RecommenderOutput,
-            budget=store.score_budget(),
-            site_id=site_id,
-            rec=rec,
-            user=user,
-            candidates=candidates,
-        )
-        if output is not None:
-            outputs.append((entry.plugin, output))
+    with manager.gates_read_once([entry.plugin for entry in entries], site_id):
+        for entry in entries:
+            rec = entry.recommender
+            output = manager.invoke(
+                entry.plugin,
+                f"score {rec.key}",
+                _score,
+                expect=RecommenderOutput,
+                budget=store.score_budget(),
+                site_id=site_id,
+                rec=rec,
+                user=user,
+                candidates=candidates,
+            )
+            if output is not None:
+                outputs.append((entry.plugin, output))
     return outputs
 
 

@@ -131,6 +131,26 @@ def test_a_success_resets_the_failure_count(test_plugins, enable, participant, s
     assert not breaker.is_open("test_good")
 
 
+def test_a_batch_of_calls_reads_every_gate_in_one_round_trip_and_obeys_an_open_breaker(
+    test_plugins, enable, monkeypatch
+):
+    from django.core.cache import cache
+
+    enable("test_good", "test_raises", secrets={"api_key": "k" * 8})
+    for _ in range(3):  # BREAKER_THRESHOLD in the fixture
+        breaker.record_failure("test_raises")
+    reads = []
+    get_many = cache.get_many
+    monkeypatch.setattr(cache, "get_many", lambda keys, *a, **kw: reads.append(keys) or get_many(keys, *a, **kw))
+    with test_plugins.gates_read_once(["test_good", "test_raises"]):
+        answers = [test_plugins.invoke(name, "count", lambda: 3, expect=int) for name in ("test_good", "test_raises")]
+        answers.append(test_plugins.invoke("test_good", "count", lambda: 4, expect=int))
+    assert answers == [3, None, 4], "the open breaker is obeyed, the other plugin answers"
+    assert len(reads) == 1, reads
+    test_plugins.invoke("test_good", "count", lambda: 3, expect=int)
+    assert len(reads) == 2, "outside the block each call reads its own gate"
+
+
 def test_invoke_fails_closed_when_asked(test_plugins, enable):
     enable("test_raises", secrets={"api_key": "k" * 8})
 
