@@ -14,6 +14,9 @@ be stored from the old rows under the new version.
 * ``person:<id>`` (a signed-in person's cached parts, :func:`~.cache.cached_part`):
   their bookings and reviews, the sessions they mentor or hold a seat in, their
   interests and skills.
+* ``taste:<id>`` (a person's kept recommendations): their interests, skills and
+  reviews, with ``person:<id>``, but not their bookings (the seats they hold are
+  left out of each answer as it is read).
 * ``paths``: a learning-path model fitted.
 """
 
@@ -49,7 +52,8 @@ def mentor_schedule_changed(sender, instance, **kwargs) -> None:
 
 def review_changed(sender, instance, **kwargs) -> None:
     """The mentor's page shows it; the learner's dashboard stops inviting a rating."""
-    bump_on_commit(f"mentor:{instance.mentor_id}", f"person:{instance.learner_id}", "listings")
+    learner = instance.learner_id
+    bump_on_commit(f"mentor:{instance.mentor_id}", f"person:{learner}", f"taste:{learner}", "listings")
 
 
 def session_saved(sender, instance, **kwargs) -> None:
@@ -90,11 +94,12 @@ def waitlist_changed(sender, instance, **kwargs) -> None:
 
 
 def person_skills_changed(sender, instance, action: str, reverse: bool, pk_set=None, **kwargs) -> None:
-    """Interests and taught skills: the person's learning path (and, for skills, their public page)."""
+    """Interests and taught skills: the person's learning path and recommendations (and, for skills, their
+    public page)."""
     if not action.startswith("post_"):
         return
     people = (pk_set or set()) if reverse else {instance.pk}
-    tags = [f"person:{pk}" for pk in people]
+    tags = [tag for pk in people for tag in (f"person:{pk}", f"taste:{pk}")]
     if sender is _user_skills_through():
         tags.append("site")
     bump_on_commit(*tags)

@@ -188,12 +188,18 @@ def recommend(
         return _ranking(site_id, conf, learner, kinds, limit, weights, families, explore, assignment)
 
     # Kept per person and question for a minute at most (the exploration slots and "new" badges move
-    # with time); their bookings, interests, dismissals and the catalogue make it stale at once.
+    # with time); their interests, skills, reviews, dismissals (``taste:<id>``) and the catalogue make it
+    # stale at once. Their bookings do not: a booking's weight in their history waits for the minute,
+    # while the seats they hold leave the list at once (the ranking was the costliest part a booking
+    # made every dashboard and API answer rebuild).
     parts = [site_id, user_id, kinds, limit, weights, sorted(families or ()), families is None, explore]
     parts += [assignment.experiment_id, assignment.variant, translation.get_language()]
-    tags = ["site", "listings", store.RECOMMENDATIONS_TAG, *([f"person:{user_id}"] if signed_in else [])]
+    tags = ["site", "listings", store.RECOMMENDATIONS_TAG, *([taste_tag(user_id)] if signed_in else [])]
     ranking = cached_part("recommendations", parts, tags, build, expires=_expiry)
     ranked, models = ranking.ranked, ranking.models
+    if signed_in and any(item.candidate.kind == "session" for item in ranked):
+        held = _held_sessions(user_id)
+        ranked = tuple(item for item in ranked if not _is_held(item.candidate, held))
     return RecommendationList(
         items=[Recommendation(item=r, position=n + 1) for n, r in enumerate(ranked)],
         generated_at=timezone.now(),
@@ -202,6 +208,22 @@ def recommend(
         experiment_id=assignment.experiment_id,
         variant=assignment.variant,
     )
+
+
+def taste_tag(user_id: int) -> str:
+    """The tag of what a person's recommendations are made of, apart from their seats: interests, skills,
+    reviews and dismissals (bumped with ``person:<id>`` where those change)."""
+    return f"taste:{user_id}"
+
+
+def _held_sessions(user_id: int) -> frozenset[int]:
+    """:func:`sources.held_sessions`, kept until the person's bookings change."""
+    return cached_part("held-sessions", [user_id], [f"person:{user_id}"], lambda: sources.held_sessions(user_id))
+
+
+def _is_held(candidate: Candidate, held: frozenset[int]) -> bool:
+    parsed = candidate.kind == "session" and sources.parse_key(candidate.key)
+    return bool(parsed) and parsed[1] in held
 
 
 @dataclass(frozen=True)
@@ -343,5 +365,5 @@ def record_feedback(
         except IntegrityError:  # the same report raced in from another request
             return RecommendationEvent.objects.get(impression_id=impression_id, kind=kind), False
         if kind == RecommendationEvent.DISMISS:  # the item leaves the person's kept lists
-            bump_on_commit(f"person:{user.pk}")
+            bump_on_commit(f"person:{user.pk}", taste_tag(user.pk))
     return event, True

@@ -402,7 +402,7 @@ def bookable(items: Sequence[Candidate], user_id: int | None, horizon_days: int)
     }
     open_sessions_ = session_ids & open_now
     if user_id is not None and open_sessions_:
-        open_sessions_ -= {session for (session,) in _ACTIVE_BOOKINGS(user_id)}
+        open_sessions_ -= held_sessions(user_id)
     out = set()
     for c in items:
         if c.kind == "mentor" and c.owner_user_id in free:
@@ -546,6 +546,13 @@ _SKILLS = Prepared(_skill_names("skills"))
 _INTERESTS = Prepared(_skill_names("interests"))
 _HISTORY = tuple(Prepared(lambda user_id, n=n: _sources(user_id=user_id, limit=HISTORY_LIMIT)[n]) for n in range(3))
 _ACTIVE_BOOKINGS = Prepared(_active_bookings)  # sessions the user holds (or is paying for) a seat in
+
+
+def held_sessions(user_id: int) -> frozenset[int]:
+    """The sessions ``user_id`` holds (or is paying for) a seat in."""
+    return frozenset(session for (session,) in _ACTIVE_BOOKINGS(user_id))
+
+
 _DISMISS = RecommendationEvent.DISMISS
 
 

@@ -2,9 +2,10 @@
 
 Signed-in pages ask for two lists each (the dashboard's "for you" and "trending"): building one
 costs the learner's features, every recommender's scores and the ranking. The list is kept per
-person, question and language; a dismissal, a booking, a changed interest, a fitted model or
-a minute make it stale. Impression ids stay fresh on every answer. The test settings turn the
-caches off; every test here turns them on.
+person, question and language; a dismissal, a changed interest, a fitted model or a minute make
+it stale. A booking does not: the seat it holds leaves the kept list as it is read. Impression
+ids stay fresh on every answer. The test settings turn the caches off; every test here turns
+them on.
 """
 
 from __future__ import annotations
@@ -77,6 +78,28 @@ def test_new_interests_change_the_list_at_once(signed_in, fitted, platform, skil
     with django_capture_on_commit_callbacks(execute=True):
         platform["newcomer"].interests.set([skills["guitar"]])
     assert shown(signed_in)[0][0] == f"mentor:{platform['di'].pk}"
+
+
+def test_a_booked_session_leaves_the_list_at_once_without_ranking_again(
+    signed_in, fitted, platform, monkeypatch, django_capture_on_commit_callbacks
+):
+    from core.scheduling.models import Session
+    from core.scheduling.services.bookings import book_session
+    from core.scheduling.services.policy import current_policy
+
+    with django_capture_on_commit_callbacks(execute=True):
+        current_policy()  # the site's booking policy, stored on first use (which bumps ``site``)
+    calls = []
+    real = services._ranking
+    monkeypatch.setattr(services, "_ranking", lambda *args: calls.append(1) or real(*args))
+    first, _, _ = shown(signed_in)
+    item = next((item for item in first if item.startswith("session:")), None)
+    assert item, f"the fixture's sessions are recommended: {first}"
+    with django_capture_on_commit_callbacks(execute=True):
+        book_session(Session.objects.get(pk=int(item.split(":")[1])), platform["newcomer"])
+    after, _, _ = shown(signed_in)
+    assert after == [other for other in first if other != item]
+    assert len(calls) == 1, "the kept ranking served, without the booked seat"
 
 
 def test_a_fitted_model_and_a_minute_make_the_list_stale(
