@@ -126,7 +126,7 @@ def cached_part(
         return build()
     key = part_key(name, parts)
     tag_keys = {_tag_key(tag): tag for tag in tags}
-    found = cache.get_many([key, *tag_keys])
+    found = _read([key, *tag_keys])
     versions = {tag: found.get(tag_key) for tag_key, tag in tag_keys.items()}
     entry = found.get(key)
     if isinstance(entry, dict) and None not in versions.values() and entry.get("versions") == versions:
@@ -152,6 +152,40 @@ def cached_part(
             _report(None, None)
             return build()
     return _build_and_keep(key, versions, build, expires)
+
+
+_read_ahead: ContextVar[dict[str, object] | None] = ContextVar("peerlearn_parts_read_ahead", default=None)
+_ABSENT = object()
+
+
+@contextmanager
+def parts_read_together(*specs: tuple[str, Iterable[object], Iterable[str]]) -> Iterator[None]:
+    """Read the parts ``(name, parts, tags)`` and their tags' versions in one cache round trip, for the
+    :func:`cached_part` calls inside the block that ask for them (each value is used once).
+
+    For parts a request reads one after the other, where the first decides whether the next is
+    needed: read together, the second costs no round trip of its own.
+    """
+    if not settings.PAGE_CACHE_ENABLED:
+        yield
+        return
+    keys = [key for name, parts, tags in specs for key in (part_key(name, parts), *map(_tag_key, tags))]
+    found = cache.get_many(keys)
+    token = _read_ahead.set({key: found.get(key, _ABSENT) for key in keys})
+    try:
+        yield
+    finally:
+        _read_ahead.reset(token)
+
+
+def _read(keys: list[str]) -> dict[str, object]:
+    """``cache.get_many(keys)``, from what :func:`parts_read_together` read when it read them all."""
+    ahead = _read_ahead.get()
+    if ahead is None or keys[0] not in ahead or not all(key in ahead for key in keys):
+        return cache.get_many(keys)
+    ahead_values = {key: ahead[key] for key in keys}
+    del ahead[keys[0]]  # the part itself once: a value rebuilt meanwhile is read anew
+    return {key: value for key, value in ahead_values.items() if value is not _ABSENT}
 
 
 def part_key(name: str, parts: Iterable[object]) -> str:

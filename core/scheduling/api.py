@@ -158,9 +158,11 @@ class SessionListView(ZoneAwareAPIView):
         "`status`: upcoming sessions that are scheduled or in progress.",
     )
     def get(self, request: Request) -> Response:
-        params = SessionFilterSerializer(data=request.query_params.dict())  # "to=" is a bad date, not no date
-        params.is_valid(raise_exception=True)
-        data = params.validated_data
+        data = {}
+        if request.query_params:  # without any, nothing to check (the serializer's fields cost more than a kept list)
+            params = SessionFilterSerializer(data=request.query_params.dict())  # "to=" is a bad date, not no date
+            params.is_valid(raise_exception=True)
+            data = params.validated_data
 
         def build(viewer) -> dict:
             queryset = _visible_sessions(viewer)
@@ -209,27 +211,31 @@ def _cached_list(request: Request, build, *, seats_filtered: bool = False):
     (:mod:`core.pages.live_parts`), unless the list is filtered by seats
     (``has_seats``), which a booking changes (``seats``).
     """
-    from core.pages.cache import cached_part
+    from core.pages.cache import parts_read_together
 
     user = request.user
     if not settings.PAGE_CACHE_ENABLED:
         return build(user)
     audience, viewer = "everyone", AnonymousUser()  # the shared list is built as nobody's: it holds nothing private
     tags = ["site", "sessions", *(["seats"] if seats_filtered else [])]
+    address = [request.scheme, request.get_host(), request.get_full_path(), timezone.get_current_timezone_name()]
     if user.is_authenticated and user.is_staff:
         audience, viewer = "staff", user
-    elif user.is_authenticated and _has_own_sessions(user):
-        audience, viewer, tags = f"person:{user.pk}", user, [*tags, f"person:{user.pk}"]
-    parts = [
-        request.scheme,
-        request.get_host(),
-        request.get_full_path(),
-        timezone.get_current_timezone_name(),
-        audience,
-    ]
+    elif user.is_authenticated:
+        # Most people have no sessions of their own: whether they do and the shared list in one round trip.
+        with parts_read_together(_own_sessions_part(user), ("api-sessions", [*address, audience], tags)):
+            if _has_own_sessions(user):
+                audience, viewer, tags = f"person:{user.pk}", user, [*tags, f"person:{user.pk}"]
+            return _kept_list(address, audience, viewer, tags, build, seats_filtered)
+    return _kept_list(address, audience, viewer, tags, build, seats_filtered)
+
+
+def _kept_list(address: list, audience: str, viewer, tags: list[str], build, seats_filtered: bool) -> dict:
+    from core.pages.cache import cached_part
+
     kept = cached_part(
         "api-sessions",
-        parts,
+        [*address, audience],
         tags,
         lambda: build(viewer),
         expires=lambda value: value["until"],
@@ -252,6 +258,11 @@ def _with_seats_now(page: dict) -> dict:
     return {**page, "results": live}
 
 
+def _own_sessions_part(user: User) -> tuple[str, list, list[str]]:
+    """The name, key parts and tags :func:`_has_own_sessions` is kept under."""
+    return "own-sessions", [user.pk], [f"person:{user.pk}"]
+
+
 def _has_own_sessions(user: User) -> bool:
     """Whether ``user`` mentors or booked a session that is not published (kept until their bookings change)."""
     from core.pages.cache import cached_part
@@ -260,7 +271,7 @@ def _has_own_sessions(user: User) -> bool:
         own = Q(mentor=user) | Q(pk__in=Booking.objects.filter(learner=user).values("session_id"))
         return Session.objects.exclude(origin=Session.PUBLISHED).filter(own).exists()
 
-    return cached_part("own-sessions", [user.pk], [f"person:{user.pk}"], build)
+    return cached_part(*_own_sessions_part(user), build)
 
 
 class SessionDetailView(ZoneAwareAPIView):

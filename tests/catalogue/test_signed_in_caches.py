@@ -278,3 +278,41 @@ def test_a_personal_part_is_never_served_stale():
     bump("person:7")
     _claim_rebuild(part_key("personal-test", [7]))
     assert kept() == 2
+
+
+def _counting_reads(monkeypatch) -> list:
+    from django.core.cache import cache
+
+    reads = []
+    get_many = cache.get_many
+    monkeypatch.setattr(cache, "get_many", lambda keys, *a, **kw: reads.append(list(keys)) or get_many(keys, *a, **kw))
+    return reads
+
+
+def test_parts_read_together_cost_one_round_trip_and_never_serve_a_bumped_value(monkeypatch):
+    from core.pages.cache import bump, cached_part, parts_read_together
+
+    built = {"first": 0, "second": 0}
+
+    def part(name: str) -> int:
+        return cached_part(name, [1], [f"{name}-tag"], lambda: built.__setitem__(name, built[name] + 1) or built[name])
+
+    assert (part("first"), part("second")) == (1, 1)
+    reads = _counting_reads(monkeypatch)
+    with parts_read_together(("first", [1], ["first-tag"]), ("second", [1], ["second-tag"])):
+        assert (part("first"), part("second")) == (1, 1)
+        assert len(reads) == 1, "both parts and their tags in the one read"
+        assert part("first") == 1 and len(reads) == 2, "a value read ahead is used once, then read anew"
+    bump("second-tag")
+    with parts_read_together(("first", [1], ["first-tag"]), ("second", [1], ["second-tag"])):
+        assert (part("first"), part("second")) == (1, 2), "a bumped tag read ahead makes its part stale"
+
+
+def test_a_learner_without_sessions_of_their_own_gets_the_shared_list_in_one_read(
+    token_client, learner, mentor_page, skills, monkeypatch
+):
+    group = make_session(mentor_page.user, "Python together", skills["python"])
+    assert group.pk in listed(token_client.get("/api/sessions/"))  # the token, the shared list and seats kept
+    reads = _counting_reads(monkeypatch)
+    assert group.pk in listed(token_client.get("/api/sessions/"))
+    assert len(reads) == 3, f"the token, own sessions with the shared list, the seats left: {reads}"
