@@ -12,8 +12,8 @@ from email.utils import parseaddr
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -56,15 +56,22 @@ def current_sequence(session_id: int) -> int:
 
 
 def bump_sequence(session_id: int) -> int:
-    """Increase the session's SEQUENCE by one, atomically, and return the new value."""
-    with transaction.atomic():
-        row, created = CalendarSequence.objects.select_for_update().get_or_create(
-            session_id=session_id, defaults={"sequence": 1}
+    """Increase the session's SEQUENCE by one, atomically, and return the new value.
+
+    One upsert statement (PostgreSQL and SQLite both have ``ON CONFLICT ... RETURNING``), not a
+    locked read, an update and a read back in a transaction: every booking and cancellation
+    calls this.
+    """
+    table = connection.ops.quote_name(CalendarSequence._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (session_id, sequence, updated) VALUES (%s, 1, %s)"  # noqa: S608 - our table name
+            f" ON CONFLICT (session_id) DO UPDATE SET sequence = {table}.sequence + 1, updated = excluded.updated"
+            " RETURNING sequence",
+            [session_id, now],
         )
-        if not created:
-            CalendarSequence.objects.filter(pk=row.pk).update(sequence=F("sequence") + 1)
-            row.refresh_from_db(fields=["sequence"])
-    return row.sequence
+        return cursor.fetchone()[0]
 
 
 # --- events -------------------------------------------------------------------

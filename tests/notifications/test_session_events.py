@@ -193,3 +193,15 @@ def test_waitlist_offer_and_session_start_notify_the_learner(mentor, learner, us
     started = Notification.objects.filter(user=learner, kind="session.started").get()
     assert started.url == f"/sessions/{session.pk}/room/"
     assert Session.objects.get(pk=session.pk).status == Session.IN_PROGRESS
+
+
+def test_the_sequence_rises_by_one_per_change_in_one_statement(mentor, make_session, django_assert_num_queries):
+    from core.notifications.calendar import bump_sequence, current_sequence
+
+    first, second = make_session(mentor), make_session(mentor, hours=96)
+    with django_assert_num_queries(1):
+        assert bump_sequence(first.pk) == 1
+    assert [bump_sequence(first.pk), bump_sequence(second.pk), bump_sequence(first.pk)] == [2, 1, 3]
+    assert (current_sequence(first.pk), current_sequence(second.pk)) == (3, 1)
+    row = CalendarSequence.objects.get(session=first)
+    assert row.updated is not None and row.updated.tzinfo is not None
