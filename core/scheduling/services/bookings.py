@@ -653,9 +653,9 @@ def _seat_freed(session: Session, *, now: datetime, reason: str) -> bool:
             return True
         return False
     if session.status == Session.SCHEDULED and session.starts_at > now:
-        from .waitlist import offer_seats
+        from .waitlist import offer_seats_locked
 
-        offer_seats(session, now=now)
+        offer_seats_locked(session, now=now)
     return False
 
 

@@ -70,31 +70,35 @@ def leave_waitlist(entry: WaitlistEntry, by, *, now: datetime | None = None) -> 
 
 def offer_seats(session: Session, *, now: datetime | None = None) -> list[WaitlistEntry]:
     """Offer every free seat of ``session`` to the next waiting learners, in the order they joined."""
-    now = now or timezone.now()
-    offered: list[WaitlistEntry] = []
     with transaction.atomic():
-        session = lock_session(session)
-        if session.status != Session.SCHEDULED or session.starts_at <= now:
-            return offered
-        if not WaitlistEntry.objects.filter(session=session, status=WaitlistEntry.WAITING).exists():
-            return offered  # nobody to offer a seat to: no need to count them
-        free = seats_left(session, now=now)
-        if free <= 0:
-            return offered
-        minutes = current_policy().waitlist_offer_minutes
-        expires = min(now + timedelta(minutes=minutes), session.starts_at)
-        waiting = (
-            WaitlistEntry.objects.select_for_update()
-            .filter(session=session, status=WaitlistEntry.WAITING)
-            .order_by("created_at", "pk")[:free]
-        )
-        for entry in waiting:
-            entry.status = WaitlistEntry.OFFERED
-            entry.offered_at = now
-            entry.offer_expires_at = expires
-            entry.save(update_fields=["status", "offered_at", "offer_expires_at", "updated_at"])
-            offered.append(entry)
-            transaction.on_commit(lambda e=entry: waitlist_offered.send(sender=WaitlistEntry, entry=e), robust=True)
+        return offer_seats_locked(lock_session(session), now=now or timezone.now())
+
+
+def offer_seats_locked(session: Session, *, now: datetime) -> list[WaitlistEntry]:
+    """:func:`offer_seats` inside the caller's transaction, for a ``session`` it has locked
+    (:func:`~.bookings.lock_session`): a cancellation freeing a seat does not lock it twice."""
+    offered: list[WaitlistEntry] = []
+    if session.status != Session.SCHEDULED or session.starts_at <= now:
+        return offered
+    if not WaitlistEntry.objects.filter(session=session, status=WaitlistEntry.WAITING).exists():
+        return offered  # nobody to offer a seat to: no need to count them
+    free = seats_left(session, now=now)
+    if free <= 0:
+        return offered
+    minutes = current_policy().waitlist_offer_minutes
+    expires = min(now + timedelta(minutes=minutes), session.starts_at)
+    waiting = (
+        WaitlistEntry.objects.select_for_update()
+        .filter(session=session, status=WaitlistEntry.WAITING)
+        .order_by("created_at", "pk")[:free]
+    )
+    for entry in waiting:
+        entry.status = WaitlistEntry.OFFERED
+        entry.offered_at = now
+        entry.offer_expires_at = expires
+        entry.save(update_fields=["status", "offered_at", "offer_expires_at", "updated_at"])
+        offered.append(entry)
+        transaction.on_commit(lambda e=entry: waitlist_offered.send(sender=WaitlistEntry, entry=e), robust=True)
     return offered
 
 
