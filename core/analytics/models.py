@@ -64,6 +64,13 @@ class Event(models.Model):
             models.Index(fields=["name", "occurred_at"], name="analytics_event_name_time"),
             models.Index(fields=["user_id", "name", "occurred_at"], name="analytics_event_user"),
             models.Index(fields=["occurred_at"], name="analytics_event_time"),
+            # Each booking's once-only events are looked up before a batch is written (without_copies):
+            # without it every booking and cancellation scanned all booking events ever logged.
+            models.Index(
+                fields=["booking_id", "name"],
+                name="analytics_event_booking",
+                condition=models.Q(booking_id__isnull=False),
+            ),
         ]
         permissions = [
             ("view_dashboard", "Can view the analytics dashboard and its exports"),

@@ -114,3 +114,21 @@ def test_retention_prunes_behaviour_events_and_keeps_business_ones(log_event):
     conf.save()
     assert prune_events(now) == {"behaviour": 0, "business": 1}
     assert list(Event.objects.values_list("pk", flat=True)) == [recent_search.pk]
+
+
+@pytest.mark.realstack
+@pytest.mark.django_db
+def test_the_once_per_booking_lookup_reads_the_booking_index_not_every_booking_event():
+    """Each booking's flush asks which of its once-only events are logged already: with a year of
+    bookings behind it that must stay an index look-up (it was a scan of every booking event)."""
+    from django.db import connection
+
+    names = sorted(events.ONCE_PER_BOOKING)
+    Event.objects.bulk_create(
+        Event(name=names[n % len(names)], booking_id=n // len(names), occurred_at=timezone.now()) for n in range(20_000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE analytics_event")
+    lookup = Event.objects.filter(name__in=names[:2], booking_id__in=[1254]).values_list("name", "booking_id")
+    plan = lookup.explain()
+    assert "analytics_event_booking" in plan, plan
