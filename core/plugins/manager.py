@@ -272,7 +272,7 @@ class PluginManager:
             for impl in reversed(getattr(self._pm.hook, hook).get_hookimpls())
             if wanted is None or impl.plugin_name in wanted
         ]
-        gates = self._gates([impl.plugin_name for impl in impls], site_id)
+        gates = self._gates([impl.plugin_name for impl in impls], site_id) if impls else {}
         for impl in impls:
             name = impl.plugin_name
             gate = gates[name]

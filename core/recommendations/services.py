@@ -194,7 +194,7 @@ def recommend(
     # made every dashboard and API answer rebuild).
     parts = [site_id, user_id, kinds, limit, weights, sorted(families or ()), families is None, explore]
     parts += [assignment.experiment_id, assignment.variant, translation.get_language()]
-    tags = ["site", "listings", store.RECOMMENDATIONS_TAG, *([taste_tag(user_id)] if signed_in else [])]
+    tags = ["site", "listings", store.RECOMMENDATIONS_TAG, *([f"taste:{user_id}"] if signed_in else [])]
     ranking = cached_part("recommendations", parts, tags, build, expires=_expiry)
     ranked, models = ranking.ranked, ranking.models
     if signed_in and any(item.candidate.kind == "session" for item in ranked):
@@ -208,12 +208,6 @@ def recommend(
         experiment_id=assignment.experiment_id,
         variant=assignment.variant,
     )
-
-
-def taste_tag(user_id: int) -> str:
-    """The tag of what a person's recommendations are made of, apart from their seats: interests, skills,
-    reviews and dismissals (bumped with ``person:<id>`` where those change)."""
-    return f"taste:{user_id}"
 
 
 def _held_sessions(user_id: int) -> frozenset[int]:
@@ -365,5 +359,5 @@ def record_feedback(
         except IntegrityError:  # the same report raced in from another request
             return RecommendationEvent.objects.get(impression_id=impression_id, kind=kind), False
         if kind == RecommendationEvent.DISMISS:  # the item leaves the person's kept lists
-            bump_on_commit(f"person:{user.pk}", taste_tag(user.pk))
+            bump_on_commit(f"person:{user.pk}", f"taste:{user.pk}")
     return event, True
