@@ -1,8 +1,9 @@
 """``ws/dashboard/``: live tiles for the people allowed to see the analytics dashboard.
 
-Clients may send ``ping`` and ``refresh``. Frames are read like the room's
-(:func:`core.rooms.protocol.parse`): a malformed, binary, oversized or unknown
-frame earns an ``error`` message and the socket stays open.
+Clients may send ``ping`` and ``refresh``; a connection and each of its messages mark the
+dashboard as watched (:func:`~.services.live.watched`), without which changes push nothing.
+Frames are read like the room's (:func:`core.rooms.protocol.parse`): a malformed, binary,
+oversized or unknown frame earns an ``error`` message and the socket stays open.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from core.rooms import protocol
 
 from .permissions import can_view_dashboard
-from .services.live import GROUP, live_tiles
+from .services.live import GROUP, live_tiles, watched
 
 CLIENT_MESSAGES = {
     "ping": protocol.message_schema("ping", "Keep-alive; the server answers pong."),
@@ -34,6 +35,7 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(GROUP, self.channel_name)
         self.joined = True
         await self.accept()
+        await database_sync_to_async(watched)()
         await self.send_json({"type": "tiles", "tiles": await database_sync_to_async(live_tiles)()})
 
     async def disconnect(self, code: int) -> None:
@@ -46,6 +48,7 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
         except protocol.ProtocolError as error:
             await self.send_json(error.as_message())
             return
+        await database_sync_to_async(watched)()  # still open: keep the pushes coming
         if message["type"] == "refresh":
             await self.send_json({"type": "tiles", "tiles": await database_sync_to_async(live_tiles)()})
         else:

@@ -15,11 +15,14 @@ from core.analytics.tasks import push_live_tiles
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 
-async def pushed_while(run) -> list[str]:
-    """The types of the messages the dashboard sockets get while ``run()`` runs and shortly after."""
+async def pushed_while(run, *, watched: bool = True) -> list[str]:
+    """The types of the messages the dashboard sockets get while ``run()`` runs and shortly after
+    (``watched``: an open dashboard has connected or pinged lately, as its socket does)."""
     layer = get_channel_layer()
     channel = await layer.new_channel()
     await layer.group_add(live.GROUP, channel)
+    if watched:
+        await sync_to_async(live.watched)()
     try:
         await sync_to_async(run)()
         messages = []
@@ -70,3 +73,20 @@ async def test_without_a_worker_every_change_pushes(monkeypatch):
     monkeypatch.setitem(app.conf, "task_always_eager", True)
 
     assert await pushed_while(burst) == ["tiles"] * 3
+
+
+async def test_with_no_dashboard_open_a_change_reads_and_pushes_nothing(monkeypatch, django_assert_num_queries):
+    """A crowd's bookings cost no tile reads while nobody watches; a dashboard that opens asks for them."""
+    from django.core.cache import cache
+
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+    await sync_to_async(queued_tasks)()
+    await sync_to_async(cache.delete)(live.WATCHED_KEY)  # no socket has spoken within WATCH_SECONDS
+
+    def quietly() -> None:
+        with django_assert_num_queries(0):
+            burst()
+
+    assert await pushed_while(quietly, watched=False) == []
+    assert await sync_to_async(queued_tasks)() == [], "no later push either"
+    assert await pushed_while(burst) == ["tiles"], "once a dashboard is open, changes push again"

@@ -118,3 +118,22 @@ async def test_a_bad_frame_gets_an_error_and_the_socket_keeps_working(user_facto
     await communicator.send_json_to({"type": "ping"})
     assert await communicator.receive_json_from(timeout=3) == {"type": "pong"}
     await communicator.disconnect()
+
+
+async def test_an_open_dashboard_keeps_the_pushes_coming_by_speaking(user_factory):
+    """Connecting marks the tiles as watched; each message (the page pings every 30 s) marks them again."""
+    from django.core.cache import cache
+
+    from core.analytics.services import live
+
+    await sync_to_async(cache.delete)(live.WATCHED_KEY)
+    staff = await sync_to_async(editor)(user_factory, "view_dashboard")
+    communicator, connected, _ = await connect(await sync_to_async(session_cookie)(staff))
+    assert connected
+    await communicator.receive_json_from(timeout=3)
+    assert await sync_to_async(cache.get)(live.WATCHED_KEY)
+    await sync_to_async(cache.delete)(live.WATCHED_KEY)  # as if WATCH_SECONDS had passed
+    await communicator.send_json_to({"type": "ping"})
+    assert (await communicator.receive_json_from())["type"] == "pong"
+    assert await sync_to_async(cache.get)(live.WATCHED_KEY)
+    await communicator.disconnect()

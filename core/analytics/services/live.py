@@ -28,6 +28,9 @@ GROUP = "analytics-dashboard"
 PUSH_WINDOW_SECONDS = 1
 LEADING_KEY = "analytics:tiles:pushed"
 TRAILING_KEY = "analytics:tiles:due"
+WATCHED_KEY = "analytics:tiles:watched"
+#: How long an open dashboard counts as watching after it last spoke (its page pings every 30 s).
+WATCH_SECONDS = 90
 
 
 def day_start(now: datetime) -> datetime:
@@ -71,6 +74,11 @@ def push_tiles() -> None:
         logger.exception("could not push the dashboard tiles")
 
 
+def watched() -> None:
+    """An open dashboard socket connected or spoke: changes are pushed for the next ``WATCH_SECONDS``."""
+    cache.set(WATCHED_KEY, 1, timeout=WATCH_SECONDS)
+
+
 def push_tiles_soon() -> None:
     """Push once the current transaction commits (at once outside one), at most once a second."""
     transaction.on_commit(push_tiles_coalesced, robust=True)
@@ -85,9 +93,13 @@ def push_tiles_coalesced() -> None:
     pushed: the sockets ride on the same Redis, and a reconnecting dashboard
     asks for the tiles again. Where tasks run in-process (the embedded default)
     every change pushes: a countdown cannot wait there, and there is no crowd.
+    With no dashboard open (none connected or pinged within ``WATCH_SECONDS``) nothing
+    is read or pushed: a dashboard that opens asks for the tiles as it connects.
     """
     from core.analytics.tasks import push_live_tiles
 
+    if not cache.get(WATCHED_KEY):
+        return
     if push_live_tiles.app.conf.task_always_eager or cache.add(LEADING_KEY, 1, timeout=PUSH_WINDOW_SECONDS):
         push_tiles()
     elif cache.add(TRAILING_KEY, 1, timeout=PUSH_WINDOW_SECONDS):

@@ -97,8 +97,10 @@
     var status = section.querySelector("[data-live-status]");
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     var socket = new WebSocket(scheme + window.location.host + section.dataset.dashboardSocket);
+    var keepAlive = null;  // the server pushes tiles only while an open dashboard has spoken lately
     socket.addEventListener("open", function () {
       delay = 1000;
+      keepAlive = window.setInterval(function () { socket.send(JSON.stringify({ type: "ping" })); }, 30000);
       if (status) status.textContent = "Today is the UTC day. Live: tiles update as bookings and payments happen.";
       section.dataset.live = "open";
     });
@@ -107,6 +109,7 @@
       if (message.type === "tiles") showTiles(message.tiles);
     });
     socket.addEventListener("close", function (event) {
+      window.clearInterval(keepAlive);
       section.dataset.live = "closed";
       if (event.code === 4401 || event.code === 4403) {
         if (status) status.textContent = "Live updates are not available for this account.";
