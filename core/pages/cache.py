@@ -181,7 +181,7 @@ def parts_read_together(*specs: tuple[str, Iterable[object], Iterable[str]]) -> 
 def _read(keys: list[str]) -> dict[str, object]:
     """``cache.get_many(keys)``, from what :func:`parts_read_together` read when it read them all."""
     ahead = _read_ahead.get()
-    if ahead is None or keys[0] not in ahead or not all(key in ahead for key in keys):
+    if ahead is None or not all(key in ahead for key in keys):
         return cache.get_many(keys)
     ahead_values = {key: ahead[key] for key in keys}
     del ahead[keys[0]]  # the part itself once: a value rebuilt meanwhile is read anew
