@@ -8,10 +8,17 @@ while its other requests queued behind the interpreter lock, and the load
 benchmark's first minute ended in 503s. The server entry points (``asgi.py``,
 ``wsgi.py``) call :func:`warm_up` once per process, unless ``WEB_WARM_UP`` is
 off (the test settings: tests import the application without serving it).
+
+Last, what it loaded is moved out of the garbage collector's sight
+(``gc.freeze``): a warmed-up process holds ~435,000 objects that live as long
+as it does, and every full collection walked them all, 240 ms with the
+interpreter lock held, stalling each request the process was serving. After
+the freeze a full collection walks only what requests left behind (0.3-4 ms).
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from pathlib import Path
@@ -33,7 +40,14 @@ def warm_up() -> None:
     from django.urls import get_resolver
 
     get_resolver().url_patterns  # noqa: B018 - importing every urls module
-    logger.info("warmed up in %.2f s (%d templates)", time.perf_counter() - started, templates)
+    gc.collect()
+    gc.freeze()
+    logger.info(
+        "warmed up in %.2f s (%d templates, %d objects frozen)",
+        time.perf_counter() - started,
+        templates,
+        gc.get_freeze_count(),
+    )
 
 
 def _compile_templates() -> int:

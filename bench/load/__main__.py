@@ -261,7 +261,34 @@ def steady_state(path: Path) -> dict:
             "p95_ms": round(at(0.95)),
             "p99_ms": round(at(0.99)),
         }
-    return {"after_seconds": kept["warm_up_seconds"], "pages": pages}
+    return {"after_seconds": kept["warm_up_seconds"], "pages": pages, "minutes": by_minute(kept.get("timeline", {}))}
+
+
+#: The learners' requests in the mix (everything else is a visitor's).
+SIGNED_IN = ("dashboard", "api recommendations", "api sessions", "api book", "api cancel")
+
+
+def by_minute(timeline: dict[str, list[list[float]]]) -> list[dict]:
+    """Per minute of the run, visitors' and signed-in requests' p95/p99: stalls that recur show as slow minutes."""
+    minutes: dict[int, dict[str, list[float]]] = {}
+    for name, points in timeline.items():
+        if name == "notifications socket":
+            continue
+        group = "signed_in" if name in SIGNED_IN else "visitors"
+        for second, ms in points:
+            minutes.setdefault(int(second) // 60, {"visitors": [], "signed_in": []})[group].append(ms)
+    rows = []
+    for minute, groups in sorted(minutes.items()):
+        row: dict = {"minute": minute + 1}
+        for group, times in groups.items():
+            ordered = sorted(times) or [0.0]
+            row[group] = {
+                "requests": len(times),
+                "p95_ms": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]),
+                "p99_ms": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]),
+            }
+        rows.append(row)
+    return rows
 
 
 def closed_loop(url: str, seconds: int, headers: dict[str, str] | None = None, script: Path | None = None) -> dict:
@@ -324,6 +351,18 @@ def report(result: dict) -> str:
             lines.append(
                 f"| {name} | {page['requests']} | {page['failures']} | {page['p50_ms']} | {page['p95_ms']}"
                 f" | {page['p99_ms']} |"
+            )
+    if steady.get("minutes"):
+        lines += [
+            "",
+            "| minute | visitors' requests | p95 ms | p99 ms | signed-in requests | p95 ms | p99 ms |",
+            "| --- " * 7 + "|",
+        ]
+        for row in steady["minutes"]:
+            visitors, signed_in = row["visitors"], row["signed_in"]
+            lines.append(
+                f"| {row['minute']} | {visitors['requests']} | {visitors['p95_ms']} | {visitors['p99_ms']}"
+                f" | {signed_in['requests']} | {signed_in['p95_ms']} | {signed_in['p99_ms']} |"
             )
     lines += [
         "",

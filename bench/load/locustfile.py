@@ -28,6 +28,8 @@ WARM_UP_SECONDS = float(os.environ.get("PEERLEARN_LOAD_WARM_UP", "60"))
 STEADY_OUT = os.environ.get("PEERLEARN_LOAD_STEADY")
 _steady: dict[str, list[float]] = {}
 _steady_failures: dict[str, int] = {}
+#: Per page, (second of the run, ms) of every request: where in the run the slow ones fell.
+_timeline: dict[str, list[tuple[int, float]]] = {}
 _started: list[float] = []
 
 
@@ -38,7 +40,11 @@ def _note_start(**kwargs) -> None:
 
 @events.request.add_listener
 def _keep_steady(name: str, response_time: float, exception=None, **kwargs) -> None:
-    if not _started or time.monotonic() - _started[0] < WARM_UP_SECONDS:
+    if not _started:
+        return
+    elapsed = time.monotonic() - _started[0]
+    _timeline.setdefault(name, []).append((int(elapsed), round(response_time, 1)))
+    if elapsed < WARM_UP_SECONDS:
         return
     _steady.setdefault(name, []).append(response_time)
     if exception is not None:
@@ -49,7 +55,15 @@ def _keep_steady(name: str, response_time: float, exception=None, **kwargs) -> N
 def _write_steady(**kwargs) -> None:
     if STEADY_OUT:
         with open(STEADY_OUT, "w") as handle:
-            json.dump({"warm_up_seconds": WARM_UP_SECONDS, "times": _steady, "failures": _steady_failures}, handle)
+            json.dump(
+                {
+                    "warm_up_seconds": WARM_UP_SECONDS,
+                    "times": _steady,
+                    "failures": _steady_failures,
+                    "timeline": _timeline,
+                },
+                handle,
+            )
 
 
 class Visitor(FastHttpUser):
