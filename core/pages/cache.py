@@ -26,8 +26,13 @@ a version in the cache and :func:`bump` gives it a new one, so every page that
 named it is stale at once (``receivers.py`` bumps on publishing, bookings,
 sessions, availability, reviews, settings; redirects act on 404s only, which are never kept). Pages also expire after
 ``PAGE_CACHE_TIMEOUT`` seconds, for what changes with time alone (trending
-lists, "free within 7 days"). A hit costs two cache round trips: the page, then
-its tags' versions.
+lists, "free within 7 days"): each one after a share of that drawn by chance
+(half to all of it, :func:`_fresh_until`), so that what a crowd filled together
+on a cold cache is not all rebuilt together every ``PAGE_CACHE_TIMEOUT`` (in the
+load benchmark that was a minute of seconds-long answers every five minutes).
+An expired page stays stored a while longer, so it is rebuilt once, as below,
+not by every visitor who asks for it meanwhile. A hit costs one cache round
+trip: the page and its tags' versions.
 
 One rebuild at a time: when a stored page has gone stale, the first request to
 ask for it rebuilds it and, until that answer is stored, the others get the
@@ -47,6 +52,7 @@ tests of this module and the production-settings tests turn it on.
 from __future__ import annotations
 
 import hashlib
+import random
 import secrets
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -131,7 +137,7 @@ def cached_part(
     entry = found.get(key)
     if isinstance(entry, dict) and None not in versions.values() and entry.get("versions") == versions:
         value = entry["value"]
-        until = expires(value) if expires else None
+        until = _earliest(expires(value) if expires else None, entry.get("fresh_until"))
         if until is None or timezone.now().timestamp() < until:
             _report(versions, until)
             return value
@@ -197,9 +203,27 @@ def _build_and_keep(
     key: str, versions: dict[str, str | None], build: Callable[[], T], expires: Callable[[T], float | None] | None
 ) -> T:
     value = build()
-    cache.set(key, {"versions": versions, "value": value}, timeout=settings.PAGE_CACHE_TIMEOUT)
-    _report(versions, expires(value) if expires else None)
+    fresh_until = _fresh_until()
+    cache.set(key, {"versions": versions, "value": value, "fresh_until": fresh_until}, timeout=_stored_for())
+    _report(versions, _earliest(expires(value) if expires else None, fresh_until))
     return value
+
+
+def _fresh_until() -> float:
+    """When a page or part kept now goes stale with time alone: after half to all of ``PAGE_CACHE_TIMEOUT``,
+    drawn by chance, so that values made together are not all rebuilt together."""
+    return timezone.now().timestamp() + settings.PAGE_CACHE_TIMEOUT * random.uniform(0.5, 1.0)  # noqa: S311
+
+
+def _stored_for() -> int:
+    """How long the cache holds a page or part: past its freshness, so a stale one can be served while one
+    request rebuilds it."""
+    return 2 * settings.PAGE_CACHE_TIMEOUT
+
+
+def _earliest(*times: float | None) -> float | None:
+    known = [time for time in times if time is not None]
+    return min(known) if known else None
 
 
 @dataclass
@@ -329,8 +353,15 @@ def _store(
         if None in versions.values():  # the cache is not answering: nothing to keep
             return
     body, headers = stored_form(request, response, kept_body)
-    entry = {"versions": versions, "body": body, "headers": headers, "events": recorded, "live": parts or []}
-    cache.set(key, entry, timeout=settings.PAGE_CACHE_TIMEOUT)
+    entry = {
+        "versions": versions,
+        "body": body,
+        "headers": headers,
+        "events": recorded,
+        "live": parts or [],
+        "fresh_until": _fresh_until(),
+    }
+    cache.set(key, entry, timeout=_stored_for())
     _remember_tags(key, versions)
 
 
@@ -366,7 +397,8 @@ def _serve(key: str, request: HttpRequest) -> HttpResponse | None:
         versions = _versions(entry["versions"])
         _remember_tags(key, entry["versions"])
     state = "hit"
-    if versions != entry["versions"]:
+    expired = timezone.now().timestamp() >= entry.get("fresh_until", float("inf"))
+    if versions != entry["versions"] or expired:
         if _claim_rebuild(key):
             request._page_cache_rebuilding = key
             return None

@@ -16,7 +16,7 @@ from wagtail.models import Site
 
 from core.analytics.models import Event
 from core.analytics.services.events import flush
-from core.pages.cache import HEADER, _claim_rebuild, _key, _release_rebuild
+from core.pages.cache import HEADER, _claim_rebuild, _fresh_until, _key, _release_rebuild, cached_part
 from core.scheduling.models import Session, WeeklyRule
 from core.scheduling.services.bookings import book_session
 from core.scheduling.services.policy import current_policy
@@ -169,6 +169,47 @@ def test_while_one_request_rebuilds_a_stale_page_the_others_get_the_stale_one(
     rebuilt = client.get(mentor_page.url)
     assert rebuilt[HEADER] == "miss" and b"Now teaches Rust" in rebuilt.content
     assert client.get(mentor_page.url)[HEADER] == "hit"
+
+
+def test_pages_kept_together_go_stale_at_different_times(settings):
+    """A crowd fills a cold cache within a minute; were every page stale PAGE_CACHE_TIMEOUT later, all would be
+    rebuilt at once (in the load benchmark: a minute of seconds-long answers every five minutes)."""
+    now = datetime.now(UTC).timestamp()
+    lifetimes = [_fresh_until() - now for _ in range(50)]
+    timeout = settings.PAGE_CACHE_TIMEOUT
+    assert all(timeout / 2 - 1 <= lifetime <= timeout + 1 for lifetime in lifetimes)
+    assert max(lifetimes) - min(lifetimes) > timeout / 4
+
+
+def later(monkeypatch, seconds: float) -> None:
+    """The clock ``seconds`` ahead for the rest of the test."""
+    moved = datetime.now(UTC) + timedelta(seconds=seconds)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: moved)
+
+
+def test_a_page_past_its_time_is_rebuilt_once_while_the_others_get_it_stale(client, mentor_page, settings, monkeypatch):
+    assert client.get(mentor_page.url)[HEADER] == "miss"
+    assert client.get(mentor_page.url)[HEADER] == "hit"
+    later(monkeypatch, settings.PAGE_CACHE_TIMEOUT + 1)
+    key = _key(RequestFactory().get(mentor_page.url, secure=False))
+    assert _claim_rebuild(key)  # another request is rebuilding it
+    meanwhile = client.get(mentor_page.url)
+    assert meanwhile[HEADER] == "stale" and b"Teaches Python" in meanwhile.content
+    _release_rebuild(key)
+    assert client.get(mentor_page.url)[HEADER] == "miss"
+    assert client.get(mentor_page.url)[HEADER] == "hit"
+
+
+def test_a_kept_part_past_its_time_is_built_again(settings, monkeypatch):
+    built = []
+
+    def build() -> int:
+        built.append(1)
+        return len(built)
+
+    assert [cached_part("clocked", ["x"], ["clock-test"], build) for _ in range(2)] == [1, 1]
+    later(monkeypatch, settings.PAGE_CACHE_TIMEOUT + 1)
+    assert cached_part("clocked", ["x"], ["clock-test"], build) == 2
 
 
 def test_a_rebuild_that_stores_nothing_lets_the_next_request_try_again(
