@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -24,6 +22,7 @@ from django.utils.translation import gettext
 
 from core.api.inputs import refusal as input_refusal
 from core.notifications.services import user_group
+from core.ops.group_send import group_send
 from core.pages.cache import bump_on_commit, cached_part
 from core.scheduling.models import Booking
 
@@ -339,10 +338,7 @@ def serialize(message: Message) -> dict[str, Any]:
 
 
 def _send_to_user(user_id: int, event: dict) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    async_to_sync(layer.group_send)(user_group(user_id), event)
+    group_send(user_group(user_id), event)
 
 
 def _push_new(message_id: int, recipient_id: int) -> None:

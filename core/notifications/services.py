@@ -12,11 +12,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
+from core.ops.group_send import group_send
 from core.pages.cache import bump_on_commit
 
 from .models import Notification
@@ -34,19 +33,12 @@ def user_group(user_id: int) -> str:
 
 def notify_user(user_id: int, kind: str, payload: dict[str, Any]) -> None:
     """Send ``payload`` to every open ``ws/notifications/`` socket of the user."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    async_to_sync(layer.group_send)(user_group(user_id), {"type": "notify", "kind": kind, "payload": payload})
+    group_send(user_group(user_id), {"type": "notify", "kind": kind, "payload": payload})
 
 
 def push_unread_count(user_id: int) -> None:
     """Tell the user's open pages the current unread count (after a read elsewhere)."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    count = unread_count(user_id)
-    async_to_sync(layer.group_send)(user_group(user_id), {"type": "unread", "count": count})
+    group_send(user_group(user_id), {"type": "unread", "count": unread_count(user_id)})
 
 
 def _safe(fn, *args) -> None:

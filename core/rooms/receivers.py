@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import logging
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from core.ops.group_send import group_send
 from core.plugins.models import PluginConfiguration
 from core.scheduling.models import Booking, Session
 from core.scheduling.signals import booking_transitioned, session_changed, session_ending
@@ -26,11 +25,8 @@ logger = logging.getLogger("peerlearn.rooms")
 
 def broadcast(session_id: int, event: dict) -> None:
     """Send ``event`` to every socket in the room; a dead channel layer is logged, never raised."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
     try:
-        async_to_sync(layer.group_send)(room_group(session_id), event)
+        group_send(room_group(session_id), event)
     except Exception:  # the change itself is saved; live sockets will find out on their next join
         logger.exception("could not tell room %s about %s", session_id, event.get("type"))
 

@@ -11,13 +11,12 @@ import logging
 from datetime import UTC, datetime, time
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from core.ops.group_send import group_send
 from core.payments.models import LedgerEntry
 from core.scheduling.currency import format_money
 from core.scheduling.models import Booking, Session
@@ -65,11 +64,8 @@ def live_tiles(now: datetime | None = None) -> dict[str, Any]:
 
 def push_tiles() -> None:
     """Send fresh tiles to every open dashboard; a dead channel layer is logged, never raised."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
     try:
-        async_to_sync(layer.group_send)(GROUP, {"type": "tiles", "tiles": live_tiles()})
+        group_send(GROUP, {"type": "tiles", "tiles": live_tiles()})
     except Exception:
         logger.exception("could not push the dashboard tiles")
 
