@@ -187,8 +187,8 @@ def recommend(
         learner = user if signed_in else None
         return _ranking(site_id, conf, learner, kinds, limit, weights, families, explore, assignment)
 
-    # Kept per person and question for a minute at most (the exploration slots and "new" badges move
-    # with time); their interests, skills, reviews, dismissals (``taste:<id>``) and the catalogue make it
+    # Kept per person and question for RECOMMENDATION_CACHE_SECONDS at most (the exploration slots,
+    # trending and "new" badges move with time); their interests, skills, reviews, dismissals (``taste:<id>``) and the catalogue make it
     # stale at once. Their bookings do not: a booking's weight in their history waits for the minute,
     # while the seats they hold leave the list at once (the ranking was the costliest part a booking
     # made every dashboard and API answer rebuild).

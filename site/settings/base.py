@@ -384,9 +384,12 @@ CONTENT_SECURITY_POLICY_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
 # the cache until something they show changes, or for PAGE_CACHE_TIMEOUT seconds at most.
 PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE_ENABLED", True)
 PAGE_CACHE_TIMEOUT = int(env("PAGE_CACHE_TIMEOUT", "300"))
-# Seconds a person's ranked recommendations are kept at most (their bookings, interests and
-# dismissals, the catalogue and a fitted model make them stale sooner); the page cache switch rules.
-RECOMMENDATION_CACHE_SECONDS = int(env("RECOMMENDATION_CACHE_SECONDS", "60"))
+# Seconds a person's ranked recommendations are kept at most (their interests, skills, reviews and
+# dismissals, the catalogue and a fitted model make them stale sooner; the seats they hold leave
+# each answer at once); what moves with time alone (trending, popularity, the exploration slots)
+# waits this long. At 60, a crowd's dashboards and API calls ranked 15 times a second (three
+# questions per learner a minute): README, "Holding a crowd". The page cache switch rules.
+RECOMMENDATION_CACHE_SECONDS = int(env("RECOMMENDATION_CACHE_SECONDS", "300"))
 
 # --- Email ----------------------------------------------------------------
 EMAIL_HOST = env("EMAIL_HOST")
