@@ -82,11 +82,18 @@ def _dashboard_for(user, session: Session) -> str:
     return links.mentor_dashboard() if user.pk == session.mentor_id else links.learner_dashboard()
 
 
+def _session_of(booking: Booking) -> Session:
+    """The booking's session with its mentor: as the sender loaded it (the booking services do), else read."""
+    if Booking.session.is_cached(booking) and Session.mentor.is_cached(booking.session):
+        return booking.session
+    return Session.objects.select_related("mentor").get(pk=booking.session_id)
+
+
 # --- bookings ------------------------------------------------------------------------
 @receiver(booking_transitioned, dispatch_uid="notifications.booking_transitioned")
 @guarded
 def on_booking_transitioned(sender, booking: Booking, old_status, new_status, actor=None, **kwargs) -> None:
-    session = Session.objects.select_related("mentor").get(pk=booking.session_id)
+    session = _session_of(booking)
     learner, mentor = booking.learner, session.mentor
     title = session.title
 

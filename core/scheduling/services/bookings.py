@@ -174,7 +174,7 @@ def announce_session(session: Session, change: str) -> None:
 
 
 def _announce_booking(booking: Booking, old: str | None, new: str, actor) -> None:
-    snapshot = Booking.objects.select_related("session", "learner").get(pk=booking.pk)
+    snapshot = Booking.objects.select_related("session__mentor", "learner").get(pk=booking.pk)
 
     # robust: a receiver failing after the commit is logged; the committed booking stands and its answer is sent
     def announce() -> None:
@@ -222,11 +222,17 @@ def live_offers(session: Session, now: datetime) -> Q:
 def seats_left(session: Session, *, for_learner=None, now: datetime | None = None) -> int:
     """Free seats for ``for_learner``: capacity minus active bookings and seats offered to others."""
     now = now or timezone.now()
-    taken = Booking.objects.active().filter(session=session).count()
-    offers = WaitlistEntry.objects.filter(live_offers(session, now))
+    offers = WaitlistEntry.objects.filter(status=WaitlistEntry.OFFERED, offer_expires_at__gt=now)
     if for_learner is not None:
         offers = offers.exclude(learner=for_learner)
-    return max(0, session.capacity - taken - offers.count())
+    # one round trip for both counts: a booking asks twice, once before the session's lock and once under it
+    taken, offered = (
+        Session.objects.filter(pk=session.pk)
+        .annotate(taken=_count_per_session(Booking.objects.active()), offered=_count_per_session(offers))
+        .values_list("taken", "offered")
+        .get()
+    )
+    return max(0, session.capacity - taken - offered)
 
 
 def seat_counts(session_ids, *, now: datetime | None = None) -> dict[int, tuple[int, int]]:
@@ -779,7 +785,7 @@ def _move_seat(booking: Booking, session: Session, target: Session, now: datetim
 
 def announce_booking_moved(booking: Booking, old_session: Session) -> None:
     """A seat changed session: listeners hear it as a rescheduled session for that learner."""
-    snapshot = Booking.objects.select_related("session", "learner").get(pk=booking.pk)
+    snapshot = Booking.objects.select_related("session__mentor", "learner").get(pk=booking.pk)
     transaction.on_commit(
         lambda: session_changed.send(
             sender=Session, session=snapshot.session, change="rescheduled", booking=snapshot, previous=old_session
