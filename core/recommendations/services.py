@@ -188,10 +188,10 @@ def recommend(
         return _ranking(site_id, conf, learner, kinds, limit, weights, families, explore, assignment)
 
     # Kept per person and question for RECOMMENDATION_CACHE_SECONDS at most (the exploration slots,
-    # trending and "new" badges move with time); their interests, skills, reviews, dismissals (``taste:<id>``) and the catalogue make it
-    # stale at once. Their bookings do not: a booking's weight in their history waits for the minute,
-    # while the seats they hold leave the list at once (the ranking was the costliest part a booking
-    # made every dashboard and API answer rebuild).
+    # trending and "new" badges move with time); their interests, skills, reviews, dismissals
+    # (``taste:<id>``) and the catalogue make it stale at once. Their bookings do not: a booking's
+    # weight in their history waits for the next ranking, while the seats they hold leave the list
+    # at once (the ranking was the costliest part a booking made every dashboard and API answer rebuild).
     parts = [site_id, user_id, kinds, limit, weights, sorted(families or ()), families is None, explore]
     parts += [assignment.experiment_id, assignment.variant, translation.get_language()]
     tags = ["site", "listings", store.RECOMMENDATIONS_TAG, *([f"taste:{user_id}"] if signed_in else [])]
