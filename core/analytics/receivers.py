@@ -20,13 +20,13 @@ from allauth.account.signals import user_signed_up
 from celery.signals import task_postrun, task_prerun
 from django.conf import settings
 from django.core.signals import request_finished, request_started
-from django.db import connections
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
 from core.catalogue.api import MentorListView, mentors_searched
 from core.catalogue.models import Review
+from core.ops.after_response import after_response, hand_back_connections
 from core.payments.models import LedgerEntry
 from core.plugins import DomainEvent
 from core.plugins.signals import domain_event_emitted
@@ -46,15 +46,12 @@ def leave_request(**kwargs: Any) -> None:
     """Write the request's events, then hand back the connection the write used.
 
     Django's own ``close_old_connections`` ran earlier on ``request_finished``,
-    so the flush opens a fresh connection; under ASGI each request runs on a
-    thread of its own that never comes back, and with the psycopg pool that
-    connection was lost to the pool for good (found by tests/faults: the pool
-    ran dry after a few dozen requests and every later one answered 503).
+    so the flush opens a fresh connection (found by tests/faults: with the
+    psycopg pool it was lost for good, and the pool ran dry after a few dozen
+    requests).
     """
     if leave_scope(**kwargs):
-        for conn in connections.all(initialized_only=True):
-            if not conn.in_atomic_block:  # a caller's (or a test's) transaction is left alone
-                conn.close_if_unusable_or_obsolete()
+        hand_back_connections()
 
 
 request_started.connect(enter_scope, dispatch_uid="analytics-request-started")
@@ -85,6 +82,7 @@ def session_skill_ids(session_id: int | None) -> list[int]:
 
 
 @receiver(booking_transitioned, sender=Booking, dispatch_uid="analytics-booking-transitioned")
+@after_response
 @best_effort
 def on_booking_transitioned(sender, booking: Booking, old_status, new_status, actor=None, **kwargs) -> None:
     session = booking.session

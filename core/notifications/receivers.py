@@ -1,8 +1,9 @@
 """Turn scheduling events into notifications, emails and calendar updates.
 
 The scheduling app sends its signals after commit (``core/scheduling/signals.py``).
-Each receiver here stores in-app notifications at once (they are pushed live to
-open pages) and hands emails to Celery. Calendar SEQUENCE numbers are bumped
+Each receiver here stores in-app notifications (they are pushed live to open
+pages) and hands emails to Celery; for bookings and sessions that happens once
+the answer of the request that changed them is sent (``core.ops.after_response``). Calendar SEQUENCE numbers are bumped
 here, when the change happens, and travel with the email task.
 
 A receiver never raises into the code that sent the signal: the booking is
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.accounts.language import speaking_to
+from core.ops.after_response import after_response
 from core.pages.cache import bump_on_commit
 from core.scheduling.currency import format_money
 from core.scheduling.models import Booking, Session, WaitlistEntry
@@ -91,6 +93,7 @@ def _session_of(booking: Booking) -> Session:
 
 # --- bookings ------------------------------------------------------------------------
 @receiver(booking_transitioned, dispatch_uid="notifications.booking_transitioned")
+@after_response
 @guarded
 def on_booking_transitioned(sender, booking: Booking, old_status, new_status, actor=None, **kwargs) -> None:
     session = _session_of(booking)
@@ -247,6 +250,7 @@ def on_hold_extended(sender, booking: Booking, **kwargs) -> None:
 
 
 @receiver(session_changed, dispatch_uid="notifications.session_changed")
+@after_response
 @guarded
 def on_session_changed(sender, session: Session, change: str, booking=None, previous=None, **kwargs) -> None:
     session = Session.objects.select_related("mentor").get(pk=session.pk)

@@ -8,11 +8,16 @@ commit fails like a lost connection, and the learner must still get 201.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.db import OperationalError, connection
+from peerlearn.asgi_http import SyncChainASGIHandler
 
+from core.notifications.models import Notification
 from core.scheduling.models import Booking
 from core.scheduling.signals import booking_transitioned
 
@@ -70,3 +75,56 @@ def test_a_slot_booked_just_before_the_database_goes_answers_201(
     )
     assert response.status_code == 201, response.content
     assert response.json()["status"] == Booking.CONFIRMED
+
+
+async def _post(handler, url: str, token: str, body: dict, steps: list[str]) -> int:
+    """POST through the server-side handler, noting in ``steps`` when the answer's last byte is handed over."""
+    data = json.dumps(body).encode()
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "https"}
+    scope |= {"path": url, "raw_path": url.encode(), "query_string": b"", "root_path": ""}
+    scope |= {
+        "headers": [
+            (b"host", b"testserver"),
+            (b"authorization", f"Token {token}".encode()),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(data)).encode()),
+        ],
+        "server": ("testserver", 443),
+        "client": ("127.0.0.1", 1),
+    }
+    requests = [{"type": "http.request", "body": data, "more_body": False}]
+    status = []
+
+    async def receive() -> dict:
+        return requests.pop() if requests else await asyncio.Event().wait()
+
+    async def send(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            status.append(message["status"])
+        elif not message.get("more_body"):
+            steps.append("answer sent")
+
+    await asyncio.wait_for(handler(scope, receive, send), 10)
+    return status[0]
+
+
+@pytest.mark.asyncio
+async def test_a_booking_is_answered_before_anyone_is_told(mentor_factory, session_factory, learner):
+    """The learner's 201 is handed to the server first; the notifications are written right after."""
+    from django.db.models.signals import post_save
+    from rest_framework.authtoken.models import Token
+
+    session = await sync_to_async(session_factory)(await sync_to_async(mentor_factory)())
+    token = (await sync_to_async(Token.objects.get_or_create)(user=learner))[0].key
+    steps: list[str] = []
+
+    def written(sender, instance, created, **kwargs):
+        steps.append(f"notified {instance.kind}")
+
+    post_save.connect(written, sender=Notification, dispatch_uid="test-notified")
+    try:
+        status = await _post(SyncChainASGIHandler(), f"/api/sessions/{session.pk}/book/", token, {}, steps)
+    finally:
+        post_save.disconnect(dispatch_uid="test-notified")
+    assert status == 201
+    assert steps == ["answer sent", "notified booking.confirmed", "notified booking.received"]

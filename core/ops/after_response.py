@@ -1,0 +1,89 @@
+"""Work a request's answer does not wait for, run once the answer has been sent.
+
+A booking's answer is ready when its transaction commits; telling people about
+it (in-app notifications with their live pushes, the emails' tasks, the event
+log, the mentor's calendar) took as long again, and the learner waited for it
+(README, "Holding a crowd"). Receivers marked :func:`after_response` run on
+``request_finished`` instead: under ASGI and WSGI Django sends that signal when
+it closes the response, after the last byte went to the server, on the
+request's own thread. Outside a request (Celery tasks, management commands,
+services called directly) they run at once, as before.
+
+Only work whose result the answer does not show belongs here; what the next
+page must see at once (the page cache's tags, money) stays where it was. A job
+that raises is logged and the others still run; the database connections the
+jobs used are handed back, as the event log's flush does.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from django.core.signals import request_finished, request_started
+from django.db import connections
+
+log = logging.getLogger(__name__)
+
+_scope = threading.local()
+
+
+def later(job: Callable[[], Any]) -> None:
+    """Run ``job`` once this thread's request has sent its answer; at once outside a request."""
+    queue = getattr(_scope, "jobs", None)
+    if queue is None:
+        _run([job])
+    else:
+        queue.append(job)
+
+
+def after_response(receiver: Callable[..., Any]) -> Callable[..., None]:
+    """Make a signal receiver run after the answer (see :func:`later`); it returns nothing to the sender."""
+
+    @functools.wraps(receiver)
+    def deferred(*args: Any, **kwargs: Any) -> None:
+        later(functools.partial(receiver, *args, **kwargs))
+
+    return deferred
+
+
+def hand_back_connections() -> None:
+    """Return the connections that work after ``close_old_connections`` opened (to the pool, if one is used).
+
+    Django's own ``close_old_connections`` runs first on ``request_finished``; a connection opened
+    after it stayed with the thread, and with the psycopg pool that lost it to the pool for good.
+    A caller's (or a test's) transaction is left alone.
+    """
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:
+            conn.close_if_unusable_or_obsolete()
+
+
+def _run(jobs: list[Callable[[], Any]]) -> None:
+    for job in jobs:
+        try:
+            job()
+        except Exception:  # the answer is sent and what it reported stands; the failure is logged
+            log.exception("work after the response failed: %r", job)
+
+
+def _open(**kwargs: Any) -> None:
+    leftover = getattr(_scope, "jobs", None)
+    _scope.jobs = []
+    if leftover:  # a request that never finished: its jobs still run, now
+        _run(leftover)
+
+
+def _finish(**kwargs: Any) -> None:
+    jobs = getattr(_scope, "jobs", None)
+    _scope.jobs = None  # what the jobs defer themselves runs at once
+    if jobs:
+        _run(jobs)
+        hand_back_connections()
+
+
+request_started.connect(_open, dispatch_uid="ops-after-response-open")
+request_finished.connect(_finish, dispatch_uid="ops-after-response-run")
