@@ -150,3 +150,52 @@ def test_the_kept_checklist_follows_interests_and_the_first_booking(learner, men
     with committed():
         booking_services.book_session(make_session(mentor, hours=30), learner)
     assert "data-checklist" not in client.get("/dashboard/").content.decode()
+
+
+def test_a_past_row_is_rendered_once_per_state(learner, mentor, make_session, committed):
+    """Past seats come from the process's rows, rendered again only when something they show changes."""
+    from django.test.signals import template_rendered
+    from django.utils import translation
+
+    from core.dashboards.kept import PAST_ROW_TEMPLATE, past_row_html
+
+    session = make_session(mentor, hours=30, title="Python basics")
+    with committed():
+        booking = booking_services.book_session(session, learner)
+    with committed():
+        booking_services.cancel_booking(booking, learner)
+    rendered = []
+
+    def count(sender, template, **kwargs):
+        if template.name == PAST_ROW_TEMPLATE:
+            rendered.append(template.name)
+
+    template_rendered.connect(count)
+    try:
+        row = services.learner_overview(learner)["past"][0]
+        first = past_row_html(row)
+        assert past_row_html(services.learner_overview(learner)["past"][0]) is first
+        assert len(rendered) == 1 and "Python basics" in first and "Cancelled" in first
+        mentor.display_name = "Ada Renamed"
+        mentor.save()
+        renamed = past_row_html(services.learner_overview(learner)["past"][0])
+        assert "Ada Renamed" in renamed and len(rendered) == 2
+        with translation.override("de"):
+            german = past_row_html(services.learner_overview(learner)["past"][0])
+        assert german != renamed and len(rendered) == 3
+    finally:
+        template_rendered.disconnect(count)
+
+
+def test_the_dashboard_lists_past_seats_latest_first(learner, mentor, make_session, committed):
+    client = Client()
+    client.force_login(learner)
+    for hours, title in ((30, "Older talk"), (40, "Newer talk")):
+        with committed():
+            booking = booking_services.book_session(make_session(mentor, hours=hours, title=title), learner)
+        with committed():
+            booking_services.cancel_booking(booking, learner)
+    html = client.get("/dashboard/").content.decode()
+    past = html[html.index('id="past-heading"') :]
+    assert past.index("Newer talk") < past.index("Older talk")
+    assert past.count('data-booking-id="') == 2
