@@ -207,3 +207,22 @@ def test_a_group_seat_moves_to_another_session(mentor_factory, session_factory, 
     assert booking.session_id == tuesday.pk and booking.starts_at == tuesday.starts_at
     waiting.refresh_from_db()
     assert waiting.status == WaitlistEntry.OFFERED  # the freed Monday seat went to the waitlist
+
+
+def test_a_live_offer_holds_the_seat_for_its_learner_only(mentor_factory, session_factory, user_factory):
+    """seats_left and seat_counts (one SQL statement each) count active bookings and live offers to others."""
+    session = session_factory(mentor_factory(), capacity=2, hours=72)
+    first, holder, waiting, other = user_factory(), user_factory(), user_factory(), user_factory()
+    svc.book_session(session, first)
+    booking = svc.book_session(session, holder)
+    entry, _ = waitlist.join_waitlist(session, waiting)
+    svc.cancel_booking(booking, holder)
+    entry.refresh_from_db()
+    assert entry.status == WaitlistEntry.OFFERED
+    assert svc.seats_left(session, for_learner=waiting) == 1
+    assert svc.seats_left(session, for_learner=other) == svc.seats_left(session) == 0
+    assert svc.seat_counts([session.pk]) == {session.pk: (1, 0)}
+    WaitlistEntry.objects.filter(pk=entry.pk).update(offer_expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    assert svc.seats_left(session, for_learner=other) == 1
+    assert svc.seat_counts([session.pk, 10**9]) == {session.pk: (1, 1)}
+    assert svc.seat_counts([]) == {}
