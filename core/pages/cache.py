@@ -131,13 +131,7 @@ def cached_part(
     if not settings.PAGE_CACHE_ENABLED:
         return build()
     key = part_key(name, parts)
-    pending = _writes.get()
-    if pending is not None and key in pending:  # built earlier in this request, not written yet
-        entry = pending[key]
-        _report(entry["versions"], _earliest(expires(entry["value"]) if expires else None, entry["fresh_until"]))
-        return entry["value"]
     tag_keys = {_tag_key(tag): tag for tag in tags}
-    _note_reads([key, *tag_keys])
     found = _read([key, *tag_keys])
     versions = {tag: found.get(tag_key) for tag_key, tag in tag_keys.items()}
     entry = found.get(key)
@@ -151,8 +145,8 @@ def cached_part(
         if not _claim_rebuild(key):
             _report(None, None)  # a stale value: the page it goes into must not be kept
             return entry["value"]
-        try:  # stored before the claim is let go, so the next request finds it
-            return _build_and_keep(key, versions, build, expires, write_now=True)
+        try:
+            return _build_and_keep(key, versions, build, expires)
         finally:
             _release_rebuild(key)
     if None in versions.values():
@@ -178,47 +172,16 @@ def parts_read_together(*specs: tuple[str, Iterable[object], Iterable[str]]) -> 
     For parts a request reads one after the other, where the first decides whether the next is
     needed: read together, the second costs no round trip of its own.
     """
-    keys = [key for name, parts, tags in specs for key in (part_key(name, parts), *map(_tag_key, tags))]
-    with reading_ahead(keys):
-        yield
-
-
-@contextmanager
-def reading_ahead(keys: Iterable[str]) -> Iterator[None]:
-    """Read ``keys`` (parts and tags, as :attr:`KeptParts.reads` lists them) in one cache round trip, for the
-    :func:`cached_part` calls inside the block that ask for them (each part's value is used once)."""
-    keys = list(dict.fromkeys(keys))
-    if not settings.PAGE_CACHE_ENABLED or not keys:
+    if not settings.PAGE_CACHE_ENABLED:
         yield
         return
+    keys = [key for name, parts, tags in specs for key in (part_key(name, parts), *map(_tag_key, tags))]
     found = cache.get_many(keys)
     token = _read_ahead.set({key: found.get(key, _ABSENT) for key in keys})
     try:
         yield
     finally:
         _read_ahead.reset(token)
-
-
-_writes: ContextVar[dict[str, dict] | None] = ContextVar("peerlearn_parts_written_together", default=None)
-
-
-@contextmanager
-def writing_together() -> Iterator[None]:
-    """Keep the parts built inside the block with one cache round trip at its end, not one each.
-
-    A part built in the block is answered from memory if the block asks for it again.
-    """
-    if not settings.PAGE_CACHE_ENABLED:
-        yield
-        return
-    token = _writes.set({})
-    try:
-        yield
-    finally:
-        pending = _writes.get()
-        _writes.reset(token)
-        if pending:
-            cache.set_many(pending, timeout=_stored_for())
 
 
 def _read(keys: list[str]) -> dict[str, object]:
@@ -237,21 +200,11 @@ def part_key(name: str, parts: Iterable[object]) -> str:
 
 
 def _build_and_keep(
-    key: str,
-    versions: dict[str, str | None],
-    build: Callable[[], T],
-    expires: Callable[[T], float | None] | None,
-    *,
-    write_now: bool = False,
+    key: str, versions: dict[str, str | None], build: Callable[[], T], expires: Callable[[T], float | None] | None
 ) -> T:
     value = build()
     fresh_until = _fresh_until()
-    entry = {"versions": versions, "value": value, "fresh_until": fresh_until}
-    pending = _writes.get()
-    if pending is None or write_now:
-        cache.set(key, entry, timeout=_stored_for())
-    else:
-        pending[key] = entry
+    cache.set(key, {"versions": versions, "value": value, "fresh_until": fresh_until}, timeout=_stored_for())
     _report(versions, _earliest(expires(value) if expires else None, fresh_until))
     return value
 
@@ -284,8 +237,6 @@ class KeptParts:
     versions: dict[str, str] = field(default_factory=dict)
     expires: float | None = None
     keepable: bool = True
-    #: The cache keys the parts read (each part's key and its tags'), for reading them ahead next time.
-    reads: list[str] = field(default_factory=list)
 
     def add(self, versions: dict[str, str | None] | None, until: float | None) -> None:
         if versions is None or None in versions.values():
@@ -310,12 +261,6 @@ def collecting_parts() -> Iterator[KeptParts]:
         yield collected
     finally:
         _collecting.reset(token)
-
-
-def _note_reads(keys: list[str]) -> None:
-    collected = _collecting.get()
-    if collected is not None:
-        collected.reads.extend(keys)
 
 
 def _report(versions: dict[str, str | None] | None, until: float | None) -> None:

@@ -44,15 +44,12 @@ from .cache import (
     HEADER,
     PREFIX,
     SHAREABLE_COOKIES,
-    KeptParts,
     _lookup,
     _remember_tags,
     _versions,
     answer_from,
     collecting_parts,
-    reading_ahead,
     stored_form,
-    writing_together,
 )
 
 #: The longest a kept page is served (relative times in it, such as "5 minutes ago", stay a minute behind at most).
@@ -73,20 +70,16 @@ def kept_for_person(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
         key = _key(request)
         if key is None:
             return view(request, *args, **kwargs)
-        hit, stale = _serve(key, request)
+        hit = _serve(key, request)
         if hit is not None:
             return hit
-        # What the last rendering's parts read is read in one round trip, and the parts built now are
-        # kept in one: a booking made every part of the dashboard stale, 25 round trips to rebuild it.
-        reads = stale.get("reads", []) if isinstance(stale, dict) else []
         with collecting_parts() as parts, events.capturing_behaviour() as recorded:
-            with reading_ahead(reads), writing_together():
-                own = _own_versions(request)
-                response = view(request, *args, **kwargs)
+            own = _own_versions(request)
+            response = view(request, *args, **kwargs)
         if own is not None and parts.keepable and _storable(request, response):
             parts.add(own, None)
             if parts.keepable:
-                _store(key, request, response, parts, recorded)
+                _store(key, request, response, parts.versions, parts.expires, recorded)
                 response[HEADER] = "miss"
         return response
 
@@ -133,8 +126,14 @@ def _storable(request: HttpRequest, response: HttpResponse) -> bool:
     return not len(messages.get_messages(request))
 
 
-def _store(key: str, request: HttpRequest, response: HttpResponse, parts: KeptParts, recorded: list) -> None:
-    versions, expires, reads = parts.versions, parts.expires, parts.reads
+def _store(
+    key: str,
+    request: HttpRequest,
+    response: HttpResponse,
+    versions: dict[str, str],
+    expires: float | None,
+    recorded: list,
+) -> None:
     body, headers = stored_form(request, response)
     made = timezone.now().timestamp()
     entry = {
@@ -144,24 +143,22 @@ def _store(key: str, request: HttpRequest, response: HttpResponse, parts: KeptPa
         "events": recorded,
         "until": min(expires, made + MAX_AGE) if expires is not None else made + MAX_AGE,
         "fresh": [value for value in getattr(request, "_fresh_per_answer", []) if value.encode() in body],
-        "reads": list(dict.fromkeys(reads)),
     }
     cache.set(key, entry, timeout=MAX_AGE)
     _remember_tags(key, versions)
 
 
-def _serve(key: str, request: HttpRequest) -> tuple[HttpResponse | None, object]:
-    """The kept answer (None: to be built), and the stored entry (a stale one names what its parts read)."""
+def _serve(key: str, request: HttpRequest) -> HttpResponse | None:
     entry, versions = _lookup(key)
     if not isinstance(entry, dict) or timezone.now().timestamp() >= entry["until"]:
-        return None, entry
+        return None
     if versions != entry["versions"]:
         if versions is None or set(versions) != set(entry["versions"]):
             _remember_tags(key, entry["versions"])  # this process learns the page's tags, then checks them
             if _versions(entry["versions"]) == entry["versions"]:
-                return _answer(entry, request), entry
-        return None, entry
-    return _answer(entry, request), entry
+                return _answer(entry, request)
+        return None
+    return _answer(entry, request)
 
 
 def _answer(entry: dict, request: HttpRequest) -> HttpResponse:

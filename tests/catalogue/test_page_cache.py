@@ -338,26 +338,3 @@ def test_each_language_has_its_own_copy(client, mentor_page):
     assert "Buscar un mentor" in spanish.get(mentor_page.url).content.decode(), (
         "the switcher's cookie beats the browser"
     )
-
-
-def test_parts_built_together_are_kept_in_one_write_at_the_end_and_read_ahead_in_one():
-    from django.core.cache import cache
-
-    from core.pages.cache import collecting_parts, part_key, reading_ahead, writing_together
-
-    builds = []
-
-    def build():
-        builds.append(1)
-        return len(builds)
-
-    with collecting_parts() as parts, writing_together():
-        assert cached_part("together", ["x"], ["together-test"], build) == 1
-        assert cached_part("together", ["x"], ["together-test"], build) == 1  # from this block's memory
-        assert cache.get(part_key("together", ["x"])) is None  # not written yet
-    assert cache.get(part_key("together", ["x"]))["value"] == 1 and builds == [1]
-    assert part_key("together", ["x"]) in parts.reads
-    with reading_ahead(parts.reads):
-        cache.delete(part_key("together", ["x"]))  # gone from the cache, still in what was read ahead
-        assert cached_part("together", ["x"], ["together-test"], build) == 1
-    assert cached_part("together", ["x"], ["together-test"], build) == 2

@@ -7,7 +7,6 @@ inside ``committed()``: a kept page goes stale when a change commits.
 from __future__ import annotations
 
 import re
-from contextlib import nullcontext
 from datetime import timedelta
 
 import pytest
@@ -161,58 +160,3 @@ def test_a_page_is_not_kept_while_the_cache_is_off(browser, settings):
     settings.PAGE_CACHE_ENABLED = False
     browser.get("/dashboard/")
     assert dashboard(browser)[1] == "" and dashboard(browser)[1] == ""
-
-
-class CacheCalls:
-    """Count the calls of the site cache (each one round trip to Redis; the test cache's ``get_many`` calls
-    its own ``get``, which is not counted again)."""
-
-    def __init__(self, monkeypatch) -> None:
-        from django.core.cache import cache
-
-        self.calls: list[str] = []
-        self.keys: list[str] = []
-        self.inside = False
-        for name in ("get", "get_many", "set", "set_many", "add", "delete"):
-            original = getattr(cache, name)
-            monkeypatch.setattr(cache, name, self._counted(name, original))
-
-    def _counted(self, name, original):
-        def call(*args, **kwargs):
-            if self.inside:
-                return original(*args, **kwargs)
-            self.calls.append(name)
-            self.keys.append(f"{name} {args[0]}")
-            self.inside = True
-            try:
-                return original(*args, **kwargs)
-            finally:
-                self.inside = False
-
-        return call
-
-
-def test_a_stale_page_reads_its_parts_ahead_and_keeps_them_together(
-    browser, learner, mentor, make_session, committed, monkeypatch
-):
-    """After a booking every part of the dashboard is stale: the rebuild reads what the last rendering's
-    parts read in one round trip and keeps the rebuilt parts in one, and shows the booking."""
-    kept(browser)
-    counted = CacheCalls(monkeypatch)
-    session = make_session(mentor, hours=30, title="Read ahead")
-    with committed():
-        booking_services.book_session(session, learner)
-    counted.calls.clear()
-    counted.keys.clear()
-    html, state, _ = dashboard(browser)
-    assert state == "miss" and "Read ahead" in html
-    assert counted.calls.count("set_many") == 1  # the rebuilt parts, together
-    assert not [key for key in counted.keys if key.startswith("set pagecache:part:")]
-    reads = counted.calls.count("get") + counted.calls.count("get_many")
-    with committed():
-        booking_services.cancel_booking(Booking.objects.get(session=session), learner)
-    monkeypatch.setattr(kept_pages, "reading_ahead", lambda keys: nullcontext())  # as before: one read a part
-    counted.calls.clear()
-    html, state, _ = dashboard(browser)
-    assert state == "miss" and "No upcoming sessions." in html
-    assert reads < counted.calls.count("get") + counted.calls.count("get_many")
