@@ -3,16 +3,17 @@
 A booking's answer is ready when its transaction commits; telling people about
 it (in-app notifications with their live pushes, the emails' tasks, the event
 log, the mentor's calendar) took as long again, and the learner waited for it
-(README, "Holding a crowd"). Receivers marked :func:`after_response` run on
-``request_finished`` instead: under ASGI and WSGI Django sends that signal when
-it closes the response, after the last byte went to the server, on the
-request's own thread. Outside a request (Celery tasks, management commands,
-services called directly) they run at once, as before.
+(README, "Holding a crowd"). Receivers marked :func:`after_response` run when
+the response is closed instead: under ASGI and WSGI Django closes it after the
+last byte went to the server, on the request's own thread.
+:class:`AfterResponseMiddleware` opens the request's list of jobs and always
+closes it before it returns, so no list outlives its request; outside a request
+(Celery tasks, management commands, services called directly) jobs run at once.
 
 Only work whose result the answer does not show belongs here; what the next
 page must see at once (the page cache's tags, money) stays where it was. A job
-that raises is logged and the others still run; the database connections the
-jobs used are handed back, as the event log's flush does.
+that raises is logged and the others still run; they run before
+``request_finished``, whose ``close_old_connections`` hands back what they used.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from django.core.signals import request_finished, request_started
 from django.db import connections
 
 log = logging.getLogger(__name__)
@@ -70,20 +70,24 @@ def _run(jobs: list[Callable[[], Any]]) -> None:
             log.exception("work after the response failed: %r", job)
 
 
-def _open(**kwargs: Any) -> None:
-    leftover = getattr(_scope, "jobs", None)
-    _scope.jobs = []
-    if leftover:  # a request that never finished: its jobs still run, now
-        _run(leftover)
+class AfterResponseMiddleware:
+    """Collect the jobs of the request and run them when its response is closed (after it was sent)."""
 
+    def __init__(self, get_response: Callable[[Any], Any]) -> None:
+        self.get_response = get_response
 
-def _finish(**kwargs: Any) -> None:
-    jobs = getattr(_scope, "jobs", None)
-    _scope.jobs = None  # what the jobs defer themselves runs at once
-    if jobs:
-        _run(jobs)
-        hand_back_connections()
-
-
-request_started.connect(_open, dispatch_uid="ops-after-response-open")
-request_finished.connect(_finish, dispatch_uid="ops-after-response-run")
+    def __call__(self, request: Any) -> Any:
+        outer = getattr(_scope, "jobs", None)
+        jobs: list[Callable[[], Any]] = []
+        _scope.jobs = jobs
+        try:
+            response = self.get_response(request)
+        except BaseException:
+            _scope.jobs = outer
+            _run(jobs)  # no answer to wait for
+            raise
+        _scope.jobs = outer  # nothing deferred outlives this call
+        if jobs:
+            # Django closes the response once sent: its closers run first, then request_finished.
+            response._resource_closers.append(lambda: _run(jobs))
+        return response

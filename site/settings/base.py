@@ -115,6 +115,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: /healthz and /readyz answer before host checks, HTTPS redirects and sessions.
     "core.health.middleware.HealthCheckMiddleware",
+    # Work the answer does not wait for runs once the answer is sent (core/ops/after_response.py).
+    "core.ops.after_response.AfterResponseMiddleware",
     # Times everything after the probes; not loaded unless METRICS_ENABLED (see Metrics below).
     "core.ops.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
