@@ -24,6 +24,8 @@ from rest_framework import exceptions
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.ops.limiter import RETRY_AFTER, Busy, busy
+
 from .refusals import Refusal
 
 #: PostgreSQL broke a lock cycle (40P01) or a lock wait timed out (55P03): nothing was saved, retrying may work.
@@ -48,12 +50,19 @@ def as_api_exception(exc: Exception) -> Exception:
         return RefusedError(409, gettext("Another request held what this one needed; try again."), "busy")
     if isinstance(exc, SuspiciousOperation):
         return RefusedError(*_guard_refusal(exc))
+    if isinstance(exc, Busy):
+        return _retry_later(RefusedError(503, str(exc), "busy"))
     if unavailable(exc):
-        return RefusedError(503, UNAVAILABLE, "unavailable")
+        return _retry_later(RefusedError(503, UNAVAILABLE, "unavailable"))
     if isinstance(exc, Http404):  # get_object_or_404 in a view
         return exceptions.NotFound(str(exc) or "Not found.")
     if isinstance(exc, PermissionDenied):
         return exceptions.PermissionDenied(str(exc) or None)
+    return exc
+
+
+def _retry_later(exc: RefusedError) -> RefusedError:
+    exc.wait = RETRY_AFTER  # DRF answers it as Retry-After
     return exc
 
 
@@ -177,13 +186,15 @@ def render_bad_request(request: HttpRequest, reason: str, *, status: int = 400) 
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
+    if isinstance(sys.exc_info()[1], Busy):  # no slot came for its first query (core.ops.limiter)
+        return busy(request)
     if unavailable(sys.exc_info()[1]):
         if _is_api(request):
             response = JsonResponse({"detail": UNAVAILABLE, "code": "unavailable"}, status=503)
         else:
             response = defaults.server_error(request, template_name="503.html")
             response.status_code = 503
-        response["Retry-After"] = "5"
+        response["Retry-After"] = str(RETRY_AFTER)
         return response
     if _is_api(request):
         return JsonResponse(

@@ -124,7 +124,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Visitors' pages from the cache: after the CSP nonce is chosen, before sessions, CSRF and auth.
     "core.pages.cache.AnonymousPageCacheMiddleware",
-    # Past the cache: at most WEB_CONCURRENT_REQUESTS requests per process build answers at once.
+    # Past the cache: at most WEB_CONCURRENT_REQUESTS requests per process hold a database connection at once.
     "core.ops.limiter.ConcurrencyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The language: the django_language cookie (the header's switcher sets it), else Accept-Language.
@@ -183,8 +183,9 @@ DATABASE_POOL_MIN_SIZE = int(env("DATABASE_POOL_MIN_SIZE", "1"))
 DATABASE_POOL_MAX_SIZE = int(env("DATABASE_POOL_MAX_SIZE", "8"))
 # Seconds a request waits for a free connection before it fails (503).
 DATABASE_POOL_TIMEOUT = float(env("DATABASE_POOL_TIMEOUT", "10"))
-# Requests one process builds at once (core/ops/limiter.py); the others wait up to WEB_QUEUE_TIMEOUT
-# seconds, then get 503. Below the pool's size, so sockets and analytics writes find a connection.
+# Requests of one process that hold a database connection at once (core/ops/limiter.py: a request waits
+# for its turn before its first query, up to WEB_QUEUE_TIMEOUT seconds, then gets 503; one answered from
+# the cache never waits). Below the pool's size, so sockets and analytics writes find a connection.
 # 0: no limit (the default without a pool: SQLite).
 WEB_CONCURRENT_REQUESTS = int(
     env("WEB_CONCURRENT_REQUESTS", str(max(1, DATABASE_POOL_MAX_SIZE - 2)) if DATABASE_URL else "0")
@@ -205,6 +206,8 @@ if DATABASE_URL:
             "max_size": DATABASE_POOL_MAX_SIZE,
             "timeout": DATABASE_POOL_TIMEOUT,
         }
+        # Django's backend, with a request's turn (WEB_CONCURRENT_REQUESTS) taken before it borrows a connection.
+        DATABASES["default"]["ENGINE"] = "core.ops.postgresql"
 else:
     DATABASES = {
         "default": {

@@ -79,7 +79,7 @@ def test_database_and_redis_urls_give_the_real_stack():
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/test",
         REDIS_URL="redis://127.0.0.1:6379/0",
     )
-    assert conf["engine"] == "django.db.backends.postgresql"
+    assert conf["engine"] == "core.ops.postgresql"  # Django's backend, a request's turn taken first
     assert conf["db_name"] == "test"
     assert conf["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert conf["cache"] == "peerlearn.cache.FailSoftRedisCache"
