@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from . import admin_access, signals  # noqa: F401  (signals connects the receivers)
+        from . import admin_access, session_person, signals  # noqa: F401  (signals connects the receivers)
 
         admin_access.connect(self.get_model("User"))
+        session_person.connect(self.get_model("User"))

@@ -132,7 +132,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the signed-in person kept in the cache between their saves (no query per request).
+    "core.accounts.session_person.KeptPersonAuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # After authentication: a signed-in person's own language (profile) overrides the cookie and Accept-Language.
     "core.accounts.middleware.UserLanguageMiddleware",
