@@ -24,6 +24,7 @@ from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.core.exceptions import ValidationError
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
@@ -54,7 +55,7 @@ def session_person(request: HttpRequest):
     if backend in MODEL_BACKENDS and backend in settings.AUTHENTICATION_BACKENDS and session_hash:
         try:
             user_id = get_user_model()._meta.pk.to_python(session[SESSION_KEY])
-        except Exception:  # noqa: BLE001 - a malformed session: Django's own path refuses it
+        except (KeyError, ValidationError):  # a malformed session: Django's own path refuses it
             return auth.get_user(request)
         kept = cached_part("session-person", [user_id], [login_tag(user_id)], lambda: _person(user_id))
         if kept is not None and constant_time_compare(session_hash, kept.session_auth_hash):

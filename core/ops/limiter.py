@@ -97,11 +97,12 @@ class ConcurrencyLimitMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if self.slots is None:
             return self.get_response(request)
+        outer = getattr(_current, "turn", None)  # a request answered inside another (rare) keeps its own turn
         turn = _current.turn = _Turn(self.slots)
         try:
             return self.get_response(request)
         finally:
-            _current.turn = None
+            _current.turn = outer
             if turn.held:
                 self.slots.release()
 
