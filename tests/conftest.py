@@ -34,16 +34,19 @@ def _clear_cache():
     process keeps of the cache for seconds, which a cleared cache would otherwise outlive)."""
     from django.core.cache import cache
 
+    from core.pages import in_process
     from core.scheduling.middleware import forget_hold_deadline
     from core.themes.middleware import forget_sites
 
     cache.clear()
     forget_hold_deadline()
     forget_sites()
+    in_process.forget()
     yield
     cache.clear()
     forget_hold_deadline()
     forget_sites()
+    in_process.forget()
 
 
 @pytest.fixture(autouse=True)

@@ -31,6 +31,36 @@ log = logging.getLogger(__name__)
 _scope = threading.local()
 
 
+class _Jobs(list):
+    """A request's jobs, and what its work batches until they run (:func:`batched`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: dict[str, dict] = {}
+
+
+def batched(name: str, flush: Callable[[dict], Any]) -> dict | None:
+    """This request's batch ``name``: a dict the caller fills, handed to ``flush`` once after the answer.
+
+    For writes nothing in the answer waits for (the kept parts a page rebuilt): one round trip
+    for them all, after the last byte went out. ``None`` outside a request: do the work at once.
+    """
+    jobs = getattr(_scope, "jobs", None)
+    if jobs is None:
+        return None
+    batch = jobs.batches.get(name)
+    if batch is None:
+        batch = jobs.batches[name] = {}
+        jobs.append(lambda: flush(batch) if batch else None)
+    return batch
+
+
+def pending(name: str) -> dict | None:
+    """This request's batch ``name`` if its work started one, else ``None``."""
+    jobs = getattr(_scope, "jobs", None)
+    return None if jobs is None else jobs.batches.get(name)
+
+
 def later(job: Callable[[], Any]) -> None:
     """Run ``job`` once this thread's request has sent its answer; at once outside a request."""
     queue = getattr(_scope, "jobs", None)
@@ -78,7 +108,7 @@ class AfterResponseMiddleware:
 
     def __call__(self, request: Any) -> Any:
         outer = getattr(_scope, "jobs", None)
-        jobs: list[Callable[[], Any]] = []
+        jobs = _Jobs()
         _scope.jobs = jobs
         try:
             response = self.get_response(request)

@@ -52,6 +52,7 @@ tests of this module and the production-settings tests turn it on.
 from __future__ import annotations
 
 import hashlib
+import pickle
 import random
 import secrets
 from collections.abc import Callable, Iterable, Iterator
@@ -69,7 +70,9 @@ from django.utils import timezone, translation
 from django.utils.cache import cc_delim_re
 
 from core.analytics.services import events
+from core.ops.after_response import batched, pending
 
+from . import in_process as held_in_process
 from . import live_parts
 
 PREFIX = "pagecache:"
@@ -94,6 +97,10 @@ def cache_page_for_visitors(request: HttpRequest, *tags: str) -> None:
 def bump(*tags: str) -> None:
     """Make every stored page that named one of ``tags`` stale."""
     if tags:
+        held_in_process.drop(tags)
+        rebuilt = pending(REBUILT_PARTS)
+        for key in [key for key, (_, entry) in (rebuilt or {}).items() if set(tags) & set(entry["versions"])]:
+            del rebuilt[key]  # built from what the bump says changed: neither served again nor written
         cache.set_many({_tag_key(tag): secrets.token_hex(6) for tag in tags}, timeout=None)
 
 
@@ -110,6 +117,7 @@ def cached_part(
     *,
     expires: Callable[[T], float | None] | None = None,
     stale_while_rebuilding: bool = False,
+    in_process: bool = False,
 ) -> T:
     """``build()``, kept until one of ``tags`` is bumped (or ``PAGE_CACHE_TIMEOUT``): parts of signed-in pages.
 
@@ -127,14 +135,48 @@ def cached_part(
     returned while another request rebuilds it, as the page cache does for pages.
     Inside :func:`collecting_parts` each call reports the tags' versions it used and the value's
     expiry, so a page made of kept parts can be kept whole (:mod:`core.pages.kept_pages`).
+    ``in_process``: for a part that is the same for everyone (no person in it), also held by the
+    process for a few seconds (:mod:`core.pages.in_process`), so most hits cost no round trip.
     """
     if not settings.PAGE_CACHE_ENABLED:
         return build()
     key = part_key(name, parts)
+    if in_process:
+        return _held_in_process(key, lambda: _cached_part(key, tags, build, expires, stale_while_rebuilding))
+    return _cached_part(key, tags, build, expires, stale_while_rebuilding)
+
+
+def _held_in_process(key: str, read: Callable[[], T]) -> T:
+    """The part this process holds, else ``read()`` it and hold it with what it reported."""
+    held = held_in_process.get(key)
+    if held is not None and (held.until is None or timezone.now().timestamp() < held.until):
+        _report(held.versions, held.until)
+        return held.value  # type: ignore[return-value]
+    with collecting_parts() as used:
+        value = read()
+    if not used.keepable:
+        _report(None, None)  # a stale value, or the cache did not answer: not held, and no page keeps it
+    elif used.versions:
+        held_in_process.put(key, value, used.versions, used.expires)
+        _report(used.versions, used.expires)
+    return value
+
+
+def _cached_part(
+    key: str,
+    tags: Iterable[str],
+    build: Callable[[], T],
+    expires: Callable[[T], float | None] | None,
+    stale_while_rebuilding: bool,
+) -> T:
+    rebuilt = _rebuilt_in_this_request(key)
+    if rebuilt is not None:
+        _report(rebuilt["versions"], _earliest(expires(rebuilt["value"]) if expires else None, rebuilt["fresh_until"]))
+        return rebuilt["value"]
     tag_keys = {_tag_key(tag): tag for tag in tags}
     found = _read([key, *tag_keys])
     versions = {tag: found.get(tag_key) for tag_key, tag in tag_keys.items()}
-    entry = found.get(key)
+    entry = _stored_entry(found.get(key))
     if isinstance(entry, dict) and None not in versions.values() and entry.get("versions") == versions:
         value = entry["value"]
         until = _earliest(expires(value) if expires else None, entry.get("fresh_until"))
@@ -146,7 +188,7 @@ def cached_part(
             _report(None, None)  # a stale value: the page it goes into must not be kept
             return entry["value"]
         try:
-            return _build_and_keep(key, versions, build, expires)
+            return _build_and_keep(key, versions, build, expires, shared=True)
         finally:
             _release_rebuild(key)
     if None in versions.values():
@@ -200,13 +242,55 @@ def part_key(name: str, parts: Iterable[object]) -> str:
 
 
 def _build_and_keep(
-    key: str, versions: dict[str, str | None], build: Callable[[], T], expires: Callable[[T], float | None] | None
+    key: str,
+    versions: dict[str, str | None],
+    build: Callable[[], T],
+    expires: Callable[[T], float | None] | None,
+    *,
+    shared: bool = False,
 ) -> T:
+    """Build the part and keep it: in a request, with the request's other rebuilt parts in one write after
+    the answer (a dashboard a booking made stale rebuilt seven, each its own round trip before the answer);
+    at once outside one, and for a shared part others wait on (its rebuild claim ends when this returns).
+
+    A part written later is pickled now: the request may still change the objects in it (Django keeps a
+    person's permissions on the person), and the cache must hold them as they were built.
+    """
     value = build()
     fresh_until = _fresh_until()
-    cache.set(key, {"versions": versions, "value": value, "fresh_until": fresh_until}, timeout=_stored_for())
+    entry = {"versions": versions, "value": value, "fresh_until": fresh_until}
+    batch = None if shared else batched(REBUILT_PARTS, _write_rebuilt_parts)
+    if batch is None:
+        cache.set(key, entry, timeout=_stored_for())
+    else:
+        batch[key] = (pickle.dumps(entry, pickle.HIGHEST_PROTOCOL), entry)
     _report(versions, _earliest(expires(value) if expires else None, fresh_until))
     return value
+
+
+#: The request's batch of rebuilt parts (:func:`core.ops.after_response.batched`): key → (pickled, entry).
+REBUILT_PARTS = "pages.rebuilt-parts"
+
+
+def _write_rebuilt_parts(entries: dict[str, tuple[bytes, dict]]) -> None:
+    cache.set_many({key: pickled for key, (pickled, _) in entries.items()}, timeout=_stored_for())
+
+
+def _rebuilt_in_this_request(key: str) -> dict | None:
+    """A part this request rebuilt and has not written yet (it is read again, e.g. by a second block)."""
+    batch = pending(REBUILT_PARTS)
+    return batch[key][1] if batch is not None and key in batch else None
+
+
+def stored_part(name: str, parts: Iterable[object]) -> dict | None:
+    """The entry kept for a part (``versions``, ``value``, ``fresh_until``), or None: what the cache holds."""
+    entry = _stored_entry(cache.get(part_key(name, parts)))
+    return entry if isinstance(entry, dict) else None
+
+
+def _stored_entry(found: object) -> object:
+    """A part's entry as read from the cache (one written after its request's answer was pickled then)."""
+    return pickle.loads(found) if isinstance(found, bytes) else found  # noqa: S301 - our own cache's entry
 
 
 def _fresh_until() -> float:

@@ -45,7 +45,7 @@ def default_site_id() -> int | None:
     def build() -> int | None:
         return Site.objects.filter(is_default_site=True).values_list("id", flat=True).first()
 
-    return cached_part("default-site-id", [], ["site"], build)
+    return cached_part("default-site-id", [], ["site"], build, in_process=True)
 
 
 def stored_for_site(site_id: int | None, cached: dict | None = None) -> dict[str, dict[str, Any]]:

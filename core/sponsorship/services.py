@@ -169,7 +169,9 @@ def any_running(today: date | None = None) -> bool:
     from core.pages.cache import cached_part
 
     today = today or timezone.localdate()
-    return cached_part("campaigns-running", [today.isoformat()], [CAMPAIGNS_TAG], running(today).exists)
+    return cached_part(
+        "campaigns-running", [today.isoformat()], [CAMPAIGNS_TAG], lambda: running(today).exists(), in_process=True
+    )
 
 
 def candidates(skill_slugs: set[str], categories: set[str], exclude_user_ids: Iterable[int]) -> list[Campaign]:

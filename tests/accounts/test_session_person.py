@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import HASH_SESSION_KEY
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from core.pages.cache import part_key
+from core.pages.cache import stored_part
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +49,7 @@ def test_a_kept_dashboard_asks_the_database_nothing(person):
 
 def test_the_kept_person_holds_no_password_hash(person):
     signed_in(person.email).get(PROFILE_PAGE)
-    kept = cache.get(part_key("session-person", [person.pk]))["value"]
+    kept = stored_part("session-person", [person.pk])["value"]
     assert kept.user.pk == person.pk and "password" not in kept.user.__dict__
     assert person.password not in repr(vars(kept.user)) and kept.session_auth_hash == person.get_session_auth_hash()
 

@@ -13,11 +13,15 @@ def current_policy(site: Site | None = None) -> SchedulingPolicy:
     """The policy of ``site`` (default: the default site); built-in defaults when there is no site.
 
     Read on every dashboard and booking, it is kept with the site's other cached
-    parts (``core.pages.cache``, tag ``site``: saving any site setting makes it stale).
+    parts (``core.pages.cache``, tag ``site``: saving any site setting makes it stale),
+    and held by each process for a few seconds (``core.pages.in_process``). The same
+    instance serves many requests: read it, never change it.
     """
     from core.pages.cache import cached_part
 
-    return cached_part("scheduling-policy", [site.pk if site else "default"], ["site"], lambda: _read_policy(site))
+    return cached_part(
+        "scheduling-policy", [site.pk if site else "default"], ["site"], lambda: _read_policy(site), in_process=True
+    )
 
 
 def _read_policy(site: Site | None) -> SchedulingPolicy:
