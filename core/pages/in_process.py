@@ -33,7 +33,6 @@ class Held:
     value: object
     versions: dict[str, str]
     until: float | None  # the part's own expiry (a Unix time), as cached_part reports it
-    tags: tuple[str, ...]
     read_until: float  # monotonic: when this process reads it from the cache again
 
 
@@ -52,14 +51,14 @@ def put(key: str, value: object, versions: dict[str, str], until: float | None) 
     with _lock:
         if len(_held) >= MOST:
             _held.clear()
-        _held[key] = Held(value, dict(versions), until, tuple(versions), monotonic() + SECONDS)
+        _held[key] = Held(value, dict(versions), until, monotonic() + SECONDS)
 
 
 def drop(tags: Iterable[str]) -> None:
     """Forget every held part that named one of ``tags`` (they were just bumped in this process)."""
     bumped = set(tags)
     with _lock:
-        for key in [key for key, held in _held.items() if bumped.intersection(held.tags)]:
+        for key in [key for key, held in _held.items() if bumped.intersection(held.versions)]:
             del _held[key]
 
 
