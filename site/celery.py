@@ -11,11 +11,29 @@ Without REDIS_URL the settings make every task run eagerly in-process.
 """
 
 import os
+from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peerlearn.settings.production")
 
 app = Celery("peerlearn")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def hand_back_connections(sender: Any = None, **kwargs: Any) -> None:
+    """Around each task in a worker, what Django does around a request: a connection that is broken
+    or past ``CONN_MAX_AGE`` goes back to the pool (or is closed), and the pool stays open.
+
+    Celery's own fixup would close the whole pool here (``CELERY_DB_REUSE_MAX`` makes it do
+    that only every so many tasks). A task run eagerly, inside a request or a test, is left alone:
+    its connection belongs to the caller, maybe inside a transaction.
+    """
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()

@@ -63,3 +63,31 @@ def test_a_celery_worker_runs_tasks_from_the_redis_broker(transactional_db, tmp_
             pytest.fail(f"the worker took no task in 60 s; its log ends:\n{log.read_text(errors='replace')[-2000:]}")
     finally:
         stop_worker(worker)
+
+
+def _other_backends(test_db: str) -> set[int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [test_db])
+        return {pid for (pid,) in cursor.fetchall()}
+
+
+def test_a_prefork_worker_keeps_its_database_connection_between_tasks(transactional_db, tmp_path):
+    # Celery's fixup closed a prefork child's pool around every task: PostgreSQL forked a backend per
+    # task. The child's connection now goes back to its pool and serves the next task.
+    test_db = connection.settings_dict["NAME"]
+    base_url = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "peerlearn.settings.test", "DATABASE_URL": f"{base_url}/{test_db}"}
+    queue = f"realstack-reuse-{os.getpid()}"
+    ours = _other_backends(test_db)  # this test process's own pooled connections
+    worker = start_worker(env, "reuse", tmp_path / "worker.log", "-Q", queue, "--pool=prefork", "--concurrency=1")
+    try:
+        from core.plugins.tasks import prune_plugin_errors
+
+        seen = []
+        for _ in range(4):
+            assert prune_plugin_errors.apply_async(queue=queue).get(timeout=60) >= 0
+            seen.append(_other_backends(test_db) - ours)
+        assert seen[0], seen  # the child's pooled connections, open between tasks
+        assert all(backends == seen[0] for backends in seen), seen  # and the same backend for each
+    finally:
+        stop_worker(worker)
