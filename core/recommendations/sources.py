@@ -11,6 +11,7 @@ only reads them.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 import uuid
@@ -36,6 +37,14 @@ logger = logging.getLogger("peerlearn.recommendations")
 TRAINING_DAYS = 365
 _memo: dict[str, tuple[float, str, Any]] = {}
 _GENERATION_KEY = "recommendations:snapshot-generation"
+#: A snapshot counts as fresh for its ``seconds`` less up to this share, drawn anew at each build: the web
+#: processes start together and would otherwise rebuild the same snapshots in the same second, every time.
+REBUILD_SPREAD = 0.2
+
+
+def _stamp(now: float, seconds: float) -> float:
+    """When a snapshot built at ``now`` counts as made: up to ``REBUILD_SPREAD`` of its life earlier."""
+    return now - random.uniform(0, REBUILD_SPREAD) * seconds
 
 
 def _memoised(key: str, seconds: float, build: Callable[[], Any], background: bool = False) -> Any:
@@ -54,10 +63,10 @@ def _memoised(key: str, seconds: float, build: Callable[[], Any], background: bo
         if now - hit[0] < seconds:
             return hit[2]
         if background and not getattr(_refreshing, "inside", False):
-            _refresh_later(key, generation, build)
+            _refresh_later(key, generation, seconds, build)
             return hit[2]
     value = build()
-    _memo[key] = (now, generation, value)
+    _memo[key] = (_stamp(now, seconds), generation, value)
     return value
 
 
@@ -66,22 +75,22 @@ _refresh_threads: dict[str, threading.Thread] = {}
 _refresh_lock = threading.Lock()
 
 
-def _refresh_later(key: str, generation: str, build: Callable[[], Any]) -> None:
+def _refresh_later(key: str, generation: str, seconds: float, build: Callable[[], Any]) -> None:
     """Rebuild ``key`` in a thread of its own, one at a time per key."""
     with _refresh_lock:
         running = _refresh_threads.get(key)
         if running is not None and running.is_alive():
             return
         thread = threading.Thread(
-            target=_refresh, args=(key, generation, build), name=f"recommendations-refresh {key}", daemon=True
+            target=_refresh, args=(key, generation, seconds, build), name=f"recommendations-refresh {key}", daemon=True
         )
         _refresh_threads[key] = thread
     thread.start()
 
 
-def _refresh(key: str, generation: str, build: Callable[[], Any]) -> None:
+def _refresh(key: str, generation: str, seconds: float, build: Callable[[], Any]) -> None:
     _refreshing.inside = True
-    started = time.monotonic()
+    started = _stamp(time.monotonic(), seconds)
     try:
         _memo[key] = (started, generation, build())
     except Exception:

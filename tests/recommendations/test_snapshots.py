@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from core.recommendations import sources
 
@@ -87,3 +88,14 @@ def test_the_shared_generation_is_read_once_per_request_and_at_every_use_outside
     sources._memoised("a", 60, lambda: 3)
     sources._memoised("b", 60, lambda: 3)
     assert len(reads) == 2  # outside a request (a task, a command): another process may have changed it
+
+
+def test_snapshots_built_together_go_stale_apart():
+    # Web processes start together: were each snapshot fresh for exactly its seconds, all of them would
+    # rebuild it in the same second, every time. Each build counts as made up to a fifth of its life earlier.
+    ages = []
+    for n in range(20):
+        sources._memoised(f"spread{n}", 100, lambda n=n: n)
+        ages.append(time.monotonic() - sources._memo[f"spread{n}"][0])
+    assert all(0 <= age <= sources.REBUILD_SPREAD * 100 + 1 for age in ages), ages
+    assert len({round(age) for age in ages}) > 1, ages  # drawn anew, not one offset for all
