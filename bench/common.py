@@ -166,12 +166,25 @@ def wrk(
     return figures
 
 
-def pg_connections(database_url: str) -> int:
-    """Connections PostgreSQL holds to the database of ``database_url``, excluding this probe's own."""
+def pg_connections(database_url: str, probe=None) -> int:
+    """Connections PostgreSQL holds to the database of ``database_url``, excluding this probe's own.
+
+    ``probe``: an open autocommit connection to ask with (a sampler asking twice a second on a new
+    connection each time made PostgreSQL start a backend for every sample).
+    """
     import psycopg
 
     name = database_url.rsplit("/", 1)[1].split("?")[0]
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        return conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (name,)
-        ).fetchone()[0]
+    if probe is None:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            return pg_connections(database_url, conn)
+    return probe.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (name,)
+    ).fetchone()[0]
+
+
+def pg_sessions_started(database_url: str, probe) -> int:
+    """Connections made to the database of ``database_url`` since its statistics were reset (PostgreSQL 14+)."""
+    name = database_url.rsplit("/", 1)[1].split("?")[0]
+    probe.execute("SELECT pg_stat_clear_snapshot()")
+    return probe.execute("SELECT sessions FROM pg_stat_database WHERE datname = %s", (name,)).fetchone()[0]

@@ -10,7 +10,9 @@ warm-up, the median CPU time (what a busy machine blurs least), the number of
 queries and of Redis round trips, and with ``--profile DIR`` one pyinstrument
 HTML profile per page (``pip install pyinstrument``). Anonymous pages are
 measured twice: as the first visitor after a change (``cold``: the anonymous
-page cache emptied) and as every later one (``warm``).
+page cache emptied) and as every later one (``warm``). Last, the crowd's signed-in
+cycle, each step's figures: book a free seat through the API, the dashboard the
+booking made stale, cancel, the dashboard again (``learner cycle`` profile).
 """
 
 from __future__ import annotations
@@ -80,41 +82,102 @@ def count_redis_round_trips() -> None:
 
 
 def measure(client, url: str, repeat: int, before=None) -> dict:
+    client.get(url, HTTP_X_FORWARDED_PROTO="https")  # warm-up
+    return measure_calls([lambda: client.get(url, HTTP_X_FORWARDED_PROTO="https")], repeat, before)[0]
+
+
+def measure_calls(calls: list, repeat: int, before=None) -> list[dict]:
+    """Figures of each of ``calls`` (requests made in turn, a cycle), over ``repeat`` cycles."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client.get(url, HTTP_X_FORWARDED_PROTO="https")  # warm-up
-    times, cpu, queries, trips, status = [], [], [], [], 0
+    samples = [{"times": [], "cpu": [], "queries": [], "trips": [], "status": 0} for _ in calls]
     for _ in range(repeat):
         if before:
             before()
-        _round_trips[0] = 0
-        with CaptureQueriesContext(connection) as captured:
-            start, start_cpu = time.perf_counter(), time.process_time()
-            response = client.get(url, HTTP_X_FORWARDED_PROTO="https")
-            times.append((time.perf_counter() - start) * 1000)
-            cpu.append((time.process_time() - start_cpu) * 1000)
-        queries.append(len(captured))
-        trips.append(_round_trips[0])
-        status = response.status_code
-    times.sort()
-    return {
-        "status": status,
-        "p50_ms": round(statistics.median(times), 1),
-        "p90_ms": round(times[int(0.9 * (len(times) - 1))], 1),
-        "cpu_ms": round(statistics.median(cpu), 1),
-        "queries": round(statistics.median(queries)),  # the median: a process memo rebuilt now and then
-        "redis": round(statistics.median(trips)),
+        for call, sample in zip(calls, samples, strict=True):
+            _round_trips[0] = 0
+            with CaptureQueriesContext(connection) as captured:
+                start, start_cpu = time.perf_counter(), time.process_time()
+                response = call()
+                sample["times"].append((time.perf_counter() - start) * 1000)
+                sample["cpu"].append((time.process_time() - start_cpu) * 1000)
+            sample["queries"].append(len(captured))
+            sample["trips"].append(_round_trips[0])
+            sample["status"] = response.status_code
+    figures = []
+    for sample in samples:
+        times = sorted(sample["times"])
+        figures.append(
+            {
+                "status": sample["status"],
+                "p50_ms": round(statistics.median(times), 1),
+                "p90_ms": round(times[int(0.9 * (len(times) - 1))], 1),
+                "cpu_ms": round(statistics.median(sample["cpu"]), 1),
+                "queries": round(statistics.median(sample["queries"])),  # a process memo is rebuilt now and then
+                "redis": round(statistics.median(sample["trips"])),
+            }
+        )
+    return figures
+
+
+def learner_cycle(learner, token: str) -> tuple[list[tuple[str, str]], list]:
+    """The crowd's signed-in cycle: book a free seat, the dashboard it makes stale, give the seat back,
+    the dashboard again. The seat is one the load benchmark prepared (else any with a seat left)."""
+    import json
+
+    from django.db.models import Count, F, Q
+    from django.test import Client
+    from django.utils import timezone
+
+    from core.scheduling.models import Booking, Session
+
+    taken = Count("bookings", filter=Q(bookings__status__in=Booking.ACTIVE_STATUSES))
+    open_seats = (
+        Session.objects.filter(status=Session.SCHEDULED, origin=Session.PUBLISHED, starts_at__gt=timezone.now())
+        .exclude(bookings__learner=learner)
+        .annotate(taken=taken)
+        .filter(taken__lt=F("capacity"), capacity__gt=1)
+        .select_related("mentor")
+    )
+    session = open_seats.filter(title__startswith="Load test open seat").first() or open_seats.first()
+    answers = {
+        str(q.pk): (q.choices[0] if q.kind == "choice" and q.choices else "Load test")
+        for q in session.mentor.booking_questions.filter(required=True)
     }
+    api = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    browser = Client()
+    browser.force_login(learner)
+    book = f"/api/sessions/{session.pk}/book/"
+    cancel = f"/api/sessions/{session.pk}/cancel/"
+    steps = [
+        ("book", book),
+        ("dashboard, stale", "/dashboard/"),
+        ("cancel", cancel),
+        ("dashboard, stale", "/dashboard/"),
+    ]
+    body = json.dumps({"answers": answers})
+    calls = [
+        lambda: api.post(book, body, content_type="application/json", HTTP_X_FORWARDED_PROTO="https"),
+        lambda: browser.get("/dashboard/", HTTP_X_FORWARDED_PROTO="https"),
+        lambda: api.delete(cancel, HTTP_X_FORWARDED_PROTO="https"),
+        lambda: browser.get("/dashboard/", HTTP_X_FORWARDED_PROTO="https"),
+    ]
+    return steps, calls
 
 
 def profile(client, url: str, out: Path, name: str) -> None:
+    profile_calls([lambda: client.get(url, HTTP_X_FORWARDED_PROTO="https")], out, name)
+
+
+def profile_calls(calls: list, out: Path, name: str, cycles: int = 20) -> None:
     from pyinstrument import Profiler
 
     profiler = Profiler(interval=0.0005)
     with profiler:
-        for _ in range(20):
-            client.get(url, HTTP_X_FORWARDED_PROTO="https")
+        for _ in range(cycles):
+            for call in calls:
+                call()
     (out / f"{name.replace(' ', '_')}.html").write_text(profiler.output_html())
     (out / f"{name.replace(' ', '_')}.txt").write_text(profiler.output_text(unicode=False, color=False))
 
@@ -127,6 +190,8 @@ def main(argv: list[str] | None = None) -> None:
     setup()
     from django.test import Client
     from rest_framework.authtoken.models import Token
+
+    from core.accounts.models import User
 
     try:
         from core.pages.cache import clear_page_cache
@@ -149,6 +214,12 @@ def main(argv: list[str] | None = None) -> None:
         if url.startswith("/api/"):
             client = Client(HTTP_AUTHORIZATION=f"Token {token}")
         rows.append((name, url, measure(client, url, args.repeat)))
+    crowd_learner = User.objects.filter(email__endswith="@bench.peerlearn.local").order_by("pk").first()
+    if crowd_learner:  # the load benchmark's: the cycle as the crowd makes it
+        learner, token = crowd_learner, Token.objects.get_or_create(user=crowd_learner)[0].key
+    steps, calls = learner_cycle(learner, token)
+    for (name, url), figures in zip(steps, measure_calls(calls, args.repeat), strict=True):
+        rows.append((f"{name} (cycle)", url, figures))
     print("| page | url | status | p50 ms | p90 ms | CPU ms (p50) | queries | Redis round trips |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, url, figures in rows:
@@ -164,6 +235,7 @@ def main(argv: list[str] | None = None) -> None:
         for name, url in signed_in.items():
             client = Client(HTTP_AUTHORIZATION=f"Token {token}") if url.startswith("/api/") else member
             profile(client, url, args.profile, name)
+        profile_calls(calls, args.profile, "learner cycle")
         print(f"profiles in {args.profile}")
 
 

@@ -39,7 +39,17 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.common import ROOT, VENV_BIN, free_port, manage, pg_connections, production_env, wait_for_http, wrk
+from bench.common import (
+    ROOT,
+    VENV_BIN,
+    free_port,
+    manage,
+    pg_connections,
+    pg_sessions_started,
+    production_env,
+    wait_for_http,
+    wrk,
+)
 from bench.load.mail_sink import MailSink
 
 PREPARE = """
@@ -192,18 +202,29 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.database_url, self.pid = database_url, pid
         self.peak_connections, self.halt = 0, threading.Event()
+        self.connections_opened: int | None = None
 
     def run(self) -> None:
+        import psycopg
+
         self.cpu_start, self.wall_start = tree_cpu_seconds(self.pid), time.monotonic()
-        while not self.halt.wait(0.5):
-            self.peak_connections = max(self.peak_connections, pg_connections(self.database_url))
+        with psycopg.connect(self.database_url, autocommit=True) as probe:  # one probe: no backend per sample
+            sessions_start = pg_sessions_started(self.database_url, probe)
+            while not self.halt.wait(0.5):
+                self.peak_connections = max(self.peak_connections, pg_connections(self.database_url, probe))
+            # Connections opened meanwhile: a pool that keeps its connections opens next to none.
+            self.connections_opened = pg_sessions_started(self.database_url, probe) - sessions_start
 
     def stop(self) -> dict:
         self.halt.set()
         self.join()
         wall = time.monotonic() - self.wall_start
         cores = (tree_cpu_seconds(self.pid) - self.cpu_start) / wall
-        return {"peak_pg_connections": self.peak_connections, "server_cpu_cores": round(cores, 2)}
+        return {
+            "peak_pg_connections": self.peak_connections,
+            "pg_connections_opened": self.connections_opened,
+            "server_cpu_cores": round(cores, 2),
+        }
 
 
 def run_crowd(args, site: Site, data_path: Path, workdir: Path) -> dict:
@@ -450,7 +471,8 @@ def main(argv: list[str] | None = None) -> None:
     }
     print(report(result))
     print(
-        f"\npeak PostgreSQL connections {result['crowd']['peak_pg_connections']},"
+        f"\npeak PostgreSQL connections {result['crowd']['peak_pg_connections']}"
+        f" ({result['crowd']['pg_connections_opened']} opened during the crowd),"
         f" server CPU {result['crowd']['server_cpu_cores']} cores, {result['crowd']['emails_sent']} emails sent;"
         f" errors: {result['crowd']['errors'] or 'none'}"
     )
