@@ -281,9 +281,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Celery's Django fixup closes a worker child's connection pool before and after every task: each task
-# then opened a new pool and PostgreSQL forked a new backend for it (a tenth of the machine's CPU under
-# the load benchmark, README "Holding a crowd"). It closes them every this many tasks instead;
-# peerlearn/celery.py hands the connection back to the pool after each task, as a request's end does.
+# then opened a new pool and PostgreSQL started a backend for it (4,124 connections in a 4-minute run of
+# the load benchmark, README "Holding a crowd"). It closes the pool every this many tasks instead;
+# peerlearn/celery.py hands the connection back to the pool around each task, as a request's end does.
 CELERY_DB_REUSE_MAX = int(env("CELERY_DB_REUSE_MAX", "1000"))
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
