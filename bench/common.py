@@ -184,7 +184,7 @@ def pg_connections(database_url: str, probe=None) -> int:
 
 
 def pg_sessions_started(database_url: str, probe) -> int:
-    """Connections made to the database of ``database_url`` since its statistics were reset (PostgreSQL 14+)."""
+    """Connections made to the database of ``database_url`` since its statistics were reset (PostgreSQL 14+;
+    ``probe`` in autocommit, so each call reads the statistics anew)."""
     name = database_url.rsplit("/", 1)[1].split("?")[0]
-    probe.execute("SELECT pg_stat_clear_snapshot()")
     return probe.execute("SELECT sessions FROM pg_stat_database WHERE datname = %s", (name,)).fetchone()[0]

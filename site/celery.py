@@ -29,11 +29,9 @@ def hand_back_connections(sender: Any = None, **kwargs: Any) -> None:
     or past ``CONN_MAX_AGE`` goes back to the pool (or is closed), and the pool stays open.
 
     Celery's own fixup would close the whole pool here (``CELERY_DB_REUSE_MAX`` makes it do
-    that only every so many tasks). A task run eagerly, inside a request or a test, is left alone:
-    its connection belongs to the caller, maybe inside a transaction.
+    that only every so many tasks). An eager task is left alone; receivers that write after this
+    one (the task's analytics events) hand their connection back themselves.
     """
-    if getattr(getattr(sender, "request", None), "is_eager", False):
-        return
-    from django.db import close_old_connections
+    from core.ops.after_response import hand_back_after_task
 
-    close_old_connections()
+    hand_back_after_task(sender)

@@ -470,9 +470,10 @@ def main(argv: list[str] | None = None) -> None:
         "load_average_after": os.getloadavg(),
     }
     print(report(result))
+    opened = result["crowd"]["pg_connections_opened"]
     print(
         f"\npeak PostgreSQL connections {result['crowd']['peak_pg_connections']}"
-        f" ({result['crowd']['pg_connections_opened']} opened during the crowd),"
+        f" ({'not sampled' if opened is None else f'{opened} opened during the crowd'}),"
         f" server CPU {result['crowd']['server_cpu_cores']} cores, {result['crowd']['emails_sent']} emails sent;"
         f" errors: {result['crowd']['errors'] or 'none'}"
     )

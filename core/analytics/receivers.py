@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from core.catalogue.api import MentorListView, mentors_searched
 from core.catalogue.models import Review
-from core.ops.after_response import after_response, hand_back_connections
+from core.ops.after_response import after_response, hand_back_after_task, hand_back_connections
 from core.payments.models import LedgerEntry
 from core.plugins import DomainEvent
 from core.plugins.signals import domain_event_emitted
@@ -54,10 +54,17 @@ def leave_request(**kwargs: Any) -> None:
         hand_back_connections()
 
 
+def leave_task(sender: Any = None, **kwargs: Any) -> None:
+    """Write the task's events, then, in a worker, hand back the connection the write used: the
+    worker handed its connections back before this ran (``peerlearn.celery``)."""
+    if leave_scope(sender=sender, **kwargs):
+        hand_back_after_task(sender)
+
+
 request_started.connect(enter_scope, dispatch_uid="analytics-request-started")
 request_finished.connect(leave_request, dispatch_uid="analytics-request-finished")
 task_prerun.connect(enter_scope, dispatch_uid="analytics-task-prerun", weak=False)
-task_postrun.connect(leave_scope, dispatch_uid="analytics-task-postrun", weak=False)
+task_postrun.connect(leave_task, dispatch_uid="analytics-task-postrun", weak=False)
 
 
 def best_effort(fn):

@@ -92,6 +92,13 @@ def hand_back_connections() -> None:
             conn.close_if_unusable_or_obsolete()
 
 
+def hand_back_after_task(task: Any) -> None:
+    """:func:`hand_back_connections` after ``task`` (a Celery signal's sender) in a worker; a task run
+    eagerly, inside a request or a test, is left alone: its connection is the caller's."""
+    if not getattr(getattr(task, "request", None), "is_eager", False):
+        hand_back_connections()
+
+
 def _run(jobs: list[Callable[[], Any]]) -> None:
     for job in jobs:
         try:
