@@ -15,9 +15,10 @@ from .asgi_http import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from core.accounts.socket_person import SocketPersonStack  # noqa: E402
 
 from .routing import websocket_urlpatterns  # noqa: E402
 from .warmup import warm_up  # noqa: E402
@@ -27,6 +28,6 @@ warm_up()
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(SocketPersonStack(URLRouter(websocket_urlpatterns))),
     }
 )
