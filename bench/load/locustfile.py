@@ -119,9 +119,7 @@ class Learner(FastHttpUser):
     def hold_socket(self) -> None:
         """The notifications socket every open page keeps; a failure to open it is counted."""
         url = self.host.replace("http://", "ws://") + "/ws/notifications/"
-        # The clock Locust times HTTP requests with: gevent's loop.now() is the time its loop last
-        # polled, which lags by a whole loop turn while 1,000 users spawn (sockets read 150-250 ms
-        # then, against 3-5 ms for the same handshake timed outside Locust).
+        # Timed with the clock Locust times HTTP requests with (gevent's loop.now() is the loop's last poll).
         start = time.perf_counter()
         try:
             self.socket = websocket.create_connection(
