@@ -51,6 +51,7 @@ from bench.common import (
     wrk,
 )
 from bench.load.mail_sink import MailSink
+from bench.load.priorities import inversion, priorities
 
 PREPARE = """
 import json, secrets
@@ -425,6 +426,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--logs", type=Path, help="keep the processes' output and Locust's CSV files here")
     args = parser.parse_args(argv)
+    niceness = priorities(os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", ""))
+    if warning := inversion(niceness):
+        print(warning, flush=True)
     mail = MailSink().start()  # the crowd's booking emails go out over SMTP, as to a provider
     env = production_env(LOG_LEVEL="WARNING", EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(mail.port), EMAIL_USE_TLS="false")
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
@@ -468,6 +472,7 @@ def main(argv: list[str] | None = None) -> None:
         "web_concurrency": env.get("WEB_CONCURRENCY", "2 (Procfile default)"),
         "pool": env.get("DATABASE_POOL_MAX_SIZE", "8 (default)"),
         "load_average_after": os.getloadavg(),
+        "niceness": niceness,
     }
     print(report(result))
     opened = result["crowd"]["pg_connections_opened"]
@@ -477,6 +482,8 @@ def main(argv: list[str] | None = None) -> None:
         f" server CPU {result['crowd']['server_cpu_cores']} cores, {result['crowd']['emails_sent']} emails sent;"
         f" errors: {result['crowd']['errors'] or 'none'}"
     )
+    if warning:
+        print(warning)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
 
