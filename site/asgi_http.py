@@ -61,8 +61,14 @@ class SyncChainASGIHandler(ASGIHandler):
         self.threads = RequestThreads()
 
     def load_middleware(self, is_async: bool = False) -> None:
+        from django.conf import settings
+
+        from .running import limited
+
         super().load_middleware(is_async=False)
         self._middleware_chain = sync_to_async(self._middleware_chain, thread_sensitive=True)
+        if settings.WEB_RUNNING_REQUESTS > 0:
+            self._middleware_chain = limited(self._middleware_chain, settings.WEB_RUNNING_REQUESTS)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":

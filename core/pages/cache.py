@@ -372,7 +372,8 @@ def _shareable_cookies() -> set[str]:
     return {settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME, *SHAREABLE_COOKIES}
 
 
-def _is_visitor(request: HttpRequest) -> bool:
+def is_visitor(request: HttpRequest) -> bool:
+    """A request without a session, token or other cookie than the shareable ones: a visitor's."""
     if request.method != "GET" or "HTTP_AUTHORIZATION" in request.META:
         return False
     return set(request.COOKIES) <= _shareable_cookies()
@@ -534,7 +535,7 @@ class AnonymousPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not settings.PAGE_CACHE_ENABLED or not _is_visitor(request):
+        if not settings.PAGE_CACHE_ENABLED or not is_visitor(request):
             return self.get_response(request)
         key = _key(request)
         if key is None:

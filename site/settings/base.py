@@ -195,6 +195,10 @@ WEB_QUEUE_TIMEOUT = float(env("WEB_QUEUE_TIMEOUT", "10"))
 # How long a busy thread of a server process keeps the interpreter before a thread whose query answered
 # gets it (sys.setswitchinterval, in milliseconds; 0 keeps Python's 5). See peerlearn/asgi_http.py.
 WEB_SWITCH_INTERVAL_MS = float(env("WEB_SWITCH_INTERVAL_MS", "1"))
+# Requests of one server process that run their middleware and view at once; the others wait on the
+# event loop, visitors' pages first, and a request stops counting after 0.5 s (peerlearn/running.py).
+# 0: no limit.
+WEB_RUNNING_REQUESTS = int(env("WEB_RUNNING_REQUESTS", "4"))
 # A server process loads the plugins and compiles the templates before its first request (peerlearn/warmup.py).
 WEB_WARM_UP = env_bool("WEB_WARM_UP", True)
 # Seconds each /readyz check may take before it counts as failed.

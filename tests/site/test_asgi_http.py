@@ -122,7 +122,7 @@ async def test_a_failing_view_is_a_500_page_not_a_crash():
 
 
 @pytest.mark.asyncio
-@override_settings(ROOT_URLCONF=__name__, MIDDLEWARE=[])
+@override_settings(ROOT_URLCONF=__name__, MIDDLEWARE=[], WEB_RUNNING_REQUESTS=0)  # five at once: no running limit
 async def test_requests_reuse_threads_and_still_run_at_once():
     """Django's handler starts (and joins) a new thread per request; here threads are lent and kept."""
     import asyncio

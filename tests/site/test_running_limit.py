@@ -1,0 +1,130 @@
+"""At most ``WEB_RUNNING_REQUESTS`` requests of a process run at once (peerlearn/running.py); the rest wait on
+the event loop without a thread, and a visitor's page gets the next turn before signed-in work."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+from asgiref.testing import ApplicationCommunicator
+from django.http import HttpResponse
+from django.test import override_settings
+from django.urls import path
+from peerlearn import running as running_module
+from peerlearn.asgi_http import SyncChainASGIHandler
+from peerlearn.running import RunningLimit
+
+pytestmark = pytest.mark.asyncio
+
+_lock = threading.Lock()
+running = {"now": 0, "most": 0}
+
+
+def busy(request):
+    with _lock:
+        running["now"] += 1
+        running["most"] = max(running["most"], running["now"])
+    time.sleep(0.05)
+    with _lock:
+        running["now"] -= 1
+    return HttpResponse("done")
+
+
+finished: list[str] = []
+slow_may_end = threading.Event()
+
+
+def slow(request):
+    slow_may_end.wait(5)  # a call to a provider that hangs: ends when the quick request is answered
+    finished.append("slow")
+    return HttpResponse("slow")
+
+
+def quick(request):
+    finished.append("quick")
+    slow_may_end.set()
+    return HttpResponse("quick")
+
+
+urlpatterns = [path("busy/", busy), path("slow/", slow), path("quick/", quick)]
+
+
+async def get(handler, url: str, headers: list[tuple[bytes, bytes]] = ()) -> int:
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http"}
+    scope |= {"path": url, "raw_path": url.encode(), "query_string": b"", "root_path": ""}
+    scope |= {"headers": [(b"host", b"testserver"), *headers], "server": ("testserver", 80), "client": ("127.0.0.1", 1)}
+    app = ApplicationCommunicator(handler, scope)
+    await app.send_input({"type": "http.request", "body": b"", "more_body": False})
+    start = await app.receive_output(5)
+    await app.receive_output(5)
+    await app.wait(5)
+    return start["status"]
+
+
+@override_settings(ROOT_URLCONF=__name__, MIDDLEWARE=[], WEB_RUNNING_REQUESTS=2)
+async def test_no_more_than_the_limit_run_at_once_and_all_are_answered():
+    running.update(now=0, most=0)
+    handler = SyncChainASGIHandler()
+    signed_in = [(b"cookie", b"sessionid=abc")]
+    answers = await asyncio.gather(*(get(handler, "/busy/", signed_in if n % 2 else []) for n in range(6)))
+    assert answers == [200] * 6
+    assert running["most"] == 2
+
+
+@override_settings(ROOT_URLCONF=__name__, MIDDLEWARE=[], WEB_RUNNING_REQUESTS=1)
+async def test_a_request_that_runs_long_stops_holding_its_turn(monkeypatch):
+    monkeypatch.setattr(running_module, "TURN_SECONDS", 0.05)
+    finished.clear()
+    slow_may_end.clear()
+    handler = SyncChainASGIHandler()
+    hung = asyncio.create_task(get(handler, "/slow/"))
+    await asyncio.sleep(0.01)
+    assert await get(handler, "/quick/") == 200  # without the turn's end it waited for the slow one: 5 s
+    assert await hung == 200
+    assert finished == ["quick", "slow"]
+
+
+async def waiting(limit: RunningLimit, first: bool, got: list[str], name: str) -> None:
+    await limit.acquire(first=first)
+    got.append(name)
+
+
+async def test_a_waiting_visitor_goes_before_signed_in_requests_that_came_earlier():
+    limit, got = RunningLimit(1), []
+    await limit.acquire(first=False)
+    tasks = [asyncio.create_task(waiting(limit, False, got, "signed in"))]
+    await asyncio.sleep(0)
+    tasks.append(asyncio.create_task(waiting(limit, True, got, "visitor")))
+    await asyncio.sleep(0)
+    limit.release()
+    await asyncio.sleep(0)
+    assert got == ["visitor"]
+    limit.release()
+    await asyncio.gather(*tasks)
+    assert got == ["visitor", "signed in"] and limit.free == 0
+
+
+async def test_a_request_that_goes_away_while_waiting_leaves_no_turn_taken():
+    limit = RunningLimit(1)
+    await limit.acquire(first=True)
+    gone = asyncio.create_task(limit.acquire(first=False))
+    await asyncio.sleep(0)
+    gone.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    limit.release()
+    assert limit.free == 1 and not any(limit.waiting)
+
+
+async def test_a_turn_handed_to_a_request_that_went_away_passes_on():
+    limit = RunningLimit(1)
+    await limit.acquire(first=True)
+    gone = asyncio.create_task(limit.acquire(first=False))
+    await asyncio.sleep(0)
+    limit.release()  # the turn is handed over ...
+    gone.cancel()  # ... as the client hangs up, before the request runs
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    assert limit.free == 1
