@@ -24,7 +24,7 @@ from django.http import HttpRequest, HttpResponse
 from core.pages.cache import is_visitor
 
 #: How long a running request counts against the limit.
-TURN_SECONDS = 0.5
+TURN_SECONDS = 2.0
 
 
 class RunningLimit:

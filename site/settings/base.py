@@ -196,7 +196,7 @@ WEB_QUEUE_TIMEOUT = float(env("WEB_QUEUE_TIMEOUT", "10"))
 # gets it (sys.setswitchinterval, in milliseconds; 0 keeps Python's 5). See peerlearn/asgi_http.py.
 WEB_SWITCH_INTERVAL_MS = float(env("WEB_SWITCH_INTERVAL_MS", "1"))
 # Requests of one server process that run their middleware and view at once; the others wait on the
-# event loop, visitors' pages first, and a request stops counting after 0.5 s (peerlearn/running.py).
+# event loop, visitors' pages first, and a request stops counting after 2 s (peerlearn/running.py).
 # 0: no limit.
 WEB_RUNNING_REQUESTS = int(env("WEB_RUNNING_REQUESTS", "4"))
 # A server process loads the plugins and compiles the templates before its first request (peerlearn/warmup.py).
