@@ -37,7 +37,8 @@ def priorities(database_url: str, redis_url: str) -> dict[str, int | None]:
     """Niceness of this process (the server inherits it) and of the local services (``None``: elsewhere)."""
     result: dict[str, int | None] = {"benchmark": os.getpriority(os.PRIO_PROCESS, 0)}
     for service, url in (("postgresql", database_url), ("redis", redis_url)):
-        local = (urlsplit(url).hostname or "") in LOCAL_HOSTS
+        host = urlsplit(url).hostname
+        local = host is None or host in LOCAL_HOSTS  # no host: a Unix socket, on this machine
         result[service] = niceness_of(SERVICES[service]) if local else None
     return result
 

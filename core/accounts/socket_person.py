@@ -6,9 +6,9 @@ process keeps for such calls, so sockets opened together waited for each other.
 Forty sockets opened at once on one web process took 66 ms for the last, each
 waiting for the session read, a pooled connection, the query and the
 connection's return of those before it. Here the person comes from the cache, as
-for a page (the session check included), on a thread of the event loop's pool,
-and a connection a cold lookup borrowed goes back to the pool at once: 45 ms for
-the last of forty, no query for a person kept (README, "Holding a crowd").
+for a page (the session check included), on a thread of its own
+(:func:`core.ops.off_loop.db`): 45 ms for the last of forty, no query for a
+person kept (README, "Holding a crowd").
 """
 
 from __future__ import annotations
@@ -16,12 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from channels.auth import AuthMiddleware
 from channels.sessions import CookieMiddleware, SessionMiddleware
-from django.contrib.auth.models import AnonymousUser
 
-from core.ops.after_response import hand_back_connections
+from core.ops.off_loop import db
 
 from .session_person import session_person
 
@@ -40,17 +38,11 @@ class SocketPersonMiddleware(AuthMiddleware):
         scope["user"]._wrapped = await _person(scope)
 
 
-@sync_to_async(thread_sensitive=False)
+@db
 def _person(scope: dict):
-    session = scope.get("session")
-    if session is None:
-        return AnonymousUser()
-    try:
-        return session_person(_SessionOnly(session))
-    finally:
-        hand_back_connections()
+    return session_person(_SessionOnly(scope["session"]))
 
 
-def SocketPersonStack(inner):  # noqa: N802 - named like Channels' AuthMiddlewareStack, which it replaces
+def SocketPersonStack(inner):
     """Cookies, the session, then the person: ``AuthMiddlewareStack`` with :class:`SocketPersonMiddleware`."""
     return CookieMiddleware(SessionMiddleware(SocketPersonMiddleware(inner)))

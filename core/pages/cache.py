@@ -373,7 +373,7 @@ def _shareable_cookies() -> set[str]:
 
 
 def is_visitor(request: HttpRequest) -> bool:
-    """A request without a session, token or other cookie than the shareable ones: a visitor's."""
+    """A ``GET`` without a token and without cookies but the shareable ones (no session): a visitor's."""
     if request.method != "GET" or "HTTP_AUTHORIZATION" in request.META:
         return False
     return set(request.COOKIES) <= _shareable_cookies()

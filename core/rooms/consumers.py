@@ -17,21 +17,19 @@ pub/sub on the real stack, where several ASGI processes serve one room).
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import time
 from typing import Any
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.db import close_old_connections
 from django.utils import translation
 from django.utils.translation import gettext, gettext_lazy
 
 from core.accounts.language import language_of
+from core.ops.off_loop import db
 
 from . import protocol, services
 from .groups import peer_group, room_group
@@ -52,29 +50,6 @@ FLOOD_CLOSE_AFTER = 2000
 JOIN_TIMEOUT = 30
 #: Refresh ``Attendance.last_seen`` at most this often (seconds).
 TOUCH_EVERY = 30
-
-
-def db(fn):
-    """Run ``fn`` (database work) off the event loop.
-
-    On PostgreSQL each call gets a worker thread of its own, so a thousand
-    handshakes overlap their queries instead of queueing behind one shared
-    thread; SQLite serialises writers anyway, so there the shared thread stays.
-    """
-    sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
-    if sqlite:
-        return database_sync_to_async(fn, thread_sensitive=True)
-
-    @functools.wraps(fn)
-    def returning_its_connection(*args, **kwargs):
-        # Channels' own clean-up runs outside the call's context and missed the
-        # connection it used: with the pool, each handshake kept one for good.
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            close_old_connections()
-
-    return database_sync_to_async(returning_its_connection, thread_sensitive=False)
 
 
 class RoomConsumer(AsyncWebsocketConsumer):

@@ -22,11 +22,15 @@ _lock = threading.Lock()
 running = {"now": 0, "most": 0}
 
 
+pairs = threading.Barrier(2, timeout=5)
+
+
 def busy(request):
     with _lock:
         running["now"] += 1
         running["most"] = max(running["most"], running["now"])
-    time.sleep(0.05)
+    pairs.wait()  # two run together, or this times out (a third would be let in while two wait here)
+    time.sleep(0.02)
     with _lock:
         running["now"] -= 1
     return HttpResponse("done")
@@ -48,7 +52,11 @@ def quick(request):
     return HttpResponse("quick")
 
 
-urlpatterns = [path("busy/", busy), path("slow/", slow), path("quick/", quick)]
+def healthz(request):
+    return HttpResponse("ok")
+
+
+urlpatterns = [path("busy/", busy), path("slow/", slow), path("quick/", quick), path("healthz", healthz)]
 
 
 async def get(handler, url: str, headers: list[tuple[bytes, bytes]] = ()) -> int:
@@ -79,9 +87,13 @@ async def test_a_request_that_runs_long_stops_holding_its_turn(monkeypatch):
     finished.clear()
     slow_may_end.clear()
     handler = SyncChainASGIHandler()
+    turns = handler._middleware_chain.turns
     hung = asyncio.create_task(get(handler, "/slow/"))
     await asyncio.sleep(0.01)
-    assert await get(handler, "/quick/") == 200  # without the turn's end it waited for the slow one: 5 s
+    answered = asyncio.create_task(get(handler, "/quick/"))
+    await asyncio.sleep(0.01)
+    assert finished == [] and len(turns.waiting[0]) == 1, "the quick request waits for the slow one's turn"
+    assert await answered == 200  # without the turn's end it waited for the slow one: 5 s
     assert await hung == 200
     assert finished == ["quick", "slow"]
 
@@ -106,6 +118,32 @@ async def test_a_waiting_visitor_goes_before_signed_in_requests_that_came_earlie
     assert got == ["visitor", "signed in"] and limit.free == 0
 
 
+async def test_signed_in_requests_are_not_starved_by_a_stream_of_visitors():
+    limit, got = RunningLimit(1), []
+    await limit.acquire(first=False)
+    tasks = [asyncio.create_task(waiting(limit, False, got, "signed in"))]
+    tasks += [asyncio.create_task(waiting(limit, True, got, f"visitor {n}")) for n in range(6)]
+    await asyncio.sleep(0)
+    for _ in range(7):
+        limit.release()
+        await asyncio.sleep(0)
+    await asyncio.gather(*tasks)
+    assert got[:5] == ["visitor 0", "visitor 1", "visitor 2", "visitor 3", "signed in"]
+
+
+@override_settings(ROOT_URLCONF=__name__, MIDDLEWARE=[], WEB_RUNNING_REQUESTS=1)
+async def test_a_health_check_never_waits_for_a_turn():
+    finished.clear()
+    slow_may_end.clear()
+    handler = SyncChainASGIHandler()
+    hung = asyncio.create_task(get(handler, "/slow/"))  # holds the one turn for 2 s
+    await asyncio.sleep(0.01)
+    assert await get(handler, "/healthz") == 200
+    assert finished == [], "answered while the slow request still held the turn"
+    slow_may_end.set()
+    assert await hung == 200
+
+
 async def test_a_request_that_goes_away_while_waiting_leaves_no_turn_taken():
     limit = RunningLimit(1)
     await limit.acquire(first=True)
@@ -114,8 +152,9 @@ async def test_a_request_that_goes_away_while_waiting_leaves_no_turn_taken():
     gone.cancel()
     with pytest.raises(asyncio.CancelledError):
         await gone
+    assert not any(limit.waiting) and limit.free == 0
     limit.release()
-    assert limit.free == 1 and not any(limit.waiting)
+    assert limit.free == 1
 
 
 async def test_a_turn_handed_to_a_request_that_went_away_passes_on():
