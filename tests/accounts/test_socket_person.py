@@ -10,6 +10,7 @@ from django.conf import settings
 from django.test import Client
 from peerlearn.asgi import application
 
+from core.analytics.services.events import flush
 from core.pages.cache import stored_part
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -18,6 +19,12 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 @pytest.fixture(autouse=True)
 def caches_on(settings):
     settings.PAGE_CACHE_ENABLED = True
+
+
+@pytest.fixture(autouse=True)
+def _events_written():
+    yield
+    flush()  # the sign-ins' analytics events go into this test's database, not the next test's
 
 
 def session_cookie(user) -> bytes:

@@ -16,7 +16,10 @@ from core.analytics.services.events import build, flush, pending, prune_events, 
 
 @pytest.fixture(autouse=True)
 def _empty_buffer():
-    flush()
+    # Drop what earlier tests left buffered (written now, it would land in this test's database).
+    with events._lock:
+        events._buffer.clear()
+        events._later.clear()
     yield
     flush()
 
