@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from core.health.middleware import LIVENESS_PATH, READINESS_PATH
 from core.pages.cache import is_visitor
 
 #: How long a running request counts against the limit.
@@ -29,7 +30,7 @@ TURN_SECONDS = 2.0
 #: Visitors let in one after the other while a signed-in request waits, before it gets its turn.
 VISITORS_IN_A_ROW = 4
 #: Answered before any middleware that could wait (core.health): a load balancer must always get through.
-UNLIMITED_PATHS = frozenset({"/healthz", "/readyz"})
+UNLIMITED_PATHS = frozenset({LIVENESS_PATH, READINESS_PATH})
 
 
 class RunningLimit:
