@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import resource
 import time
 from itertools import count
 
@@ -31,11 +32,25 @@ _steady_failures: dict[str, int] = {}
 #: Per page, (second of the run, ms) of every request: where in the run the slow ones fell.
 _timeline: dict[str, list[tuple[int, float]]] = {}
 _started: list[float] = []
+#: Per second of the run, the longest the load generator's own event loop was late: time Locust adds to
+#: every figure it takes in that second (a busy generator makes a quick server look slow).
+_lag: dict[int, float] = {}
+LAG_TICK = 0.05
 
 
 @events.test_start.add_listener
 def _note_start(**kwargs) -> None:
     _started.append(time.monotonic())
+    gevent.spawn(_watch_lag)
+
+
+def _watch_lag() -> None:
+    while True:
+        before = time.perf_counter()
+        gevent.sleep(LAG_TICK)
+        late = (time.perf_counter() - before - LAG_TICK) * 1000
+        second = int(time.monotonic() - _started[0])
+        _lag[second] = max(_lag.get(second, 0.0), round(late, 1))
 
 
 @events.request.add_listener
@@ -51,6 +66,11 @@ def _keep_steady(name: str, response_time: float, exception=None, **kwargs) -> N
         _steady_failures[name] = _steady_failures.get(name, 0) + 1
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 @events.quitting.add_listener
 def _write_steady(**kwargs) -> None:
     if STEADY_OUT:
@@ -61,6 +81,9 @@ def _write_steady(**kwargs) -> None:
                     "times": _steady,
                     "failures": _steady_failures,
                     "timeline": _timeline,
+                    "generator_lag": sorted(_lag.items()),
+                    "generator_cpu_seconds": _cpu_seconds(),
+                    "generator_seconds": time.monotonic() - _started[0] if _started else 0.0,
                 },
                 handle,
             )
