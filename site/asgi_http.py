@@ -27,10 +27,16 @@ from __future__ import annotations
 
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import django
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core.handlers.asgi import ASGIHandler
+
+if TYPE_CHECKING:  # imported with the chain: the running limit reads models, loaded after django.setup()
+    from .running import Turn
 
 #: Idle request threads kept per process; more are started while more requests run at once.
 IDLE_THREADS_KEPT = 64
@@ -63,22 +69,53 @@ class SyncChainASGIHandler(ASGIHandler):
     def load_middleware(self, is_async: bool = False) -> None:
         from django.conf import settings
 
-        from .running import limited
+        from .running import Turns
 
         super().load_middleware(is_async=False)
         self._middleware_chain = sync_to_async(self._middleware_chain, thread_sensitive=True)
-        if settings.WEB_RUNNING_REQUESTS > 0:
-            self._middleware_chain = limited(self._middleware_chain, settings.WEB_RUNNING_REQUESTS)
+        self.turns = Turns(settings.WEB_RUNNING_REQUESTS) if settings.WEB_RUNNING_REQUESTS > 0 else None
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return await super().__call__(scope, receive, send)
         executor = self.threads.borrow()
+        request = _Request(scope)
+        token = _request.set(request)
         try:
             async with ThreadSensitiveContext(executor=executor):
                 await self.handle(scope, receive, send)
         finally:
+            _request.reset(token)
+            if request.turn:
+                request.turn.give_back()
             self.threads.give_back(executor)
+
+    async def read_body(self, receive):
+        """The body, then the request's turn to run (``WEB_RUNNING_REQUESTS``, :mod:`peerlearn.running`).
+
+        Everything after this runs on the request's thread (``request_started``, the chain, the
+        response's end), so a request waiting for its turn has started no thread.
+        """
+        body = await super().read_body(receive)
+        if self.turns is not None:
+            request = _request.get()
+            try:
+                request.turn = await self.turns.take(request.scope, receive)
+            except BaseException:
+                body.close()
+                raise
+        return body
+
+
+@dataclass
+class _Request:
+    """What the handler keeps of the request it is serving between ``__call__`` and ``read_body``."""
+
+    scope: dict
+    turn: Turn | None = None
+
+
+_request: ContextVar[_Request] = ContextVar("peerlearn_request")
 
 
 def get_asgi_application() -> SyncChainASGIHandler:

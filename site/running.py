@@ -20,10 +20,11 @@ import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import RequestAborted
+from django.http import parse_cookie
 
 from core.health.middleware import LIVENESS_PATH, READINESS_PATH
-from core.pages.cache import is_visitor
+from core.pages.cache import visitor_asks
 
 #: How long a running request counts against the limit.
 TURN_SECONDS = 2.0
@@ -72,35 +73,63 @@ class RunningLimit:
         self.free += 1
 
 
-class _Turn:
+class Turn:
     """One request's turn, given back once: when it ends, or after :data:`TURN_SECONDS` if sooner."""
 
     def __init__(self, limit: RunningLimit) -> None:
         self.limit, self.held = limit, True
+        self.timer = asyncio.get_running_loop().call_later(TURN_SECONDS, self.give_back)
 
     def give_back(self) -> None:
         if self.held:
             self.held = False
+            self.timer.cancel()
             self.limit.release()
 
 
-def limited(
-    chain: Callable[[HttpRequest], Awaitable[HttpResponse]], limit: int
-) -> Callable[[HttpRequest], Awaitable[HttpResponse]]:
-    """``chain`` (the middleware chain, on its thread) run under a :class:`RunningLimit` of ``limit``."""
-    turns = RunningLimit(limit)
+class Turns:
+    """The running limit of one server process, taken by a request once its body is read (:meth:`take`)."""
 
-    async def run(request: HttpRequest) -> HttpResponse:
-        if request.path_info in UNLIMITED_PATHS:
-            return await chain(request)
-        await turns.acquire(first=is_visitor(request))
-        turn = _Turn(turns)
-        timer = asyncio.get_running_loop().call_later(TURN_SECONDS, turn.give_back)
+    def __init__(self, limit: int) -> None:
+        self.limit = RunningLimit(limit)
+
+    async def take(self, scope: dict, receive: Callable[[], Awaitable[dict]]) -> Turn | None:
+        """Wait for a turn; ``None`` for a health check. Raises ``RequestAborted`` if the client hangs up meanwhile.
+
+        Taken after the body is read, so a slow upload holds no turn, and before anything runs on the
+        request's thread, so a waiting request has not started one.
+        """
+        if scope["path"] in UNLIMITED_PATHS:
+            return None
+        first = _visitor(scope)
+        if self.limit.free > 0 and not any(self.limit.waiting):
+            await self.limit.acquire(first)  # free: returns at once
+            return Turn(self.limit)
+        waiting = asyncio.ensure_future(self.limit.acquire(first))
+        hang_up = asyncio.ensure_future(receive())  # after the whole body only ``http.disconnect`` can come
         try:
-            return await chain(request)
-        finally:
-            timer.cancel()
-            turn.give_back()
+            await asyncio.wait((waiting, hang_up), return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            hang_up.cancel()
+            self._drop(waiting)
+            raise
+        hang_up.cancel()
+        if waiting.done() and not waiting.cancelled():
+            waiting.result()
+            return Turn(self.limit)
+        self._drop(waiting)
+        raise RequestAborted
 
-    run.turns = turns  # type: ignore[attr-defined] - for tests
-    return run
+    def _drop(self, waiting: asyncio.Future) -> None:
+        """Stop waiting for a turn, passing it on if it was handed over already."""
+        if not waiting.done():
+            waiting.cancel()  # RunningLimit.acquire passes on a turn handed over in the same instant
+        elif not waiting.cancelled() and waiting.exception() is None:
+            self.limit.release()
+
+
+def _visitor(scope: dict) -> bool:
+    headers = scope.get("headers", ())
+    cookies = "; ".join(value.decode("latin-1") for name, value in headers if name == b"cookie")
+    authorized = any(name == b"authorization" for name, _ in headers)
+    return visitor_asks(scope.get("method"), authorized, parse_cookie(cookies))

@@ -374,9 +374,12 @@ def _shareable_cookies() -> set[str]:
 
 def is_visitor(request: HttpRequest) -> bool:
     """A ``GET`` without a token and without cookies but the shareable ones (no session): a visitor's."""
-    if request.method != "GET" or "HTTP_AUTHORIZATION" in request.META:
-        return False
-    return set(request.COOKIES) <= _shareable_cookies()
+    return visitor_asks(request.method, "HTTP_AUTHORIZATION" in request.META, request.COOKIES)
+
+
+def visitor_asks(method: str | None, authorized: bool, cookies: Iterable[str]) -> bool:
+    """:func:`is_visitor` from a request's parts, for a server that has not made the request yet."""
+    return method == "GET" and not authorized and set(cookies) <= _shareable_cookies()
 
 
 def _key(request: HttpRequest) -> str | None:

@@ -87,7 +87,7 @@ async def test_a_request_that_runs_long_stops_holding_its_turn(monkeypatch):
     finished.clear()
     slow_may_end.clear()
     handler = SyncChainASGIHandler()
-    turns = handler._middleware_chain.turns
+    turns = handler.turns.limit
     hung = asyncio.create_task(get(handler, "/slow/"))
     await asyncio.sleep(0.01)
     answered = asyncio.create_task(get(handler, "/quick/"))
@@ -96,6 +96,49 @@ async def test_a_request_that_runs_long_stops_holding_its_turn(monkeypatch):
     assert await answered == 200  # without the turn's end it waited for the slow one: 5 s
     assert await hung == 200
     assert finished == ["quick", "slow"]
+
+
+@override_settings(ROOT_URLCONF=__name__, MIDDLEWARE=[], WEB_RUNNING_REQUESTS=1)
+async def test_a_request_waiting_for_its_turn_has_started_no_thread(monkeypatch):
+    """Only a request with a turn runs anything on its thread (``request_started`` included): a crowd
+    waiting on the event loop starts no threads (starting one stalled the loop, README "Holding a crowd")."""
+    finished.clear()
+    slow_may_end.clear()
+    handler = SyncChainASGIHandler()
+    lent = []
+    borrow = handler.threads.borrow
+    monkeypatch.setattr(handler.threads, "borrow", lambda: lent.append(borrow()) or lent[-1])
+    hung = asyncio.create_task(get(handler, "/slow/"))
+    await asyncio.sleep(0.01)
+    queued = [asyncio.create_task(get(handler, "/quick/", [(b"cookie", b"sessionid=abc")])) for _ in range(3)]
+    await asyncio.sleep(0.05)
+    assert len(lent) == 4 and len(handler.turns.limit.waiting[1]) == 3
+    assert [bool(executor._threads) for executor in lent] == [True, False, False, False]
+    slow_may_end.set()
+    assert await asyncio.gather(hung, *queued) == [200] * 4
+
+
+@override_settings(ROOT_URLCONF=__name__, MIDDLEWARE=[], WEB_RUNNING_REQUESTS=1)
+async def test_a_client_that_hangs_up_while_waiting_is_not_served_and_takes_no_turn():
+    finished.clear()
+    slow_may_end.clear()
+    handler = SyncChainASGIHandler()
+    hung = asyncio.create_task(get(handler, "/slow/"))
+    await asyncio.sleep(0.01)
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http"}
+    scope |= {"path": "/quick/", "raw_path": b"/quick/", "query_string": b"", "root_path": ""}
+    scope |= {"headers": [(b"host", b"testserver")], "server": ("testserver", 80), "client": ("127.0.0.1", 1)}
+    gone = ApplicationCommunicator(handler, scope)
+    await gone.send_input({"type": "http.request", "body": b"", "more_body": False})
+    await asyncio.sleep(0.01)
+    assert len(handler.turns.limit.waiting[0]) == 1
+    await gone.send_input({"type": "http.disconnect"})
+    await gone.wait(5)
+    assert not any(handler.turns.limit.waiting)
+    slow_may_end.set()
+    assert await hung == 200
+    assert finished == ["slow"], "the view of the request whose client left never ran"
+    assert handler.turns.limit.free == 1
 
 
 async def waiting(limit: RunningLimit, first: bool, got: list[str], name: str) -> None:
