@@ -1,5 +1,5 @@
-"""At most ``WEB_RUNNING_REQUESTS`` requests of one process count as running their middleware and view
-at once; the others wait on the event loop, visitors' pages ahead of signed-in work.
+"""At most ``WEB_RUNNING_REQUESTS`` requests of one process count as running at once; the others
+wait on the event loop, visitors' pages ahead of signed-in work.
 
 Every request of a server process runs on a thread of its own, and all of them share the one
 interpreter lock with the event loop, which reads and writes every connection of the process.
@@ -9,6 +9,11 @@ handshake, a few milliseconds alone, took 50-290 ms. A request waiting here runs
 asks nothing of the lock; a visitor's page (no session, no token: almost always served from
 the cache in a millisecond) is let in before the signed-in requests waiting with it, though
 never more than :data:`VISITORS_IN_A_ROW` of them while another waits. Health checks never wait.
+
+The turn is taken once the request's body is read (a slow upload holds none) and before
+anything runs on the request's thread, ``request_started`` included (a waiting request has
+started no thread: starting one stalls the event loop until it runs); a client that hangs up
+while waiting is not served.
 
 A request holds its turn for :data:`TURN_SECONDS` at most: one still running then (waiting for a
 payment provider, say) stops counting, so slow calls elsewhere never hold up the process.
