@@ -17,13 +17,18 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from core.accounts.socket_person import SocketPersonStack  # noqa: E402
+from core.ops.off_loop import start_threads  # noqa: E402
 
 from .routing import websocket_urlpatterns  # noqa: E402
 from .warmup import warm_up  # noqa: E402
 
 warm_up()
+if settings.WEB_WARM_UP:  # threads for the requests that run at once (and as many whose turn ran out), and sockets
+    django_asgi_app.threads.start(2 * max(settings.WEB_RUNNING_REQUESTS, 1))
+    start_threads()
 
 application = ProtocolTypeRouter(
     {

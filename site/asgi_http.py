@@ -52,6 +52,13 @@ class RequestThreads:
     def borrow(self) -> ThreadPoolExecutor:
         return self.idle.pop() if self.idle else ThreadPoolExecutor(max_workers=1, thread_name_prefix="request")
 
+    def start(self, count: int) -> None:
+        """Start ``count`` threads before the first request (a thread started on the event loop stalls it)."""
+        started = [ThreadPoolExecutor(max_workers=1, thread_name_prefix="request") for _ in range(count)]
+        for executor in started:
+            executor.submit(int).result()
+        self.idle.extend(started)
+
     def give_back(self, executor: ThreadPoolExecutor) -> None:
         if len(self.idle) < self.keep:
             self.idle.append(executor)

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import functools
+import os
+import threading
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
+
+#: The threads sockets' database work runs on (the size of asyncio's default pool), started by
+#: :func:`start_threads` before a server process serves: a thread started on the event loop stalls
+#: it until the thread runs, and in a crowd's first second every process started several.
+THREADS = ThreadPoolExecutor(max_workers=min(32, (os.cpu_count() or 1) + 4), thread_name_prefix="socket-db")
+
+
+def start_threads() -> None:
+    """Start every thread of :data:`THREADS` now (each waits until all have started)."""
+    count = THREADS._max_workers
+    everyone = threading.Barrier(count, timeout=10)
+    for started in [THREADS.submit(everyone.wait) for _ in range(count)]:
+        started.result()
 
 
 def db(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
@@ -31,4 +47,4 @@ def db(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
         finally:
             close_old_connections()
 
-    return database_sync_to_async(returning_its_connection, thread_sensitive=False)
+    return database_sync_to_async(returning_its_connection, thread_sensitive=False, executor=THREADS)
