@@ -26,7 +26,7 @@ took it.
 from __future__ import annotations
 
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -50,11 +50,11 @@ class RequestThreads:
         self.idle: list[ThreadPoolExecutor] = []
 
     def borrow(self) -> ThreadPoolExecutor:
-        return self.idle.pop() if self.idle else ThreadPoolExecutor(max_workers=1, thread_name_prefix="request")
+        return self.idle.pop() if self.idle else _one_thread()
 
     def start(self, count: int) -> None:
         """Start ``count`` threads before the first request (a thread started on the event loop stalls it)."""
-        started = [ThreadPoolExecutor(max_workers=1, thread_name_prefix="request") for _ in range(count)]
+        started = [_one_thread() for _ in range(count)]
         for executor in started:
             executor.submit(int).result()
         self.idle.extend(started)
@@ -64,6 +64,32 @@ class RequestThreads:
             self.idle.append(executor)
         else:
             executor.shutdown(wait=False)
+
+
+def _one_thread() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="request")
+
+
+class LentThread(Executor):
+    """A request's thread, borrowed on its first use (once the request has its turn) and given back at its end.
+
+    A request waiting for its turn holds none: the threads started before serving go to the
+    requests that run, and a crowd waiting on the event loop makes no new ones.
+    """
+
+    def __init__(self, threads: RequestThreads) -> None:
+        self.threads = threads
+        self.executor: ThreadPoolExecutor | None = None
+
+    def submit(self, fn, /, *args, **kwargs):
+        if self.executor is None:
+            self.executor = self.threads.borrow()
+        return self.executor.submit(fn, *args, **kwargs)
+
+    def give_back(self) -> None:
+        if self.executor is not None:
+            self.threads.give_back(self.executor)
+            self.executor = None
 
 
 class SyncChainASGIHandler(ASGIHandler):
@@ -85,17 +111,17 @@ class SyncChainASGIHandler(ASGIHandler):
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return await super().__call__(scope, receive, send)
-        executor = self.threads.borrow()
+        thread = LentThread(self.threads)
         request = _Request(scope)
         token = _request.set(request)
         try:
-            async with ThreadSensitiveContext(executor=executor):
+            async with ThreadSensitiveContext(executor=thread):
                 await self.handle(scope, receive, send)
         finally:
             _request.reset(token)
             if request.turn:
                 request.turn.give_back()
-            self.threads.give_back(executor)
+            thread.give_back()
 
     async def read_body(self, receive):
         """The body, then the request's turn to run (``WEB_RUNNING_REQUESTS``, :mod:`peerlearn.running`).

@@ -26,6 +26,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import get_script_prefix
 from django.http import parse_cookie
 
 from core.health.middleware import LIVENESS_PATH, READINESS_PATH
@@ -48,9 +49,15 @@ class RunningLimit:
         self.waiting: tuple[deque[asyncio.Future], deque[asyncio.Future]] = (deque(), deque())
         self.visitors_in_a_row = 0
 
-    async def acquire(self, first: bool) -> None:
+    def try_acquire(self) -> bool:
+        """Take a free turn if no one is waiting for one."""
         if self.free > 0 and not (self.waiting[0] or self.waiting[1]):
             self.free -= 1
+            return True
+        return False
+
+    async def acquire(self, first: bool) -> None:
+        if self.try_acquire():
             return
         turn = asyncio.get_running_loop().create_future()
         queue = self.waiting[0 if first else 1]
@@ -104,26 +111,26 @@ class Turns:
         Taken after the body is read, so a slow upload holds no turn, and before anything runs on the
         request's thread, so a waiting request has not started one.
         """
-        if scope["path"] in UNLIMITED_PATHS:
+        if _path_info(scope) in UNLIMITED_PATHS:
             return None
-        first = _visitor(scope)
-        if self.limit.free > 0 and not any(self.limit.waiting):
-            await self.limit.acquire(first)  # free: returns at once
+        if self.limit.try_acquire():
             return Turn(self.limit)
-        waiting = asyncio.ensure_future(self.limit.acquire(first))
         hang_up = asyncio.ensure_future(receive())  # after the whole body only ``http.disconnect`` can come
+        waiting = asyncio.ensure_future(self.limit.acquire(_visitor(scope)))
         try:
             await asyncio.wait((waiting, hang_up), return_when=asyncio.FIRST_COMPLETED)
-        except asyncio.CancelledError:
+        except BaseException:
             hang_up.cancel()
             self._drop(waiting)
             raise
+        if hang_up.done():  # gone, even if the turn came in the same instant
+            if not hang_up.cancelled():
+                hang_up.exception()  # retrieved: a failed receive means the client is gone too
+            self._drop(waiting)
+            raise RequestAborted
         hang_up.cancel()
-        if waiting.done() and not waiting.cancelled():
-            waiting.result()
-            return Turn(self.limit)
-        self._drop(waiting)
-        raise RequestAborted
+        waiting.result()
+        return Turn(self.limit)
 
     def _drop(self, waiting: asyncio.Future) -> None:
         """Stop waiting for a turn, passing it on if it was handed over already."""
@@ -131,6 +138,11 @@ class Turns:
             waiting.cancel()  # RunningLimit.acquire passes on a turn handed over in the same instant
         elif not waiting.cancelled() and waiting.exception() is None:
             self.limit.release()
+
+
+def _path_info(scope: dict) -> str:
+    """The path as the request will have it (``path_info``, without a script prefix or a trailing slash)."""
+    return scope["path"].removeprefix(get_script_prefix(scope)).rstrip("/")
 
 
 def _visitor(scope: dict) -> bool:

@@ -56,16 +56,16 @@ def warm_up() -> None:
 
 
 def _connect() -> None:
-    """Open the database pool and the cache's connection now, not in the first requests' time."""
-    from django.core.cache import cache
-    from django.db import connection
+    """Open the database pool and the cache's connection now, not in the first requests' time.
 
-    try:
-        connection.ensure_connection()
-        connection.close()  # back to the pool, kept open
-        cache.get("warm-up")
-    except Exception:  # a service still starting: the process starts anyway and connects on first use
-        logger.warning("could not reach the database or the cache while warming up", exc_info=True)
+    Through the readiness checks (``core.health.checks``): bounded by ``HEALTH_CHECK_TIMEOUT``, and
+    a service not up yet is logged; the process starts anyway and connects on first use.
+    """
+    from core.health import checks
+
+    for name, check in (("database", checks.database), ("cache", checks.cache_backend)):
+        if reason := check():
+            logger.warning("warming up: the %s is not ready (%s)", name, reason)
 
 
 def _compile_templates() -> int:

@@ -35,12 +35,14 @@ _started: list[float] = []
 #: Per second of the run, the longest the load generator's own event loop was late: time Locust adds to
 #: every figure it takes in that second (a busy generator makes a quick server look slow).
 _lag: dict[int, float] = {}
+_cpu_at_start: list[float] = []
 LAG_TICK = 0.05
 
 
 @events.test_start.add_listener
 def _note_start(**kwargs) -> None:
     _started.append(time.monotonic())
+    _cpu_at_start.append(_cpu_seconds())  # Locust's own start-up (imports, data) left out
     gevent.spawn(_watch_lag)
 
 
@@ -82,7 +84,7 @@ def _write_steady(**kwargs) -> None:
                     "failures": _steady_failures,
                     "timeline": _timeline,
                     "generator_lag": sorted(_lag.items()),
-                    "generator_cpu_seconds": _cpu_seconds(),
+                    "generator_cpu_seconds": _cpu_seconds() - (_cpu_at_start[0] if _cpu_at_start else 0.0),
                     "generator_seconds": time.monotonic() - _started[0] if _started else 0.0,
                 },
                 handle,

@@ -30,9 +30,9 @@ def start_threads() -> None:
 def db(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     """Run ``fn`` (database work) off the event loop.
 
-    On PostgreSQL each call gets a worker thread of its own, so a thousand
-    handshakes overlap their queries instead of queueing behind one shared
-    thread; SQLite serialises writers anyway, so there the shared thread stays.
+    On PostgreSQL calls run on :data:`THREADS`, several at once, so handshakes
+    overlap their queries instead of queueing behind one shared thread; SQLite
+    serialises writers anyway, so there the shared thread stays.
     """
     sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
     if sqlite:

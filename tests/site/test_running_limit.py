@@ -9,12 +9,13 @@ import time
 
 import pytest
 from asgiref.testing import ApplicationCommunicator
+from django.core.exceptions import RequestAborted
 from django.http import HttpResponse
 from django.test import override_settings
 from django.urls import path
 from peerlearn import running as running_module
 from peerlearn.asgi_http import SyncChainASGIHandler
-from peerlearn.running import RunningLimit
+from peerlearn.running import RunningLimit, Turns
 
 pytestmark = pytest.mark.asyncio
 
@@ -59,11 +60,18 @@ def healthz(request):
 urlpatterns = [path("busy/", busy), path("slow/", slow), path("quick/", quick), path("healthz", healthz)]
 
 
-async def get(handler, url: str, headers: list[tuple[bytes, bytes]] = ()) -> int:
+def scope_of(url: str, headers: list[tuple[bytes, bytes]] = ()) -> dict:
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http"}
     scope |= {"path": url, "raw_path": url.encode(), "query_string": b"", "root_path": ""}
-    scope |= {"headers": [(b"host", b"testserver"), *headers], "server": ("testserver", 80), "client": ("127.0.0.1", 1)}
-    app = ApplicationCommunicator(handler, scope)
+    return scope | {
+        "headers": [(b"host", b"testserver"), *headers],
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 1),
+    }
+
+
+async def get(handler, url: str, headers: list[tuple[bytes, bytes]] = ()) -> int:
+    app = ApplicationCommunicator(handler, scope_of(url, headers))
     await app.send_input({"type": "http.request", "body": b"", "more_body": False})
     start = await app.receive_output(5)
     await app.receive_output(5)
@@ -112,8 +120,8 @@ async def test_a_request_waiting_for_its_turn_has_started_no_thread(monkeypatch)
     await asyncio.sleep(0.01)
     queued = [asyncio.create_task(get(handler, "/quick/", [(b"cookie", b"sessionid=abc")])) for _ in range(3)]
     await asyncio.sleep(0.05)
-    assert len(lent) == 4 and len(handler.turns.limit.waiting[1]) == 3
-    assert [bool(executor._threads) for executor in lent] == [True, False, False, False]
+    assert len(handler.turns.limit.waiting[1]) == 3
+    assert len(lent) == 1 and lent[0]._threads, "only the running request has a thread; those waiting borrowed none"
     slow_may_end.set()
     assert await asyncio.gather(hung, *queued) == [200] * 4
 
@@ -125,10 +133,7 @@ async def test_a_client_that_hangs_up_while_waiting_is_not_served_and_takes_no_t
     handler = SyncChainASGIHandler()
     hung = asyncio.create_task(get(handler, "/slow/"))
     await asyncio.sleep(0.01)
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http"}
-    scope |= {"path": "/quick/", "raw_path": b"/quick/", "query_string": b"", "root_path": ""}
-    scope |= {"headers": [(b"host", b"testserver")], "server": ("testserver", 80), "client": ("127.0.0.1", 1)}
-    gone = ApplicationCommunicator(handler, scope)
+    gone = ApplicationCommunicator(handler, scope_of("/quick/"))
     await gone.send_input({"type": "http.request", "body": b"", "more_body": False})
     await asyncio.sleep(0.01)
     assert len(handler.turns.limit.waiting[0]) == 1
@@ -139,6 +144,46 @@ async def test_a_client_that_hangs_up_while_waiting_is_not_served_and_takes_no_t
     assert await hung == 200
     assert finished == ["slow"], "the view of the request whose client left never ran"
     assert handler.turns.limit.free == 1
+
+
+async def test_a_hang_up_that_comes_with_the_turn_wins_and_the_turn_passes_on():
+    turns = Turns(1)
+    assert await turns.take(scope_of("/quick/"), receive=None) is not None  # free: taken at once
+    messages: asyncio.Queue = asyncio.Queue()
+    queued = asyncio.create_task(turns.take(scope_of("/quick/"), messages.get))
+    await asyncio.sleep(0)
+    turns.limit.release()  # the turn is handed over ...
+    messages.put_nowait({"type": "http.disconnect"})  # ... in the same instant the client hangs up
+    with pytest.raises(RequestAborted):
+        await queued
+    assert turns.limit.free == 1 and not any(turns.limit.waiting)
+
+
+async def test_a_request_cancelled_while_waiting_leaves_no_turn_taken_and_no_listener():
+    turns = Turns(1)
+    await turns.take(scope_of("/quick/"), receive=None)
+    listening = asyncio.Event()
+
+    async def receive():
+        listening.set()
+        await asyncio.Event().wait()  # the client says nothing
+
+    queued = asyncio.create_task(turns.take(scope_of("/quick/"), receive))
+    await listening.wait()
+    queued.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await queued
+    await asyncio.sleep(0)
+    assert not any(turns.limit.waiting) and turns.limit.free == 0
+    turns.limit.release()
+    assert turns.limit.free == 1
+
+
+async def test_health_checks_are_known_behind_a_script_prefix_and_with_a_slash():
+    turns = Turns(1)
+    await turns.take(scope_of("/quick/"), receive=None)  # the one turn is taken
+    for scope in (scope_of("/healthz"), scope_of("/readyz/"), scope_of("/app/healthz") | {"root_path": "/app"}):
+        assert await asyncio.wait_for(turns.take(scope, receive=None), 1) is None
 
 
 async def waiting(limit: RunningLimit, first: bool, got: list[str], name: str) -> None:
